@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What to do with invalid records, the `--invalid` option of every mode that reads events.
+public enum InvalidPolicy: Sendable, Equatable {
+    /// Report each on stderr, skip it, and exit 65 at the end.
+    case report
+    /// Report the first and stop with status 65.
+    case fail
+    /// Report each and append its raw bytes to a file; invalid records alone do not fail the run.
+    case file(String)
+
+    /// Parses `report`, `fail` or a file path.
+    public init(_ text: String) {
+        switch text {
+        case "report": self = .report
+        case "fail": self = .fail
+        default: self = .file(text)
+        }
+    }
+}
+
+/// The inputs of a run: files by path, `-` for standard input; none means standard input.
+public struct EventInput: Sendable {
+    public var paths: [String]
+
+    public init(paths: [String]) { self.paths = paths.isEmpty ? ["-"] : paths }
+
+    /// Opens each input in turn and passes its descriptor and the prefix for its messages
+    /// (empty for standard input). An input that cannot be opened is reported and skipped.
+    /// - Returns: `.noInput` when some input could not be opened, else `.success`.
+    public func forEach(
+        diagnostics: Diagnostics, _ body: (_ fd: Int32, _ name: String, _ prefix: String) throws -> Void
+    ) rethrows -> ExitStatus {
+        var status = ExitStatus.success
+        for path in paths {
+            if path == "-" {
+                try body(0, "standard input", "")
+                continue
+            }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                diagnostics.report(InputError.cannotOpen(path: path, errno: errno).description)
+                status = max(status, .noInput)
+                continue
+            }
+            defer { close(fd) }
+            var info = stat()
+            if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+                diagnostics.report(InputError.isDirectory(path: path).description)
+                status = max(status, .noInput)
+                continue
+            }
+            try body(fd, path, path + ": ")
+        }
+        return status
+    }
+}
+
+/// Appends invalid records' raw bytes to a file, one record per line.
+public final class InvalidRecordFile {
+    private let output: OutputBuffer
+    private let fd: Int32
+    private var lastByte: UInt8 = 0x0A
+
+    public init(path: String) throws {
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw OutputError.writeFailed(path: path, errno: errno) }
+        output = OutputBuffer(fd: fd, name: path, flushEachRecord: false)
+    }
+
+    deinit { close(fd) }
+
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let last = bytes.last else { return }
+        try output.write(bytes)
+        lastByte = last
+    }
+
+    /// Ends the record with a newline when it did not end with one, and writes it out.
+    public func endRecord() throws {
+        if lastByte != 0x0A { try output.write(byte: 0x0A) }
+        lastByte = 0x0A
+        try output.flush()
+    }
+}

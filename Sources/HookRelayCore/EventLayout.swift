@@ -1,0 +1,45 @@
+/// Where an event keeps the fields hookrelay reads: its type, id, severity and asset.
+///
+/// Each field may be looked up at several paths, tried in order; the first one present counts.
+public struct EventLayout: Sendable, Equatable {
+    public var typePath: String
+    public var idPath: String
+    public var severityPaths: [String]
+    public var assetPaths: [String]
+
+    public static let defaultTypePath = "event_type"
+    public static let defaultSeverityPaths = ["finding.severity", "severity"]
+    public static let defaultAssetPaths = ["finding.asset", "scan.asset", "asset.name", "asset"]
+
+    public init(
+        typePath: String = EventLayout.defaultTypePath,
+        idPath: String = "id",
+        severityPaths: [String] = EventLayout.defaultSeverityPaths,
+        assetPaths: [String] = EventLayout.defaultAssetPaths
+    ) {
+        self.typePath = typePath
+        self.idPath = idPath
+        self.severityPaths = severityPaths
+        self.assetPaths = assetPaths
+    }
+
+    /// The scanner's selector: type, id, then the severity paths, then the asset paths.
+    public var selector: FieldSelector { FieldSelector([typePath, idPath] + severityPaths + assetPaths) }
+
+    static let typeSlot = 0
+    static let idSlot = 1
+    var severitySlots: Range<Int> { 2..<(2 + severityPaths.count) }
+    var assetSlots: Range<Int> { severitySlots.upperBound..<(severitySlots.upperBound + assetPaths.count) }
+
+    /// The slot of the first present value among `slots`, if any.
+    @inline(__always)
+    static func firstPresent(_ slots: Range<Int>, in record: RecordView) -> Int? {
+        slots.first { record.value($0).kind != .absent }
+    }
+
+    /// The event's `id` string, unescaped, when it has one.
+    public func id(of record: RecordView) -> [UInt8]? { record.string(Self.idSlot) }
+
+    /// The event's type string, unescaped, when it has one.
+    public func type(of record: RecordView) -> [UInt8]? { record.string(Self.typeSlot) }
+}
