@@ -25,8 +25,8 @@ struct HookRelayProcess {
         let output = directory.appendingPathComponent("stdout")
         let errors = directory.appendingPathComponent("stderr")
         try stdin.write(to: input)
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
 
         let process = Process()
         process.executableURL = binary
