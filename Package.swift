@@ -3,27 +3,69 @@ import PackageDescription
 
 let package = Package(
     name: "hookrelay",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "hookrelay", targets: ["hookrelay"]),
         .library(name: "HookRelayCore", targets: ["HookRelayCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
-        // Pure Swift: events, the JSON scanner, filters, severities. No NIO, HTTP or SQLite.
-        .target(name: "HookRelayCore"),
+        // Pure Swift: events, the JSON scanner, filters, severities, signing, retry schedules.
+        // No NIO, HTTP or SQLite.
+        .target(
+            name: "HookRelayCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The system libsqlite3 (Debian libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // SQLite store: schema, migrations, the spool/outbox with leased claims, attempts.
+        .target(name: "HookRelayStore", dependencies: ["HookRelayCore", "CSQLite"]),
+        // HTTP sending, the SSRF address guard, the dispatcher.
+        .target(
+            name: "HookRelayDelivery",
+            dependencies: [
+                "HookRelayCore",
+                "HookRelayStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The thin executable: parses flags and calls the libraries.
         .executableTarget(
             name: "hookrelay",
             dependencies: [
                 "HookRelayCore",
+                "HookRelayStore",
+                "HookRelayDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "HookRelayCoreTests", dependencies: ["HookRelayCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["hookrelay"]),
+        .testTarget(name: "HookRelayStoreTests", dependencies: ["HookRelayStore"]),
+        .testTarget(
+            name: "HookRelayDeliveryTests",
+            dependencies: [
+                "HookRelayDelivery",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "hookrelay",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -39,8 +39,13 @@ public struct Diagnostics: Sendable {
     public init(fd: Int32 = 2) { self.fd = fd }
 
     public func report(_ message: String) {
-        var line = "hookrelay: " + message + "\n"
-        line.withUTF8 { bytes in
+        write("hookrelay: " + message + "\n")
+    }
+
+    /// Writes `text` as it is (for progress lines that rewrite themselves).
+    public func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)

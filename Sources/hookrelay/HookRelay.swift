@@ -21,8 +21,44 @@ struct HookRelay: AsyncParsableCommand {
             66 input missing, 69 endpoint unavailable, 74 I/O error, 75 temporary failure.
             """,
         version: HookRelayVersion.string,
-        subcommands: [FilterCommand.self]
+        subcommands: [FilterCommand.self, DeliverCommand.self, SignCommand.self, VerifyCommand.self]
     )
+
+    /// Runs the command; errors are printed as `hookrelay: message` with their sysexits status.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            Diagnostics().report(failure.message)
+            Glibc.exit(failure.status.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                let text = fullMessage(for: error)
+                if !text.isEmpty { print(text) }
+            } else {
+                let message = message(for: error)
+                if !message.isEmpty {
+                    Diagnostics().report(message)
+                    if code.rawValue == ExitStatus.usage.rawValue {
+                        Diagnostics().report("see 'hookrelay help' or the man pages for usage")
+                    }
+                }
+            }
+            Glibc.exit(code.rawValue)
+        }
+    }
+}
+
+/// A failure the command has already described, with its exit status.
+struct CommandFailure: Error {
+    let status: ExitStatus
+    let message: String
 }
 
 /// Ends the process with `status`, as the subcommands' `run()` do once their library call returns.

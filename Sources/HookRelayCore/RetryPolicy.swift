@@ -1,0 +1,85 @@
+/// When to try a failed delivery again: exponential backoff with full jitter, a cap, and
+/// `Retry-After` honoured. A value: it computes delays and never sleeps.
+public struct RetryPolicy: Sendable, Equatable {
+    /// Attempts in all, the first included.
+    public var maxAttempts: Int
+    public var base: Duration
+    public var cap: Duration
+
+    public init(maxAttempts: Int = 8, base: Duration = .seconds(1), cap: Duration = .seconds(300)) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.base = base
+        self.cap = cap
+    }
+
+    /// The largest delay before attempt `attempt + 1`, after `attempt` failures (1-based):
+    /// `min(cap, base × 2^(attempt-1))`.
+    public func ceiling(afterAttempt attempt: Int) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 62)
+        let capSeconds = cap.seconds
+        let seconds = base.seconds * Double(UInt64(1) << UInt64(exponent))
+        return .milliseconds(Int64((min(seconds, capSeconds) * 1000).rounded()))
+    }
+
+    /// The delay after the `attempt`-th failed attempt, or nil when no attempt is left.
+    ///
+    /// Full jitter: uniform in `[0, ceiling]`. A `Retry-After` from the receiver raises the delay
+    /// to at least that much, but never past the cap.
+    public func delay<Random: RandomNumberGenerator>(
+        afterAttempt attempt: Int, retryAfter: Duration? = nil, using random: inout Random
+    ) -> Duration? {
+        guard attempt < maxAttempts else { return nil }
+        let ceiling = ceiling(afterAttempt: attempt)
+        let milliseconds = ceiling.milliseconds
+        var delay = Duration.milliseconds(milliseconds > 0 ? Int64.random(in: 0...milliseconds, using: &random) : 0)
+        if let retryAfter { delay = max(delay, min(retryAfter, cap)) }
+        return delay
+    }
+
+    /// The ceilings of every retry, and their sum: the longest a message can take to fail.
+    public var schedule: (delays: [Duration], worstCase: Duration) {
+        let delays = (1..<maxAttempts).map { ceiling(afterAttempt: $0) }
+        return (delays, delays.reduce(.zero, +))
+    }
+}
+
+extension Duration {
+    /// Whole and fractional seconds.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Parses `0.5`, `500ms`, `30s`, `5m`, `2h` (a bare number is seconds).
+    public init?(parsing text: String) {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(text)
+        var scale = 1.0
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            number = text.dropLast(suffix.count)
+            scale = factor
+            break
+        }
+        guard let value = Double(number), value.isFinite, value >= 0, value * scale < 1e9 else { return nil }
+        self = .milliseconds(Int64((value * scale * 1000).rounded()))
+    }
+
+    /// A short human form: `500ms`, `30s`, `5m`, `1h30m`.
+    public var shortDescription: String {
+        let ms = milliseconds
+        if ms < 1000 { return "\(ms)ms" }
+        if ms % 1000 != 0 { return String(format: "%.1fs", Double(ms) / 1000) }
+        let total = ms / 1000
+        let (h, m, s) = (total / 3600, total % 3600 / 60, total % 60)
+        var parts = ""
+        if h > 0 { parts += "\(h)h" }
+        if m > 0 { parts += "\(m)m" }
+        if s > 0 || parts.isEmpty { parts += "\(s)s" }
+        return parts
+    }
+}

@@ -1,0 +1,285 @@
+import Foundation
+import HookRelayCore
+import HookRelayStore
+import Synchronization
+
+/// The `deliver` mode: reads events, stores each (event, URL) pair, and sends them with
+/// retries, optionally through a durable SQLite spool.
+public struct DeliverRun: Sendable {
+    public enum Mode: Sendable, Equatable {
+        /// Read events from the input and deliver them (and whatever the spool holds that is due).
+        case send
+        /// Read nothing; deliver what the spool holds that is due.
+        case drain
+        /// Put failed pairs back to pending, then drain.
+        case retryFailed
+    }
+
+    public struct Configuration: Sendable {
+        public var mode: Mode = .send
+        public var input = EventInput(paths: [])
+        public var invalidPolicy = InvalidPolicy.report
+        public var maxRecordSize = RecordReaderConfiguration.defaultMaxRecordSize
+        public var maxDepth = RecordReaderConfiguration.defaultMaxDepth
+        public var layout = EventLayout()
+        public var urls: [String] = []
+        public var signer = Signer(secrets: [])
+        public var retry = RetryPolicy()
+        public var sender = SenderConfiguration()
+        public var concurrency = 16
+        /// SQLite spool file; nil keeps deliveries in memory for this run only.
+        public var spool: String?
+        /// How long to stay for retries not yet due; nil stays until every pair is finished.
+        public var wait: Duration?
+        /// No result lines and no summary.
+        public var quiet = false
+        /// Show a progress line on standard error (it is a terminal).
+        public var progress = false
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    let diagnostics: Diagnostics
+
+    public init(configuration: Configuration, diagnostics: Diagnostics = Diagnostics()) {
+        self.configuration = configuration
+        self.diagnostics = diagnostics
+    }
+
+    /// Deliveries kept in memory at once without a spool: the reader waits beyond this.
+    static let memoryLimitFactor = 16
+
+    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Runs to the end and returns the exit status.
+    public func run(output: sending OutputBuffer) async -> ExitStatus {
+        let sender = HTTPSender(configuration: configuration.sender)
+        let results = ResultWriter(output: output, quiet: configuration.quiet, progress: configuration.progress, diagnostics: diagnostics)
+        let status: ExitStatus
+        do {
+            status = try await deliver(sender: sender, results: results)
+        } catch let error as OutputError {
+            await sender.shutdown()
+            if case .brokenPipe = error { return .success }
+            diagnostics.report("\(error)")
+            return .ioError
+        } catch {
+            await sender.shutdown()
+            diagnostics.report("\(error)")
+            return .ioError
+        }
+        await sender.shutdown()
+        return status
+    }
+
+    private func deliver(sender: HTTPSender, results: ResultWriter) async throws -> ExitStatus {
+        let now = Self.nowMilliseconds()
+        let store: any DeliveryStore
+        if let path = configuration.spool {
+            let spool = try SQLiteSpool(path: path, durableWrites: false)
+            let released = try spool.recoverOrphans(now: now)
+            if released > 0 { diagnostics.report("\(path): resending \(released) deliveries left in flight by a process that ended") }
+            if configuration.mode == .retryFailed {
+                let requeued = try spool.requeueFailed(now: now)
+                diagnostics.report("\(path): \(requeued) failed deliveries queued again")
+            }
+            store = spool
+        } else {
+            store = MemoryStore()
+        }
+        let dispatcher = Dispatcher(
+            store: store, claimBatch: configuration.concurrency,
+            lease: configuration.sender.timeout + configuration.sender.connectTimeout + .seconds(30),
+            waitUntil: configuration.wait.map { now + $0.milliseconds },
+            now: { Self.nowMilliseconds() },
+            report: { results.report($0) })
+        let reader = ReaderOutcome()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if configuration.mode == .send {
+                group.addTask {
+                    let status = await readOnThread(dispatcher: dispatcher, results: results)
+                    reader.status.withLock { $0 = status }
+                    dispatcher.inputFinished()
+                }
+            } else {
+                dispatcher.inputFinished()
+            }
+            for _ in 0..<configuration.concurrency {
+                group.addTask {
+                    var random = SystemRandomNumberGenerator()
+                    while let job = try await dispatcher.next() {
+                        let (outcome, gone) = await attempt(job, sender: sender, dispatcher: dispatcher, random: &random)
+                        if let error = outcome.attempt.error, outcome.next == .failed, error.contains("blocked range") {
+                            results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)")
+                        }
+                        try dispatcher.finish(outcome, endpointGone: gone)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let pending = try dispatcher.close()
+        for state in pending { results.report(state) }
+        results.finish()
+
+        var status = reader.status.withLock { $0 }
+        if results.counts.withLock({ $0.failed + $0.pending }) > 0 { status = max(status, .temporaryFailure) }
+        return status
+    }
+
+    /// What the reader thread ended with.
+    private final class ReaderOutcome: Sendable {
+        let status = Mutex(ExitStatus.success)
+    }
+
+    /// One attempt of `job`, and where it leaves the delivery.
+    private func attempt(
+        _ job: ClaimedDelivery, sender: HTTPSender, dispatcher: Dispatcher, random: inout SystemRandomNumberGenerator
+    ) async -> (DeliveryOutcome, gone: Bool) {
+        let started = Self.nowMilliseconds()
+        func failed(_ error: String) -> (DeliveryOutcome, Bool) {
+            (DeliveryOutcome(
+                delivery: job, attempt: AttemptRecord(startedAt: started, httpStatus: nil, latencyMilliseconds: 0, error: error),
+                next: .failed), false)
+        }
+        if dispatcher.isGone(job.endpoint) {
+            return failed("the endpoint answered 410 Gone earlier in this run")
+        }
+        let endpoint: Endpoint
+        do {
+            endpoint = try Endpoint(job.endpoint, allowHTTP: configuration.sender.allowHTTP)
+        } catch {
+            return failed(error.description)
+        }
+        let headers = job.body.withUnsafeBytes {
+            configuration.signer.headers(id: job.webhookID, timestamp: started / 1000, body: $0)
+        }
+        let result = await sender.send(job.body, to: endpoint, headers: headers)
+        let record = AttemptRecord(
+            startedAt: started, httpStatus: result.httpStatus, latencyMilliseconds: result.latencyMilliseconds,
+            error: result.error, responseBody: result.responseBody)
+        let next: DeliveryOutcome.Next
+        switch result.verdict {
+        case .success: next = .delivered
+        case .gone, .permanent: next = .failed
+        case .retry:
+            if let delay = configuration.retry.delay(afterAttempt: job.attempts + 1, retryAfter: result.retryAfter, using: &random) {
+                next = .retry(at: Self.nowMilliseconds() + delay.milliseconds)
+            } else {
+                next = .failed
+            }
+        }
+        return (DeliveryOutcome(delivery: job, attempt: record, next: next), result.verdict == .gone)
+    }
+
+    /// Reads the input on a thread of its own (reads block), appending batches to the store.
+    private func readOnThread(dispatcher: Dispatcher, results: ResultWriter) async -> ExitStatus {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: read(dispatcher: dispatcher, results: results))
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    private func read(dispatcher: Dispatcher, results: ResultWriter) -> ExitStatus {
+        let append: ([NewMessage]) throws -> Void
+        if let path = configuration.spool {
+            let spool: SQLiteSpool
+            do {
+                spool = try SQLiteSpool(path: path, durableWrites: true)
+            } catch {
+                diagnostics.report("\(error)")
+                return .ioError
+            }
+            append = { messages in _ = try spool.append(messages, now: Self.nowMilliseconds()) }
+        } else {
+            let limit = max(1024, configuration.concurrency * Self.memoryLimitFactor)
+            append = { messages in
+                try dispatcher.append(messages)
+                // Backpressure: without a spool, unsent events wait in the input, not in memory.
+                while dispatcher.outstanding >= limit { usleep(1000) }
+            }
+        }
+        let invalidFile: InvalidRecordFile?
+        if case let .file(path) = configuration.invalidPolicy {
+            do {
+                invalidFile = try InvalidRecordFile(path: path)
+            } catch {
+                diagnostics.report("\(error); check the --invalid path")
+                return .ioError
+            }
+        } else {
+            invalidFile = nil
+        }
+        var handler = SpoolingHandler(
+            urls: configuration.urls, layout: configuration.layout, append: append, diagnostics: diagnostics,
+            failFast: configuration.invalidPolicy == .fail, invalidFile: invalidFile)
+        let readerConfiguration = RecordReaderConfiguration(
+            selector: configuration.layout.selector, maxRecordSize: configuration.maxRecordSize, maxDepth: configuration.maxDepth)
+        var status = ExitStatus.success
+        do {
+            status = try configuration.input.forEach(diagnostics: diagnostics) { fd, name, prefix in
+                handler.prefix = prefix
+                try RecordReader(fd: fd, name: name, configuration: readerConfiguration).run(&handler)
+            }
+            try handler.commit()
+        } catch is SpoolingHandler.StopAtInvalid {
+            do { try handler.commit() } catch {
+                diagnostics.report("\(error)")
+                status = .ioError
+            }
+            status = max(status, .dataError)
+        } catch {
+            diagnostics.report("\(error)")
+            status = max(status, .ioError)
+        }
+        results.counts.withLock { $0.invalid = handler.invalid }
+        if handler.invalid > 0, invalidFile == nil { status = max(status, .dataError) }
+        return status
+    }
+}
+
+/// Turns records into messages and appends them in batches (one transaction per batch).
+struct SpoolingHandler: RecordHandler {
+    struct StopAtInvalid: Error {}
+
+    let urls: [String]
+    let layout: EventLayout
+    let append: ([NewMessage]) throws -> Void
+    let diagnostics: Diagnostics
+    let failFast: Bool
+    let invalidFile: InvalidRecordFile?
+    var prefix = ""
+    var batch: [NewMessage] = []
+    var invalid = 0
+
+    static let batchSize = 512
+
+    mutating func record(_ record: RecordView) throws {
+        let id = MessageID.make(eventID: layout.id(of: record), body: record.bytes)
+        batch.append(NewMessage(webhookID: id, body: Array(record.bytes), endpoints: urls))
+        if batch.count >= Self.batchSize { try commit() }
+    }
+
+    mutating func commit() throws {
+        guard !batch.isEmpty else { return }
+        try append(batch)
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    mutating func invalid(_ error: InvalidRecord) throws {
+        invalid += 1
+        diagnostics.report(prefix + error.description)
+        if failFast { throw StopAtInvalid() }
+    }
+
+    mutating func invalidBytes(_ bytes: UnsafeRawBufferPointer) throws { try invalidFile?.append(bytes) }
+
+    mutating func invalidEnd() throws { try invalidFile?.endRecord() }
+
+    /// A pause in the input: what was read so far is committed and can be sent.
+    mutating func inputIdle() throws { try commit() }
+}

@@ -1,0 +1,120 @@
+/// A message to deliver: one event's exact bytes, to each of `endpoints`.
+public struct NewMessage: Sendable {
+    public var webhookID: String
+    public var body: [UInt8]
+    public var endpoints: [String]
+
+    public init(webhookID: String, body: [UInt8], endpoints: [String]) {
+        self.webhookID = webhookID
+        self.body = body
+        self.endpoints = endpoints
+    }
+}
+
+/// A delivery (one message to one endpoint) claimed by a worker until `leaseUntil`.
+public struct ClaimedDelivery: Sendable {
+    public var id: Int64
+    /// Fencing token: a completion counts only if the delivery has not been claimed again since.
+    public var claim: Int64
+    public var webhookID: String
+    public var body: [UInt8]
+    public var endpoint: String
+    /// Attempts made before this one.
+    public var attempts: Int
+    /// When the message entered the store (Unix milliseconds).
+    public var createdAt: Int64
+}
+
+/// What one attempt did.
+public struct AttemptRecord: Sendable, Equatable {
+    public var startedAt: Int64
+    public var httpStatus: Int?
+    public var latencyMilliseconds: Int
+    public var error: String?
+    /// The first bytes of the response body (at most 4 KiB are kept).
+    public var responseBody: [UInt8]
+
+    public static let keptResponseBytes = 4096
+
+    public init(startedAt: Int64, httpStatus: Int?, latencyMilliseconds: Int, error: String?, responseBody: [UInt8] = []) {
+        self.startedAt = startedAt
+        self.httpStatus = httpStatus
+        self.latencyMilliseconds = latencyMilliseconds
+        self.error = error
+        self.responseBody = Array(responseBody.prefix(Self.keptResponseBytes))
+    }
+}
+
+public enum DeliveryStatus: String, Sendable, Equatable {
+    /// Waiting for its first or next attempt.
+    case pending
+    case delivered
+    /// No attempt left (or the endpoint is gone); can be re-queued.
+    case failed
+}
+
+/// A claimed delivery's attempt and where it leaves the delivery.
+public struct DeliveryOutcome: Sendable {
+    public enum Next: Sendable, Equatable {
+        case delivered
+        case failed
+        /// Try again at this time (Unix milliseconds).
+        case retry(at: Int64)
+    }
+
+    public var delivery: ClaimedDelivery
+    public var attempt: AttemptRecord
+    public var next: Next
+
+    public init(delivery: ClaimedDelivery, attempt: AttemptRecord, next: Next) {
+        self.delivery = delivery
+        self.attempt = attempt
+        self.next = next
+    }
+}
+
+/// A delivery's state as stored.
+public struct DeliveryState: Sendable, Equatable {
+    public var id: Int64
+    public var webhookID: String
+    public var endpoint: String
+    public var status: DeliveryStatus
+    public var attempts: Int
+    public var lastHTTPStatus: Int?
+    public var lastError: String?
+    public var lastLatencyMilliseconds: Int?
+    public var nextAttemptAt: Int64
+}
+
+/// The durable queue behind every mode that sends: append, claim with a lease, complete or
+/// reschedule, query. SQLite (``SQLiteSpool``) is the one-machine implementation; a shared
+/// database with `FOR UPDATE SKIP LOCKED` claims would implement the same operations.
+///
+/// Implementations are used from one thread at a time; times are Unix milliseconds.
+public protocol DeliveryStore: AnyObject {
+    /// Adds messages and their deliveries in one transaction. A delivery whose webhook id and
+    /// endpoint are already stored is not added again. Returns how many deliveries were added.
+    func append(_ messages: [NewMessage], now: Int64) throws -> Int
+
+    /// Claims up to `limit` due deliveries for `lease` milliseconds.
+    func claim(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery]
+
+    /// Records attempts and moves deliveries on, in one transaction. Outcomes whose claim has
+    /// been superseded (the lease expired and another worker claimed the delivery) keep their
+    /// attempt in the log but do not change the delivery. Returns the states after the change,
+    /// nil for superseded outcomes.
+    func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?]
+
+    /// The earliest time a pending delivery becomes due (its next attempt or the end of its
+    /// lease), or nil when none is pending.
+    func nextDue() throws -> Int64?
+
+    /// Marks every pending delivery to `endpoint` failed (the endpoint answered 410 Gone).
+    func failPending(endpoint: String, error: String, now: Int64) throws -> [DeliveryState]
+
+    /// Puts every failed delivery back to pending, due now. Returns how many.
+    func requeueFailed(now: Int64) throws -> Int
+
+    /// States of the given deliveries.
+    func states(ids: [Int64]) throws -> [DeliveryState]
+}

@@ -1,0 +1,183 @@
+import CSQLite
+
+/// A failed SQLite call, with SQLite's own message and what was being done.
+public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+    public let code: Int32
+    public let message: String
+    public let context: String
+
+    public var description: String { "\(context): \(message) (SQLite error \(code))" }
+
+    /// The database was busy past the busy timeout (another process holds the write lock).
+    public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+}
+
+/// One connection to a SQLite database file, used by one thread at a time.
+///
+/// A thin layer over the system libsqlite3 rather than GRDB: the store needs exactly a handful
+/// of prepared statements, `BEGIN IMMEDIATE` transactions and `UPDATE … RETURNING`, and owning
+/// those few lines keeps every statement and transaction boundary visible where it matters for
+/// durability, with no second query abstraction and no extra build time.
+public final class SQLiteConnection {
+    let handle: OpaquePointer
+    public let path: String
+    private var statements: [String: Statement] = [:]
+
+    /// Opens (creating when missing) the database at `path` in WAL mode with `synchronous=FULL`.
+    public init(path: String, busyTimeout: Duration = .seconds(10)) throws {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(handle)
+            throw SQLiteError(code: code, message: message, context: "cannot open database \(path)")
+        }
+        self.handle = handle
+        self.path = path
+        sqlite3_busy_timeout(handle, Int32(busyTimeout.components.seconds * 1000))
+        sqlite3_extended_result_codes(handle, 1)
+        try execute("PRAGMA journal_mode=WAL")
+        try execute("PRAGMA synchronous=FULL")
+        try execute("PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        for statement in statements.values { statement.finalize() }
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &error)
+        if code != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(error)
+            throw SQLiteError(code: code, message: message, context: "in \(path)")
+        }
+    }
+
+    /// A prepared statement, cached for the life of the connection.
+    public func statement(_ sql: String) throws -> Statement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        var pointer: OpaquePointer?
+        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)
+        guard code == SQLITE_OK, let pointer else {
+            throw SQLiteError(code: code, message: String(cString: sqlite3_errmsg(handle)), context: "preparing \(sql)")
+        }
+        let statement = Statement(pointer, connection: self)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns, rolled back
+    /// when it throws. The write lock is taken up front so a transaction never fails half-way
+    /// for want of it.
+    public func write<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    var lastError: String { String(cString: sqlite3_errmsg(handle)) }
+}
+
+/// A prepared statement. Bind parameters by 1-based index, then step through rows.
+public final class Statement {
+    private let pointer: OpaquePointer
+    private unowned let connection: SQLiteConnection
+
+    init(_ pointer: OpaquePointer, connection: SQLiteConnection) {
+        self.pointer = pointer
+        self.connection = connection
+    }
+
+    func finalize() { sqlite3_finalize(pointer) }
+
+    func reset() {
+        sqlite3_reset(pointer)
+        sqlite3_clear_bindings(pointer)
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    @discardableResult
+    public func bind(_ index: Int32, _ value: Int64?) -> Statement {
+        if let value { sqlite3_bind_int64(pointer, index, value) } else { sqlite3_bind_null(pointer, index) }
+        return self
+    }
+
+    @discardableResult
+    public func bind(_ index: Int32, _ value: Int?) -> Statement {
+        bind(index, value.map(Int64.init))
+    }
+
+    @discardableResult
+    public func bind(_ index: Int32, _ value: String?) -> Statement {
+        if let value { sqlite3_bind_text(pointer, index, value, -1, Self.transient) } else { sqlite3_bind_null(pointer, index) }
+        return self
+    }
+
+    @discardableResult
+    public func bind(_ index: Int32, blob: UnsafeRawBufferPointer) -> Statement {
+        sqlite3_bind_blob64(pointer, index, blob.baseAddress, sqlite3_uint64(blob.count), Self.transient)
+        return self
+    }
+
+    @discardableResult
+    public func bind(_ index: Int32, blob: [UInt8]?) -> Statement {
+        guard let blob else {
+            sqlite3_bind_null(pointer, index)
+            return self
+        }
+        blob.withUnsafeBytes { _ = bind(index, blob: $0) }
+        return self
+    }
+
+    /// Advances to the next row: true when there is one, false when done.
+    public func step() throws -> Bool {
+        switch sqlite3_step(pointer) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let code:
+            let message = connection.lastError
+            sqlite3_reset(pointer)
+            throw SQLiteError(code: code, message: message, context: "in \(connection.path)")
+        }
+    }
+
+    /// Steps through the remaining rows and resets the statement, ready to be bound again.
+    public func run() throws {
+        while try step() {}
+        sqlite3_reset(pointer)
+    }
+
+    public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(pointer, column) }
+
+    public func optionalInt(_ column: Int32) -> Int64? {
+        sqlite3_column_type(pointer, column) == SQLITE_NULL ? nil : sqlite3_column_int64(pointer, column)
+    }
+
+    public func text(_ column: Int32) -> String? {
+        guard let bytes = sqlite3_column_text(pointer, column) else { return nil }
+        return String(cString: bytes)
+    }
+
+    public func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(pointer, column))
+        guard count > 0, let base = sqlite3_column_blob(pointer, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: count))
+    }
+}

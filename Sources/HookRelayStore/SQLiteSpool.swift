@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The SQLite implementation of ``DeliveryStore``: the `deliver --spool` file, and the queue of
+/// `serve` later.
+///
+/// WAL mode; every write is a `BEGIN IMMEDIATE` transaction. Appends run with
+/// `synchronous=FULL`, so an event counted as spooled survives a power cut. Claims and
+/// completions run with `synchronous=NORMAL`: a process crash loses nothing, and a power cut can
+/// at worst forget that a delivery was made, which sends it again with the same `webhook-id`
+/// (delivery is at-least-once anyway).
+///
+/// Claims record the claiming process; ``recoverOrphans(now:)`` releases the claims of processes
+/// that no longer run, so a run after a crash resends in-flight deliveries at once instead of
+/// waiting for their leases to expire.
+public final class SQLiteSpool: DeliveryStore {
+    public let connection: SQLiteConnection
+    private let owner: String
+    private let durable: Bool
+
+    /// Opens or creates the spool at `path` and migrates it to the current schema.
+    /// - Parameter durableWrites: `synchronous=FULL` for every transaction (the ingest
+    ///   connection); false gives `synchronous=NORMAL` (the dispatch connection).
+    public init(path: String, durableWrites: Bool = true) throws {
+        connection = try SQLiteConnection(path: path)
+        durable = durableWrites
+        owner = "pid:\(getpid())"
+        if !durableWrites { try connection.execute("PRAGMA synchronous=NORMAL") }
+        try Schema.migrate(connection)
+    }
+
+    public func append(_ messages: [NewMessage], now: Int64) throws -> Int {
+        try connection.write {
+            let insertMessage = try connection.statement(
+                "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(webhook_id) DO NOTHING RETURNING id")
+            let findMessage = try connection.statement("SELECT id FROM messages WHERE webhook_id = ?1")
+            let insertDelivery = try connection.statement(
+                "INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?3) ON CONFLICT(message_id, endpoint) DO NOTHING")
+            var added = 0
+            for message in messages {
+                insertMessage.bind(1, message.webhookID).bind(2, blob: message.body).bind(3, now)
+                let messageID: Int64
+                if try insertMessage.step() {
+                    messageID = insertMessage.int(0)
+                    try insertMessage.run()
+                } else {
+                    findMessage.bind(1, message.webhookID)
+                    guard try findMessage.step() else { continue }
+                    messageID = findMessage.int(0)
+                    try findMessage.run()
+                }
+                for endpoint in message.endpoints {
+                    try insertDelivery.bind(1, messageID).bind(2, endpoint).bind(3, now).run()
+                    added += connection.changes
+                }
+                insertMessage.reset()
+                findMessage.reset()
+                insertDelivery.reset()
+            }
+            return added
+        }
+    }
+
+    public func claim(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
+        try connection.write {
+            let claim = try connection.statement("""
+                UPDATE deliveries SET claim = claim + 1, lease_until = ?1, lease_owner = ?2
+                WHERE id IN (
+                    SELECT id FROM deliveries
+                    WHERE status = 'pending' AND next_attempt_at <= ?3 AND (lease_until IS NULL OR lease_until <= ?3)
+                    ORDER BY next_attempt_at, id LIMIT ?4)
+                RETURNING id, claim, message_id, endpoint, attempts
+                """)
+            claim.bind(1, now + lease).bind(2, owner).bind(3, now).bind(4, limit)
+            var rows: [(Int64, Int64, Int64, String, Int)] = []
+            while try claim.step() {
+                rows.append((claim.int(0), claim.int(1), claim.int(2), claim.text(3) ?? "", Int(claim.int(4))))
+            }
+            let message = try connection.statement("SELECT webhook_id, body, created_at FROM messages WHERE id = ?1")
+            return try rows.map { id, token, messageID, endpoint, attempts in
+                message.reset()
+                message.bind(1, messageID)
+                guard try message.step() else {
+                    throw SQLiteError(code: 0, message: "delivery \(id) has no message", context: "in \(connection.path)")
+                }
+                return ClaimedDelivery(
+                    id: id, claim: token, webhookID: message.text(0) ?? "", body: message.blob(1),
+                    endpoint: endpoint, attempts: attempts, createdAt: message.int(2))
+            }
+        }
+    }
+
+    public func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {
+        guard !outcomes.isEmpty else { return [] }
+        return try connection.write {
+            let attempt = try connection.statement("""
+                INSERT INTO attempts(delivery_id, started_at, http_status, latency_ms, error, response_body)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                """)
+            let update = try connection.statement("""
+                UPDATE deliveries SET status = ?1, attempts = attempts + 1, next_attempt_at = ?2,
+                    lease_until = NULL, lease_owner = NULL, last_http_status = ?3, last_error = ?4,
+                    last_latency_ms = ?5, updated_at = ?6
+                WHERE id = ?7 AND claim = ?8
+                RETURNING \(Self.stateColumns)
+                """)
+            return try outcomes.map { outcome in
+                attempt.reset()
+                try attempt.bind(1, outcome.delivery.id).bind(2, outcome.attempt.startedAt)
+                    .bind(3, outcome.attempt.httpStatus).bind(4, outcome.attempt.latencyMilliseconds)
+                    .bind(5, outcome.attempt.error).bind(6, blob: outcome.attempt.responseBody).run()
+                let (status, next): (DeliveryStatus, Int64) = switch outcome.next {
+                case .delivered: (.delivered, now)
+                case .failed: (.failed, now)
+                case let .retry(at): (.pending, at)
+                }
+                update.reset()
+                update.bind(1, status.rawValue).bind(2, next).bind(3, outcome.attempt.httpStatus)
+                    .bind(4, outcome.attempt.error).bind(5, outcome.attempt.latencyMilliseconds).bind(6, now)
+                    .bind(7, outcome.delivery.id).bind(8, outcome.delivery.claim)
+                guard try update.step() else { return nil }
+                let state = Self.state(update)
+                try update.run()
+                return state
+            }
+        }
+    }
+
+    public func nextDue() throws -> Int64? {
+        let statement = try connection.statement("""
+            SELECT min(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)
+            FROM deliveries WHERE status = 'pending'
+            """)
+        guard try statement.step() else { return nil }
+        let value = statement.optionalInt(0)
+        try statement.run()
+        return value
+    }
+
+    public func failPending(endpoint: String, error: String, now: Int64) throws -> [DeliveryState] {
+        try connection.write {
+            let statement = try connection.statement("""
+                UPDATE deliveries SET status = 'failed', last_error = ?1, updated_at = ?2, lease_until = NULL, lease_owner = NULL
+                WHERE endpoint = ?3 AND status = 'pending' AND (lease_until IS NULL OR lease_owner = ?4)
+                RETURNING \(Self.stateColumns)
+                """)
+            statement.bind(1, error).bind(2, now).bind(3, endpoint).bind(4, owner)
+            var states: [DeliveryState] = []
+            while try statement.step() { states.append(Self.state(statement)) }
+            return states
+        }
+    }
+
+    public func requeueFailed(now: Int64) throws -> Int {
+        try connection.write {
+            try connection.statement(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, attempts = 0, updated_at = ?1 WHERE status = 'failed'"
+            ).bind(1, now).run()
+            return connection.changes
+        }
+    }
+
+    public func states(ids: [Int64]) throws -> [DeliveryState] {
+        let statement = try connection.statement("SELECT \(Self.stateColumns) FROM deliveries WHERE id = ?1")
+        return try ids.compactMap { id in
+            statement.reset()
+            statement.bind(1, id)
+            guard try statement.step() else { return nil }
+            let state = Self.state(statement)
+            try statement.run()
+            return state
+        }
+    }
+
+    /// Releases claims held by processes of this machine that are no longer running.
+    /// Returns how many deliveries were released.
+    @discardableResult
+    public func recoverOrphans(now: Int64) throws -> Int {
+        let owners = try connection.statement("SELECT DISTINCT lease_owner FROM deliveries WHERE lease_owner IS NOT NULL AND lease_until > ?1")
+        owners.bind(1, now)
+        var dead: [String] = []
+        while try owners.step() {
+            guard let owner = owners.text(0), owner != self.owner,
+                  owner.hasPrefix("pid:"), let pid = Int32(owner.dropFirst(4)) else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH { dead.append(owner) }
+        }
+        guard !dead.isEmpty else { return 0 }
+        return try connection.write {
+            var released = 0
+            let release = try connection.statement(
+                "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = ?1 AND status = 'pending'")
+            for owner in dead {
+                release.reset()
+                try release.bind(1, owner).run()
+                released += connection.changes
+            }
+            return released
+        }
+    }
+
+    /// Counts of deliveries by status.
+    public func counts() throws -> [DeliveryStatus: Int] {
+        let statement = try connection.statement("SELECT status, count(*) FROM deliveries GROUP BY status")
+        var counts: [DeliveryStatus: Int] = [:]
+        while try statement.step() {
+            if let status = statement.text(0).flatMap(DeliveryStatus.init(rawValue:)) { counts[status] = Int(statement.int(1)) }
+        }
+        return counts
+    }
+
+    static let stateColumns = """
+        id, (SELECT webhook_id FROM messages WHERE messages.id = message_id), endpoint, status, attempts,
+        last_http_status, last_error, last_latency_ms, next_attempt_at
+        """
+
+    static func state(_ row: Statement) -> DeliveryState {
+        DeliveryState(
+            id: row.int(0), webhookID: row.text(1) ?? "", endpoint: row.text(2) ?? "",
+            status: row.text(3).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending, attempts: Int(row.int(4)),
+            lastHTTPStatus: row.optionalInt(5).map(Int.init), lastError: row.text(6),
+            lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8))
+    }
+}

@@ -1,0 +1,62 @@
+/// The store's schema, as numbered migrations applied in order and recorded in `user_version`.
+enum Schema {
+    static let migrations: [String] = [
+        // 1: messages, deliveries with leased claims, the attempts log.
+        """
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            webhook_id TEXT NOT NULL UNIQUE,
+            body BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            endpoint TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            claim INTEGER NOT NULL DEFAULT 0,
+            lease_until INTEGER,
+            lease_owner TEXT,
+            last_http_status INTEGER,
+            last_error TEXT,
+            last_latency_ms INTEGER,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (message_id, endpoint)
+        );
+        CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
+        CREATE INDEX deliveries_endpoint ON deliveries (endpoint, status);
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+            started_at INTEGER NOT NULL,
+            http_status INTEGER,
+            latency_ms INTEGER NOT NULL,
+            error TEXT,
+            response_body BLOB
+        );
+        CREATE INDEX attempts_delivery ON attempts (delivery_id);
+        """,
+    ]
+
+    /// Brings the database to the latest version; refuses a database from a newer hookrelay.
+    static func migrate(_ connection: SQLiteConnection) throws {
+        try connection.write {
+            let version = try connection.statement("PRAGMA user_version")
+            _ = try version.step()
+            let current = Int(version.int(0))
+            try version.run()
+            guard current <= migrations.count else {
+                throw SQLiteError(
+                    code: 0,
+                    message: "schema version \(current) is newer than this hookrelay understands (\(migrations.count)); upgrade hookrelay",
+                    context: "in \(connection.path)")
+            }
+            for index in current..<migrations.count {
+                try connection.execute(migrations[index])
+            }
+            if current < migrations.count { try connection.execute("PRAGMA user_version = \(migrations.count)") }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import HookRelayCore
+import HookRelayDelivery
+
+struct DeliverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deliver",
+        abstract: "POST JSON events to webhook URLs, signed, with retries and an optional durable spool.",
+        discussion: """
+            Reads events like 'filter' does and POSTs each, byte for byte, to every --url, signed \
+            per Standard Webhooks. Failed attempts (non-2xx, timeouts, refused connections) are \
+            retried with exponential backoff and full jitter. Prints one NDJSON result line per \
+            event and URL: webhook_id, url, status (delivered, failed, pending), attempts, \
+            http_status, error, latency_ms.
+
+            With --spool FILE every event is committed to a SQLite file before it is sent, so an \
+            interrupted run loses nothing: 'hookrelay deliver --spool FILE --drain' (from cron) \
+            sends what is due.
+
+            Exit status: 0 all delivered; 64 usage error; 65 invalid input records; 66 an input \
+            file is missing; 74 I/O error; 75 some deliveries are still pending or failed (run \
+            again, or --retry-failed).
+            """
+    )
+
+    @Option(name: .customLong("url"), help: ArgumentHelp("Webhook URL to POST every event to (repeatable).", valueName: "url"))
+    var urls: [String] = []
+
+    @Option(
+        name: .customLong("header"),
+        help: ArgumentHelp("Extra request header 'Name: value' (repeatable); ${VAR} in the value is read from the environment.", valueName: "header"))
+    var headers: [String] = []
+
+    @OptionGroup(title: "Signing") var signing: SigningOptions
+
+    @OptionGroup(title: "Retries") var retries: RetryOptions
+
+    @OptionGroup(title: "Sending") var sending: SendingOptions
+
+    @Option(help: ArgumentHelp("Deliveries in flight at once.", valueName: "n"))
+    var concurrency: Int = 16
+
+    @Option(help: ArgumentHelp("SQLite spool file: events are committed here before they are sent.", valueName: "file"))
+    var spool: String?
+
+    @Flag(help: "Send what the spool holds that is due, without reading input (what cron runs).")
+    var drain = false
+
+    @Flag(help: "Put the spool's failed deliveries back in the queue, then drain.")
+    var retryFailed = false
+
+    @Option(help: ArgumentHelp(
+        "With --spool: how long to stay for retries not yet due ('forever' by default, 0 with --drain); what is left stays pending in the spool.",
+        valueName: "duration"))
+    var wait: String?
+
+    @Flag(help: "Print no result lines and no summary.")
+    var quiet = false
+
+    @Flag(help: "Print the retry schedule these options give, and exit.")
+    var printSchedule = false
+
+    @OptionGroup(title: "Input") var input: InputOptions
+
+    func validate() throws {
+        if printSchedule { return }
+        if drain || retryFailed {
+            guard spool != nil else { throw ValidationError("--drain and --retry-failed work on a spool; give --spool FILE") }
+            guard urls.isEmpty else { throw ValidationError("--drain sends to the URLs stored in the spool; leave out --url") }
+            guard input.files.isEmpty else { throw ValidationError("--drain reads no input; leave out the input files") }
+        } else if urls.isEmpty {
+            throw ValidationError("give at least one --url to deliver to (or --spool FILE --drain)")
+        }
+        guard concurrency >= 1, concurrency <= 4096 else { throw ValidationError("--concurrency must be between 1 and 4096") }
+        if let wait {
+            guard spool != nil else {
+                throw ValidationError("--wait needs --spool: without one, unsent events would be lost, so the run stays until every event is delivered or failed")
+            }
+            guard wait == "forever" || Duration(parsing: wait) != nil else {
+                throw ValidationError("--wait '\(wait)' is not a duration; use seconds or a unit (30s, 5m, 2h) or 'forever'")
+            }
+        }
+        for url in urls {
+            do {
+                _ = try Endpoint(url, allowHTTP: sending.allowHTTP)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        _ = try parsedHeaders()
+    }
+
+    /// `--header` values as (name, value), with `${VAR}` taken from the environment.
+    func parsedHeaders() throws -> [(String, String)] {
+        try headers.map { header in
+            guard let colon = header.firstIndex(of: ":") else {
+                throw ValidationError("--header '\(header)' needs the form 'Name: value'")
+            }
+            let name = header[..<colon].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
+                throw ValidationError("--header '\(header)': '\(name)' is not a header name")
+            }
+            let reserved = ["content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature", "content-length", "host"]
+            guard !reserved.contains(name.lowercased()) else {
+                throw ValidationError("--header: hookrelay sets \(name) itself")
+            }
+            let value = try Environment.expand(header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            return (name, value)
+        }
+    }
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        let policy = try retries.policy()
+        if printSchedule {
+            print(RetryOptions.describe(policy))
+            return
+        }
+        var configuration = DeliverRun.Configuration()
+        configuration.mode = retryFailed ? .retryFailed : drain ? .drain : .send
+        configuration.input = EventInput(paths: input.files)
+        configuration.invalidPolicy = InvalidPolicy(input.invalid)
+        configuration.maxRecordSize = input.recordSizeLimit
+        configuration.maxDepth = input.maxDepth
+        configuration.urls = urls
+        configuration.signer = try signing.signer()
+        configuration.retry = policy
+        configuration.sender = try sending.configuration(headers: parsedHeaders(), concurrency: concurrency)
+        configuration.concurrency = concurrency
+        configuration.spool = spool
+        switch wait {
+        case "forever": configuration.wait = nil
+        case let text?: configuration.wait = Duration(parsing: text)
+        case nil: configuration.wait = (drain || retryFailed) ? .zero : nil
+        }
+        configuration.quiet = quiet
+        configuration.progress = isatty(2) == 1
+        let status = await DeliverRun(configuration: configuration).run(output: OutputBuffer(fd: 1))
+        try exitProcess(with: status)
+    }
+}
+
+/// `${VAR}` expansion for header values, so tokens stay out of the command line.
+enum Environment {
+    static func expand(_ text: String) throws -> String {
+        var result = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            result += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                throw ValidationError("'\(text)': '${' without a closing '}'")
+            }
+            let name = String(rest[start.upperBound..<end])
+            guard let value = ProcessInfo.processInfo.environment[name] else {
+                throw ValidationError("'\(text)' uses ${\(name)}, which is not set in the environment")
+            }
+            result += value
+            rest = rest[rest.index(after: end)...]
+        }
+        return result + rest
+    }
+}

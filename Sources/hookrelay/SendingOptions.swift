@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import HookRelayCore
+import HookRelayDelivery
+
+/// Where signing secrets come from: a file, the environment, or (discouraged) the command line.
+struct SigningOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "File of signing secrets (whsec_<base64>), one per line; several sign with each (rotation).", valueName: "file"))
+    var secretFile: String?
+
+    @Option(help: ArgumentHelp(
+        "A signing secret on the command line: visible to other users in ps and shell history; prefer --secret-file or HOOKRELAY_SECRET.",
+        valueName: "secret"))
+    var secret: String?
+
+    @Option(
+        name: .customLong("signature-scheme"),
+        help: ArgumentHelp(
+            "Signatures to send: 'standard' (webhook-signature), 'github' (X-Hub-Signature-256), or both comma-separated.",
+            valueName: "scheme"))
+    var schemes: [String] = ["standard"]
+
+    /// The secrets: --secret-file, else --secret, else HOOKRELAY_SECRET; none means unsigned.
+    func secrets() throws -> [WebhookSecret] {
+        do {
+            if let secretFile { return try WebhookSecret.load(file: secretFile) }
+            if let secret { return try WebhookSecret.parse(list: secret, source: "--secret") }
+            if let value = ProcessInfo.processInfo.environment["HOOKRELAY_SECRET"], !value.isEmpty {
+                return try WebhookSecret.parse(list: value, source: "HOOKRELAY_SECRET")
+            }
+        } catch let error as SecretFileError {
+            throw ValidationError(error.description)
+        }
+        return []
+    }
+
+    func signer() throws -> Signer {
+        var chosen = Set<Signer.Scheme>()
+        for name in schemes.flatMap({ $0.split(separator: ",") }) {
+            guard let scheme = Signer.Scheme(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ValidationError("--signature-scheme '\(name)' is not known; use standard, github, or standard,github")
+            }
+            chosen.insert(scheme)
+        }
+        let secrets = try secrets()
+        if secrets.isEmpty, chosen.contains(.github) {
+            throw ValidationError("--signature-scheme github needs a secret (--secret-file or HOOKRELAY_SECRET)")
+        }
+        return Signer(secrets: secrets, schemes: chosen)
+    }
+}
+
+/// The retry schedule.
+struct RetryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Attempts per event and URL, the first included.", valueName: "n"))
+    var maxAttempts: Int = 8
+
+    @Option(help: ArgumentHelp("First retry delay ceiling; it doubles each attempt (0.5, 500ms, 30s, 5m, 2h).", valueName: "duration"))
+    var backoffBase: String = "1s"
+
+    @Option(help: ArgumentHelp("Largest delay between attempts; also caps Retry-After.", valueName: "duration"))
+    var backoffMax: String = "5m"
+
+    func policy() throws -> RetryPolicy {
+        guard maxAttempts >= 1, maxAttempts <= 100 else { throw ValidationError("--max-attempts must be between 1 and 100") }
+        let base = try parseDuration(backoffBase, option: "--backoff-base")
+        let cap = try parseDuration(backoffMax, option: "--backoff-max")
+        guard base <= cap else { throw ValidationError("--backoff-base (\(backoffBase)) is larger than --backoff-max (\(backoffMax))") }
+        return RetryPolicy(maxAttempts: maxAttempts, base: base, cap: cap)
+    }
+
+    func validate() throws { _ = try policy() }
+
+    /// The schedule as `--print-schedule` shows it.
+    static func describe(_ policy: RetryPolicy) -> String {
+        let (delays, worst) = policy.schedule
+        var lines = ["attempt 1: at once"]
+        var total = Duration.zero
+        for (index, delay) in delays.enumerated() {
+            total += delay
+            lines.append("attempt \(index + 2): up to \(delay.shortDescription) after attempt \(index + 1) (at most \(total.shortDescription) after the first)")
+        }
+        lines.append("worst case: the last attempt ends within \(worst.shortDescription) of the first, plus the attempts' own time")
+        lines.append("delays are random between 0 and the ceiling shown (full jitter); Retry-After on 429/503 raises a delay up to the ceiling of --backoff-max")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Timeouts, address rules and plain HTTP.
+struct SendingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Limit for a whole attempt: connect, send, and read the response.", valueName: "duration"))
+    var timeout: String = "15s"
+
+    @Option(help: ArgumentHelp("Limit for connecting.", valueName: "duration"))
+    var connectTimeout: String = "5s"
+
+    @Flag(help: "Allow plain http:// URLs (for testing: events and signatures travel unencrypted).")
+    var allowHTTP = false
+
+    @Option(
+        name: .customLong("allow-cidr"),
+        help: ArgumentHelp("Allow sending to addresses in this otherwise blocked range, e.g. 10.1.2.0/24 (repeatable).", valueName: "cidr"))
+    var allowCIDRs: [String] = []
+
+    @Flag(help: "Allow the private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); loopback and link-local stay blocked.")
+    var allowPrivate = false
+
+    func validate() throws {
+        _ = try configuration(headers: [], concurrency: 1)
+    }
+
+    func configuration(headers: [(String, String)], concurrency: Int) throws -> SenderConfiguration {
+        var ranges: [CIDR] = []
+        for text in allowCIDRs {
+            guard let range = CIDR(text) else {
+                throw ValidationError("--allow-cidr '\(text)' is not an address range; write it as 10.0.0.0/8 or fd00::/8")
+            }
+            ranges.append(range)
+        }
+        if allowPrivate { ranges += AddressGuard.privateRanges }
+        let timeout = try parseDuration(timeout, option: "--timeout")
+        let connect = try parseDuration(connectTimeout, option: "--connect-timeout")
+        guard timeout > .zero, connect > .zero else { throw ValidationError("--timeout and --connect-timeout must be above zero") }
+        return SenderConfiguration(
+            connectTimeout: connect, timeout: timeout, allowHTTP: allowHTTP,
+            addressGuard: AddressGuard(allowed: ranges), headers: headers, connectionsPerHost: concurrency)
+    }
+}
+
+/// Parses a duration option or says how to write one.
+func parseDuration(_ text: String, option: String) throws -> Duration {
+    guard let duration = Duration(parsing: text) else {
+        throw ValidationError("\(option) '\(text)' is not a duration; use seconds (0.5) or a unit: 500ms, 30s, 5m, 2h")
+    }
+    return duration
+}

@@ -1,0 +1,111 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A webhook receiver on 127.0.0.1 with a port of its own, recording every request and
+/// answering as `respond` says.
+final class Receiver: Sendable {
+    struct Request: Sendable {
+        var method: String
+        var path: String
+        var headers: [String: String]
+        var body: [UInt8]
+        var receivedAt: Date
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    struct Response: Sendable {
+        var status: Int = 204
+        var headers: [(String, String)] = []
+        var body: String = ""
+        /// Never answer (the connection stays open).
+        var hang = false
+    }
+
+    /// Decides the answer to the `count`-th request (1-based).
+    typealias Respond = @Sendable (_ request: Request, _ count: Int) -> Response
+
+    final class Log: Sendable {
+        let state = Mutex<(requests: [Request], connections: Int)>(([], 0))
+    }
+
+    private let channel: any Channel
+    private let log = Log()
+    let port: Int
+
+    var url: String { "http://127.0.0.1:\(port)/hook" }
+    var requests: [Request] { log.state.withLock { $0.requests } }
+    var connections: Int { log.state.withLock { $0.connections } }
+
+    init(respond: @escaping Respond = { _, _ in Response() }) throws {
+        let log = self.log
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                log.state.withLock { $0.connections += 1 }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(log: log, respond: respond))
+                }
+            }
+        channel = try bootstrap.bind(host: "127.0.0.1", port: 0).wait()
+        port = channel.localAddress?.port ?? 0
+    }
+
+    func stop() {
+        try? channel.close().wait()
+    }
+
+    /// Waits until `count` requests arrived or `timeout` passed, and returns them all.
+    @discardableResult
+    func waitFor(_ count: Int, timeout: TimeInterval = 20) -> [Request] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while requests.count < count, Date() < deadline { usleep(10_000) }
+        return requests
+    }
+
+    private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let log: Log
+        let respond: Respond
+        var head: HTTPRequestHead?
+        var body: [UInt8] = []
+
+        init(log: Log, respond: @escaping Respond) {
+            self.log = log
+            self.respond = respond
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case let .head(head):
+                self.head = head
+                body = []
+            case var .body(buffer):
+                body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            case .end:
+                guard let head else { return }
+                var headers: [String: String] = [:]
+                for (name, value) in head.headers { headers[name.lowercased()] = value }
+                let request = Request(method: "\(head.method)", path: head.uri, headers: headers, body: body, receivedAt: Date())
+                let count = log.state.withLock { state in
+                    state.requests.append(request)
+                    return state.requests.count
+                }
+                let response = respond(request, count)
+                if response.hang { return }
+                var responseHeaders = HTTPHeaders(response.headers)
+                responseHeaders.add(name: "content-length", value: "\(response.body.utf8.count)")
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(
+                    version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: responseHeaders))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        }
+    }
+}
