@@ -4,6 +4,7 @@ import HookRelayCore
 import HookRelayStore
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// How hookrelay sends: timeouts, plain-HTTP and address rules, fixed headers.
@@ -119,6 +120,10 @@ public final class HTTPSender: Sendable {
     private let clients = Mutex(Clients())
     private let userAgent = "hookrelay/\(HookRelayVersion.string)"
 
+    /// One event-loop thread: sending is I/O-bound, and a second loop thread only contends with
+    /// the workers and the receiver for the machine's cores.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     /// How long a host's vetted address is reused before it is resolved again.
     static let resolutionLifetime = Duration.seconds(300)
 
@@ -177,7 +182,7 @@ public final class HTTPSender: Sendable {
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: self.configuration.connectionsPerHost)
         configuration.dnsOverride = [host: address]
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return HTTPClient(eventLoopGroup: Self.eventLoops, configuration: configuration)
     }
 
     private static func resolve(_ host: String) async throws -> [IPAddress] {

@@ -84,9 +84,12 @@ public final class SQLiteSpool: DeliveryStore {
                 guard try message.step() else {
                     throw SQLiteError(code: 0, message: "delivery \(id) has no message", context: "in \(connection.path)")
                 }
-                return ClaimedDelivery(
+                let delivery = ClaimedDelivery(
                     id: id, claim: token, webhookID: message.text(0) ?? "", body: message.blob(1),
                     endpoint: endpoint, attempts: attempts, createdAt: message.int(2))
+                // Finish the statement: one left mid-row would keep an old read snapshot open.
+                try message.run()
+                return delivery
             }
         }
     }
@@ -206,6 +209,7 @@ public final class SQLiteSpool: DeliveryStore {
         while try statement.step() {
             if let status = statement.text(0).flatMap(DeliveryStatus.init(rawValue:)) { counts[status] = Int(statement.int(1)) }
         }
+        try statement.run()
         return counts
     }
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Delivers generated events to a local nginx answering 204, with hookrelay (signed, concurrency
+# 64) and with `curl --parallel --parallel-max 64` posting the same events, and prints events/s
+# and the ratio, without and with --spool; then the peak RSS of hookrelay for a large input.
+#
+# usage: bench/deliver.sh [EVENTS] [RSS_EVENTS]   (defaults 20000 and 1000000; needs nginx-light, curl, GNU time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-20000}
+rss_n=${2:-1000000}
+work=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+cleanup() { [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+for tool in nginx curl /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench/deliver.sh: needs $tool (apt-get install nginx-light curl time)" >&2; exit 69; }
+done
+
+swift build -c release --product hookrelay >&2
+bin=$(swift build -c release --show-bin-path)/hookrelay
+gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
+python3 "$gen" "$n" > "$work/events.ndjson"
+
+mkdir -p "$work/logs"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/logs/error.log;
+events { worker_connections 4096; }
+http {
+    access_log $work/logs/access.log;
+    client_body_buffer_size 64k;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$port;
+        location / { return 204; }
+    }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null || nginx -c "$work/nginx.conf" -p "$work"
+sleep 0.3
+url="http://127.0.0.1:$port/hook"
+
+# One curl config entry per event: the same bytes, content type and URL.
+python3 - "$work/events.ndjson" "$url" > "$work/curl.cfg" <<'PY'
+import sys
+url = sys.argv[2]
+entries = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    body = line.rstrip("\n").replace("\\", "\\\\").replace('"', '\\"')
+    entries.append(f'url = "{url}"\noutput = "/dev/null"\nheader = "content-type: application/json"\ndata-binary = "{body}"')
+print("\nnext\n".join(entries))
+PY
+
+export HOOKRELAY_SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
+requests() { grep -c ' 204 ' "$work/logs/access.log" || true; }
+# measure NAME COMMAND...: wall seconds, and a check that nginx saw n more 204s.
+measure() {
+    local name=$1; shift
+    local before; before=$(requests)
+    local start end
+    start=$(date +%s.%N)
+    "$@" < "$work/events.ndjson" > /dev/null
+    end=$(date +%s.%N)
+    local got=$(( $(requests) - before ))
+    [ "$got" -eq "$n" ] || { echo "bench/deliver.sh: $name made $got requests, expected $n" >&2; exit 1; }
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }'
+}
+
+curl_s=$(measure curl curl --silent --no-progress-meter --parallel --parallel-max 64 --config "$work/curl.cfg")
+hr_s=$(measure hookrelay "$bin" deliver --url "$url" --allow-http --allow-cidr 127.0.0.1/32 --concurrency 64 --quiet)
+curl2_s=$(measure curl curl --silent --no-progress-meter --parallel --parallel-max 64 --config "$work/curl.cfg")
+spool_s=$(measure "hookrelay --spool" "$bin" deliver --url "$url" --allow-http --allow-cidr 127.0.0.1/32 --concurrency 64 --quiet --spool "$work/spool.db")
+
+echo "events: $n to nginx on 127.0.0.1 (204), concurrency 64, signed"
+awk -v n="$n" -v c1="$curl_s" -v c2="$curl2_s" -v h="$hr_s" -v s="$spool_s" 'BEGIN {
+    printf "%-22s %8s %10s\n", "tool", "seconds", "events/s"
+    printf "%-22s %8.2f %10.0f\n", "curl --parallel (1)", c1, n / c1
+    printf "%-22s %8.2f %10.0f\n", "hookrelay", h, n / h
+    printf "%-22s %8.2f %10.0f\n", "curl --parallel (2)", c2, n / c2
+    printf "%-22s %8.2f %10.0f\n", "hookrelay --spool", s, n / s
+    printf "hookrelay vs curl:          %.2fx  (required >= 1.5x; curl run 1)\n", c1 / h
+    printf "hookrelay --spool vs curl:  %.2fx  (required >= 0.7x; curl run 2)\n", c2 / s
+}'
+
+if [ "$rss_n" -gt 0 ]; then
+    python3 "$gen" "$rss_n" > "$work/big.ndjson"
+    /usr/bin/time -f '%M %e' -o "$work/rss" "$bin" deliver --url "$url" --allow-http --allow-cidr 127.0.0.1/32 --concurrency 64 --quiet < "$work/big.ndjson"
+    read -r rss secs < "$work/rss"
+    awk -v k="$rss" -v n="$rss_n" -v s="$secs" 'BEGIN { printf "hookrelay peak RSS for %d events: %.1f MB in %.1fs (required < 100 MB)\n", n, k / 1024, s }'
+fi
