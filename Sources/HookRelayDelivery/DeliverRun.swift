@@ -60,16 +60,16 @@ public struct DeliverRun: Sendable {
         do {
             status = try await deliver(sender: sender, results: results)
         } catch let error as OutputError {
-            await sender.shutdown()
+            sender.shutdown()
             if case .brokenPipe = error { return .success }
             diagnostics.report("\(error)")
             return .ioError
         } catch {
-            await sender.shutdown()
+            sender.shutdown()
             diagnostics.report("\(error)")
             return .ioError
         }
-        await sender.shutdown()
+        sender.shutdown()
         return status
     }
 
@@ -89,18 +89,20 @@ public struct DeliverRun: Sendable {
             store = MemoryStore()
         }
         let dispatcher = Dispatcher(
-            store: store, claimBatch: configuration.concurrency,
+            store: store, claimBatch: min(1024, configuration.concurrency * 4),
             lease: configuration.sender.timeout + configuration.sender.connectTimeout + .seconds(30),
             waitUntil: configuration.wait.map { now + $0.milliseconds },
             now: { Self.nowMilliseconds() },
             report: { results.report($0) })
         let reader = ReaderOutcome()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let pending = try await withThrowingTaskGroup(of: [DeliveryState].self) { group in
+            group.addTask { try await dispatcher.run() }
             if configuration.mode == .send {
                 group.addTask {
                     let status = await readOnThread(dispatcher: dispatcher, results: results)
                     reader.status.withLock { $0 = status }
                     dispatcher.inputFinished()
+                    return []
                 }
             } else {
                 dispatcher.inputFinished()
@@ -108,18 +110,20 @@ public struct DeliverRun: Sendable {
             for _ in 0..<configuration.concurrency {
                 group.addTask {
                     var random = SystemRandomNumberGenerator()
-                    while let job = try await dispatcher.next() {
+                    while let job = await dispatcher.next() {
                         let (outcome, gone) = await attempt(job, sender: sender, dispatcher: dispatcher, random: &random)
                         if let error = outcome.attempt.error, outcome.next == .failed, error.contains("blocked range") {
                             results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)")
                         }
-                        try dispatcher.finish(outcome, endpointGone: gone)
+                        dispatcher.finish(outcome, endpointGone: gone)
                     }
+                    return []
                 }
             }
-            try await group.waitForAll()
+            var pending: [DeliveryState] = []
+            for try await states in group { pending += states }
+            return pending
         }
-        let pending = try dispatcher.close()
         for state in pending { results.report(state) }
         results.finish()
 
@@ -132,6 +136,20 @@ public struct DeliverRun: Sendable {
     private final class ReaderOutcome: Sendable {
         let status = Mutex(ExitStatus.success)
     }
+
+    /// Parsed URLs, so each is parsed once a run.
+    private final class Endpoints: Sendable {
+        private let cache = Mutex<[String: Endpoint]>([:])
+
+        func endpoint(_ url: String, allowHTTP: Bool) throws(Endpoint.Problem) -> Endpoint {
+            if let cached = cache.withLock({ $0[url] }) { return cached }
+            let endpoint = try Endpoint(url, allowHTTP: allowHTTP)
+            cache.withLock { $0[url] = endpoint }
+            return endpoint
+        }
+    }
+
+    private let endpoints = Endpoints()
 
     /// One attempt of `job`, and where it leaves the delivery.
     private func attempt(
@@ -148,7 +166,7 @@ public struct DeliverRun: Sendable {
         }
         let endpoint: Endpoint
         do {
-            endpoint = try Endpoint(job.endpoint, allowHTTP: configuration.sender.allowHTTP)
+            endpoint = try endpoints.endpoint(job.endpoint, allowHTTP: configuration.sender.allowHTTP)
         } catch {
             return failed(error.description)
         }
@@ -194,14 +212,14 @@ public struct DeliverRun: Sendable {
                 diagnostics.report("\(error)")
                 return .ioError
             }
-            append = { messages in _ = try spool.append(messages, now: Self.nowMilliseconds()) }
+            append = { messages in
+                _ = try spool.append(messages, now: Self.nowMilliseconds())
+                dispatcher.inputArrived()
+            }
         } else {
             let limit = max(1024, configuration.concurrency * Self.memoryLimitFactor)
-            append = { messages in
-                try dispatcher.append(messages)
-                // Backpressure: without a spool, unsent events wait in the input, not in memory.
-                while dispatcher.outstanding >= limit { usleep(1000) }
-            }
+            // Backpressure: without a spool, unsent events wait in the input, not in memory.
+            append = { messages in dispatcher.append(messages, limit: limit) }
         }
         let invalidFile: InvalidRecordFile?
         if case let .file(path) = configuration.invalidPolicy {
@@ -256,7 +274,7 @@ struct SpoolingHandler: RecordHandler {
     var batch: [NewMessage] = []
     var invalid = 0
 
-    static let batchSize = 512
+    static let batchSize = 2048
 
     mutating func record(_ record: RecordView) throws {
         let id = MessageID.make(eventID: layout.id(of: record), body: record.bytes)

@@ -1,32 +1,36 @@
+import Foundation
 import HookRelayCore
 import HookRelayStore
-import Synchronization
 
 /// Hands due deliveries from a ``DeliveryStore`` to workers, and records what they did.
 ///
-/// One worker at a time (the leader) claims from the store; the others wait for it. Outcomes
-/// are written in batches, one transaction per batch. The dispatcher finishes when the input
-/// is done, nothing is in flight, and nothing pending falls due before `waitUntil`.
-public final class Dispatcher: Sendable {
-    /// Something that wants to hear about deliveries that reached a final state, or not.
+/// The store is used by one thread of the dispatcher's own (store calls block: disk writes,
+/// lock waits), which in each round writes the outcomes the workers reported and claims more
+/// due deliveries, in one transaction. Workers only wait for a job and report its outcome, so
+/// no worker ever waits for the disk. The run is over when the input is done, nothing is in
+/// flight or buffered, and nothing pending falls due before `waitUntil`.
+public final class Dispatcher: @unchecked Sendable {
+    /// Hears about deliveries that reached a final state, and (at the end) those still pending.
     public typealias Report = @Sendable (DeliveryState) -> Void
 
-    private struct State: ~Copyable {
-        var store: any DeliveryStore
-        var buffer: [ClaimedDelivery] = []
-        var next = 0
-        var inFlight = 0
-        var outcomes: [DeliveryOutcome] = []
-        var inputDone = false
-        var finished = false
-        var leading = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-        var gone: Set<String> = []
-        /// Deliveries attempted in this run and not yet delivered or failed.
-        var unfinished: Set<Int64> = []
-    }
+    // Everything below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var store: any DeliveryStore
+    private var buffer: [ClaimedDelivery] = []
+    private var bufferStart = 0
+    private var waiters: [CheckedContinuation<ClaimedDelivery?, Never>] = []
+    private var outcomes: [DeliveryOutcome] = []
+    private var appends: [NewMessage] = []
+    private var gone: Set<String> = []
+    private var newlyGone: [(endpoint: String, error: String)] = []
+    /// Deliveries attempted in this run and not yet delivered or failed.
+    private var unfinished: Set<Int64> = []
+    private var inFlight = 0
+    private var outstanding = 0
+    private var inputDone = false
+    private var finished = false
+    private var failure: (any Error)?
 
-    private let state: Mutex<State>
     private let claimBatch: Int
     private let lease: Int64
     private let now: @Sendable () -> Int64
@@ -34,14 +38,17 @@ public final class Dispatcher: Sendable {
     /// No waiting for deliveries due after this time (Unix ms); nil waits for all of them.
     private let waitUntil: Int64?
 
+    /// Outcomes that make the store thread write a batch before workers run short of jobs.
     static let outcomeBatch = 64
-    static let idlePoll = Duration.milliseconds(20)
+
+    /// How long the store thread sleeps when nothing is due and nothing happens.
+    static let idlePoll: Int64 = 20
 
     public init(
         store: sending any DeliveryStore, claimBatch: Int, lease: Duration, waitUntil: Int64?,
         now: @escaping @Sendable () -> Int64, report: @escaping Report
     ) {
-        state = Mutex(State(store: store))
+        self.store = store
         self.claimBatch = max(1, claimBatch)
         self.lease = lease.milliseconds
         self.waitUntil = waitUntil
@@ -49,147 +56,192 @@ public final class Dispatcher: Sendable {
         self.report = report
     }
 
-    /// Appends messages to the dispatcher's own store (the in-memory store, which the reader
-    /// shares with the workers). Returns how many deliveries were added.
-    @discardableResult
-    public func append(_ messages: [NewMessage]) throws -> Int {
-        try state.withLock { try $0.store.append(messages, now: now()) }
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
     }
 
-    /// Deliveries of the in-memory store not yet delivered or failed.
-    public var outstanding: Int {
-        state.withLock { ($0.store as? MemoryStore)?.outstanding ?? 0 }
+    // MARK: The reader's side
+
+    /// Queues messages for the store thread to append (the in-memory store, which only that
+    /// thread touches), then waits while more than `limit` deliveries are outstanding.
+    public func append(_ messages: [NewMessage], limit: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        appends += messages
+        outstanding += messages.reduce(0) { $0 + $1.endpoints.count }
+        condition.broadcast()
+        while outstanding >= limit, !finished { condition.wait() }
+    }
+
+    /// New messages are in the store (a spool written by another connection): claim soon.
+    public func inputArrived() {
+        locked { condition.broadcast() }
     }
 
     /// The input has no more messages.
     public func inputFinished() {
-        state.withLock { $0.inputDone = true }
+        locked {
+            inputDone = true
+            condition.broadcast()
+        }
     }
+
+    // MARK: The workers' side
 
     /// The next delivery to attempt, or nil when the run is over.
-    public func next() async throws -> ClaimedDelivery? {
-        while true {
-            enum Step { case job(ClaimedDelivery), done, wait, lead }
-            let step: Step = state.withLock { state in
-                if state.next < state.buffer.count {
-                    state.next += 1
-                    state.inFlight += 1
-                    return .job(state.buffer[state.next - 1])
+    public func next() async -> ClaimedDelivery? {
+        await withCheckedContinuation { continuation in
+            locked {
+                if bufferStart < buffer.count {
+                    inFlight += 1
+                    bufferStart += 1
+                    continuation.resume(returning: buffer[bufferStart - 1])
+                } else if finished {
+                    continuation.resume(returning: nil)
+                } else {
+                    waiters.append(continuation)
+                    condition.broadcast()
                 }
-                if state.finished { return .done }
-                if state.leading { return .wait }
-                state.leading = true
-                return .lead
-            }
-            switch step {
-            case let .job(job): return job
-            case .done: return nil
-            case .wait:
-                await withCheckedContinuation { continuation in
-                    state.withLock { state in
-                        if state.finished || !state.leading || state.next < state.buffer.count {
-                            continuation.resume()
-                        } else {
-                            state.waiters.append(continuation)
-                        }
-                    }
-                }
-            case .lead:
-                try await lead()
             }
         }
-    }
-
-    /// Claims until there is work or the run is over, then wakes the waiting workers.
-    private func lead() async throws {
-        while true {
-            enum Step { case work, done, sleep(Duration) }
-            let step: Step = try state.withLock { state in
-                do {
-                    try flush(&state)
-                    let time = now()
-                    let claimed = try state.store.claim(limit: claimBatch, now: time, lease: lease)
-                    if !claimed.isEmpty {
-                        state.buffer = claimed
-                        state.next = 0
-                        return .work
-                    }
-                    let due = try state.store.nextDue()
-                    if state.inputDone, state.inFlight == 0 {
-                        if due == nil || (waitUntil.map { due! > $0 } ?? false) {
-                            state.finished = true
-                            return .done
-                        }
-                    }
-                    let untilDue = due.map { Duration.milliseconds(max(1, $0 - time)) } ?? Self.idlePoll
-                    return .sleep(min(untilDue, Self.idlePoll))
-                } catch {
-                    state.finished = true
-                    Self.wake(&state)
-                    throw error
-                }
-            }
-            switch step {
-            case .work, .done:
-                state.withLock { state in
-                    state.leading = false
-                    Self.wake(&state)
-                }
-                return
-            case let .sleep(duration):
-                try await Task.sleep(for: duration)
-            }
-        }
-    }
-
-    private static func wake(_ state: inout State) {
-        let waiters = state.waiters
-        state.waiters.removeAll()
-        for waiter in waiters { waiter.resume() }
     }
 
     /// Records an attempt. Deliveries to an endpoint that answered 410 are failed at once.
-    public func finish(_ outcome: DeliveryOutcome, endpointGone: Bool = false) throws {
-        try state.withLock { state in
-            state.inFlight -= 1
-            state.outcomes.append(outcome)
-            if endpointGone, state.gone.insert(outcome.delivery.endpoint).inserted {
-                try flush(&state)
-                let error = outcome.attempt.error ?? "410 Gone"
-                for failed in try state.store.failPending(endpoint: outcome.delivery.endpoint, error: error, now: now()) {
-                    state.unfinished.remove(failed.id)
-                    report(failed)
-                }
+    public func finish(_ outcome: DeliveryOutcome, endpointGone: Bool = false) {
+        locked {
+            inFlight -= 1
+            outcomes.append(outcome)
+            if endpointGone, gone.insert(outcome.delivery.endpoint).inserted {
+                newlyGone.append((outcome.delivery.endpoint, outcome.attempt.error ?? "410 Gone"))
             }
-            if state.outcomes.count >= Self.outcomeBatch || state.inFlight == 0 { try flush(&state) }
+            // Wake the store thread for a batch's worth, not for every outcome.
+            if outcomes.count >= Self.outcomeBatch || inFlight == 0 || !waiters.isEmpty || !newlyGone.isEmpty {
+                condition.broadcast()
+            }
         }
     }
 
     /// Whether an endpoint answered 410 Gone earlier in this run.
     public func isGone(_ endpoint: String) -> Bool {
-        state.withLock { $0.gone.contains(endpoint) }
+        locked { gone.contains(endpoint) }
     }
 
-    private func flush(_ state: inout State) throws {
-        guard !state.outcomes.isEmpty else { return }
-        let outcomes = state.outcomes
-        state.outcomes.removeAll(keepingCapacity: true)
-        let states = try state.store.complete(outcomes, now: now())
+    // MARK: The store thread
+
+    /// Runs the store thread until the run is over; returns the deliveries this run attempted
+    /// that are still pending, or throws the store's error.
+    public func run() async throws -> [DeliveryState] {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[DeliveryState], any Error>) in
+            let thread = Thread { [self] in
+                do {
+                    try loop()
+                    continuation.resume(returning: try pendingStates())
+                } catch {
+                    locked {
+                        failure = error
+                        finishLocked()
+                    }
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "hookrelay-store"
+            thread.start()
+        }
+    }
+
+    private func loop() throws {
+        while true {
+            condition.lock()
+            let outcomes = self.outcomes
+            let appends = self.appends
+            let gone = newlyGone
+            self.outcomes.removeAll(keepingCapacity: true)
+            self.appends.removeAll(keepingCapacity: true)
+            newlyGone.removeAll()
+            let wanted = max(0, claimBatch - (buffer.count - bufferStart))
+            condition.unlock()
+
+            let time = now()
+            if !appends.isEmpty { _ = try store.append(appends, now: time) }
+            var failedByGone: [DeliveryState] = []
+            if !gone.isEmpty {
+                // Outcomes first, so the 410 itself is recorded before the rest are failed.
+                apply(try store.complete(outcomes, now: time))
+                for (endpoint, error) in gone {
+                    failedByGone += try store.failPending(endpoint: endpoint, error: error, now: time)
+                }
+            }
+            let (states, claimed) = try store.completeAndClaim(gone.isEmpty ? outcomes : [], limit: wanted, now: time, lease: lease)
+            apply(states)
+            for state in failedByGone { report(state) }
+            let memoryOutstanding = (store as? MemoryStore)?.outstanding
+
+            condition.lock()
+            if let memoryOutstanding {
+                outstanding = memoryOutstanding + self.appends.reduce(0) { $0 + $1.endpoints.count }
+            }
+            for state in failedByGone { unfinished.remove(state.id) }
+            if bufferStart > 0, bufferStart == buffer.count {
+                buffer.removeAll(keepingCapacity: true)
+                bufferStart = 0
+            }
+            buffer += claimed
+            while !waiters.isEmpty, bufferStart < buffer.count {
+                inFlight += 1
+                bufferStart += 1
+                waiters.removeFirst().resume(returning: buffer[bufferStart - 1])
+            }
+            condition.broadcast()
+            let busy = !self.outcomes.isEmpty || !self.appends.isEmpty || !newlyGone.isEmpty
+            let idle = claimed.isEmpty && outcomes.isEmpty && appends.isEmpty && !busy
+            condition.unlock()
+            guard idle else { continue }
+
+            let due = try store.nextDue()
+            condition.lock()
+            if inputDone, inFlight == 0, bufferStart == buffer.count, self.outcomes.isEmpty, self.appends.isEmpty,
+               due == nil || waitUntil.map({ due! > $0 }) ?? false {
+                finishLocked()
+                condition.unlock()
+                return
+            }
+            let sleep = min(Self.idlePoll, max(1, (due ?? Int64.max) - now()))
+            _ = condition.wait(until: Date().addingTimeInterval(Double(sleep) / 1000))
+            condition.unlock()
+        }
+    }
+
+    /// Ends the run: waiting workers get nil, a waiting reader is let go.
+    private func finishLocked() {
+        finished = true
+        for waiter in waiters { waiter.resume(returning: nil) }
+        waiters.removeAll()
+        condition.broadcast()
+    }
+
+    /// Reports deliveries that reached a final state; remembers the ones still pending.
+    private func apply(_ states: [DeliveryState?]) {
+        var pending: [Int64] = []
+        var done: [Int64] = []
         for case let delivery? in states {
             if delivery.status == .pending {
-                state.unfinished.insert(delivery.id)
+                pending.append(delivery.id)
             } else {
-                state.unfinished.remove(delivery.id)
+                done.append(delivery.id)
                 report(delivery)
             }
         }
+        guard !pending.isEmpty || !done.isEmpty else { return }
+        locked {
+            unfinished.formUnion(pending)
+            unfinished.subtract(done)
+        }
     }
 
-    /// Writes outstanding outcomes and returns the deliveries this run attempted that are still pending.
-    public func close() throws -> [DeliveryState] {
-        try state.withLock { state in
-            try flush(&state)
-            return try state.store.states(ids: state.unfinished.sorted()).filter { $0.status == .pending }
-        }
+    private func pendingStates() throws -> [DeliveryState] {
+        let ids = locked { unfinished.sorted() }
+        return try store.states(ids: ids).filter { $0.status == .pending }
     }
 }

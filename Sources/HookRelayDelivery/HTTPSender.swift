@@ -1,10 +1,10 @@
-import AsyncHTTPClient
 import Foundation
 import HookRelayCore
 import HookRelayStore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// How hookrelay sends: timeouts, plain-HTTP and address rules, fixed headers.
@@ -45,6 +45,11 @@ public struct Endpoint: Sendable, Hashable {
     public let url: String
     public let host: String
     public let isHTTPS: Bool
+    public let port: Int
+    /// The request target: path and query.
+    public let target: String
+    /// The `host` header: the host as written, and the port when it is not the default.
+    public let hostHeader: String
 
     public enum Problem: Error, Sendable, CustomStringConvertible {
         case malformed(String)
@@ -70,6 +75,11 @@ public struct Endpoint: Sendable, Hashable {
         self.url = url
         self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         isHTTPS = scheme == "https"
+        port = components.port ?? (isHTTPS ? 443 : 80)
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        target = path + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+        let written = self.host.contains(":") ? "[\(self.host)]" : self.host
+        hostHeader = components.port.map { "\(written):\($0)" } ?? written
     }
 }
 
@@ -106,23 +116,38 @@ public struct BlockedAddress: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Sends webhooks over HTTP(S) with AsyncHTTPClient, connecting only to addresses the guard
-/// allows: each host is resolved here, its address checked, and the client pinned to that
-/// address with `dnsOverride` (TLS still verifies the host name), so DNS rebinding between the
-/// check and the connection is impossible.
+/// Sends webhooks over HTTP/1.1 (TLS through NIOSSL) on SwiftNIO, connecting only to addresses
+/// the guard allows: each host is resolved here, its address checked, and the socket connected
+/// to that very address, so DNS rebinding between the check and the connection is impossible.
+///
+/// A dedicated client rather than AsyncHTTPClient: measured on the 2-core machines this runs on,
+/// AsyncHTTPClient delivered 13.6k signed events/s where `curl --parallel` did 19k, against a
+/// goal of 1.5x curl (bench/deliver.sh). Webhooks need only keep-alive POSTs with a bounded
+/// response read, and owning the connect step lets the guard judge the connected address.
 public final class HTTPSender: Sendable {
     public let configuration: SenderConfiguration
-    private struct Clients {
-        var current: [String: (address: String, client: HTTPClient, resolvedAt: ContinuousClock.Instant)] = [:]
-        var retired: [HTTPClient] = []
+    private let userAgent = "hookrelay/\(HookRelayVersion.string)"
+
+    private struct PoolKey: Hashable {
+        var address: IPAddress
+        var port: Int
+        var host: String
+        var tls: Bool
     }
 
-    private let clients = Mutex(Clients())
-    private let userAgent = "hookrelay/\(HookRelayVersion.string)"
+    private struct State: ~Copyable {
+        var addresses: [String: (address: IPAddress, resolvedAt: ContinuousClock.Instant)] = [:]
+        var idle: [PoolKey: [HTTP1Connection]] = [:]
+    }
+
+    private let state = Mutex(State())
 
     /// One event-loop thread: sending is I/O-bound, and a second loop thread only contends with
     /// the workers and the receiver for the machine's cores.
     static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    /// Certificate checks against the system's trust store.
+    static let tlsContext = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
 
     /// How long a host's vetted address is reused before it is resolved again.
     static let resolutionLifetime = Duration.seconds(300)
@@ -131,58 +156,31 @@ public final class HTTPSender: Sendable {
         self.configuration = configuration
     }
 
-    /// Shuts every client down; call once when done sending.
-    public func shutdown() async {
-        let all = clients.withLock { clients in
-            defer { clients = Clients() }
-            return clients.current.values.map(\.client) + clients.retired
+    /// Closes the idle connections; call once when done sending.
+    public func shutdown() {
+        let connections = state.withLock { state in
+            defer { state.idle.removeAll() }
+            return state.idle.values.flatMap { $0 }
         }
-        for client in all { try? await client.shutdown() }
+        for connection in connections { connection.close() }
     }
 
-    /// The client for `host`, pinned to an allowed address.
-    private func client(for host: String) async throws -> HTTPClient {
+    /// The first address of `host` the guard allows, resolved at most every few minutes.
+    private func vettedAddress(of host: String) async throws -> IPAddress {
         let now = ContinuousClock.now
-        if let cached = clients.withLock({ $0.current[host] }), now - cached.resolvedAt < Self.resolutionLifetime {
-            return cached.client
+        if let cached = state.withLock({ $0.addresses[host] }), now - cached.resolvedAt < Self.resolutionLifetime {
+            return cached.address
         }
-        let pinned = try await vettedAddress(of: host)
-        return clients.withLock { clients in
-            if let existing = clients.current[host], existing.address == pinned {
-                clients.current[host] = (pinned, existing.client, now)
-                return existing.client
-            }
-            // A client pinned to an older address may have requests in flight: retire it, and
-            // shut it down with the others at the end.
-            if let replaced = clients.current[host] { clients.retired.append(replaced.client) }
-            let client = makeClient(host: host, address: pinned)
-            clients.current[host] = (pinned, client, now)
-            return client
-        }
-    }
-
-    /// The first address of `host` the guard allows.
-    private func vettedAddress(of host: String) async throws -> String {
         let addresses = try await Self.resolve(host)
         var blocked: BlockedAddress?
         for address in addresses {
-            guard let range = configuration.addressGuard.blockingRange(for: address) else { return address.description }
+            guard let range = configuration.addressGuard.blockingRange(for: address) else {
+                state.withLock { $0.addresses[host] = (address, now) }
+                return address
+            }
             blocked = blocked ?? BlockedAddress(host: host, address: address, range: range)
         }
         throw blocked ?? Resolver.Failure(host: host, reason: "no address")
-    }
-
-    private func makeClient(host: String, address: String) -> HTTPClient {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        configuration.timeout = .init(
-            connect: .milliseconds(self.configuration.connectTimeout.milliseconds),
-            read: .milliseconds(self.configuration.timeout.milliseconds))
-        configuration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: self.configuration.connectionsPerHost)
-        configuration.dnsOverride = [host: address]
-        return HTTPClient(eventLoopGroup: Self.eventLoops, configuration: configuration)
     }
 
     private static func resolve(_ host: String) async throws -> [IPAddress] {
@@ -197,58 +195,112 @@ public final class HTTPSender: Sendable {
         }
     }
 
-    /// POSTs `body` to `endpoint` with `headers` added to the configured ones.
+    private func connection(for key: PoolKey) async throws -> (HTTP1Connection, reused: Bool) {
+        while let idle = state.withLock({ $0.idle[key]?.popLast() }) {
+            if idle.isActive { return (idle, true) }
+        }
+        let tls: NIOSSLContext?
+        if key.tls {
+            do {
+                tls = try Self.tlsContext.get()
+            } catch {
+                throw HTTP1Failure.other("TLS is not available: \(error)")
+            }
+        } else {
+            tls = nil
+        }
+        let address = try SocketAddress(ipAddress: key.address.description, port: key.port)
+        let connection = try await HTTP1Connection.connect(
+            to: address, host: key.host, tls: tls, group: Self.eventLoops,
+            connectTimeout: .milliseconds(configuration.connectTimeout.milliseconds),
+            keep: AttemptRecord.keptResponseBytes, maxBody: configuration.maxResponseBytes)
+        return (connection, false)
+    }
+
+    private func release(_ connection: HTTP1Connection, key: PoolKey) {
+        let kept = state.withLock { state -> Bool in
+            guard state.idle[key, default: []].count < configuration.connectionsPerHost else { return false }
+            state.idle[key, default: []].append(connection)
+            return true
+        }
+        if !kept { connection.close() }
+    }
+
+    /// POSTs `body` to `endpoint` with `headers` added to the configured ones. Header names and
+    /// values must be free of CR and LF (the command line checks `--header`; hookrelay's own are).
     public func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult {
         let started = ContinuousClock.now
         func elapsed() -> Int { Int((ContinuousClock.now - started).milliseconds) }
-        let client: HTTPClient
-        do {
-            client = try await self.client(for: endpoint.host)
-        } catch let blocked as BlockedAddress {
-            return SendResult(verdict: .permanent, error: blocked.description, latencyMilliseconds: elapsed(), responseBody: [])
-        } catch {
-            return SendResult(verdict: .retry, error: "\(error)", latencyMilliseconds: elapsed(), responseBody: [])
+        func failure(_ verdict: SendResult.Verdict, _ error: String) -> SendResult {
+            SendResult(verdict: verdict, error: error, latencyMilliseconds: elapsed(), responseBody: [])
         }
-        var request = HTTPClientRequest(url: endpoint.url)
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "user-agent", value: userAgent)
-        for (name, value) in configuration.headers { request.headers.add(name: name, value: value) }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let deadline = NIODeadline.now() + .milliseconds(configuration.timeout.milliseconds)
+        let address: IPAddress
         do {
-            let response = try await client.execute(request, deadline: deadline)
-            let status = Int(response.status.code)
-            var kept: [UInt8] = []
-            var total = 0
-            for try await chunk in response.body {
-                total += chunk.readableBytes
-                if kept.count < AttemptRecord.keptResponseBytes {
-                    kept += chunk.getBytes(at: chunk.readerIndex, length: min(chunk.readableBytes, AttemptRecord.keptResponseBytes - kept.count)) ?? []
-                }
-                // Stop reading (and drop the connection) at the cap or the deadline.
-                if total >= configuration.maxResponseBytes || NIODeadline.now() > deadline { break }
-            }
-            var result = SendResult(verdict: .retry, httpStatus: status, error: nil, latencyMilliseconds: elapsed(), responseBody: kept)
-            switch status {
-            case 200..<300:
-                result.verdict = .success
-            case 410:
-                result.verdict = .gone
-                result.error = "410 Gone: the receiver asked not to be sent to again"
-            case 300..<400:
-                let location = response.headers.first(name: "location").map { " to \($0)" } ?? ""
-                result.error = "HTTP \(status) redirect\(location) not followed; give the final URL"
-            default:
-                result.error = "HTTP \(status)"
-                if status == 429 || status == 503, let value = response.headers.first(name: "retry-after") {
-                    result.retryAfter = Self.retryAfter(value, now: Date())
-                }
-            }
-            return result
+            address = try await vettedAddress(of: endpoint.host)
+        } catch let blocked as BlockedAddress {
+            return failure(.permanent, blocked.description)
         } catch {
-            return SendResult(verdict: .retry, error: Self.describe(error, configuration: configuration), latencyMilliseconds: elapsed(), responseBody: [])
+            return failure(.retry, "\(error)")
+        }
+        var wire = ByteBuffer()
+        wire.reserveCapacity(body.count + 512)
+        wire.writeString("POST \(endpoint.target) HTTP/1.1\r\nhost: \(endpoint.hostHeader)\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\nuser-agent: \(userAgent)\r\n")
+        for (name, value) in configuration.headers { wire.writeString("\(name): \(value)\r\n") }
+        for (name, value) in headers { wire.writeString("\(name): \(value)\r\n") }
+        wire.writeString("\r\n")
+        wire.writeBytes(body)
+        let deadline = NIODeadline.now() + .milliseconds(configuration.timeout.milliseconds)
+        let key = PoolKey(address: address, port: endpoint.port, host: endpoint.host, tls: endpoint.isHTTPS)
+        var retriedStale = false
+        while true {
+            do {
+                let (connection, reused) = try await connection(for: key)
+                do {
+                    let response = try await connection.send(wire: wire, deadline: deadline)
+                    if response.reusable { release(connection, key: key) }
+                    return result(response, elapsed: elapsed())
+                } catch HTTP1Failure.closedBeforeResponse where reused && !retriedStale {
+                    // A kept-alive connection the receiver had closed while idle: one fresh try.
+                    retriedStale = true
+                    continue
+                }
+            } catch let failure as HTTP1Failure {
+                return SendResult(verdict: .retry, error: describe(failure), latencyMilliseconds: elapsed(), responseBody: [])
+            } catch {
+                return failure(.retry, "\(error)")
+            }
+        }
+    }
+
+    private func result(_ response: HTTP1Response, elapsed: Int) -> SendResult {
+        let status = response.status
+        var result = SendResult(verdict: .retry, httpStatus: status, error: nil, latencyMilliseconds: elapsed, responseBody: response.body)
+        switch status {
+        case 200..<300:
+            result.verdict = .success
+        case 410:
+            result.verdict = .gone
+            result.error = "410 Gone: the receiver asked not to be sent to again"
+        case 300..<400:
+            let location = response.headers.first(name: "location").map { " to \($0)" } ?? ""
+            result.error = "HTTP \(status) redirect\(location) not followed; give the final URL"
+        default:
+            result.error = "HTTP \(status)"
+            if status == 429 || status == 503, let value = response.headers.first(name: "retry-after") {
+                result.retryAfter = Self.retryAfter(value, now: Date())
+            }
+        }
+        return result
+    }
+
+    private func describe(_ failure: HTTP1Failure) -> String {
+        switch failure {
+        case .connectTimeout: return "connect timed out after \(configuration.connectTimeout.shortDescription)"
+        case .deadline: return "no complete response within \(configuration.timeout.shortDescription) (--timeout)"
+        case .closedBeforeResponse: return "connection closed by the receiver before a response"
+        case .connectionReset: return "connection reset by the receiver"
+        case .connectionRefused: return "connection refused"
+        case let .other(text): return text
         }
     }
 
@@ -262,21 +314,5 @@ public final class HTTPSender: Sendable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: trimmed) else { return nil }
         return .milliseconds(max(0, Int64(date.timeIntervalSince(now) * 1000)))
-    }
-
-    static func describe(_ error: any Error, configuration: SenderConfiguration) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout: return "connect timed out after \(configuration.connectTimeout.shortDescription)"
-            case .deadlineExceeded, .readTimeout:
-                return "no complete response within \(configuration.timeout.shortDescription)"
-            case .remoteConnectionClosed: return "connection closed by the receiver before a response"
-            default: break
-            }
-        }
-        let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        if text.contains("Connection reset") || text.contains("ECONNRESET") { return "connection reset by the receiver" }
-        return text
     }
 }

@@ -105,6 +105,12 @@ public protocol DeliveryStore: AnyObject {
     /// nil for superseded outcomes.
     func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?]
 
+    /// `complete` then `claim`, in one transaction where the store has them: what a
+    /// dispatcher does each round.
+    func completeAndClaim(
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64
+    ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery])
+
     /// The earliest time a pending delivery becomes due (its next attempt or the end of its
     /// lease), or nil when none is pending.
     func nextDue() throws -> Int64?
@@ -117,4 +123,12 @@ public protocol DeliveryStore: AnyObject {
 
     /// States of the given deliveries.
     func states(ids: [Int64]) throws -> [DeliveryState]
+}
+
+extension DeliveryStore {
+    public func completeAndClaim(
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64
+    ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
+        (try complete(outcomes, now: now), try claim(limit: limit, now: now, lease: lease))
+    }
 }

@@ -1,5 +1,9 @@
 import CSQLite
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A failed SQLite call, with SQLite's own message and what was being done.
 public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     public let code: Int32
@@ -22,6 +26,9 @@ public final class SQLiteConnection {
     let handle: OpaquePointer
     public let path: String
     private var statements: [String: Statement] = [:]
+    private let busyLimit: Int
+    /// Microseconds between tries while another connection holds the write lock.
+    static let busyStep = 200
 
     /// Opens (creating when missing) the database at `path` in WAL mode with `synchronous=FULL`.
     public init(path: String, busyTimeout: Duration = .seconds(10)) throws {
@@ -35,11 +42,21 @@ public final class SQLiteConnection {
         }
         self.handle = handle
         self.path = path
-        sqlite3_busy_timeout(handle, Int32(busyTimeout.components.seconds * 1000))
+        // SQLite's own busy timeout sleeps in steps of up to 100 ms; the spool's writers hold
+        // the lock for a millisecond or two, so wait in short steps instead.
+        busyLimit = max(1, Int(busyTimeout.components.seconds) * 1_000_000 / Self.busyStep)
+        sqlite3_busy_handler(handle, { context, count in
+            guard let context, Int(count) < Int(bitPattern: context) else { return 0 }
+            usleep(useconds_t(SQLiteConnection.busyStep))
+            return 1
+        }, UnsafeMutableRawPointer(bitPattern: busyLimit))
         sqlite3_extended_result_codes(handle, 1)
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=FULL")
         try execute("PRAGMA foreign_keys=ON")
+        // Reads through a memory map, and a 32 MiB page cache: a spool's working set stays in memory.
+        try execute("PRAGMA mmap_size=268435456")
+        try execute("PRAGMA cache_size=-32768")
     }
 
     deinit {

@@ -63,7 +63,19 @@ public final class SQLiteSpool: DeliveryStore {
     }
 
     public func claim(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
+        try connection.write { try claimInTransaction(limit: limit, now: now, lease: lease) }
+    }
+
+    public func completeAndClaim(
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64
+    ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
         try connection.write {
+            (try completeInTransaction(outcomes, now: now), try claimInTransaction(limit: limit, now: now, lease: lease))
+        }
+    }
+
+    private func claimInTransaction(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
+        do {
             let claim = try connection.statement("""
                 UPDATE deliveries SET claim = claim + 1, lease_until = ?1, lease_owner = ?2
                 WHERE id IN (
@@ -96,7 +108,11 @@ public final class SQLiteSpool: DeliveryStore {
 
     public func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {
         guard !outcomes.isEmpty else { return [] }
-        return try connection.write {
+        return try connection.write { try completeInTransaction(outcomes, now: now) }
+    }
+
+    private func completeInTransaction(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {
+        do {
             let attempt = try connection.statement("""
                 INSERT INTO attempts(delivery_id, started_at, http_status, latency_ms, error, response_body)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)

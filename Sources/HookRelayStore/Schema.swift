@@ -26,7 +26,6 @@ enum Schema {
             UNIQUE (message_id, endpoint)
         );
         CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
-        CREATE INDEX deliveries_endpoint ON deliveries (endpoint, status);
         CREATE TABLE attempts (
             id INTEGER PRIMARY KEY,
             delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,

@@ -106,6 +106,9 @@ struct DeliverCommand: AsyncParsableCommand {
                 throw ValidationError("--header: hookrelay sets \(name) itself")
             }
             let value = try Environment.expand(header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            guard !value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else {
+                throw ValidationError("--header \(name): the value holds a control character (CR, LF, ...), which would break the request")
+            }
             return (name, value)
         }
     }
