@@ -9,6 +9,9 @@ import Testing
     static let pages: [([String], String)] = [
         ([], "hookrelay.1"),
         (["filter"], "hookrelay-filter.1"),
+        (["deliver"], "hookrelay-deliver.1"),
+        (["sign"], "hookrelay-sign.1"),
+        (["verify"], "hookrelay-verify.1"),
     ]
 
     static let manDirectory = URL(fileURLWithPath: #filePath)
