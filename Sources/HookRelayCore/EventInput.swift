@@ -33,11 +33,10 @@ public struct EventInput: Sendable {
 
     /// Opens each input in turn and passes its descriptor and the prefix for its messages
     /// (empty for standard input). An input that cannot be opened is reported and skipped.
-    /// - Returns: `.noInput` when some input could not be opened, else `.success`.
+    /// `status` is raised to `.noInput` when an input cannot be opened, even when `body` throws later.
     public func forEach(
-        diagnostics: Diagnostics, _ body: (_ fd: Int32, _ name: String, _ prefix: String) throws -> Void
-    ) rethrows -> ExitStatus {
-        var status = ExitStatus.success
+        diagnostics: Diagnostics, status: inout ExitStatus, _ body: (_ fd: Int32, _ name: String, _ prefix: String) throws -> Void
+    ) rethrows {
         for path in paths {
             if path == "-" {
                 try body(0, "standard input", "")
@@ -58,7 +57,6 @@ public struct EventInput: Sendable {
             }
             try body(fd, path, path + ": ")
         }
-        return status
     }
 }
 
@@ -70,7 +68,7 @@ public final class InvalidRecordFile {
 
     public init(path: String) throws {
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw OutputError.writeFailed(path: path, errno: errno) }
+        guard fd >= 0 else { throw OutputError.cannotCreate(path: path, errno: errno) }
         output = OutputBuffer(fd: fd, name: path, flushEachRecord: false)
     }
 

@@ -77,7 +77,7 @@ public struct FilterRun: Sendable {
             configuration: configuration, output: output, diagnostics: diagnostics, invalidFile: invalidFile)
         var status = ExitStatus.success
         do {
-            status = try configuration.input.forEach(diagnostics: diagnostics) { fd, name, prefix in
+            try configuration.input.forEach(diagnostics: diagnostics, status: &status) { fd, name, prefix in
                 handler.prefix = prefix
                 try RecordReader(fd: fd, name: name, configuration: reader).run(&handler)
             }
@@ -88,14 +88,14 @@ public struct FilterRun: Sendable {
         } catch OutputError.brokenPipe {
             return .success
         } catch is StopAtInvalid {
-            status = .dataError
+            status = max(status, .dataError)
             do { try output.flush() } catch OutputError.brokenPipe {} catch {
                 diagnostics.report("\(error)")
                 status = .ioError
             }
         } catch {
             diagnostics.report("\(error)")
-            status = .ioError
+            status = max(status, .ioError)
         }
         if configuration.summary { diagnostics.report(handler.statistics.description) }
         if handler.statistics.invalid > 0, invalidFile == nil { status = max(status, .dataError) }

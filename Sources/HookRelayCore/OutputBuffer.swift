@@ -11,11 +11,13 @@ public enum OutputError: Error, Sendable, CustomStringConvertible {
     /// The reader went away (`| head`): not an error for a pipeline stage, which just stops.
     case brokenPipe
     case writeFailed(path: String, errno: Int32)
+    case cannotCreate(path: String, errno: Int32)
 
     public var description: String {
         switch self {
         case .brokenPipe: return "output closed"
         case let .writeFailed(path, code): return "\(path): write error: \(String(cString: strerror(code)))"
+        case let .cannotCreate(path, code): return "\(path): cannot open for appending: \(String(cString: strerror(code)))"
         }
     }
 }

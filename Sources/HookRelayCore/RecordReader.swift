@@ -169,7 +169,7 @@ public final class RecordReader {
                 } else if isObject {
                     try handler.record(RecordView(
                         buffer: view, range: head..<end, fields: scanner.fields, line: line, offset: baseOffset + head))
-                    if newlines > 0 { column = 0 } else { column += end - head }
+                    advanceColumn(over: head..<end, newlines: newlines)
                     line += newlines
                     head = end
                 } else {
@@ -177,7 +177,7 @@ public final class RecordReader {
                     try handler.invalid(InvalidRecord(error: error, line: line, offset: baseOffset + head))
                     try handler.invalidBytes(UnsafeRawBufferPointer(rebasing: view[head..<end]))
                     try handler.invalidEnd()
-                    if newlines > 0 { column = 0 } else { column += end - head }
+                    advanceColumn(over: head..<end, newlines: newlines)
                     line += newlines
                     head = end
                 }
@@ -193,6 +193,17 @@ public final class RecordReader {
                 try skipBadRecord(&handler)
             }
         }
+    }
+
+    /// Moves the column past a record: counted from its last line break when it has one.
+    private func advanceColumn(over range: Range<Int>, newlines: Int) {
+        guard newlines > 0 else {
+            column += range.count
+            return
+        }
+        var index = range.upperBound - 1
+        while index > range.lowerBound, buffer.load(fromByteOffset: index, as: UInt8.self) != 0x0A { index -= 1 }
+        column = range.upperBound - index - 1
     }
 
     private func reportTooLarge<Handler: RecordHandler>(_ handler: inout Handler) throws {

@@ -95,15 +95,15 @@ public struct Signer: Sendable {
     public enum VerificationError: Error, Sendable, Equatable, CustomStringConvertible {
         case missingHeader(String)
         case badTimestamp(String)
-        case timestampOutOfTolerance(seconds: Int64)
+        case timestampOutOfTolerance(seconds: Int64, tolerance: Int64)
         case noMatchingSignature
 
         public var description: String {
             switch self {
             case let .missingHeader(name): return "the \(name) header is missing"
             case let .badTimestamp(value): return "webhook-timestamp '\(value)' is not an integer number of seconds"
-            case let .timestampOutOfTolerance(seconds):
-                return "webhook-timestamp is \(seconds) s away from now; more than the 5 minutes allowed (replayed or clock skew?)"
+            case let .timestampOutOfTolerance(seconds, tolerance):
+                return "webhook-timestamp is \(seconds) s away from now, more than the \(tolerance) s allowed (a replay, or clock skew?)"
             case .noMatchingSignature: return "no signature in webhook-signature matches the body and secret"
             }
         }
@@ -119,7 +119,7 @@ public struct Signer: Sendable {
         guard let timestamp else { throw .missingHeader("webhook-timestamp") }
         guard let signature else { throw .missingHeader("webhook-signature") }
         guard let seconds = Int64(timestamp) else { throw .badTimestamp(timestamp) }
-        guard abs(now - seconds) <= tolerance else { throw .timestampOutOfTolerance(seconds: now - seconds) }
+        guard abs(now - seconds) <= tolerance else { throw .timestampOutOfTolerance(seconds: now - seconds, tolerance: tolerance) }
         let offered = signature.split(separator: " ").compactMap { part -> [UInt8]? in
             guard part.hasPrefix("v1,") else { return nil }
             return Data(base64Encoded: String(part.dropFirst(3))).map(Array.init)

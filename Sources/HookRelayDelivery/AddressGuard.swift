@@ -81,13 +81,14 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 /// Decides whether hookrelay may connect to an address: the SSRF guard.
 ///
 /// Private, loopback, link-local, multicast and other special ranges are refused unless an
-/// allow-list entry covers the address. IPv6 forms that embed an IPv4 address (IPv4-mapped,
-/// NAT64, 6to4) are judged by the IPv4 address they carry.
+/// allow-list entry covers the address. IPv4-mapped and 6to4 IPv6 addresses are judged by the
+/// IPv4 address they carry; NAT64 (`64:ff9b::/96`) is refused outright, since the gateway
+/// could reach anything.
 public struct AddressGuard: Sendable {
     public static let blockedRanges: [CIDR] = [
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
         "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
-        "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+        "::/128", "::1/128", "64:ff9b::/96", "fc00::/7", "fe80::/10", "ff00::/8",
     ].map { CIDR($0)! }
 
     /// The private ranges `--allow-private` opens (not loopback, link-local or multicast).
@@ -106,15 +107,11 @@ public struct AddressGuard: Sendable {
         return Self.blockedRanges.first { $0.contains(judged) }
     }
 
-    /// The IPv4 address inside an IPv4-mapped (`::ffff:0:0/96`, checked via the stored form),
-    /// NAT64 (`64:ff9b::/96`) or 6to4 (`2002::/16`) IPv6 address.
+    /// The IPv4 address inside an IPv4-mapped (`::ffff:0:0/96`) or 6to4 (`2002::/16`) address.
     static func embeddedIPv4(in address: IPAddress) -> IPAddress? {
         guard !address.isIPv4 else { return nil }
         let b = address.bytes
         if b[0..<10].allSatisfy({ $0 == 0 }), b[10] == 0xFF, b[11] == 0xFF {
-            return IPAddress(ipv4: b[12], b[13], b[14], b[15])
-        }
-        if b[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] {
             return IPAddress(ipv4: b[12], b[13], b[14], b[15])
         }
         if b[0] == 0x20, b[1] == 0x02 {

@@ -93,16 +93,18 @@ public struct DeliverRun: Sendable {
             lease: configuration.sender.timeout + configuration.sender.connectTimeout + .seconds(30),
             waitUntil: configuration.wait.map { now + $0.milliseconds },
             now: { Self.nowMilliseconds() },
-            report: { results.report($0) })
+            report: { results.report($0) },
+            progress: { results.noteRetrying($0) })
         let reader = ReaderOutcome()
-        let pending = try await withThrowingTaskGroup(of: [DeliveryState].self) { group in
+        // Each task returns the pending deliveries it knows of: the store thread's are the ones.
+        let (pending, pendingTotal) = try await withThrowingTaskGroup(of: ([DeliveryState], Int).self) { group in
             group.addTask { try await dispatcher.run() }
             if configuration.mode == .send {
                 group.addTask {
                     let status = await readOnThread(dispatcher: dispatcher, results: results)
                     reader.status.withLock { $0 = status }
                     dispatcher.inputFinished()
-                    return []
+                    return ([], 0)
                 }
             } else {
                 dispatcher.inputFinished()
@@ -111,24 +113,31 @@ public struct DeliverRun: Sendable {
                 group.addTask {
                     var random = SystemRandomNumberGenerator()
                     while let job = await dispatcher.next() {
-                        let (outcome, gone) = await attempt(job, sender: sender, dispatcher: dispatcher, random: &random)
+                        let (outcome, gone) = await attempt(job, sender: sender, dispatcher: dispatcher, results: results, random: &random)
                         if let error = outcome.attempt.error, outcome.next == .failed, error.contains("blocked range") {
                             results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)")
                         }
                         dispatcher.finish(outcome, endpointGone: gone)
                     }
-                    return []
+                    return ([], 0)
                 }
             }
             var pending: [DeliveryState] = []
-            for try await states in group { pending += states }
-            return pending
+            var total = 0
+            for try await (states, count) in group {
+                pending += states
+                total += count
+            }
+            return (pending, total)
         }
         for state in pending { results.report(state) }
-        results.finish()
+        results.finish(pendingTotal: pendingTotal)
 
         var status = reader.status.withLock { $0 }
-        if results.counts.withLock({ $0.failed + $0.pending }) > 0 { status = max(status, .temporaryFailure) }
+        let counts = results.counts.withLock { $0 }
+        if counts.failed + counts.pending > 0 { status = max(status, .temporaryFailure) }
+        // A receiver that is gone, or an address that is not allowed: running again cannot help.
+        if counts.unavailable > 0 { status = max(status, .unavailable) }
         return status
     }
 
@@ -153,11 +162,13 @@ public struct DeliverRun: Sendable {
 
     /// One attempt of `job`, and where it leaves the delivery.
     private func attempt(
-        _ job: ClaimedDelivery, sender: HTTPSender, dispatcher: Dispatcher, random: inout SystemRandomNumberGenerator
+        _ job: ClaimedDelivery, sender: HTTPSender, dispatcher: Dispatcher, results: ResultWriter,
+        random: inout SystemRandomNumberGenerator
     ) async -> (DeliveryOutcome, gone: Bool) {
         let started = Self.nowMilliseconds()
         func failed(_ error: String) -> (DeliveryOutcome, Bool) {
-            (DeliveryOutcome(
+            results.counts.withLock { $0.unavailable += 1 }
+            return (DeliveryOutcome(
                 delivery: job, attempt: AttemptRecord(startedAt: started, httpStatus: nil, latencyMilliseconds: 0, error: error),
                 next: .failed), false)
         }
@@ -180,7 +191,9 @@ public struct DeliverRun: Sendable {
         let next: DeliveryOutcome.Next
         switch result.verdict {
         case .success: next = .delivered
-        case .gone, .permanent: next = .failed
+        case .gone, .permanent:
+            next = .failed
+            results.counts.withLock { $0.unavailable += 1 }
         case .retry:
             if let delay = configuration.retry.delay(afterAttempt: job.attempts + 1, retryAfter: result.retryAfter, using: &random) {
                 next = .retry(at: Self.nowMilliseconds() + delay.milliseconds)
@@ -239,7 +252,7 @@ public struct DeliverRun: Sendable {
             selector: configuration.layout.selector, maxRecordSize: configuration.maxRecordSize, maxDepth: configuration.maxDepth)
         var status = ExitStatus.success
         do {
-            status = try configuration.input.forEach(diagnostics: diagnostics) { fd, name, prefix in
+            try configuration.input.forEach(diagnostics: diagnostics, status: &status) { fd, name, prefix in
                 handler.prefix = prefix
                 try RecordReader(fd: fd, name: name, configuration: readerConfiguration).run(&handler)
             }

@@ -35,6 +35,7 @@ public final class Dispatcher: @unchecked Sendable {
     private let lease: Int64
     private let now: @Sendable () -> Int64
     private let report: Report
+    private let progress: @Sendable (_ retrying: Int) -> Void
     /// No waiting for deliveries due after this time (Unix ms); nil waits for all of them.
     private let waitUntil: Int64?
 
@@ -46,8 +47,10 @@ public final class Dispatcher: @unchecked Sendable {
 
     public init(
         store: sending any DeliveryStore, claimBatch: Int, lease: Duration, waitUntil: Int64?,
-        now: @escaping @Sendable () -> Int64, report: @escaping Report
+        now: @escaping @Sendable () -> Int64, report: @escaping Report,
+        progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in }
     ) {
+        self.progress = progress
         self.store = store
         self.claimBatch = max(1, claimBatch)
         self.lease = lease.milliseconds
@@ -131,13 +134,14 @@ public final class Dispatcher: @unchecked Sendable {
     // MARK: The store thread
 
     /// Runs the store thread until the run is over; returns the deliveries this run attempted
-    /// that are still pending, or throws the store's error.
-    public func run() async throws -> [DeliveryState] {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[DeliveryState], any Error>) in
+    /// that are still pending and how many are pending in the store in all, or throws the
+    /// store's error.
+    public func run() async throws -> (attempted: [DeliveryState], pendingTotal: Int) {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<([DeliveryState], Int), any Error>) in
             let thread = Thread { [self] in
                 do {
                     try loop()
-                    continuation.resume(returning: try pendingStates())
+                    continuation.resume(returning: (try pendingStates(), try store.pendingCount()))
                 } catch {
                     locked {
                         failure = error
@@ -234,10 +238,12 @@ public final class Dispatcher: @unchecked Sendable {
             }
         }
         guard !pending.isEmpty || !done.isEmpty else { return }
-        locked {
+        let retrying = locked {
             unfinished.formUnion(pending)
             unfinished.subtract(done)
+            return unfinished.count
         }
+        progress(retrying)
     }
 
     private func pendingStates() throws -> [DeliveryState] {

@@ -112,7 +112,9 @@ public struct BlockedAddress: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         let allow = address.isIPv4 ? "\(address)/32" : "\(address)/128"
-        return "address \(address) of \(host) is in the blocked range \(range); allow it with --allow-cidr \(allow) (or --allow-private for private ranges)"
+        let isPrivate = AddressGuard.privateRanges.contains(range)
+        return "address \(address) of \(host) is in the blocked range \(range); allow it with --allow-cidr \(allow)"
+            + (isPrivate ? " (or --allow-private for all private ranges)" : "")
     }
 }
 

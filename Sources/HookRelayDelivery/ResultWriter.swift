@@ -14,6 +14,8 @@ final class ResultWriter: Sendable {
         var failed = 0
         var pending = 0
         var invalid = 0
+        /// Deliveries failed because the endpoint is gone (410) or its address is not allowed.
+        var unavailable = 0
     }
 
     private struct Output: ~Copyable {
@@ -47,12 +49,17 @@ final class ResultWriter: Sendable {
             + "\n"
     }
 
+    /// Deliveries attempted and waiting for a retry, for the progress line.
+    func noteRetrying(_ count: Int) {
+        counts.withLock { $0.pending = count }
+    }
+
     func report(_ state: DeliveryState) {
         let snapshot = counts.withLock { counts in
             switch state.status {
             case .delivered: counts.delivered += 1
             case .failed: counts.failed += 1
-            case .pending: counts.pending += 1
+            case .pending: break
             }
             return counts
         }
@@ -92,8 +99,12 @@ final class ResultWriter: Sendable {
     }
 
     /// Flushes the results and prints the summary (ending the progress line on a terminal).
-    func finish() {
-        let snapshot = counts.withLock { $0 }
+    /// `pendingTotal` counts every pending delivery in the store, attempted in this run or not.
+    func finish(pendingTotal: Int) {
+        let snapshot = counts.withLock { counts in
+            counts.pending = pendingTotal
+            return counts
+        }
         output.withLock { output in
             if !output.closed { try? output.buffer.flush() }
         }

@@ -115,7 +115,8 @@ public protocol DeliveryStore: AnyObject {
     /// lease), or nil when none is pending.
     func nextDue() throws -> Int64?
 
-    /// Marks every pending delivery to `endpoint` failed (the endpoint answered 410 Gone).
+    /// Marks every pending delivery to `endpoint` that no worker holds failed (the endpoint
+    /// answered 410 Gone). Held ones are failed by their workers.
     func failPending(endpoint: String, error: String, now: Int64) throws -> [DeliveryState]
 
     /// Puts every failed delivery back to pending, due now. Returns how many.
@@ -123,6 +124,9 @@ public protocol DeliveryStore: AnyObject {
 
     /// States of the given deliveries.
     func states(ids: [Int64]) throws -> [DeliveryState]
+
+    /// How many deliveries are pending, due or not.
+    func pendingCount() throws -> Int
 }
 
 extension DeliveryStore {

@@ -161,10 +161,10 @@ public final class SQLiteSpool: DeliveryStore {
         try connection.write {
             let statement = try connection.statement("""
                 UPDATE deliveries SET status = 'failed', last_error = ?1, updated_at = ?2, lease_until = NULL, lease_owner = NULL
-                WHERE endpoint = ?3 AND status = 'pending' AND (lease_until IS NULL OR lease_owner = ?4)
+                WHERE endpoint = ?3 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?2)
                 RETURNING \(Self.stateColumns)
                 """)
-            statement.bind(1, error).bind(2, now).bind(3, endpoint).bind(4, owner)
+            statement.bind(1, error).bind(2, now).bind(3, endpoint)
             var states: [DeliveryState] = []
             while try statement.step() { states.append(Self.state(statement)) }
             return states
@@ -190,6 +190,14 @@ public final class SQLiteSpool: DeliveryStore {
             try statement.run()
             return state
         }
+    }
+
+    public func pendingCount() throws -> Int {
+        let statement = try connection.statement("SELECT count(*) FROM deliveries WHERE status = 'pending'")
+        _ = try statement.step()
+        let count = Int(statement.int(0))
+        try statement.run()
+        return count
     }
 
     /// Releases claims held by processes of this machine that are no longer running.

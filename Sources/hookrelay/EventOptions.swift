@@ -76,6 +76,9 @@ struct FilterOptions: ParsableArguments {
         if eventTypes.isEmpty, !events.isEmpty {
             throw ValidationError("--event needs an event type, e.g. --event finding")
         }
+        if severityNames.isEmpty, !severities.isEmpty {
+            throw ValidationError("--severity needs a severity, e.g. --severity critical,high")
+        }
     }
 
     private var eventTypes: [String] { split(events) }

@@ -101,7 +101,10 @@ struct DeliverCommand: AsyncParsableCommand {
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
                 throw ValidationError("--header '\(header)': '\(name)' is not a header name")
             }
-            let reserved = ["content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature", "content-length", "host"]
+            let reserved = [
+                "content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature", "x-hub-signature-256",
+                "content-length", "host", "transfer-encoding", "connection",
+            ]
             guard !reserved.contains(name.lowercased()) else {
                 throw ValidationError("--header: hookrelay sets \(name) itself")
             }

@@ -93,7 +93,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Largest accepted distance between the timestamp and now.", valueName: "duration"))
     var tolerance: String = "5m"
 
-    @OptionGroup(title: "Signing") var signing: SigningOptions
+    @OptionGroup(title: "Secrets") var signing: SecretOptions
 
     @Argument(help: ArgumentHelp("File holding the body; '-' or none reads standard input.", valueName: "file"))
     var file: String?

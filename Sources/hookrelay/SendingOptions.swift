@@ -4,7 +4,7 @@ import HookRelayCore
 import HookRelayDelivery
 
 /// Where signing secrets come from: a file, the environment, or (discouraged) the command line.
-struct SigningOptions: ParsableArguments {
+struct SecretOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "File of signing secrets (whsec_<base64>), one per line; several sign with each (rotation).", valueName: "file"))
     var secretFile: String?
@@ -14,17 +14,15 @@ struct SigningOptions: ParsableArguments {
         valueName: "secret"))
     var secret: String?
 
-    @Option(
-        name: .customLong("signature-scheme"),
-        help: ArgumentHelp(
-            "Signatures to send: 'standard' (webhook-signature), 'github' (X-Hub-Signature-256), or both comma-separated.",
-            valueName: "scheme"))
-    var schemes: [String] = ["standard"]
-
     /// The secrets: --secret-file, else --secret, else HOOKRELAY_SECRET; none means unsigned.
     func secrets() throws -> [WebhookSecret] {
         do {
-            if let secretFile { return try WebhookSecret.load(file: secretFile) }
+            if let secretFile {
+                guard FileManager.default.isReadableFile(atPath: secretFile) else {
+                    throw CommandFailure(status: .noInput, message: "\(secretFile): the secret file cannot be read; check the --secret-file path and its permissions")
+                }
+                return try WebhookSecret.load(file: secretFile)
+            }
             if let secret { return try WebhookSecret.parse(list: secret, source: "--secret") }
             if let value = ProcessInfo.processInfo.environment["HOOKRELAY_SECRET"], !value.isEmpty {
                 return try WebhookSecret.parse(list: value, source: "HOOKRELAY_SECRET")
@@ -34,6 +32,20 @@ struct SigningOptions: ParsableArguments {
         }
         return []
     }
+}
+
+/// Secrets and the signature formats to send.
+struct SigningOptions: ParsableArguments {
+    @OptionGroup var secretOptions: SecretOptions
+
+    @Option(
+        name: .customLong("signature-scheme"),
+        help: ArgumentHelp(
+            "Signatures to send: 'standard' (webhook-signature), 'github' (X-Hub-Signature-256), or both comma-separated.",
+            valueName: "scheme"))
+    var schemes: [String] = ["standard"]
+
+    func secrets() throws -> [WebhookSecret] { try secretOptions.secrets() }
 
     func signer() throws -> Signer {
         var chosen = Set<Signer.Scheme>()

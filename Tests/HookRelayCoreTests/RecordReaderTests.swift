@@ -27,6 +27,13 @@ import Testing
         #expect(collected.errors.count == 1)
     }
 
+    /// After a record spanning lines, a bad record's column is counted from the last line break,
+    /// so an indented record below it is still a resynchronisation point.
+    @Test func columnAfterAMultiLineRecord() throws {
+        let collected = try read("{\n}  {bad\n   {\"b\":2}\n{\"c\":3}\n")
+        #expect(collected.records == ["{\n}", #"{"b":2}"#, #"{"c":3}"#])
+    }
+
     @Test func skipsLeadingByteOrderMarkOnly() throws {
         #expect(try read([0xEF, 0xBB, 0xBF] + Array(#"{"a":1}"#.utf8)).records == [#"{"a":1}"#])
         let inner = try read(Array(#"{"a":1}"#.utf8) + [0x0A, 0xEF, 0xBB, 0xBF] + Array(#"{"b":1}"#.utf8))

@@ -54,7 +54,7 @@ import Testing
 
     @Test func blockedMessageNamesTheAddressAndTheFlag() throws {
         let blocked = BlockedAddress(host: "internal.example", address: try #require(IPAddress("10.0.0.5")), range: try #require(CIDR("10.0.0.0/8")))
-        #expect(blocked.description == "address 10.0.0.5 of internal.example is in the blocked range 10.0.0.0/8; allow it with --allow-cidr 10.0.0.5/32 (or --allow-private for private ranges)")
+        #expect(blocked.description == "address 10.0.0.5 of internal.example is in the blocked range 10.0.0.0/8; allow it with --allow-cidr 10.0.0.5/32 (or --allow-private for all private ranges)")
     }
 
     @Test func retryAfterForms() {
