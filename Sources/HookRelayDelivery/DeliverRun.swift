@@ -77,7 +77,7 @@ public struct DeliverRun: Sendable {
         let now = Self.nowMilliseconds()
         let store: any DeliveryStore
         if let path = configuration.spool {
-            let spool = try SQLiteSpool(path: path, durableWrites: false)
+            let spool = try SQLiteSpool(path: path, durableWrites: false, checkpoints: configuration.mode != .send)
             let released = try spool.recoverOrphans(now: now)
             if released > 0 { diagnostics.report("\(path): resending \(released) deliveries left in flight by a process that ended") }
             if configuration.mode == .retryFailed {
@@ -110,7 +110,7 @@ public struct DeliverRun: Sendable {
                 dispatcher.inputFinished()
             }
             for _ in 0..<configuration.concurrency {
-                group.addTask {
+                group.addTask(executorPreference: HTTPSender.taskExecutor) {
                     var random = SystemRandomNumberGenerator()
                     while let job = await dispatcher.next() {
                         let (outcome, gone) = await attempt(job, sender: sender, dispatcher: dispatcher, results: results, random: &random)

@@ -28,6 +28,8 @@ public final class Dispatcher: @unchecked Sendable {
     private var inFlight = 0
     private var outstanding = 0
     private var inputDone = false
+    /// The store thread has told the store that the input is done.
+    private var ingestFinishedSeen = false
     private var finished = false
     private var failure: (any Error)?
 
@@ -165,8 +167,11 @@ public final class Dispatcher: @unchecked Sendable {
             self.appends.removeAll(keepingCapacity: true)
             newlyGone.removeAll()
             let wanted = max(0, claimBatch - (buffer.count - bufferStart))
+            let ingestJustFinished = inputDone && !ingestFinishedSeen
+            ingestFinishedSeen = inputDone
             condition.unlock()
 
+            if ingestJustFinished { try store.ingestFinished() }
             let time = now()
             if !appends.isEmpty { _ = try store.append(appends, now: time) }
             var failedByGone: [DeliveryState] = []

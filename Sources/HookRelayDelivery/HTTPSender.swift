@@ -151,6 +151,10 @@ public final class HTTPSender: Sendable {
     /// Certificate checks against the system's trust store.
     static let tlsContext = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
 
+    /// Runs the workers' code on the event loop that does their I/O, so a response resumes its
+    /// worker without waking another thread.
+    public static let taskExecutor = EventLoopTaskExecutor(eventLoops.next())
+
     /// How long a host's vetted address is reused before it is resolved again.
     static let resolutionLifetime = Duration.seconds(300)
 
@@ -316,5 +320,21 @@ public final class HTTPSender: Sendable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: trimmed) else { return nil }
         return .milliseconds(max(0, Int64(date.timeIntervalSince(now) * 1000)))
+    }
+}
+
+/// A task executor that runs jobs on one SwiftNIO event loop.
+public final class EventLoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute {
+            job.runSynchronously(on: self.asUnownedTaskExecutor())
+        }
     }
 }

@@ -127,9 +127,14 @@ public protocol DeliveryStore: AnyObject {
 
     /// How many deliveries are pending, due or not.
     func pendingCount() throws -> Int
+
+    /// No other connection appends any more: take over housekeeping it was doing.
+    func ingestFinished() throws
 }
 
 extension DeliveryStore {
+    public func ingestFinished() throws {}
+
     public func completeAndClaim(
         _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {

@@ -57,6 +57,10 @@ public final class SQLiteConnection {
         // Reads through a memory map, and a 32 MiB page cache: a spool's working set stays in memory.
         try execute("PRAGMA mmap_size=268435456")
         try execute("PRAGMA cache_size=-32768")
+        // Checkpoint every 32 MiB of WAL rather than 4 MiB: a spool rewrites the same pages
+        // (due index, recent rows) over and over, and each checkpoint writes a page once.
+        try execute("PRAGMA wal_autocheckpoint=8192")
+        try execute("PRAGMA journal_size_limit=67108864")
     }
 
     deinit {

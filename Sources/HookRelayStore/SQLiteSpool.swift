@@ -17,16 +17,19 @@ import Glibc
 public final class SQLiteSpool: DeliveryStore {
     public let connection: SQLiteConnection
     private let owner: String
-    private let durable: Bool
 
     /// Opens or creates the spool at `path` and migrates it to the current schema.
-    /// - Parameter durableWrites: `synchronous=FULL` for every transaction (the ingest
-    ///   connection); false gives `synchronous=NORMAL` (the dispatch connection).
-    public init(path: String, durableWrites: Bool = true) throws {
+    /// - Parameters:
+    ///   - durableWrites: `synchronous=FULL` for every transaction (the ingest connection);
+    ///     false gives `synchronous=NORMAL` (the dispatch connection).
+    ///   - checkpoints: whether this connection copies the WAL back into the database when it
+    ///     grows. A dispatch connection working beside an ingest connection leaves that to it,
+    ///     so deliveries never wait for a checkpoint.
+    public init(path: String, durableWrites: Bool = true, checkpoints: Bool = true) throws {
         connection = try SQLiteConnection(path: path)
-        durable = durableWrites
         owner = "pid:\(getpid())"
         if !durableWrites { try connection.execute("PRAGMA synchronous=NORMAL") }
+        if !checkpoints { try connection.execute("PRAGMA wal_autocheckpoint=0") }
         try Schema.migrate(connection)
     }
 
@@ -190,6 +193,11 @@ public final class SQLiteSpool: DeliveryStore {
             try statement.run()
             return state
         }
+    }
+
+    /// Checkpoints again, now that the ingest connection that did them is gone.
+    public func ingestFinished() throws {
+        try connection.execute("PRAGMA wal_autocheckpoint=8192")
     }
 
     public func pendingCount() throws -> Int {
