@@ -25,6 +25,14 @@ public enum InvalidPolicy: Sendable, Equatable {
     }
 }
 
+extension InvalidPolicy {
+    /// The file invalid records go to, opened for appending; nil for the other policies.
+    public func openFile() throws -> InvalidRecordFile? {
+        guard case let .file(path) = self else { return nil }
+        return try InvalidRecordFile(path: path)
+    }
+}
+
 /// The inputs of a run: files by path, `-` for standard input; none means standard input.
 public struct EventInput: Sendable {
     public var paths: [String]

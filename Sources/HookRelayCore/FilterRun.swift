@@ -59,15 +59,11 @@ public struct FilterRun: Sendable {
     /// Runs to the end of the input and returns the exit status.
     public func run(output: OutputBuffer) -> ExitStatus {
         let invalidFile: InvalidRecordFile?
-        if case let .file(path) = configuration.invalidPolicy {
-            do {
-                invalidFile = try InvalidRecordFile(path: path)
-            } catch {
-                diagnostics.report("\(error); check the --invalid path")
-                return .ioError
-            }
-        } else {
-            invalidFile = nil
+        do {
+            invalidFile = try configuration.invalidPolicy.openFile()
+        } catch {
+            diagnostics.report("\(error); check the --invalid path")
+            return .ioError
         }
         let reader = RecordReaderConfiguration(
             selector: configuration.layout.selector,

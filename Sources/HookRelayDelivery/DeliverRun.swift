@@ -235,15 +235,11 @@ public struct DeliverRun: Sendable {
             append = { messages in dispatcher.append(messages, limit: limit) }
         }
         let invalidFile: InvalidRecordFile?
-        if case let .file(path) = configuration.invalidPolicy {
-            do {
-                invalidFile = try InvalidRecordFile(path: path)
-            } catch {
-                diagnostics.report("\(error); check the --invalid path")
-                return .ioError
-            }
-        } else {
-            invalidFile = nil
+        do {
+            invalidFile = try configuration.invalidPolicy.openFile()
+        } catch {
+            diagnostics.report("\(error); check the --invalid path")
+            return .ioError
         }
         var handler = SpoolingHandler(
             urls: configuration.urls, layout: configuration.layout, append: append, diagnostics: diagnostics,
