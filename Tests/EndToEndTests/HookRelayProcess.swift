@@ -1,11 +1,17 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs the built `hookrelay` binary through `Process`, as a user's shell would.
 struct HookRelayProcess {
     struct Result {
         var status: Int32
         var stdout: Data
         var stderr: String
+        /// The process was killed because it outlived the `timeout` it was run with.
+        var timedOut = false
         var output: String { String(decoding: stdout, as: UTF8.self) }
         var lines: [String] { output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
     }
@@ -16,31 +22,83 @@ struct HookRelayProcess {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hookrelay")
     }()
 
-    /// Runs with `stdin` as standard input (through a file, so large inputs cannot deadlock).
-    static func run(_ arguments: [String], stdin: Data = Data(), environment: [String: String]? = nil) throws -> Result {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let input = directory.appendingPathComponent("stdin")
-        let output = directory.appendingPathComponent("stdout")
-        let errors = directory.appendingPathComponent("stderr")
-        try stdin.write(to: input)
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+    /// The test runner's environment without `HOOKRELAY_SECRET`, with `extra` added: what a
+    /// user's shell passes on, so `${VAR}` expansion and secrets are under the test's control.
+    static func environment(adding extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOOKRELAY_SECRET"] = nil
+        environment.merge(extra) { _, new in new }
+        return environment
+    }
 
+    /// A started `hookrelay` that can be waited for or killed.
+    final class Running {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: try Data(contentsOf: output),
-            stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
+        private let directory: URL
+        private let outputURL: URL
+        private let errorsURL: URL
+
+        fileprivate init(_ arguments: [String], stdin: Data, environment: [String: String]?) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-e2e-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let input = directory.appendingPathComponent("stdin")
+            outputURL = directory.appendingPathComponent("stdout")
+            errorsURL = directory.appendingPathComponent("stderr")
+            try stdin.write(to: input)
+            _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errorsURL.path, contents: nil)
+
+            process.executableURL = HookRelayProcess.binary
+            process.arguments = arguments
+            if let environment { process.environment = environment }
+            process.standardInput = try FileHandle(forReadingFrom: input)
+            process.standardOutput = try FileHandle(forWritingTo: outputURL)
+            process.standardError = try FileHandle(forWritingTo: errorsURL)
+            try process.run()
+        }
+
+        deinit {
+            if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+            try? FileManager.default.removeItem(at: directory)
+        }
+
+        /// Sends `signal` (SIGKILL by default) to the process.
+        func kill(_ signal: Int32 = SIGKILL) {
+            _ = Glibc.kill(process.processIdentifier, signal)
+        }
+
+        /// Waits for the process to end; kills it after `timeout` seconds so a hang fails the
+        /// test instead of stalling the suite.
+        func wait(timeout: TimeInterval = 60) throws -> Result {
+            let deadline = Date().addingTimeInterval(timeout)
+            var timedOut = false
+            while process.isRunning {
+                if Date() > deadline {
+                    timedOut = true
+                    kill()
+                    break
+                }
+                usleep(5_000)
+            }
+            process.waitUntilExit()
+            return Result(
+                status: process.terminationStatus,
+                stdout: try Data(contentsOf: outputURL),
+                stderr: String(decoding: try Data(contentsOf: errorsURL), as: UTF8.self),
+                timedOut: timedOut)
+        }
+    }
+
+    /// Starts `hookrelay` with `stdin` as standard input (through a file, so large inputs cannot deadlock).
+    static func start(_ arguments: [String], stdin: Data = Data(), environment: [String: String]? = nil) throws -> Running {
+        try Running(arguments, stdin: stdin, environment: environment)
+    }
+
+    /// Runs with `stdin` as standard input (through a file, so large inputs cannot deadlock).
+    static func run(
+        _ arguments: [String], stdin: Data = Data(), environment: [String: String]? = nil, timeout: TimeInterval = 60
+    ) throws -> Result {
+        try start(arguments, stdin: stdin, environment: environment).wait(timeout: timeout)
     }
 
     static func run(_ arguments: [String], stdin: String) throws -> Result {

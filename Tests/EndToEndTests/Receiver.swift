@@ -22,6 +22,8 @@ final class Receiver: Sendable {
         var body: String = ""
         /// Never answer (the connection stays open).
         var hang = false
+        /// Answer this long after the request arrived (without blocking the event loop).
+        var delay: TimeAmount? = nil
     }
 
     /// Decides the answer to the `count`-th request (1-based).
@@ -99,13 +101,25 @@ final class Receiver: Sendable {
                 }
                 let response = respond(request, count)
                 if response.hang { return }
-                var responseHeaders = HTTPHeaders(response.headers)
-                responseHeaders.add(name: "content-length", value: "\(response.body.utf8.count)")
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(
-                    version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: responseHeaders))), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                if let delay = response.delay {
+                    context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+                        // The client may have gone away (or been killed) meanwhile.
+                        guard context.channel.isActive else { return }
+                        self.write(response, version: head.version, context: context)
+                    }
+                } else {
+                    write(response, version: head.version, context: context)
+                }
             }
+        }
+
+        private func write(_ response: Response, version: HTTPVersion, context: ChannelHandlerContext) {
+            var responseHeaders = HTTPHeaders(response.headers)
+            responseHeaders.add(name: "content-length", value: "\(response.body.utf8.count)")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(
+                version: version, status: HTTPResponseStatus(statusCode: response.status), headers: responseHeaders))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
     }
 }
