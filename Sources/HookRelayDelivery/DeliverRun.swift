@@ -96,15 +96,15 @@ public struct DeliverRun: Sendable {
             report: { results.report($0) },
             progress: { results.noteRetrying($0) })
         let reader = ReaderOutcome()
-        // Each task returns the pending deliveries it knows of: the store thread's are the ones.
-        let (pending, pendingTotal) = try await withThrowingTaskGroup(of: ([DeliveryState], Int).self) { group in
+        // The store thread's task returns the deliveries left pending; the others return none.
+        let pending = try await withThrowingTaskGroup(of: [DeliveryState].self) { group in
             group.addTask { try await dispatcher.run() }
             if configuration.mode == .send {
                 group.addTask {
                     let status = await readOnThread(dispatcher: dispatcher, results: results)
                     reader.status.withLock { $0 = status }
                     dispatcher.inputFinished()
-                    return ([], 0)
+                    return []
                 }
             } else {
                 dispatcher.inputFinished()
@@ -119,19 +119,15 @@ public struct DeliverRun: Sendable {
                         }
                         dispatcher.finish(outcome, endpointGone: gone)
                     }
-                    return ([], 0)
+                    return []
                 }
             }
             var pending: [DeliveryState] = []
-            var total = 0
-            for try await (states, count) in group {
-                pending += states
-                total += count
-            }
-            return (pending, total)
+            for try await states in group { pending += states }
+            return pending
         }
         for state in pending { results.report(state) }
-        results.finish(pendingTotal: pendingTotal)
+        results.finish(pendingTotal: pending.count)
 
         var status = reader.status.withLock { $0 }
         let counts = results.counts.withLock { $0 }

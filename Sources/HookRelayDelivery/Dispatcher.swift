@@ -23,7 +23,7 @@ public final class Dispatcher: @unchecked Sendable {
     private var appends: [NewMessage] = []
     private var gone: Set<String> = []
     private var newlyGone: [(endpoint: String, error: String)] = []
-    /// Deliveries attempted in this run and not yet delivered or failed.
+    /// Deliveries attempted in this run and waiting for a retry (for the progress line).
     private var unfinished: Set<Int64> = []
     private var inFlight = 0
     private var outstanding = 0
@@ -37,6 +37,7 @@ public final class Dispatcher: @unchecked Sendable {
     private let lease: Int64
     private let now: @Sendable () -> Int64
     private let report: Report
+    private let promptOutcomes: Bool
     private let progress: @Sendable (_ retrying: Int) -> Void
     /// No waiting for deliveries due after this time (Unix ms); nil waits for all of them.
     private let waitUntil: Int64?
@@ -53,6 +54,8 @@ public final class Dispatcher: @unchecked Sendable {
         progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in }
     ) {
         self.progress = progress
+        // Outcomes arriving while a transaction runs are written together by the next one.
+        promptOutcomes = !(store is MemoryStore)
         self.store = store
         self.claimBatch = max(1, claimBatch)
         self.lease = lease.milliseconds
@@ -121,8 +124,9 @@ public final class Dispatcher: @unchecked Sendable {
             if endpointGone, gone.insert(outcome.delivery.endpoint).inserted {
                 newlyGone.append((outcome.delivery.endpoint, outcome.attempt.error ?? "410 Gone"))
             }
-            // Wake the store thread for a batch's worth, not for every outcome.
-            if outcomes.count >= Self.outcomeBatch || inFlight == 0 || !waiters.isEmpty || !newlyGone.isEmpty {
+            // A durable store records each outcome at once (what a crash would otherwise resend);
+            // in memory, the store thread is woken for a batch's worth.
+            if promptOutcomes || outcomes.count >= Self.outcomeBatch || inFlight == 0 || !waiters.isEmpty || !newlyGone.isEmpty {
                 condition.broadcast()
             }
         }
@@ -135,15 +139,14 @@ public final class Dispatcher: @unchecked Sendable {
 
     // MARK: The store thread
 
-    /// Runs the store thread until the run is over; returns the deliveries this run attempted
-    /// that are still pending and how many are pending in the store in all, or throws the
-    /// store's error.
-    public func run() async throws -> (attempted: [DeliveryState], pendingTotal: Int) {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<([DeliveryState], Int), any Error>) in
+    /// Runs the store thread until the run is over; returns the deliveries still pending in
+    /// the store (but those another running process holds), or throws the store's error.
+    public func run() async throws -> [DeliveryState] {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[DeliveryState], any Error>) in
             let thread = Thread { [self] in
                 do {
                     try loop()
-                    continuation.resume(returning: (try pendingStates(), try store.pendingCount()))
+                    continuation.resume(returning: try store.pendingStates(now: now()))
                 } catch {
                     locked {
                         failure = error
@@ -249,10 +252,5 @@ public final class Dispatcher: @unchecked Sendable {
             return unfinished.count
         }
         progress(retrying)
-    }
-
-    private func pendingStates() throws -> [DeliveryState] {
-        let ids = locked { unfinished.sorted() }
-        return try store.states(ids: ids).filter { $0.status == .pending }
     }
 }

@@ -122,11 +122,8 @@ public protocol DeliveryStore: AnyObject {
     /// Puts every failed delivery back to pending, due now. Returns how many.
     func requeueFailed(now: Int64) throws -> Int
 
-    /// States of the given deliveries.
-    func states(ids: [Int64]) throws -> [DeliveryState]
-
-    /// How many deliveries are pending, due or not.
-    func pendingCount() throws -> Int
+    /// The pending deliveries, due or not, except those another running process holds.
+    func pendingStates(now: Int64) throws -> [DeliveryState]
 
     /// No other connection appends any more: take over housekeeping it was doing.
     func ingestFinished() throws

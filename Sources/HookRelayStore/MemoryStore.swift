@@ -99,10 +99,8 @@ public final class MemoryStore: DeliveryStore {
 
     public func requeueFailed(now: Int64) throws -> Int { 0 }
 
-    public func pendingCount() throws -> Int { entries.count }
-
-    public func states(ids: [Int64]) throws -> [DeliveryState] {
-        ids.compactMap { entries[$0]?.state }
+    public func pendingStates(now: Int64) throws -> [DeliveryState] {
+        entries.values.map(\.state).sorted { $0.id < $1.id }
     }
 }
 

@@ -183,29 +183,22 @@ public final class SQLiteSpool: DeliveryStore {
         }
     }
 
-    public func states(ids: [Int64]) throws -> [DeliveryState] {
-        let statement = try connection.statement("SELECT \(Self.stateColumns) FROM deliveries WHERE id = ?1")
-        return try ids.compactMap { id in
-            statement.reset()
-            statement.bind(1, id)
-            guard try statement.step() else { return nil }
-            let state = Self.state(statement)
-            try statement.run()
-            return state
-        }
-    }
-
     /// Checkpoints again, now that the ingest connection that did them is gone.
     public func ingestFinished() throws {
         try connection.execute("PRAGMA wal_autocheckpoint=8192")
     }
 
-    public func pendingCount() throws -> Int {
-        let statement = try connection.statement("SELECT count(*) FROM deliveries WHERE status = 'pending'")
-        _ = try statement.step()
-        let count = Int(statement.int(0))
+    public func pendingStates(now: Int64) throws -> [DeliveryState] {
+        let statement = try connection.statement("""
+            SELECT \(Self.stateColumns) FROM deliveries
+            WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1 OR lease_owner = ?2)
+            ORDER BY id
+            """)
+        statement.bind(1, now).bind(2, owner)
+        var states: [DeliveryState] = []
+        while try statement.step() { states.append(Self.state(statement)) }
         try statement.run()
-        return count
+        return states
     }
 
     /// Releases claims held by processes of this machine that are no longer running.

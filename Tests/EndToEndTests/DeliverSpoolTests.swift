@@ -74,16 +74,9 @@ import Glibc
         #expect(Set(tally.keys) == Set((0..<200).map { "kill-\($0)" }), "missing: \(Set((0..<200).map { "kill-\($0)" }).subtracting(tally.keys).sorted())")
         let twice = tally.filter { $0.value > 1 }
         #expect(twice.values.allSatisfy { $0 == 2 }, "\(twice)")
-        // Issue 3: "none sent twice except those in flight at the kill" — at most one per worker.
-        withKnownIssue(
-            "bug: outcomes of finished deliveries are kept in memory (Dispatcher batches them) and resent after a kill",
-            isIntermittent: true
-        ) {
-            #expect(twice.count <= concurrency, "\(twice.count) events sent twice: \(twice.keys.sorted())")
-        }
-        // What the current batching gives: the requests in flight plus about one batch of
-        // unrecorded outcomes; all of them resent would show here.
-        #expect(twice.count <= 2 * concurrency, "\(twice.count) events sent twice: \(twice.keys.sorted())")
+        // Issue 3: "none sent twice except those in flight at the kill": at most one per worker,
+        // plus the outcomes of the transaction the kill interrupted.
+        #expect(twice.count <= concurrency, "\(twice.count) events sent twice: \(twice.keys.sorted())")
         // Resent ones go out with the same id and body: nothing else is sent twice.
         let drained = try Deliver.results(drain)
         #expect(drained.allSatisfy { $0.status == "delivered" })
@@ -169,10 +162,8 @@ import Glibc
         let pending = try Deliver.results(drain)
         // Issue 3: "--drain exits 0 when nothing is left, 75 when some pairs are still waiting
         // for their next attempt"; result lines say "pending" for what is still due in the spool.
-        withKnownIssue("bug: --drain reports only pairs it attempted, so waiting pairs give exit 0 and no pending lines") {
-            #expect(drain.status == 75, "\(drain.stderr)")
-            #expect(pending.count == 5)
-        }
+        #expect(drain.status == 75, "\(drain.stderr)")
+        #expect(pending.count == 5)
         #expect(pending.allSatisfy { $0.status == "pending" })
     }
 

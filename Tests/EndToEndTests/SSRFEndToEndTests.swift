@@ -15,12 +15,12 @@ import Testing
         return (result, Date().timeIntervalSince(started))
     }
 
-    /// Checks a run was refused by the guard: exit 75, one failed result whose error names the
+    /// Checks a run was refused by the guard: exit 69 (running again cannot help), one failed result whose error names the
     /// address and the flag that would allow it, and the message on standard error too.
     func expectRefused(
         _ result: HookRelayProcess.Result, addresses: [String], sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
-        #expect(result.status == 75, "\(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.status == 69, "\(result.stderr)", sourceLocation: sourceLocation)
         let results = try Deliver.results(result, sourceLocation: sourceLocation)
         #expect(results.count == 1, sourceLocation: sourceLocation)
         let line = try #require(results.first, sourceLocation: sourceLocation)
@@ -133,7 +133,7 @@ import Testing
         let result = try Deliver.run(
             ["deliver", "--url", "http://127.0.0.1:\(receiver.port)/hook", "--allow-http"] + Deliver.fast,
             input: Deliver.ndjson(Deliver.events(5)), secret: Deliver.secret, timeout: 30)
-        #expect(result.status == 75)
+        #expect(result.status == 69)
         let results = try Deliver.results(result)
         #expect(results.count == 5)
         #expect(results.allSatisfy { $0.status == "failed" && $0.attempts == 1 })
