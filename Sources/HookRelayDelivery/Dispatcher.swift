@@ -195,8 +195,9 @@ public final class Dispatcher: @unchecked Sendable {
                 outstanding = memoryOutstanding + self.appends.reduce(0) { $0 + $1.endpoints.count }
             }
             for state in failedByGone { unfinished.remove(state.id) }
-            if bufferStart > 0, bufferStart == buffer.count {
-                buffer.removeAll(keepingCapacity: true)
+            // Drop the jobs already handed out, so the buffer holds only what waits.
+            if bufferStart > 0 {
+                buffer.removeFirst(bufferStart)
                 bufferStart = 0
             }
             buffer += claimed

@@ -43,6 +43,12 @@ public final class MemoryStore: DeliveryStore {
     }
 
     public func claim(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
+        // Entries of finished or rescheduled deliveries stay in the heap until their time; when
+        // they outnumber the live ones, rebuild it so memory follows what is outstanding.
+        if due.count > 2 * entries.count + 1024 {
+            due = Heap()
+            for (id, entry) in entries { due.push((entry.dueAt, id)) }
+        }
         var claimed: [ClaimedDelivery] = []
         while claimed.count < limit, let (time, id) = due.top, time <= now {
             due.pop()
@@ -109,6 +115,7 @@ private struct Heap {
     private var items: [(Int64, Int64)] = []
 
     var top: (Int64, Int64)? { items.first }
+    var count: Int { items.count }
 
     private static func less(_ a: (Int64, Int64), _ b: (Int64, Int64)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 < b.1) }
 
