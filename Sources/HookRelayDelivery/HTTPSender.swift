@@ -250,10 +250,22 @@ public final class HTTPSender: Sendable {
         }
         var wire = ByteBuffer()
         wire.reserveCapacity(body.count + 512)
-        wire.writeString("POST \(endpoint.target) HTTP/1.1\r\nhost: \(endpoint.hostHeader)\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\nuser-agent: \(userAgent)\r\n")
-        for (name, value) in configuration.headers { wire.writeString("\(name): \(value)\r\n") }
-        for (name, value) in headers { wire.writeString("\(name): \(value)\r\n") }
-        wire.writeString("\r\n")
+        wire.writeStaticString("POST ")
+        wire.writeString(endpoint.target)
+        wire.writeStaticString(" HTTP/1.1\r\n")
+        func header(_ name: String, _ value: String) {
+            wire.writeString(name)
+            wire.writeStaticString(": ")
+            wire.writeString(value)
+            wire.writeStaticString("\r\n")
+        }
+        header("host", endpoint.hostHeader)
+        wire.writeStaticString("content-type: application/json\r\n")
+        header("content-length", String(body.count))
+        header("user-agent", userAgent)
+        for (name, value) in configuration.headers { header(name, value) }
+        for (name, value) in headers { header(name, value) }
+        wire.writeStaticString("\r\n")
         wire.writeBytes(body)
         let deadline = NIODeadline.now() + .milliseconds(configuration.timeout.milliseconds)
         let key = PoolKey(address: address, port: endpoint.port, host: endpoint.host, tls: endpoint.isHTTPS)

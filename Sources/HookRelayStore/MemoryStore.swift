@@ -88,7 +88,12 @@ public final class MemoryStore: DeliveryStore {
     }
 
     public func nextDue() throws -> Int64? {
-        entries.values.lazy.map(\.dueAt).min()
+        // The heap's top may be stale (finished or moved); skip those.
+        while let (time, id) = due.top {
+            if let entry = entries[id], entry.dueAt == time { return time }
+            due.pop()
+        }
+        return nil
     }
 
     public func failPending(endpoint: String, error: String, now: Int64) throws -> [DeliveryState] {
