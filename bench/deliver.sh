@@ -57,33 +57,34 @@ PY
 export HOOKRELAY_SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
 # Requests nginx has answered (its stub_status counter; the status request itself counts one).
 requests() { curl -s "http://127.0.0.1:$port/nginx-status" | awk 'NR == 3 { print $3 }'; }
-# measure NAME COMMAND...: the best wall time of 3 runs (the machines are shared and noisy),
-# checking nginx answered n requests in each run. "@SPOOL@" in the command becomes
-# a fresh spool file per run (a spool never sends the same event twice).
-measure() {
+# once NAME COMMAND...: one timed run (wall seconds), checking nginx answered n requests.
+# "@SPOOL@" in the command becomes a fresh spool file (a spool never sends an event twice).
+once() {
     local name=$1; shift
-    local best=""
-    for run in 1 2 3; do
-        local args=("${@//@SPOOL@/$work/spool-$name-$run.db}")
-        local before; before=$(requests)
-        local start end
-        start=$(date +%s.%N)
-        "${args[@]}" < "$work/events.ndjson" > /dev/null
-        end=$(date +%s.%N)
-        local got=$(( $(requests) - before - 1 ))
-        [ "$got" -eq "$n" ] || { echo "bench/deliver.sh: $name made $got requests, expected $n" >&2; exit 1; }
-        local secs; secs=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }')
-        if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
-    done
-    echo "$best"
+    local args=("${@//@SPOOL@/$work/spool-$RANDOM$RANDOM.db}")
+    local before; before=$(requests)
+    local start end
+    start=$(date +%s.%N)
+    "${args[@]}" < "$work/events.ndjson" > /dev/null
+    end=$(date +%s.%N)
+    local got=$(( $(requests) - before - 1 ))
+    [ "$got" -eq "$n" ] || { echo "bench/deliver.sh: $name made $got requests, expected $n" >&2; exit 1; }
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }'
 }
 
+# Rounds of one run each, interleaved so drifting load on the shared machine hits all three
+# alike; the best time of each counts.
 deliver=("$bin" deliver --url "$url" --allow-http --allow-cidr 127.0.0.1/32 --concurrency 64 --quiet)
-curl_s=$(measure curl curl --silent --no-progress-meter --parallel --parallel-max 64 --config "$work/curl.cfg")
-hr_s=$(measure hookrelay "${deliver[@]}")
-spool_s=$(measure spool "${deliver[@]}" --spool @SPOOL@)
+rounds=${ROUNDS:-5}
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+curl_s=""; hr_s=""; spool_s=""
+for _ in $(seq "$rounds"); do
+    curl_s=$(best "$curl_s" "$(once curl curl --silent --no-progress-meter --parallel --parallel-max 64 --config "$work/curl.cfg")")
+    hr_s=$(best "$hr_s" "$(once hookrelay "${deliver[@]}")")
+    spool_s=$(best "$spool_s" "$(once spool "${deliver[@]}" --spool @SPOOL@)")
+done
 
-echo "events: $n to nginx on 127.0.0.1 (204), concurrency 64, signed; best of 3 runs each"
+echo "events: $n to nginx on 127.0.0.1 (204), concurrency 64, signed; best of $rounds interleaved rounds"
 awk -v n="$n" -v c="$curl_s" -v h="$hr_s" -v s="$spool_s" 'BEGIN {
     printf "%-22s %8s %10s\n", "tool", "seconds", "events/s"
     printf "%-22s %8.2f %10.0f\n", "curl --parallel", c, n / c

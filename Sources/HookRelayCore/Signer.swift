@@ -61,23 +61,40 @@ public struct Signer: Sendable {
 
     public let secrets: [WebhookSecret]
     public let schemes: Set<Scheme>
+    /// HMAC states with each secret's key already applied: copying one is cheaper than keying anew.
+    private let keyed: [HMAC<SHA256>]
+    private let githubKeyed: HMAC<SHA256>?
 
     public init(secrets: [WebhookSecret], schemes: Set<Scheme> = [.standard]) {
         self.secrets = secrets
         self.schemes = schemes
+        keyed = secrets.map { HMAC<SHA256>(key: SymmetricKey(data: $0.key)) }
+        githubKeyed = secrets.first.map { HMAC<SHA256>(key: SymmetricKey(data: Array($0.text.utf8))) }
     }
 
     /// The signature headers for one message. With no secrets only the id and timestamp are sent.
     public func headers(id: String, timestamp: Int64, body: UnsafeRawBufferPointer) -> [(String, String)] {
-        var headers = [("webhook-id", id), ("webhook-timestamp", String(timestamp))]
+        let time = String(timestamp)
+        var headers = [("webhook-id", id), ("webhook-timestamp", time)]
         guard !secrets.isEmpty else { return headers }
         if schemes.contains(.standard) {
-            let signatures = secrets.map { "v1," + Self.standardSignature(key: $0.key, id: id, timestamp: timestamp, body: body) }
+            var signed = Array(id.utf8)
+            signed.append(UInt8(ascii: "."))
+            signed += time.utf8
+            signed.append(UInt8(ascii: "."))
+            let signatures = signed.withUnsafeBytes { prefix in
+                keyed.map { base in
+                    var mac = base
+                    mac.update(data: prefix)
+                    mac.update(data: body)
+                    return "v1," + Data(mac.finalize()).base64EncodedString()
+                }
+            }
             headers.append(("webhook-signature", signatures.joined(separator: " ")))
         }
-        if schemes.contains(.github), let secret = secrets.first {
-            let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.text.utf8)))
-            headers.append(("x-hub-signature-256", "sha256=" + mac.map { Self.hexDigits[Int($0)] }.joined()))
+        if schemes.contains(.github), var mac = githubKeyed {
+            mac.update(data: body)
+            headers.append(("x-hub-signature-256", "sha256=" + mac.finalize().map { Self.hexDigits[Int($0)] }.joined()))
         }
         return headers
     }
