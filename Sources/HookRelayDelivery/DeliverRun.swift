@@ -56,21 +56,15 @@ public struct DeliverRun: Sendable {
     public func run(output: sending OutputBuffer) async -> ExitStatus {
         let sender = HTTPSender(configuration: configuration.sender)
         let results = ResultWriter(output: output, quiet: configuration.quiet, progress: configuration.progress, diagnostics: diagnostics)
-        let status: ExitStatus
+        defer { sender.shutdown() }
         do {
-            status = try await deliver(sender: sender, results: results)
-        } catch let error as OutputError {
-            sender.shutdown()
-            if case .brokenPipe = error { return .success }
-            diagnostics.report("\(error)")
-            return .ioError
+            return try await deliver(sender: sender, results: results)
+        } catch OutputError.brokenPipe {
+            return .success
         } catch {
-            sender.shutdown()
             diagnostics.report("\(error)")
             return .ioError
         }
-        sender.shutdown()
-        return status
     }
 
     private func deliver(sender: HTTPSender, results: ResultWriter) async throws -> ExitStatus {
@@ -114,9 +108,6 @@ public struct DeliverRun: Sendable {
                     var random = SystemRandomNumberGenerator()
                     while let job = await dispatcher.next() {
                         let (outcome, gone) = await attempt(job, sender: sender, dispatcher: dispatcher, results: results, random: &random)
-                        if let error = outcome.attempt.error, outcome.next == .failed, error.contains("blocked range") {
-                            results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)")
-                        }
                         dispatcher.finish(outcome, endpointGone: gone)
                     }
                     return []
@@ -190,6 +181,10 @@ public struct DeliverRun: Sendable {
         case .gone, .permanent:
             next = .failed
             results.counts.withLock { $0.unavailable += 1 }
+            if result.verdict == .permanent, let error = result.error {
+                // The address is not allowed: say so once per URL, not once per event.
+                results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)")
+            }
         case .retry:
             if let delay = configuration.retry.delay(afterAttempt: job.attempts + 1, retryAfter: result.retryAfter, using: &random) {
                 next = .retry(at: Self.nowMilliseconds() + delay.milliseconds)

@@ -55,6 +55,22 @@ import Testing
         }
     }
 
+    /// The reference verifier (Python `standardwebhooks`) accepts what was sent, and rejects
+    /// it with one byte of the body changed.
+    @Test func theReferenceLibraryVerifiesTheSignatures() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let result = try Deliver.run(Deliver.arguments(receiver), input: Self.input, secret: Deliver.secret)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(receiver.requests.count == 3)
+        for request in receiver.requests {
+            #expect(try Python.referenceVerify(secret: Deliver.secret, headers: request.headers, body: request.body) == "ok")
+            var tampered = request.body
+            tampered[tampered.count / 2] ^= 0x01
+            #expect(try Python.referenceVerify(secret: Deliver.secret, headers: request.headers, body: tampered) != "ok")
+        }
+    }
+
     @Test func hookrelayVerifyAcceptsWhatWasSentAndRejectsATamperedBody() throws {
         let receiver = try Receiver()
         defer { receiver.stop() }
@@ -353,5 +369,45 @@ import Testing
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
         #expect(receiver.connections == 0)
+    }
+}
+
+/// On a terminal, `deliver` rewrites one progress line in place and ends it with the summary.
+@Suite struct DeliverProgressTests {
+    @Test func progressLineOnATerminal() throws {
+        let receiver = try Receiver { _, _ in Receiver.Response(status: 204, delay: .milliseconds(5)) }
+        defer { receiver.stop() }
+        let scratch = try ScratchDirectory()
+        let input = try scratch.file("events.ndjson", Deliver.ndjson(Deliver.events(100, prefix: "tty")))
+        let command = ([HookRelayProcess.binary.path] + Deliver.arguments(receiver, extra: ["--concurrency", "2", "--quiet"]))
+            .map { "'" + $0 + "'" }.joined(separator: " ") + " < '\(input)'"
+        // script(1) runs the command with its standard streams on a new terminal.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(receiver.requests.count == 100)
+        // --quiet keeps the terminal clean; without it a progress line is drawn with \r.
+        #expect(!text.contains("hookrelay: delivered"), "\(text)")
+
+        let loud = command.replacingOccurrences(of: " '--quiet'", with: "")
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        second.arguments = ["-qec", loud, "/dev/null"]
+        let secondOutput = Pipe()
+        second.standardOutput = secondOutput
+        second.standardInput = FileHandle.nullDevice
+        try second.run()
+        let loudText = String(decoding: secondOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        #expect(loudText.contains("\rhookrelay: delivered 100, failed 0, pending 0"), "\(loudText.suffix(300))")
+        #expect(loudText.hasSuffix("\r\n") || loudText.hasSuffix("\n"))
     }
 }

@@ -132,6 +132,24 @@ enum Python {
         return try withBodyFile(body) { try run(script, [secret, id, timestamp, $0]) }
     }
 
+    /// Verifies a received request with the reference library (PyPI `standardwebhooks`, which
+    /// .ci/run installs): prints "ok", or the library's error and exits 1.
+    static func referenceVerify(secret: String, headers: [String: String], body: [UInt8]) throws -> String {
+        let script = """
+            import sys
+            from standardwebhooks.webhooks import Webhook
+            secret, msg_id, ts, signature, path = sys.argv[1:6]
+            headers = {"webhook-id": msg_id, "webhook-timestamp": ts, "webhook-signature": signature}
+            try:
+                Webhook(secret).verify(open(path, "rb").read(), headers)
+                print("ok")
+            except Exception as error:
+                print(type(error).__name__, error)
+            """
+        let arguments = ["webhook-id", "webhook-timestamp", "webhook-signature"].map { headers[$0] ?? "" }
+        return try withBodyFile(body) { try run(script, [secret] + arguments + [$0]) }
+    }
+
     /// `sha256=` + hex HMAC-SHA256 of the body keyed with the secret's text (GitHub's scheme).
     static func githubSignature(secret: String, body: [UInt8]) throws -> String {
         let script = """
