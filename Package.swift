@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Pure Swift: events, the JSON scanner, filters, severities, signing, retry schedules.
@@ -36,6 +40,19 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The daemon: Hummingbird routes, API errors, ingest with group commit, ServiceGroup wiring.
+        .target(
+            name: "HookRelayServer",
+            dependencies: [
+                "HookRelayCore",
+                "HookRelayStore",
+                "HookRelayDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The thin executable: parses flags and calls the libraries.
         .executableTarget(
             name: "hookrelay",
@@ -43,6 +60,7 @@ let package = Package(
                 "HookRelayCore",
                 "HookRelayStore",
                 "HookRelayDelivery",
+                "HookRelayServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -212,7 +212,7 @@ public final class RecordReader {
         try skipBadRecord(&handler)
     }
 
-    private static func kind(of byte: UInt8) -> String {
+    static func kind(of byte: UInt8) -> String {
         switch byte {
         case UInt8(ascii: "["): return "array"
         case UInt8(ascii: "\""): return "string"
@@ -314,3 +314,42 @@ public final class RecordReader {
         return poll(&pollfd, 1, 0) != 0
     }
 }
+
+extension RecordReader {
+    /// Scans a complete in-memory buffer of whitespace-separated JSON objects (a request body),
+    /// calling `each` for every record. The first invalid record ends the scan: it is thrown,
+    /// with its byte offset in the buffer and the number of records before it.
+    public static func records(
+        in bytes: UnsafeRawBufferPointer, configuration: RecordReaderConfiguration, each: (RecordView) throws -> Void
+    ) throws {
+        let scanner = JSONScanner(selector: configuration.selector, maxDepth: configuration.maxDepth)
+        var start = 0
+        var line = 1
+        while true {
+            while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x09 || bytes[start] == 0x0D || bytes[start] == 0x0A {
+                if bytes[start] == 0x0A { line += 1 }
+                start += 1
+            }
+            guard start < bytes.count else { return }
+            switch scanner.scan(bytes, from: start, isEOF: true) {
+            case let .complete(end, newlines, isObject):
+                guard isObject else {
+                    let error = JSONSyntaxError(.notAnObject(kind: kind(of: bytes[start])), offset: 0, newlines: 0)
+                    throw InvalidRecord(error: error, line: line, offset: start)
+                }
+                guard end - start <= configuration.maxRecordSize else {
+                    throw InvalidRecord(error: JSONSyntaxError(.tooLarge(limit: configuration.maxRecordSize), offset: 0, newlines: 0), line: line, offset: start)
+                }
+                try each(RecordView(buffer: bytes, range: start..<end, fields: scanner.fields, line: line, offset: start))
+                line += newlines
+                start = end
+            case .needMore:
+                throw InvalidRecord(error: JSONSyntaxError(.unexpectedEnd, offset: bytes.count - start, newlines: 0), line: line, offset: bytes.count)
+            case let .failure(error):
+                throw InvalidRecord(error: error, line: line + error.newlines, offset: start + error.offset, recordLine: line)
+            }
+        }
+    }
+}
+
+extension InvalidRecord: Error {}

@@ -1,20 +1,45 @@
-/// When to try a failed delivery again: exponential backoff with full jitter, a cap, and
-/// `Retry-After` honoured. A value: it computes delays and never sleeps.
+/// When to try a failed delivery again: exponential backoff with full jitter and a cap, or a
+/// fixed schedule with proportional jitter; `Retry-After` honoured either way. A value: it
+/// computes delays and never sleeps.
 public struct RetryPolicy: Sendable, Equatable {
     /// Attempts in all, the first included.
     public var maxAttempts: Int
     public var base: Duration
     public var cap: Duration
+    /// A fixed delay after each failed attempt instead of exponential backoff.
+    public var fixedDelays: [Duration]?
+    /// With a fixed schedule, each delay varies by up to this fraction either way.
+    public var jitter: Double
 
     public init(maxAttempts: Int = 8, base: Duration = .seconds(1), cap: Duration = .seconds(300)) {
         self.maxAttempts = max(1, maxAttempts)
         self.base = base
         self.cap = cap
+        fixedDelays = nil
+        jitter = 1
     }
+
+    /// A fixed schedule: one attempt, then one more after each delay (±`jitter` of it).
+    public init(schedule: [Duration], jitter: Double = 0.2) {
+        maxAttempts = schedule.count + 1
+        base = schedule.first ?? .zero
+        cap = schedule.max() ?? .zero
+        fixedDelays = schedule
+        self.jitter = min(max(jitter, 0), 1)
+    }
+
+    /// Standard Webhooks' example schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
+    public static let standardWebhooksSchedule = RetryPolicy(
+        schedule: [.seconds(5), .seconds(300), .seconds(1800), .seconds(7200), .seconds(18000),
+                   .seconds(36000), .seconds(50400), .seconds(72000), .seconds(86400)])
 
     /// The largest delay before attempt `attempt + 1`, after `attempt` failures (1-based):
     /// `min(cap, base × 2^(attempt-1))`.
     public func ceiling(afterAttempt attempt: Int) -> Duration {
+        if let fixedDelays {
+            let delay = fixedDelays[min(max(attempt - 1, 0), fixedDelays.count - 1)]
+            return .milliseconds(Int64((Double(delay.milliseconds) * (1 + jitter)).rounded()))
+        }
         let exponent = min(max(attempt - 1, 0), 62)
         let capSeconds = cap.seconds
         let seconds = base.seconds * Double(UInt64(1) << UInt64(exponent))
@@ -29,9 +54,15 @@ public struct RetryPolicy: Sendable, Equatable {
         afterAttempt attempt: Int, retryAfter: Duration? = nil, using random: inout Random
     ) -> Duration? {
         guard attempt < maxAttempts else { return nil }
-        let ceiling = ceiling(afterAttempt: attempt)
-        let milliseconds = ceiling.milliseconds
-        var delay = Duration.milliseconds(milliseconds > 0 ? Int64.random(in: 0...milliseconds, using: &random) : 0)
+        var delay: Duration
+        if let fixedDelays {
+            let nominal = Double(fixedDelays[min(max(attempt - 1, 0), fixedDelays.count - 1)].milliseconds)
+            let factor = jitter > 0 ? Double.random(in: (1 - jitter)...(1 + jitter), using: &random) : 1
+            delay = .milliseconds(Int64((nominal * factor).rounded()))
+        } else {
+            let milliseconds = ceiling(afterAttempt: attempt).milliseconds
+            delay = .milliseconds(milliseconds > 0 ? Int64.random(in: 0...milliseconds, using: &random) : 0)
+        }
         if let retryAfter { delay = max(delay, min(retryAfter, cap)) }
         return delay
     }

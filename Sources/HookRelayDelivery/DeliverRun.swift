@@ -152,12 +152,9 @@ public struct DeliverRun: Sendable {
         _ job: ClaimedDelivery, sender: HTTPSender, dispatcher: Dispatcher, results: ResultWriter,
         random: inout SystemRandomNumberGenerator
     ) async -> (DeliveryOutcome, gone: Bool) {
-        let started = Self.nowMilliseconds()
         func failed(_ error: String) -> (DeliveryOutcome, Bool) {
             results.counts.withLock { $0.unavailable += 1 }
-            return (DeliveryOutcome(
-                delivery: job, attempt: AttemptRecord(startedAt: started, httpStatus: nil, latencyMilliseconds: 0, error: error),
-                next: .failed), false)
+            return (Attempt.failed(job, error: error), false)
         }
         if dispatcher.isGone(job.endpoint) {
             return failed("the endpoint answered 410 Gone earlier in this run")
@@ -168,31 +165,16 @@ public struct DeliverRun: Sendable {
         } catch {
             return failed(error.description)
         }
-        let headers = job.body.withUnsafeBytes {
-            configuration.signer.headers(id: job.webhookID, timestamp: started / 1000, body: $0)
-        }
-        let result = await sender.send(job.body, to: endpoint, headers: headers)
-        let record = AttemptRecord(
-            startedAt: started, httpStatus: result.httpStatus, latencyMilliseconds: result.latencyMilliseconds,
-            error: result.error, responseBody: result.responseBody)
-        let next: DeliveryOutcome.Next
-        switch result.verdict {
-        case .success: next = .delivered
-        case .gone, .permanent:
-            next = .failed
+        let (outcome, verdict, error) = await Attempt.run(
+            job, to: endpoint, signer: configuration.signer, sender: sender, retry: configuration.retry, random: &random)
+        if verdict == .gone || verdict == .permanent {
             results.counts.withLock { $0.unavailable += 1 }
-            if result.verdict == .permanent, let error = result.error {
-                // The address is not allowed: say so once per URL, not once per event.
-                results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)")
-            }
-        case .retry:
-            if let delay = configuration.retry.delay(afterAttempt: job.attempts + 1, retryAfter: result.retryAfter, using: &random) {
-                next = .retry(at: Self.nowMilliseconds() + delay.milliseconds)
-            } else {
-                next = .failed
-            }
         }
-        return (DeliveryOutcome(delivery: job, attempt: record, next: next), result.verdict == .gone)
+        if verdict == .permanent, let error {
+            // The address is not allowed: say so once per URL, not once per event.
+            results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)")
+        }
+        return (outcome, verdict == .gone)
     }
 
     /// Reads the input on a thread of its own (reads block), appending batches to the store.

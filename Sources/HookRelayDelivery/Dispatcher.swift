@@ -23,17 +23,24 @@ public final class Dispatcher: @unchecked Sendable {
     private var appends: [NewMessage] = []
     private var gone: Set<String> = []
     private var newlyGone: [(endpoint: String, error: String)] = []
+    /// Claimed beyond an endpoint's limit, to hand back to the store.
+    private var releasing: [ClaimedDelivery] = []
     /// Deliveries attempted in this run and waiting for a retry (for the progress line).
     private var unfinished: Set<Int64> = []
     private var inFlight = 0
+    /// Deliveries claimed (buffered or in flight) per endpoint, when a per-endpoint limit is set.
+    private var perEndpoint: [String: Int] = [:]
     private var outstanding = 0
     private var inputDone = false
+    /// Shutting down: no new jobs; in-flight ones are recorded, buffered ones given back.
+    private var stopping = false
     /// The store thread has told the store that the input is done.
     private var ingestFinishedSeen = false
     private var finished = false
     private var failure: (any Error)?
 
     private let claimBatch: Int
+    private let maxPerEndpoint: Int?
     private let lease: Int64
     private let now: @Sendable () -> Int64
     private let report: Report
@@ -50,9 +57,10 @@ public final class Dispatcher: @unchecked Sendable {
 
     public init(
         store: sending any DeliveryStore, claimBatch: Int, lease: Duration, waitUntil: Int64?,
-        now: @escaping @Sendable () -> Int64, report: @escaping Report,
+        maxPerEndpoint: Int? = nil, now: @escaping @Sendable () -> Int64, report: @escaping Report,
         progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in }
     ) {
+        self.maxPerEndpoint = maxPerEndpoint
         self.progress = progress
         // Outcomes arriving while a transaction runs are written together by the next one.
         promptOutcomes = !(store is MemoryStore)
@@ -96,13 +104,26 @@ public final class Dispatcher: @unchecked Sendable {
         }
     }
 
+    /// Stops handing out deliveries; the store thread records what is in flight, gives back what
+    /// it had claimed but not handed out, and ends the run.
+    public func stop() {
+        locked {
+            stopping = true
+            for waiter in waiters { waiter.resume(returning: nil) }
+            waiters.removeAll()
+            condition.broadcast()
+        }
+    }
+
     // MARK: The workers' side
 
     /// The next delivery to attempt, or nil when the run is over.
     public func next() async -> ClaimedDelivery? {
         await withCheckedContinuation { continuation in
             locked {
-                if bufferStart < buffer.count {
+                if stopping {
+                    continuation.resume(returning: nil)
+                } else if bufferStart < buffer.count {
                     inFlight += 1
                     bufferStart += 1
                     continuation.resume(returning: buffer[bufferStart - 1])
@@ -120,6 +141,7 @@ public final class Dispatcher: @unchecked Sendable {
     public func finish(_ outcome: DeliveryOutcome, endpointGone: Bool = false) {
         locked {
             inFlight -= 1
+            if maxPerEndpoint != nil { perEndpoint[outcome.delivery.endpoint, default: 1] -= 1 }
             outcomes.append(outcome)
             if endpointGone, gone.insert(outcome.delivery.endpoint).inserted {
                 newlyGone.append((outcome.delivery.endpoint, outcome.attempt.error ?? "410 Gone"))
@@ -165,11 +187,22 @@ public final class Dispatcher: @unchecked Sendable {
             condition.lock()
             let outcomes = self.outcomes
             let appends = self.appends
+            let release = releasing
+            releasing.removeAll()
             let gone = newlyGone
             self.outcomes.removeAll(keepingCapacity: true)
             self.appends.removeAll(keepingCapacity: true)
             newlyGone.removeAll()
-            let wanted = max(0, claimBatch - (buffer.count - bufferStart))
+            var wanted = max(0, claimBatch - (buffer.count - bufferStart))
+            let stoppingNow = stopping
+            if stopping {
+                wanted = 0
+                releasing += buffer[bufferStart...]
+                buffer.removeAll()
+                bufferStart = 0
+            }
+            // Endpoints at their limit get nothing this round: a slow one cannot take every worker.
+            let saturated = maxPerEndpoint.map { limit in Set(perEndpoint.filter { $0.value >= limit }.keys) } ?? []
             let ingestJustFinished = inputDone && !ingestFinishedSeen
             ingestFinishedSeen = inputDone
             condition.unlock()
@@ -177,6 +210,7 @@ public final class Dispatcher: @unchecked Sendable {
             if ingestJustFinished { try store.ingestFinished() }
             let time = now()
             if !appends.isEmpty { _ = try store.append(appends, now: time) }
+            if !release.isEmpty { try store.release(release) }
             var failedByGone: [DeliveryState] = []
             if !gone.isEmpty {
                 // Outcomes first, so the 410 itself is recorded before the rest are failed.
@@ -185,7 +219,8 @@ public final class Dispatcher: @unchecked Sendable {
                     failedByGone += try store.failPending(endpoint: endpoint, error: error, now: time)
                 }
             }
-            let (states, claimed) = try store.completeAndClaim(gone.isEmpty ? outcomes : [], limit: wanted, now: time, lease: lease)
+            var (states, claimed) = try store.completeAndClaim(
+                gone.isEmpty ? outcomes : [], limit: wanted, now: time, lease: lease, excluding: saturated)
             apply(states)
             for state in failedByGone { report(state) }
             let memoryOutstanding = (store as? MemoryStore)?.outstanding
@@ -200,6 +235,21 @@ public final class Dispatcher: @unchecked Sendable {
                 buffer.removeFirst(bufferStart)
                 bufferStart = 0
             }
+            if let maxPerEndpoint {
+                // Keep at most the limit per endpoint; the rest go back to the store at once.
+                var kept: [ClaimedDelivery] = []
+                var returned: [ClaimedDelivery] = []
+                for job in claimed {
+                    if perEndpoint[job.endpoint, default: 0] < maxPerEndpoint {
+                        perEndpoint[job.endpoint, default: 0] += 1
+                        kept.append(job)
+                    } else {
+                        returned.append(job)
+                    }
+                }
+                claimed = kept
+                releasing += returned
+            }
             buffer += claimed
             while !waiters.isEmpty, bufferStart < buffer.count {
                 inFlight += 1
@@ -207,10 +257,18 @@ public final class Dispatcher: @unchecked Sendable {
                 waiters.removeFirst().resume(returning: buffer[bufferStart - 1])
             }
             condition.broadcast()
-            let busy = !self.outcomes.isEmpty || !self.appends.isEmpty || !newlyGone.isEmpty
+            let busy = !self.outcomes.isEmpty || !self.appends.isEmpty || !newlyGone.isEmpty || !releasing.isEmpty
             let idle = claimed.isEmpty && outcomes.isEmpty && appends.isEmpty && !busy
             condition.unlock()
             guard idle else { continue }
+            if stoppingNow {
+                condition.lock()
+                let done = inFlight == 0 && self.outcomes.isEmpty && releasing.isEmpty
+                if done { finishLocked() } else { _ = condition.wait(until: Date().addingTimeInterval(0.02)) }
+                condition.unlock()
+                if done { return }
+                continue
+            }
 
             let due = try store.nextDue()
             condition.lock()

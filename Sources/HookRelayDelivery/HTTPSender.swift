@@ -171,6 +171,14 @@ public final class HTTPSender: Sendable {
         for connection in connections { connection.close() }
     }
 
+    /// Checks a URL as a webhook's: http(s) as allowed, and a host the guard allows.
+    /// Throws ``Endpoint/Problem``, ``BlockedAddress`` or ``Resolver/Failure``.
+    public func check(_ url: String) async throws -> Endpoint {
+        let endpoint = try Endpoint(url, allowHTTP: configuration.allowHTTP)
+        _ = try await vettedAddress(of: endpoint.host)
+        return endpoint
+    }
+
     /// The first address of `host` the guard allows, resolved at most every few minutes.
     private func vettedAddress(of host: String) async throws -> IPAddress {
         let now = ContinuousClock.now

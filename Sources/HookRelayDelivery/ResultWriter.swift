@@ -59,7 +59,7 @@ final class ResultWriter: Sendable {
             switch state.status {
             case .delivered: counts.delivered += 1
             case .failed: counts.failed += 1
-            case .pending: break
+            case .pending, .skipped: break
             }
             return counts
         }

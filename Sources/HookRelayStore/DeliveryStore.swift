@@ -51,6 +51,8 @@ public enum DeliveryStatus: String, Sendable, Equatable {
     case delivered
     /// No attempt left (or the endpoint is gone); can be re-queued.
     case failed
+    /// Not sent: the webhook was disabled when the event arrived.
+    case skipped
 }
 
 /// A claimed delivery's attempt and where it leaves the delivery.
@@ -96,8 +98,8 @@ public protocol DeliveryStore: AnyObject {
     /// endpoint are already stored is not added again. Returns how many deliveries were added.
     func append(_ messages: [NewMessage], now: Int64) throws -> Int
 
-    /// Claims up to `limit` due deliveries for `lease` milliseconds.
-    func claim(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery]
+    /// Claims up to `limit` due deliveries for `lease` milliseconds, none to the `excluding` endpoints.
+    func claim(limit: Int, now: Int64, lease: Int64, excluding: Set<String>) throws -> [ClaimedDelivery]
 
     /// Records attempts and moves deliveries on, in one transaction. Outcomes whose claim has
     /// been superseded (the lease expired and another worker claimed the delivery) keep their
@@ -108,7 +110,7 @@ public protocol DeliveryStore: AnyObject {
     /// `complete` then `claim`, in one transaction where the store has them: what a
     /// dispatcher does each round.
     func completeAndClaim(
-        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, excluding: Set<String>
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery])
 
     /// The earliest time a pending delivery becomes due (its next attempt or the end of its
@@ -125,6 +127,9 @@ public protocol DeliveryStore: AnyObject {
     /// The pending deliveries, due or not, except those another running process holds.
     func pendingStates(now: Int64) throws -> [DeliveryState]
 
+    /// Gives claimed deliveries back unattempted, due again at once.
+    func release(_ deliveries: [ClaimedDelivery]) throws
+
     /// No other connection appends any more: take over housekeeping it was doing.
     func ingestFinished() throws
 }
@@ -133,8 +138,13 @@ extension DeliveryStore {
     public func ingestFinished() throws {}
 
     public func completeAndClaim(
-        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, excluding: Set<String>
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
-        (try complete(outcomes, now: now), try claim(limit: limit, now: now, lease: lease))
+        (try complete(outcomes, now: now), try claim(limit: limit, now: now, lease: lease, excluding: excluding))
+    }
+
+    /// Claims with no endpoint excluded.
+    public func claim(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
+        try claim(limit: limit, now: now, lease: lease, excluding: [])
     }
 }

@@ -42,7 +42,7 @@ public final class MemoryStore: DeliveryStore {
         return added
     }
 
-    public func claim(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
+    public func claim(limit: Int, now: Int64, lease: Int64, excluding: Set<String>) throws -> [ClaimedDelivery] {
         // Entries of finished or rescheduled deliveries stay in the heap until their time; when
         // they outnumber the live ones, rebuild it so memory follows what is outstanding.
         if due.count > 2 * entries.count + 1024 {
@@ -50,9 +50,15 @@ public final class MemoryStore: DeliveryStore {
             for (id, entry) in entries { due.push((entry.dueAt, id)) }
         }
         var claimed: [ClaimedDelivery] = []
+        var held: [(Int64, Int64)] = []
+        defer { for item in held { due.push(item) } }
         while claimed.count < limit, let (time, id) = due.top, time <= now {
             due.pop()
             guard var entry = entries[id], entry.dueAt == time else { continue }
+            if excluding.contains(entry.state.endpoint) {
+                held.append((time, id))
+                continue
+            }
             entry.claim += 1
             entry.leaseUntil = now + lease
             entries[id] = entry
@@ -94,6 +100,15 @@ public final class MemoryStore: DeliveryStore {
             due.pop()
         }
         return nil
+    }
+
+    public func release(_ deliveries: [ClaimedDelivery]) throws {
+        for delivery in deliveries {
+            guard var entry = entries[delivery.id], entry.claim == delivery.claim else { continue }
+            entry.leaseUntil = nil
+            entries[delivery.id] = entry
+            due.push((entry.dueAt, delivery.id))
+        }
     }
 
     public func failPending(endpoint: String, error: String, now: Int64) throws -> [DeliveryState] {

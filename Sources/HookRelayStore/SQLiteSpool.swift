@@ -1,3 +1,4 @@
+import HookRelayCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +18,11 @@ import Glibc
 public final class SQLiteSpool: DeliveryStore {
     public let connection: SQLiteConnection
     private let owner: String
+    /// With a policy (in `serve`), each attempt updates its webhook's health in the same transaction.
+    public var healthPolicy: HealthPolicy?
+    /// Hears each webhook health change once its transaction has committed.
+    public var onHealthChange: (@Sendable (_ webhook: String, _ from: Webhook.Health, _ to: Webhook.Health) -> Void)?
+    private var healthChanges: [(String, Webhook.Health, Webhook.Health)] = []
 
     /// Opens or creates the spool at `path` and migrates it to the current schema.
     /// - Parameters:
@@ -65,29 +71,40 @@ public final class SQLiteSpool: DeliveryStore {
         }
     }
 
-    public func claim(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
-        try connection.write { try claimInTransaction(limit: limit, now: now, lease: lease) }
+    public func claim(limit: Int, now: Int64, lease: Int64, excluding: Set<String>) throws -> [ClaimedDelivery] {
+        try connection.write { try claimInTransaction(limit: limit, now: now, lease: lease, excluding: excluding) }
     }
 
     public func completeAndClaim(
-        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, excluding: Set<String>
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
-        try connection.write {
-            (try completeInTransaction(outcomes, now: now), try claimInTransaction(limit: limit, now: now, lease: lease))
+        defer { announceHealthChanges() }
+        return try connection.write {
+            (try completeInTransaction(outcomes, now: now),
+             try claimInTransaction(limit: limit, now: now, lease: lease, excluding: excluding))
         }
     }
 
-    private func claimInTransaction(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
+    private func announceHealthChanges() {
+        let changes = healthChanges
+        healthChanges.removeAll()
+        guard let onHealthChange else { return }
+        for (webhook, from, to) in changes { onHealthChange(webhook, from, to) }
+    }
+
+    private func claimInTransaction(limit: Int, now: Int64, lease: Int64, excluding: Set<String>) throws -> [ClaimedDelivery] {
         do {
             let claim = try connection.statement("""
                 UPDATE deliveries SET claim = claim + 1, lease_until = ?1, lease_owner = ?2
                 WHERE id IN (
                     SELECT id FROM deliveries
                     WHERE status = 'pending' AND next_attempt_at <= ?3 AND (lease_until IS NULL OR lease_until <= ?3)
+                        AND endpoint NOT IN (SELECT value FROM json_each(?5))
                     ORDER BY next_attempt_at, id LIMIT ?4)
                 RETURNING id, claim, message_id, endpoint, attempts
                 """)
-            claim.bind(1, now + lease).bind(2, owner).bind(3, now).bind(4, limit)
+            let excluded = "[" + excluding.map { JSONString.quote($0) }.joined(separator: ",") + "]"
+            claim.bind(1, now + lease).bind(2, owner).bind(3, now).bind(4, limit).bind(5, excluded)
             var rows: [(Int64, Int64, Int64, String, Int)] = []
             while try claim.step() {
                 rows.append((claim.int(0), claim.int(1), claim.int(2), claim.text(3) ?? "", Int(claim.int(4))))
@@ -111,6 +128,7 @@ public final class SQLiteSpool: DeliveryStore {
 
     public func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {
         guard !outcomes.isEmpty else { return [] }
+        defer { announceHealthChanges() }
         return try connection.write { try completeInTransaction(outcomes, now: now) }
     }
 
@@ -144,9 +162,26 @@ public final class SQLiteSpool: DeliveryStore {
                 guard try update.step() else { return nil }
                 let state = Self.state(update)
                 try update.run()
+                if let healthPolicy { try updateHealth(after: outcome, now: now, policy: healthPolicy) }
                 return state
             }
         }
+    }
+
+    private func updateHealth(after outcome: DeliveryOutcome, now: Int64, policy: HealthPolicy) throws {
+        let webhook = outcome.delivery.endpoint
+        guard let change = try recordHealth(
+            webhook: webhook, succeeded: outcome.next == .delivered, gone: outcome.attempt.httpStatus == 410, now: now,
+            policy: policy)
+        else { return }
+        if change.to == .disabled {
+            // A disabled webhook gets nothing more: what waits for it fails now (re-queue after enabling).
+            try connection.statement("""
+                UPDATE deliveries SET status = 'failed', last_error = 'the webhook was disabled', updated_at = ?2
+                WHERE endpoint = ?1 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?2)
+                """).bind(1, webhook).bind(2, now).run()
+        }
+        healthChanges.append((webhook, change.from, change.to))
     }
 
     public func nextDue() throws -> Int64? {
@@ -180,6 +215,14 @@ public final class SQLiteSpool: DeliveryStore {
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, attempts = 0, updated_at = ?1 WHERE status = 'failed'"
             ).bind(1, now).run()
             return connection.changes
+        }
+    }
+
+    public func release(_ deliveries: [ClaimedDelivery]) throws {
+        try connection.write {
+            let statement = try connection.statement(
+                "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE id = ?1 AND claim = ?2")
+            for delivery in deliveries { try statement.bind(1, delivery.id).bind(2, delivery.claim).run() }
         }
     }
 

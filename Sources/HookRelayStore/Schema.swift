@@ -13,7 +13,7 @@ enum Schema {
             id INTEGER PRIMARY KEY,
             message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
             endpoint TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'skipped')),
             attempts INTEGER NOT NULL DEFAULT 0,
             next_attempt_at INTEGER NOT NULL,
             claim INTEGER NOT NULL DEFAULT 0,
@@ -36,6 +36,25 @@ enum Schema {
             response_body BLOB
         );
         CREATE INDEX attempts_delivery ON attempts (delivery_id);
+        """,
+        // 2: webhook subscriptions of `serve`, with their persisted health.
+        """
+        CREATE TABLE webhooks (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            events TEXT NOT NULL DEFAULT '[]',
+            min_severity TEXT,
+            severities TEXT NOT NULL DEFAULT '[]',
+            headers TEXT NOT NULL DEFAULT '{}',
+            secret TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'healthy' CHECK (state IN ('healthy', 'unhealthy', 'disabled')),
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            failing_since INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX deliveries_endpoint_status ON deliveries (endpoint, status);
         """,
     ]
 

@@ -1,0 +1,35 @@
+import Foundation
+import HookRelayCore
+import Logging
+
+/// Writes one line per log event to standard error, as text or as JSON.
+public struct LineLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    let format: ServeConfiguration.LogFormat
+    let diagnostics = Diagnostics()
+
+    public init(format: ServeConfiguration.LogFormat) {
+        self.format = format
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        let time = Date().formatted(.iso8601)
+        switch format {
+        case .text:
+            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            diagnostics.write("\(time) \(event.level) \(event.message)\(fields.isEmpty ? "" : " " + fields)\n")
+        case .json:
+            var object = ["time": time, "level": "\(event.level)", "message": "\(event.message)"]
+            for (key, value) in all { object[key] = "\(value)" }
+            let fields = object.sorted { $0.key < $1.key }.map { "\(JSONString.quote($0.key)):\(JSONString.quote($0.value))" }
+            diagnostics.write("{" + fields.joined(separator: ",") + "}\n")
+        }
+    }
+}

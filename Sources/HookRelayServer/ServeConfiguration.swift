@@ -1,0 +1,110 @@
+import Foundation
+import HookRelayCore
+import HookRelayDelivery
+
+/// Everything `hookrelay serve` is told: from defaults, a JSON config file, then flags.
+public struct ServeConfiguration: Sendable {
+    public var database = "hookrelay.db"
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The largest event accepted by `POST /v1/events`.
+    public var maxEventBytes = 1 << 20
+    public var concurrency = 32
+    /// Deliveries in flight to one webhook: a slow or dead one cannot take every worker.
+    public var perWebhookConcurrency = 8
+    public var sender = SenderConfiguration()
+    public var retry = RetryPolicy.standardWebhooksSchedule
+    /// Consecutive failed attempts that make a webhook `unhealthy`.
+    public var unhealthyAfter = 5
+    /// How long a webhook may fail without one success before it is `disabled`.
+    public var disableAfter: Duration = .seconds(5 * 24 * 3600)
+    public var logFormat = LogFormat.text
+    /// How long in-flight attempts get to finish at shutdown.
+    public var shutdownGrace: Duration = .seconds(10)
+
+    public enum LogFormat: String, Sendable, Codable { case text, json }
+
+    public init() {}
+
+    /// The keys a config file may hold (documented in man/hookrelay-serve.1).
+    struct File: Decodable {
+        var db: String?
+        var listen: String?
+        var max_event_bytes: Int?
+        var concurrency: Int?
+        var per_webhook_concurrency: Int?
+        var allow_http: Bool?
+        var allow_cidr: [String]?
+        var allow_private: Bool?
+        var timeout: String?
+        var connect_timeout: String?
+        var retry_schedule: [String]?
+        var unhealthy_after: Int?
+        var disable_after: String?
+        var log_format: LogFormat?
+        var shutdown_grace: String?
+    }
+
+    public struct Problem: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// Applies a JSON config file. Unknown keys are refused, so a typo never passes silently.
+    public mutating func apply(file path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Problem(description: "\(path): the config file cannot be read")
+        }
+        let known = Set(Mirror(reflecting: File()).children.compactMap(\.label))
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw Problem(description: "\(path): not a JSON object; see man hookrelay-serve for the keys")
+        }
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw Problem(description: "\(path): unknown key \"\(unknown)\"; the keys are \(known.sorted().joined(separator: ", "))")
+        }
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch {
+            throw Problem(description: "\(path): \(error)")
+        }
+        if let value = file.db { database = value }
+        if let value = file.listen { try setListen(value) }
+        if let value = file.max_event_bytes { maxEventBytes = value }
+        if let value = file.concurrency { concurrency = value }
+        if let value = file.per_webhook_concurrency { perWebhookConcurrency = value }
+        if let value = file.allow_http { sender.allowHTTP = value }
+        for text in file.allow_cidr ?? [] {
+            guard let range = CIDR(text) else { throw Problem(description: "\(path): allow_cidr \"\(text)\" is not an address range") }
+            sender.addressGuard.allowed.append(range)
+        }
+        if file.allow_private == true { sender.addressGuard.allowed += AddressGuard.privateRanges }
+        if let value = file.timeout { sender.timeout = try Self.duration(value, key: "timeout", path: path) }
+        if let value = file.connect_timeout { sender.connectTimeout = try Self.duration(value, key: "connect_timeout", path: path) }
+        if let value = file.retry_schedule {
+            retry = RetryPolicy(schedule: try value.map { try Self.duration($0, key: "retry_schedule", path: path) })
+        }
+        if let value = file.unhealthy_after { unhealthyAfter = value }
+        if let value = file.disable_after { disableAfter = try Self.duration(value, key: "disable_after", path: path) }
+        if let value = file.log_format { logFormat = value }
+        if let value = file.shutdown_grace { shutdownGrace = try Self.duration(value, key: "shutdown_grace", path: path) }
+    }
+
+    /// Sets the address from `HOST:PORT` (`[::1]:8080` for IPv6).
+    public mutating func setListen(_ text: String) throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw Problem(description: "listen address '\(text)' must be HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw Problem(description: "listen address '\(text)' has no host") }
+        self.host = host
+        self.port = port
+    }
+
+    static func duration(_ text: String, key: String, path: String) throws -> Duration {
+        guard let value = Duration(parsing: text) else {
+            throw Problem(description: "\(path): \(key) \"\(text)\" is not a duration (30s, 5m, 2h)")
+        }
+        return value
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import HookRelayCore
+import HookRelayDelivery
+import HookRelayStore
+import Logging
+import Synchronization
+
+/// The daemon's shared state: the API's database connection (on a serial queue of its own,
+/// since SQLite calls block), the webhooks as last written, and ingest with group commit.
+final class ServerState: Sendable {
+    let configuration: ServeConfiguration
+    let logger: Logger
+    let sender: HTTPSender
+    /// The webhooks, kept equal to the database by every change made through this state.
+    let directory: Mutex<[String: Webhook]>
+
+    private let queue = DispatchQueue(label: "hookrelay.store")
+    private let box: StoreBox
+    private let pending = Mutex<(batch: [IngestRequest], committing: Bool)>(([], false))
+    private let layout = EventLayout()
+
+    /// One `POST /v1/events` waiting for the commit that includes it.
+    private struct IngestRequest {
+        var events: [IngestedEvent]
+        var continuation: CheckedContinuation<[Bool], any Error>
+    }
+
+    init(configuration: ServeConfiguration, logger: Logger, sender: HTTPSender) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.sender = sender
+        let store = try SQLiteSpool(path: configuration.database, durableWrites: true)
+        box = StoreBox(store)
+        directory = Mutex(Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }))
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Runs `body` with the store on the store queue.
+    private func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+        let box = self.box
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body(box.spool) }) }
+        }
+    }
+
+    // MARK: Webhooks
+
+    func webhooks() -> [Webhook] {
+        directory.withLock { Array($0.values) }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    func webhook(_ id: String) -> Webhook? {
+        directory.withLock { $0[id] }
+    }
+
+    func save(_ webhook: Webhook) async throws {
+        try await withStore { try $0.save(webhook) }
+        directory.withLock { $0[webhook.id] = webhook }
+    }
+
+    /// Deletes a webhook with its pending deliveries; nil when there is no such webhook.
+    func delete(_ id: String) async throws -> Int? {
+        let discarded = try await withStore { try $0.deleteWebhook(id: id) }
+        directory.withLock { $0[id] = nil }
+        if let discarded { logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"]) }
+        return discarded
+    }
+
+    func enable(_ id: String) async throws -> Webhook? {
+        let now = Self.now()
+        guard try await withStore({ try $0.enableWebhook(id: id, now: now) }) else { return nil }
+        return directory.withLock { directory in
+            directory[id]?.state = .healthy
+            directory[id]?.consecutiveFailures = 0
+            directory[id]?.failingSince = nil
+            directory[id]?.updatedAt = now
+            return directory[id]
+        }
+    }
+
+    /// Notes a health change the dispatcher committed.
+    func healthChanged(_ id: String, from: Webhook.Health, to: Webhook.Health) {
+        directory.withLock { $0[id]?.state = to }
+        logger.notice("webhook health changed", metadata: ["webhook": "\(id)", "from": "\(from.rawValue)", "to": "\(to.rawValue)"])
+    }
+
+    func isReady() async -> Bool {
+        (try? await withStore { $0.isWritable() }) ?? false
+    }
+
+    // MARK: Ingest
+
+    /// The deliveries an event gets: one per webhook whose filter it matches (skipped when the
+    /// webhook is disabled).
+    func targets(for record: RecordView) -> [(webhook: String, skipped: Bool)] {
+        directory.withLock { directory in
+            directory.values.sorted { $0.id < $1.id }.compactMap { webhook in
+                webhook.filter.evaluate(record, layout: layout).matches ? (webhook.id, webhook.state == .disabled) : nil
+            }
+        }
+    }
+
+    /// Commits events with their deliveries; returns, per event, whether it was a duplicate.
+    /// Requests arriving while a commit runs are written together by the next one (group commit).
+    func ingest(_ events: [IngestedEvent]) async throws -> [Bool] {
+        try await withCheckedThrowingContinuation { continuation in
+            let lead = pending.withLock { state -> Bool in
+                state.batch.append(IngestRequest(events: events, continuation: continuation))
+                if state.committing { return false }
+                state.committing = true
+                return true
+            }
+            if lead { queue.async { self.commitPending() } }
+        }
+    }
+
+    /// On the store queue: commits every waiting request, one transaction per round, until none wait.
+    private func commitPending() {
+        while true {
+            let batch = pending.withLock { state -> [IngestRequest] in
+                let batch = state.batch
+                state.batch.removeAll()
+                if batch.isEmpty { state.committing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                let duplicates = try box.spool.ingest(batch.flatMap(\.events), now: Self.now())
+                var offset = 0
+                for request in batch {
+                    request.continuation.resume(returning: Array(duplicates[offset..<(offset + request.events.count)]))
+                    offset += request.events.count
+                }
+            } catch {
+                logger.error("ingest failed", metadata: ["error": "\(error)"])
+                for request in batch { request.continuation.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+/// The API's connection. Only ever used on the state's serial queue, which is what makes it safe
+/// to share.
+private final class StoreBox: @unchecked Sendable {
+    let spool: SQLiteSpool
+
+    init(_ spool: SQLiteSpool) { self.spool = spool }
+}

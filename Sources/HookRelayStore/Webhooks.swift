@@ -1,0 +1,234 @@
+import Foundation
+import HookRelayCore
+
+/// A webhook subscription of `serve`: where to send, which events, and its health.
+public struct Webhook: Sendable, Equatable, Codable {
+    public enum Health: String, Sendable, Codable {
+        case healthy, unhealthy, disabled
+    }
+
+    public var id: String
+    public var url: String
+    public var description: String
+    /// Event types to send; empty sends every type.
+    public var events: [String]
+    public var minSeverity: Severity?
+    public var severities: [Severity]
+    public var headers: [String: String]
+    /// Signing secrets, `whsec_…`: the current one first.
+    public var secrets: [String]
+    public var state: Health
+    public var consecutiveFailures: Int
+    public var failingSince: Int64?
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(
+        id: String, url: String, description: String = "", events: [String] = [], minSeverity: Severity? = nil,
+        severities: [Severity] = [], headers: [String: String] = [:], secrets: [String], now: Int64
+    ) {
+        self.id = id
+        self.url = url
+        self.description = description
+        self.events = events
+        self.minSeverity = minSeverity
+        self.severities = severities
+        self.headers = headers
+        self.secrets = secrets
+        state = .healthy
+        consecutiveFailures = 0
+        failingSince = nil
+        createdAt = now
+        updatedAt = now
+    }
+
+    /// The core filter of `hookrelay filter`, built from this webhook's settings.
+    public var filter: Filter {
+        let condition: Filter.SeverityCondition
+        if let minSeverity {
+            condition = .atLeast(minSeverity)
+        } else if !severities.isEmpty {
+            condition = .oneOf(Set(severities))
+        } else {
+            condition = .any
+        }
+        return Filter(eventTypes: events, severity: condition)
+    }
+}
+
+extension Severity: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let severity = Severity(text) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath, debugDescription: "unknown severity '\(text)'; use one of \(Severity.allNames)"))
+        }
+        self = severity
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// When a failing webhook turns `unhealthy`, and when `disabled`.
+public struct HealthPolicy: Sendable {
+    public var unhealthyAfter: Int
+    /// Milliseconds of failing without one success.
+    public var disableAfter: Int64
+
+    public init(unhealthyAfter: Int, disableAfter: Int64) {
+        self.unhealthyAfter = unhealthyAfter
+        self.disableAfter = disableAfter
+    }
+
+    /// The state after an attempt, and when the failing began.
+    func next(
+        _ state: Webhook.Health, failures: Int, failingSince: Int64?, succeeded: Bool, gone: Bool, now: Int64
+    ) -> (state: Webhook.Health, failures: Int, failingSince: Int64?) {
+        if succeeded { return (.healthy, 0, nil) }
+        let since = failingSince ?? now
+        let failures = failures + 1
+        if gone || state == .disabled || now - since >= disableAfter { return (.disabled, failures, since) }
+        return (failures >= unhealthyAfter ? .unhealthy : state, failures, since)
+    }
+}
+
+/// An event to store with the webhooks it goes to.
+public struct IngestedEvent: Sendable {
+    public var id: String
+    public var body: [UInt8]
+    /// Webhook ids, each with whether its delivery is `skipped` (the webhook is disabled).
+    public var targets: [(webhook: String, skipped: Bool)]
+
+    public init(id: String, body: [UInt8], targets: [(webhook: String, skipped: Bool)]) {
+        self.id = id
+        self.body = body
+        self.targets = targets
+    }
+}
+
+extension SQLiteSpool {
+    private static let columns = """
+        id, url, description, events, min_severity, severities, headers, secret, state,
+        consecutive_failures, failing_since, created_at, updated_at
+        """
+
+    private static func webhook(_ row: Statement) -> Webhook {
+        let decoder = JSONDecoder()
+        func decode<T: Decodable>(_ column: Int32, _ fallback: T) -> T {
+            row.text(column).flatMap { try? decoder.decode(T.self, from: Data($0.utf8)) } ?? fallback
+        }
+        var webhook = Webhook(
+            id: row.text(0) ?? "", url: row.text(1) ?? "", description: row.text(2) ?? "", events: decode(3, []),
+            minSeverity: row.text(4).flatMap(Severity.init), severities: decode(5, []), headers: decode(6, [:]),
+            secrets: (row.text(7) ?? "").split(separator: " ").map(String.init), now: row.int(11))
+        webhook.state = row.text(8).flatMap(Webhook.Health.init(rawValue:)) ?? .healthy
+        webhook.consecutiveFailures = Int(row.int(9))
+        webhook.failingSince = row.optionalInt(10)
+        webhook.updatedAt = row.int(12)
+        return webhook
+    }
+
+    private static func json<T: Encodable>(_ value: T) -> String {
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    public func webhooks() throws -> [Webhook] {
+        let statement = try connection.statement("SELECT \(Self.columns) FROM webhooks ORDER BY created_at, id")
+        var all: [Webhook] = []
+        while try statement.step() { all.append(Self.webhook(statement)) }
+        try statement.run()
+        return all
+    }
+
+    /// Inserts or replaces a webhook.
+    public func save(_ webhook: Webhook) throws {
+        try connection.write {
+            try connection.statement("""
+                INSERT OR REPLACE INTO webhooks (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                """)
+                .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
+                .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
+                .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.state.rawValue).bind(10, webhook.consecutiveFailures)
+                .bind(11, webhook.failingSince).bind(12, webhook.createdAt).bind(13, webhook.updatedAt).run()
+        }
+    }
+
+    /// Deletes a webhook and discards its pending deliveries, in one transaction.
+    /// Returns how many deliveries were discarded, or nil when there is no such webhook.
+    public func deleteWebhook(id: String) throws -> Int? {
+        try connection.write {
+            try connection.statement("DELETE FROM webhooks WHERE id = ?1").bind(1, id).run()
+            guard connection.changes == 1 else { return nil }
+            try connection.statement("DELETE FROM deliveries WHERE endpoint = ?1 AND status = 'pending'").bind(1, id).run()
+            return connection.changes
+        }
+    }
+
+    /// Stores events and their deliveries in one transaction (one commit for the whole batch).
+    /// An event whose id is already stored is a duplicate: nothing is added for it.
+    /// Returns, per event, whether it was a duplicate.
+    public func ingest(_ events: [IngestedEvent], now: Int64) throws -> [Bool] {
+        try connection.write {
+            let insertMessage = try connection.statement(
+                "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(webhook_id) DO NOTHING RETURNING id")
+            let insertDelivery = try connection.statement(
+                "INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)")
+            return try events.map { event in
+                insertMessage.bind(1, event.id).bind(2, blob: event.body).bind(3, now)
+                guard try insertMessage.step() else {
+                    try insertMessage.run()
+                    return true
+                }
+                let messageID = insertMessage.int(0)
+                try insertMessage.run()
+                for target in event.targets {
+                    try insertDelivery.bind(1, messageID).bind(2, target.webhook)
+                        .bind(3, target.skipped ? DeliveryStatus.skipped.rawValue : DeliveryStatus.pending.rawValue)
+                        .bind(4, now).run()
+                }
+                return false
+            }
+        }
+    }
+
+    /// Records an attempt's effect on its webhook's health; returns the change of state, if any.
+    func recordHealth(webhook id: String, succeeded: Bool, gone: Bool, now: Int64, policy: HealthPolicy) throws
+        -> (from: Webhook.Health, to: Webhook.Health)?
+    {
+        let read = try connection.statement("SELECT state, consecutive_failures, failing_since FROM webhooks WHERE id = ?1")
+        read.bind(1, id)
+        guard try read.step() else {
+            try read.run()
+            return nil
+        }
+        let state = read.text(0).flatMap(Webhook.Health.init(rawValue:)) ?? .healthy
+        let failures = Int(read.int(1))
+        let since = read.optionalInt(2)
+        try read.run()
+        let next = policy.next(state, failures: failures, failingSince: since, succeeded: succeeded, gone: gone, now: now)
+        // A disabled webhook is only re-enabled by an operator, not by a late success.
+        if state == .disabled, succeeded { return nil }
+        try connection.statement("""
+            UPDATE webhooks SET state = ?1, consecutive_failures = ?2, failing_since = ?3, updated_at = ?4 WHERE id = ?5
+            """).bind(1, next.state.rawValue).bind(2, next.failures).bind(3, next.failingSince).bind(4, now).bind(5, id).run()
+        return next.state == state ? nil : (state, next.state)
+    }
+
+    /// Makes a disabled webhook healthy again.
+    public func enableWebhook(id: String, now: Int64) throws -> Bool {
+        try connection.write {
+            try connection.statement("""
+                UPDATE webhooks SET state = 'healthy', consecutive_failures = 0, failing_since = NULL, updated_at = ?1 WHERE id = ?2
+                """).bind(1, now).bind(2, id).run()
+            return connection.changes == 1
+        }
+    }
+
+    /// Writable now? (`/readyz`.)
+    public func isWritable() -> Bool {
+        (try? connection.write { try connection.execute("UPDATE webhooks SET id = id WHERE 0") }) != nil
+    }
+}
