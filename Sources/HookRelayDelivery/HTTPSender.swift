@@ -140,6 +140,8 @@ public final class HTTPSender: Sendable {
     private struct State: ~Copyable {
         var addresses: [String: (address: IPAddress, resolvedAt: ContinuousClock.Instant)] = [:]
         var idle: [PoolKey: [HTTP1Connection]] = [:]
+        /// Connections carrying a request now.
+        var busy: [ObjectIdentifier: HTTP1Connection] = [:]
     }
 
     private let state = Mutex(State())
@@ -160,6 +162,13 @@ public final class HTTPSender: Sendable {
 
     public init(configuration: SenderConfiguration) {
         self.configuration = configuration
+    }
+
+    /// Closes the connections carrying requests: their attempts end at once as failed (a daemon
+    /// that must stop now; the deliveries are sent again later).
+    public func abortInFlight() {
+        let connections = state.withLock { Array($0.busy.values) }
+        for connection in connections { connection.close() }
     }
 
     /// Closes the idle connections; call once when done sending.
@@ -281,6 +290,9 @@ public final class HTTPSender: Sendable {
         while true {
             do {
                 let (connection, reused) = try await connection(for: key)
+                let token = ObjectIdentifier(connection)
+                state.withLock { $0.busy[token] = connection }
+                defer { state.withLock { $0.busy[token] = nil } }
                 do {
                     let response = try await connection.send(wire: wire, deadline: deadline)
                     if response.reusable { release(connection, key: key) }

@@ -47,8 +47,12 @@ struct DispatchService: Service {
                 try await group.waitForAll()
             }
         } onGracefulShutdown: {
-            state.logger.info("stopping: finishing the attempts in flight")
+            let grace = configuration.shutdownGrace
+            state.logger.info("stopping: finishing the attempts in flight", metadata: ["grace": "\(grace.shortDescription)"])
             dispatcher.stop()
+            // Attempts still running after the grace period are cut off; they count as failed
+            // attempts and are sent again after the next start.
+            DispatchQueue.global().asyncAfter(deadline: .now() + grace.seconds) { state.sender.abortInFlight() }
         }
         state.sender.shutdown()
     }

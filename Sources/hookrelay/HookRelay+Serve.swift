@@ -60,8 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
         let flags = try sending.configuration(headers: [], concurrency: configuration.perWebhookConcurrency)
         if sending.allowHTTP { configuration.sender.allowHTTP = true }
         configuration.sender.addressGuard.allowed += flags.addressGuard.allowed
-        if sending.timeout != "15s" { configuration.sender.timeout = flags.timeout }
-        if sending.connectTimeout != "5s" { configuration.sender.connectTimeout = flags.connectTimeout }
+        if sending.timeout != nil { configuration.sender.timeout = flags.timeout }
+        if sending.connectTimeout != nil { configuration.sender.connectTimeout = flags.connectTimeout }
 
         let format = configuration.logFormat
         LoggingSystem.bootstrap { _ in LineLogHandler(format: format) }

@@ -101,11 +101,11 @@ struct RetryOptions: ParsableArguments {
 
 /// Timeouts, address rules and plain HTTP.
 struct SendingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Limit for a whole attempt: connect, send, and read the response.", valueName: "duration"))
-    var timeout: String = "15s"
+    @Option(help: ArgumentHelp("Limit for a whole attempt: connect, send, and read the response (default 15s).", valueName: "duration"))
+    var timeout: String?
 
-    @Option(help: ArgumentHelp("Limit for connecting.", valueName: "duration"))
-    var connectTimeout: String = "5s"
+    @Option(help: ArgumentHelp("Limit for connecting (default 5s).", valueName: "duration"))
+    var connectTimeout: String?
 
     @Flag(help: "Allow plain http:// URLs (for testing: events and signatures travel unencrypted).")
     var allowHTTP = false
@@ -131,8 +131,8 @@ struct SendingOptions: ParsableArguments {
             ranges.append(range)
         }
         if allowPrivate { ranges += AddressGuard.privateRanges }
-        let timeout = try parseDuration(timeout, option: "--timeout")
-        let connect = try parseDuration(connectTimeout, option: "--connect-timeout")
+        let timeout = try parseDuration(timeout ?? "15s", option: "--timeout")
+        let connect = try parseDuration(connectTimeout ?? "5s", option: "--connect-timeout")
         guard timeout > .zero, connect > .zero else { throw ValidationError("--timeout and --connect-timeout must be above zero") }
         return SenderConfiguration(
             connectTimeout: connect, timeout: timeout, allowHTTP: allowHTTP,
