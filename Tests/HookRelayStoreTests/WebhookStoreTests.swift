@@ -1,0 +1,108 @@
+import Foundation
+import HookRelayCore
+import Synchronization
+import Testing
+@testable import HookRelayStore
+
+@Suite struct WebhookStoreTests {
+    func webhook(_ id: String, now: Int64 = 0) -> Webhook {
+        Webhook(id: id, url: "https://\(id).example/hook", events: ["finding"], minSeverity: .high, secrets: ["whsec_x"], now: now)
+    }
+
+    @Test func webhooksRoundTrip() throws {
+        let store = try SQLiteSpool(path: temporarySpool())
+        var first = webhook("a")
+        first.headers = ["X-Team": "red"]
+        first.severities = []
+        try store.save(first)
+        try store.save(webhook("b", now: 5))
+        #expect(try store.webhooks() == [first, webhook("b", now: 5)])
+        first.url = "https://changed.example/"
+        try store.save(first)
+        #expect(try store.webhooks().first?.url == "https://changed.example/")
+    }
+
+    @Test func ingestDeduplicatesAndSkipsForDisabledWebhooks() throws {
+        let store = try SQLiteSpool(path: temporarySpool())
+        let events = [
+            IngestedEvent(id: "e1", body: Array(#"{"id":"e1"}"#.utf8), targets: [("a", false), ("b", true)]),
+            IngestedEvent(id: "e2", body: Array(#"{"id":"e2"}"#.utf8), targets: [("a", false)]),
+        ]
+        #expect(try store.ingest(events, now: 1) == [false, false])
+        #expect(try store.ingest([events[0]], now: 2) == [true])
+        #expect(try store.counts() == [.pending: 2, .skipped: 1])
+        #expect(try store.claim(limit: 10, now: 3, lease: 100).map(\.endpoint) == ["a", "a"])
+    }
+
+    @Test func deletingAWebhookDiscardsItsPendingDeliveries() throws {
+        let store = try SQLiteSpool(path: temporarySpool())
+        try store.save(webhook("a"))
+        try store.save(webhook("b"))
+        _ = try store.ingest([IngestedEvent(id: "e1", body: [0x7B, 0x7D], targets: [("a", false), ("b", false)])], now: 1)
+        #expect(try store.deleteWebhook(id: "a") == 1)
+        #expect(try store.deleteWebhook(id: "a") == nil)
+        #expect(try store.webhooks().map(\.id) == ["b"])
+        #expect(try store.claim(limit: 10, now: 2, lease: 100).map(\.endpoint) == ["b"])
+    }
+
+    @Test func healthGoesUnhealthyThenDisabledAndBackOnSuccess() {
+        let policy = HealthPolicy(unhealthyAfter: 3, disableAfter: 1000)
+        var state = (state: Webhook.Health.healthy, failures: 0, failingSince: Int64?.none)
+        var seen: [Webhook.Health] = []
+        for time in [0, 100, 200, 300] as [Int64] {
+            state = policy.next(state.state, failures: state.failures, failingSince: state.failingSince, succeeded: false, gone: false, now: time)
+            seen.append(state.state)
+        }
+        #expect(seen == [.healthy, .healthy, .unhealthy, .unhealthy])
+        #expect(state.failingSince == 0)
+        let recovered = policy.next(state.state, failures: state.failures, failingSince: state.failingSince, succeeded: true, gone: false, now: 400)
+        #expect(recovered.state == .healthy && recovered.failures == 0 && recovered.failingSince == nil)
+        let disabled = policy.next(.unhealthy, failures: 9, failingSince: 0, succeeded: false, gone: false, now: 1000)
+        #expect(disabled.state == .disabled)
+        #expect(policy.next(.healthy, failures: 0, failingSince: nil, succeeded: false, gone: true, now: 5).state == .disabled)
+    }
+
+    @Test func attemptsUpdateHealthInTheSameTransaction() throws {
+        let store = try SQLiteSpool(path: temporarySpool())
+        store.healthPolicy = HealthPolicy(unhealthyAfter: 2, disableAfter: 1_000_000)
+        let changes = ChangeLog()
+        store.onHealthChange = { changes.append("\($0):\($1.rawValue)->\($2.rawValue)") }
+        try store.save(webhook("a"))
+        _ = try store.ingest((1...3).map { IngestedEvent(id: "e\($0)", body: [0x7B, 0x7D], targets: [("a", false)]) }, now: 1)
+        for time in [10, 20] as [Int64] {
+            let claimed = try store.claim(limit: 1, now: time, lease: 100)
+            _ = try store.complete([outcome(claimed[0], .retry(at: time + 1000), status: 500, at: time)], now: time)
+        }
+        #expect(try store.webhooks().first?.state == .unhealthy)
+        #expect(changes.entries == ["a:healthy->unhealthy"])
+        // 410: disabled, and what waits for the webhook fails at once.
+        let claimed = try store.claim(limit: 1, now: 30, lease: 100)
+        _ = try store.complete([outcome(claimed[0], .failed, status: 410, at: 30)], now: 30)
+        #expect(try store.webhooks().first?.state == .disabled)
+        #expect(changes.entries.last == "a:unhealthy->disabled")
+        #expect(try store.counts()[.pending] == nil)
+        #expect(try store.enableWebhook(id: "a", now: 40))
+        #expect(try store.webhooks().first?.state == .healthy)
+    }
+
+    @Test(arguments: ["sqlite", "memory"])
+    func claimsSkipExcludedEndpointsAndReleaseGivesBack(_ kind: String) throws {
+        let store: any DeliveryStore = kind == "sqlite" ? try SQLiteSpool(path: temporarySpool()) : MemoryStore()
+        _ = try store.append([message("m1", ["slow", "fast"]), message("m2", ["slow", "fast"])], now: 0)
+        let claimed = try store.claim(limit: 10, now: 0, lease: 100, excluding: ["slow"])
+        #expect(claimed.map(\.endpoint) == ["fast", "fast"])
+        let slow = try store.claim(limit: 1, now: 0, lease: 100)
+        #expect(slow.map(\.endpoint) == ["slow"])
+        try store.release(slow)
+        #expect(try store.claim(limit: 10, now: 0, lease: 100).map(\.endpoint) == ["slow", "slow"])
+    }
+}
+
+/// Collects health changes reported from the store.
+final class ChangeLog: Sendable {
+    private let storage = Mutex<[String]>([])
+
+    func append(_ entry: String) { storage.withLock { $0.append(entry) } }
+
+    var entries: [String] { storage.withLock { $0 } }
+}
