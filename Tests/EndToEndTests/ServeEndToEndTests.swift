@@ -1,0 +1,468 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `hookrelay serve` run as a user runs it, on a temporary database, driven through its HTTP API,
+/// delivering to in-process receivers on 127.0.0.1.
+@Suite struct ServeEndToEndTests {
+    // MARK: Ingest and delivery
+
+    @Test func deliversEachEventToTheWebhooksWhoseFiltersMatchItSignedAndByteForByte() async throws {
+        let findings = try Receiver()
+        let scans = try Receiver()
+        let server = try await ServeProcess.started()
+        defer { server.abandon() }
+        let high = try await server.createWebhook(
+            findings, ["events": ["finding"], "min_severity": "high", "headers": ["X-Team": "appsec"], "description": "high findings"])
+        let completed = try await server.createWebhook(scans, ["events": ["scan_completed"]])
+        #expect(high.secret.hasPrefix("whsec_"))
+        #expect(Serve.keyLength(of: high.secret) == 32, "a new secret holds 32 random bytes")
+
+        // Spacing, key order, escapes and non-ASCII are kept as sent.
+        let events = [
+            #"{"event_type":"finding","id":"f-critical","finding":{"severity":"critical","title":"RCE in caf\u00e9 — lib"}}"#,
+            #"{ "id" : "f-high", "event_type" : "finding", "finding" : { "severity" : "high", "asset" : "db-1" } }"#,
+            #"{"event_type":"finding","id":"f-medium","finding":{"severity":"medium"}}"#,
+            #"{"event_type":"finding","id":"f-info","severity":"info"}"#,
+            #"{"event_type":"scan_completed","id":"scan-1","scan":{"asset":"web","findings":3}}"#,
+            #"{"event_type":"scan_completed","scan":{"asset":"no-id"}}"#,
+            #"{"event_type":"asset_changed","id":"asset-1","asset":{"name":"web"},"severity":"critical"}"#,
+            #"{"event_type":"finding","id":"f-critical-2","severity":"critical"}"#,
+        ]
+        let batch = try await server.postEvents(events)
+        #expect(batch.status == 202, "\(batch.text)")
+        #expect(batch.int("accepted") == events.count)
+        #expect(batch.int("duplicates") == 0)
+        let ids = try #require(batch["ids"] as? [String])
+        try #require(ids.count == events.count)
+        #expect(Array(ids[0..<5]) == ["f-critical", "f-high", "f-medium", "f-info", "scan-1"])
+        #expect(ids[5] != "" && !ids[5].contains("no-id"), "an event without an id gets one")
+        #expect(Array(ids[6...]) == ["asset-1", "f-critical-2"])
+
+        let single = #"{"event_type":"finding","id":"single-1","finding":{"severity":"critical"}}"#
+        let one = try await server.postEvent(single)
+        #expect(one.status == 202, "\(one.text)")
+        #expect(one.int("accepted") == 1)
+        #expect(one["ids"] as? [String] == ["single-1"])
+
+        let expectedFindings = ["f-critical": events[0], "f-high": events[1], "f-critical-2": events[7], "single-1": single]
+        let expectedScans = ["scan-1": events[4], ids[5]: events[5]]
+        try await Serve.waitFor(findings, expectedFindings.count, timeout: 10)
+        try await Serve.waitFor(scans, expectedScans.count, timeout: 10)
+        // Time for anything that should not come to arrive.
+        try await Serve.pause(0.4)
+
+        for (receiver, expected, webhook) in [(findings, expectedFindings, high), (scans, expectedScans, completed)] {
+            let requests = receiver.requests
+            #expect(requests.count == expected.count, "\(Deliver.ids(requests))")
+            var received: [String: String] = [:]
+            for request in requests {
+                let id = try #require(request.headers["webhook-id"])
+                received[id] = request.text
+                #expect(request.method == "POST")
+                #expect(Data(request.body) == Data((expected[id] ?? "").utf8), "the body of \(id) is not the bytes POSTed: \(request.text)")
+                let timestamp = try #require(request.headers["webhook-timestamp"])
+                let seconds = try #require(Double(timestamp))
+                #expect(abs(seconds - Date().timeIntervalSince1970) < 300)
+                let signature = try Python.standardSignature(secret: webhook.secret, id: id, timestamp: timestamp, body: request.body)
+                #expect(request.headers["webhook-signature"] == signature, "signature of \(id)")
+            }
+            #expect(received == expected)
+        }
+        #expect(findings.requests.allSatisfy { $0.headers["x-team"] == "appsec" }, "the webhook's own headers are sent")
+        #expect(scans.requests.allSatisfy { $0.headers["x-team"] == nil })
+    }
+
+    @Test func aDuplicateEventIsCountedAndNotSentAgain() async throws {
+        let receiver = try Receiver()
+        let server = try await ServeProcess.started()
+        defer { server.abandon() }
+        _ = try await server.createWebhook(receiver)
+        let events = (0..<3).map { #"{"event_type":"finding","id":"dup-\#($0)","severity":"high"}"# }
+        let first = try await server.postEvents(events)
+        #expect(first.status == 202)
+        #expect(first.int("accepted") == 3)
+        #expect(first.int("duplicates") == 0)
+        try await Serve.waitFor(receiver, 3, timeout: 10)
+
+        // The same three again, and one new one that shows when the dispatcher has caught up.
+        let again = try await server.postEvents(events + [#"{"event_type":"finding","id":"dup-new","severity":"high"}"#])
+        #expect(again.status == 202, "\(again.text)")
+        #expect(again.int("accepted") == 1)
+        #expect(again.int("duplicates") == 3)
+        #expect(again["ids"] as? [String] == ["dup-0", "dup-1", "dup-2", "dup-new"])
+        let single = try await server.postEvent(events[1])
+        #expect(single.status == 202)
+        #expect(single.int("accepted") == 0)
+        #expect(single.int("duplicates") == 1)
+
+        try await Serve.waitFor(receiver, 4, timeout: 10)
+        try await Serve.pause(0.5)
+        #expect(Deliver.tally(receiver.requests) == ["dup-0": 1, "dup-1": 1, "dup-2": 1, "dup-new": 1])
+    }
+
+    // MARK: Crash and restart
+
+    @Test func everyAcknowledgedEventIsDeliveredAfterAKillDuringALoad() async throws {
+        // The first 30 requests are answered after 100 ms; the ones after them are held open, so
+        // the kill certainly cuts attempts short (8 of them: per_webhook_concurrency) and the
+        // receiver knows which deliveries were answered. After the restart all are answered.
+        let answered = 30
+        let restarted = Setting(false)
+        let receiver = try Receiver { _, count in
+            restarted.get() || count <= answered ? Receiver.Response(delay: .milliseconds(100)) : Receiver.Response(hang: true)
+        }
+        let server = try await ServeProcess.started(config: ["retry_schedule": ["100ms", "200ms", "400ms"], "per_webhook_concurrency": 8])
+        defer { server.abandon() }
+        _ = try await server.createWebhook(receiver)
+
+        let events = (0..<200).map { #"{"event_type":"finding","id":"load-\#($0)","finding":{"severity":"high","n":\#($0)}}"# }
+        let bodies = Dictionary(uniqueKeysWithValues: events.enumerated().map { ("load-\($0.offset)", $0.element) })
+        let acknowledged = Shared<Set<String>>([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<8 {
+                group.addTask {
+                    for index in stride(from: lane, to: events.count, by: 8) {
+                        // A refused or cut request after the kill is simply not acknowledged.
+                        guard let response = try? await server.postEvent(events[index]) else { continue }
+                        if response.status == 202 { acknowledged.update { _ = $0.insert("load-\(index)") } }
+                        // Paced, so the kill lands while events are still coming in as well.
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+            }
+            group.addTask {
+                // Mid-delivery: 30 answered, 8 held open, more acknowledged and waiting.
+                try await Serve.waitUntil(timeout: 20) { receiver.requests.count >= answered + 8 && acknowledged.value.count >= 60 }
+                await server.kill()
+            }
+            try await group.waitForAll()
+        }
+        let acked = acknowledged.value
+        let beforeKill = receiver.requests
+        #expect(beforeKill.count == answered + 8, "per_webhook_concurrency 8: \(beforeKill.count) requests")
+        let cutShort = Set(Deliver.ids(beforeKill.dropFirst(answered)))
+        #expect(acked.count > beforeKill.count, "the kill came after every delivery: it tested nothing")
+
+        restarted.set(true)
+        try await server.restart()
+        let delivered = { Set(Deliver.ids(receiver.requests.prefix(answered))).union(Deliver.ids(receiver.requests.dropFirst(beforeKill.count))) }
+        let complete = try await Serve.waitUntil(timeout: 25) { acked.isSubset(of: delivered()) }
+        try await Serve.pause(0.3)
+        let missing = acked.subtracting(delivered())
+        #expect(complete && missing.isEmpty, "\(missing.count) acknowledged events were never answered: \(missing.sorted().prefix(10))")
+        // Sent again with the same webhook-id: the attempts cut short, at least.
+        let afterRestart = Set(Deliver.ids(receiver.requests.dropFirst(beforeKill.count)))
+        #expect(cutShort.isSubset(of: afterRestart), "not sent again: \(cutShort.subtracting(afterRestart).sorted())")
+        // A repeat always carries the id, and the body, of the first send.
+        var idsByBody: [String: Set<String>] = [:]
+        for request in receiver.requests {
+            let id = request.headers["webhook-id"] ?? ""
+            #expect(bodies[id] == request.text, "webhook-id \(id) arrived with another event's body")
+            idsByBody[request.text, default: []].insert(id)
+        }
+        #expect(idsByBody.values.allSatisfy { $0.count == 1 })
+        #expect(await server.stop().status == 0)
+    }
+
+    // MARK: Endpoint health
+
+    /// Three attempts an event, `unhealthy` after two failures, `disabled` at the first failure
+    /// one second or more after the failing began.
+    static let healthConfig: [String: any Sendable] = ["retry_schedule": ["100ms", "100ms"], "unhealthy_after": 2, "disable_after": "1s"]
+
+    @Test func aFailingWebhookTurnsUnhealthyThenDisabledAndHealthyAgainAfterEnableAndASuccess() async throws {
+        // Fail everything; after the enable, fail `failuresLeft` more requests, then succeed.
+        let failing = Setting(true)
+        let failuresLeft = Setting(0)
+        let receiver = try Receiver { _, _ in
+            if failing.get() { return Receiver.Response(status: 500) }
+            if failuresLeft.get() > 0 {
+                failuresLeft.set(failuresLeft.get() - 1)
+                return Receiver.Response(status: 500)
+            }
+            return Receiver.Response(status: 204)
+        }
+        let server = try await ServeProcess.started(config: Self.healthConfig)
+        defer { server.abandon() }
+        let webhook = try await server.createWebhook(receiver)
+        #expect(try await server.webhook(webhook.id).string("state") == "healthy")
+
+        // h-1 fails three times: unhealthy, and it stays so while it has failed for less than disable_after.
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"h-1","severity":"high"}"#).status == 202)
+        try await Serve.waitUntil(timeout: 5) { Serve.requests(receiver, id: "h-1").count >= 3 }
+        let unhealthy = try await server.waitForState(webhook.id, "unhealthy")
+        #expect(unhealthy.string("state") == "unhealthy", "\(unhealthy.text)\n\(server.log)")
+        try await Serve.pause(0.3)
+        #expect(Serve.requests(receiver, id: "h-1").count == 3, "retry_schedule has two retries")
+        #expect(try await server.webhook(webhook.id).string("state") == "unhealthy")
+
+        // Past disable_after since the first failure, h-2's first failure disables the webhook.
+        let firstFailure = try #require(receiver.requests.first).receivedAt
+        try await Serve.waitUntil(timeout: 3) { Date().timeIntervalSince(firstFailure) > 1.2 }
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"h-2","severity":"high"}"#).status == 202)
+        let disabled = try await server.waitForState(webhook.id, "disabled")
+        #expect(disabled.string("state") == "disabled", "\(disabled.text)\n\(server.log)")
+
+        // Disabled: a new event is accepted, but nothing is sent, not even h-2's retries.
+        let skipped = try await server.postEvent(#"{"event_type":"finding","id":"h-3","severity":"high"}"#)
+        #expect(skipped.status == 202)
+        #expect(skipped.int("accepted") == 1)
+        try await Serve.pause(0.6)
+        #expect(Deliver.tally(receiver.requests) == ["h-1": 3, "h-2": 1])
+        #expect(try await server.webhook(webhook.id).string("state") == "disabled")
+
+        // Enabled: h-4 fails twice (unhealthy again), then one success makes the webhook healthy.
+        failuresLeft.set(2)
+        failing.set(false)
+        let enabled = try await server.post("/v1/webhooks/\(webhook.id)/enable", json: [:])
+        #expect(enabled.status == 200, "\(enabled.text)")
+        #expect(enabled.string("state") == "healthy")
+        #expect(enabled.int("consecutive_failures") == 0)
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"h-4","severity":"high"}"#).status == 202)
+        try await Serve.waitUntil(timeout: 5) { Serve.healthChanges(in: server.log, webhook: webhook.id).count >= 4 }
+        #expect(Serve.healthChanges(in: server.log, webhook: webhook.id) == ["unhealthy", "disabled", "unhealthy", "healthy"], "\(server.log)")
+        #expect(Serve.requests(receiver, id: "h-4").count == 3)
+        let healthy = try await server.webhook(webhook.id)
+        #expect(healthy.string("state") == "healthy", "\(healthy.text)")
+        #expect(Serve.requests(receiver, id: "h-3").isEmpty, "an event ingested while disabled was sent")
+        // The state is persisted: a new run reads it.
+        await server.kill()
+        try await server.restart()
+        #expect(try await server.webhook(webhook.id).string("state") == "healthy")
+    }
+
+    @Test func changingAFailingWebhookKeepsItsFailureClock() async throws {
+        let receiver = try Receiver { _, _ in Receiver.Response(status: 500) }
+        let server = try await ServeProcess.started(config: Self.healthConfig)
+        defer { server.abandon() }
+        let webhook = try await server.createWebhook(receiver)
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"k-1","severity":"high"}"#).status == 202)
+        try await Serve.waitFor(receiver, 3, timeout: 5)
+        #expect(try await server.waitForState(webhook.id, "unhealthy").string("state") == "unhealthy")
+
+        let changed = try await server.request("PATCH", "/v1/webhooks/\(webhook.id)", body: Data(#"{"description":"renamed"}"#.utf8))
+        #expect(changed.status == 200, "\(changed.text)")
+        #expect(changed.string("description") == "renamed")
+        #expect(changed.string("state") == "unhealthy")
+
+        // Failing since the first attempt, over a second ago: the next failure disables it.
+        let firstFailure = try #require(receiver.requests.first).receivedAt
+        try await Serve.waitUntil(timeout: 3) { Date().timeIntervalSince(firstFailure) > 1.2 }
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"k-2","severity":"high"}"#).status == 202)
+        try await Serve.waitFor(receiver, 4, timeout: 5)
+        let after = try await server.waitForState(webhook.id, "disabled", timeout: 1)
+        withKnownIssue("bug: PATCH writes the webhook as the API last saw it, resetting failing_since and consecutive_failures") {
+            #expect(after.string("state") == "disabled", "\(after.text)")
+        }
+    }
+
+    @Test func theFailureCountIsShownWhileAWebhookFails() async throws {
+        let receiver = try Receiver { _, _ in Receiver.Response(status: 500) }
+        let server = try await ServeProcess.started(config: ["retry_schedule": ["100ms", "100ms", "100ms"], "unhealthy_after": 2])
+        defer { server.abandon() }
+        let webhook = try await server.createWebhook(receiver)
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"c-1","severity":"high"}"#).status == 202)
+        try await Serve.waitFor(receiver, 4, timeout: 5)
+        try await Serve.pause(0.3)
+        let shown = try await server.webhook(webhook.id)
+        #expect(shown.string("state") == "unhealthy")
+        withKnownIssue("bug: GET /v1/webhooks/{id} shows consecutive_failures as of the last API write, never the dispatcher's count") {
+            #expect(shown.int("consecutive_failures") == 4, "\(shown.text)")
+        }
+    }
+
+    @Test func a410DisablesTheWebhookAtOnce() async throws {
+        let receiver = try Receiver { _, _ in Receiver.Response(status: 410) }
+        let server = try await ServeProcess.started(config: ["retry_schedule": ["100ms", "100ms", "100ms"], "unhealthy_after": 5])
+        defer { server.abandon() }
+        let webhook = try await server.createWebhook(receiver)
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"g-1","severity":"high"}"#).status == 202)
+        let disabled = try await server.waitForState(webhook.id, "disabled", timeout: 5)
+        #expect(disabled.string("state") == "disabled", "\(disabled.text)")
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"g-2","severity":"high"}"#).status == 202)
+        try await Serve.pause(0.6)
+        #expect(Deliver.ids(receiver.requests) == ["g-1"], "one attempt, no retry, nothing after")
+        #expect(Serve.healthChanges(in: server.log, webhook: webhook.id) == ["disabled"])
+    }
+
+    // MARK: Delete
+
+    @Test func deletingAWebhookDiscardsItsPendingDeliveries() async throws {
+        let receiver = try Receiver { _, _ in Receiver.Response(hang: true) }
+        let other = try Receiver()
+        let server = try await ServeProcess.started(config: ["retry_schedule": ["100ms", "100ms"], "timeout": "2s", "per_webhook_concurrency": 2])
+        defer { server.abandon() }
+        let doomed = try await server.createWebhook(receiver, ["events": ["finding"]])
+        _ = try await server.createWebhook(other)
+        let events = (0..<5).map { #"{"event_type":"finding","id":"del-\#($0)","severity":"high"}"# }
+        #expect(try await server.postEvents(events).status == 202)
+        try await Serve.waitFor(receiver, 2, timeout: 5)
+        try await Serve.waitFor(other, 5, timeout: 5)
+        // per_webhook_concurrency 2: two attempts hang (for the 2 s timeout), three deliveries wait.
+        #expect(Deliver.ids(receiver.requests).sorted() == ["del-0", "del-1"])
+
+        let deleted = try await server.request("DELETE", "/v1/webhooks/\(doomed.id)")
+        #expect(deleted.status == 200, "\(deleted.text)")
+        #expect(deleted.string("deleted") == doomed.id)
+        let discarded = deleted.int("discarded_deliveries") ?? deleted.string("discarded_deliveries").flatMap { Int($0) }
+        #expect(discarded == 5, "\(deleted.text)")
+        withKnownIssue("bug: discarded_deliveries is a JSON string, not a number") {
+            #expect(deleted.int("discarded_deliveries") != nil, "\(deleted.text)")
+        }
+        #expect(try await server.webhook(doomed.id).status == 404)
+        #expect(try await server.request("DELETE", "/v1/webhooks/\(doomed.id)").status == 404)
+
+        // Past the 2 s timeout of the hanging attempts and their 100 ms retries: nothing more comes.
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"del-after","severity":"high"}"#).status == 202)
+        try await Serve.pause(2.6)
+        #expect(Deliver.ids(receiver.requests).sorted() == ["del-0", "del-1"])
+        #expect(Set(Deliver.ids(other.requests)) == Set(events.indices.map { "del-\($0)" } + ["del-after"]))
+    }
+
+    // MARK: Shutdown
+
+    @Test func sigtermFinishesTheAttemptInFlightAndExitsZero() async throws {
+        let receiver = try Receiver { _, _ in Receiver.Response(delay: .milliseconds(1500)) }
+        let server = try await ServeProcess.started()
+        defer { server.abandon() }
+        _ = try await server.createWebhook(receiver)
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"term-1","severity":"high"}"#).status == 202)
+        try #require(try await Serve.waitFor(receiver, 1, timeout: 5).count == 1)
+
+        let exit = await server.stop(SIGTERM, timeout: 15)
+        #expect(exit.status == 0, "\(exit.log)")
+        #expect(!exit.timedOut)
+        #expect(exit.seconds < 5, "took \(exit.seconds) s")
+        let lines = exit.log.split(separator: "\n")
+        #expect(lines.contains { $0.contains(" notice stopped") }, "\(exit.log)")
+        #expect(lines.contains { $0.contains("delivery delivered") && $0.contains("webhook_id=term-1") }, "\(exit.log)")
+
+        // The attempt was recorded: a new run does not send it again.
+        try await server.restart()
+        try await Serve.pause(0.5)
+        #expect(Deliver.ids(receiver.requests) == ["term-1"])
+        #expect(await server.stop().status == 0)
+    }
+
+    @Test func sigtermGivesAHangingAttemptOnlyTheShutdownGrace() async throws {
+        let answering = Setting(false)
+        let receiver = try Receiver { _, _ in answering.get() ? Receiver.Response() : Receiver.Response(hang: true) }
+        // The grace is much shorter than the send timeout, which is what ends the attempt otherwise.
+        let server = try await ServeProcess.started(config: ["shutdown_grace": "1s", "timeout": "6s", "retry_schedule": ["100ms"]])
+        defer { server.abandon() }
+        _ = try await server.createWebhook(receiver)
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"grace-1","severity":"high"}"#).status == 202)
+        try #require(try await Serve.waitFor(receiver, 1, timeout: 5).count == 1)
+
+        let exit = await server.stop(SIGTERM, timeout: 15)
+        #expect(exit.status == 0, "\(exit.log)")
+        #expect(exit.log.contains(" notice stopped"))
+        withKnownIssue("bug: shutdown_grace is never used; a hanging attempt holds SIGTERM for the whole send timeout") {
+            #expect(exit.seconds < 4, "took \(exit.seconds) s")
+        }
+        // What was cut short is sent again by the next run.
+        answering.set(true)
+        try await server.restart()
+        try await Serve.waitUntil(timeout: 10) { receiver.requests.count >= 2 }
+        #expect(Deliver.ids(receiver.requests) == ["grace-1", "grace-1"])
+    }
+
+    // MARK: Concurrency
+
+    @Test func aHangingWebhookDoesNotDelayAnother() async throws {
+        let hanging = try Receiver { _, _ in Receiver.Response(hang: true) }
+        let fast = try Receiver()
+        let server = try await ServeProcess.started(config: ["per_webhook_concurrency": 2, "concurrency": 4])
+        defer { server.abandon() }
+        _ = try await server.createWebhook(hanging)
+        _ = try await server.createWebhook(fast)
+        let events = (0..<20).map { #"{"event_type":"finding","id":"pc-\#($0)","severity":"high"}"# }
+        let posted = Date()
+        #expect(try await server.postEvents(events).status == 202)
+        let received = try await Serve.waitFor(fast, events.count, timeout: 10)
+        try #require(received.count == events.count, "the fast webhook got \(received.count) of \(events.count)")
+        let last = try #require(received.map(\.receivedAt).max())
+        // The hanging endpoint holds its attempts for the 15 s send timeout; 2 s tells the two apart.
+        #expect(last.timeIntervalSince(posted) < 2, "the fast webhook's last event came after \(last.timeIntervalSince(posted)) s")
+        #expect(Set(Deliver.ids(fast.requests)) == Set(events.indices.map { "pc-\($0)" }))
+        #expect(hanging.requests.count == 2, "per_webhook_concurrency 2")
+    }
+
+    // MARK: API errors
+
+    @Test func theAPIAnswersErrorsWithTheirStatusAndAMessage() async throws {
+        // No --allow-http here: webhooks must be https (loopback is still allowed).
+        let server = try await ServeProcess.started(config: ["max_event_bytes": 1024], allowHTTP: false)
+        defer { server.abandon() }
+
+        func expectError(
+            _ response: APIResponse, _ status: Int, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation
+        ) {
+            #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)
+            let message = response.errorMessage
+            #expect(message != nil, "not {\"error\":{\"message\":…}}: \(response.text)", sourceLocation: sourceLocation)
+            for fragment in fragments {
+                #expect(message?.contains(fragment) == true, "\(message ?? response.text) lacks \(fragment)", sourceLocation: sourceLocation)
+            }
+        }
+
+        #expect(try await server.get("/healthz").status == 200)
+        #expect(try await server.get("/readyz").status == 200)
+
+        // Events.
+        expectError(try await server.postEvent(#"{"event_type":"finding","id":"x""#), 400, "record 1", "byte")
+        expectError(try await server.postEvent(#"{"event_type":"finding" "id":"x"}"#), 400, "record 1", "byte 24")
+        let good = #"{"event_type":"finding","id":"api-good","severity":"high"}"#
+        expectError(try await server.postEvents([good, #"{"event_type":"finding",,}"#]), 400, "record 2", "byte \(good.utf8.count + 1 + 24)")
+        expectError(try await server.postEvent("[1,2]"), 400, "record 1")
+        expectError(try await server.postEvent(#"{"id":"a"} {"id":"b"}"#), 400, "x-ndjson")
+        let accepted = try await server.postEvents([good])
+        #expect(accepted.int("accepted") == 1, "a batch with a bad record accepted its good one: \(accepted.text)")
+        let big = #"{"event_type":"finding","id":"big","pad":""# + String(repeating: "x", count: 1100) + #""}"#
+        expectError(try await server.postEvent(big), 413)
+        expectError(try await server.postEvents([good, big]), 413, "record 2")
+
+        // Unknown webhooks.
+        expectError(try await server.get("/v1/webhooks/wh_missing"), 404, "wh_missing")
+        expectError(try await server.request("PATCH", "/v1/webhooks/wh_missing", body: Data(#"{"description":"x"}"#.utf8)), 404)
+        expectError(try await server.request("DELETE", "/v1/webhooks/wh_missing"), 404)
+        expectError(try await server.post("/v1/webhooks/wh_missing/enable", json: [:]), 404)
+
+        // Invalid webhooks.
+        let https = "https://127.0.0.1:9/hook"
+        expectError(try await server.post("/v1/webhooks", json: ["url": "http://127.0.0.1:9/hook"]), 422, "use https", "--allow-http")
+        expectError(try await server.post("/v1/webhooks", json: ["url": "https://10.0.0.1/"]), 422, "10.0.0.1", "blocked")
+        expectError(try await server.post("/v1/webhooks", json: ["url": "https://169.254.169.254/latest"]), 422, "169.254.169.254", "blocked")
+        expectError(try await server.post("/v1/webhooks", json: ["url": "ftp://127.0.0.1/x"]), 422)
+        expectError(try await server.post("/v1/webhooks", json: ["url": https, "min_severity": "high", "severities": ["low"]]), 422, "min_severity", "severities")
+        expectError(try await server.post("/v1/webhooks", json: ["url": https, "severity": "high"]), 422, "unknown field", "severity")
+        expectError(try await server.post("/v1/webhooks", json: ["url": https, "secret": "whsec_c2hvcnQ="]), 422, "secret", "24 to 64")
+        expectError(try await server.post("/v1/webhooks", json: ["url": https, "secret": "whsec_not base64!"]), 422, "secret", "base64")
+        expectError(try await server.post("/v1/webhooks", json: ["url": https, "min_severity": "severe"]), 422, "min_severity")
+        expectError(try await server.post("/v1/webhooks", json: ["url": https, "headers": ["webhook-id": "x"]]), 422, "webhook-id")
+        expectError(try await server.post("/v1/webhooks", json: ["events": ["finding"]]), 422, "url")
+        expectError(try await server.request("POST", "/v1/webhooks", body: Data(#"{"url":"#.utf8)), 400)
+        #expect((try await server.get("/v1/webhooks"))["webhooks"] as? [Any] != nil)
+        #expect(((try await server.get("/v1/webhooks"))["webhooks"] as? [Any])?.count == 0, "a refused webhook was stored")
+
+        // A good one, then a change refused without harm; the secret is shown only at creation.
+        let secret = Deliver.secret
+        let created = try await server.post("/v1/webhooks", json: ["url": https, "secret": secret, "severities": ["low", "critical"]])
+        #expect(created.status == 201, "\(created.text)")
+        #expect(created.string("secret") == secret)
+        let id = try #require(created.string("id"))
+        expectError(try await server.request("PATCH", "/v1/webhooks/\(id)", body: Data(#"{"url":"https://192.168.1.1/"}"#.utf8)), 422)
+        let shown = try await server.webhook(id)
+        #expect(shown.status == 200)
+        #expect(shown.string("url") == https)
+        #expect(shown["secret"] == nil, "the secret is shown again: \(shown.text)")
+        #expect(shown["severities"] as? [String] == ["low", "critical"])
+        let listed = try #require(try await server.get("/v1/webhooks")["webhooks"] as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? String } == [id])
+        #expect(listed.allSatisfy { $0["secret"] == nil })
+    }
+}
