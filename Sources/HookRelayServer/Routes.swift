@@ -78,10 +78,10 @@ enum Routes {
         let api = router.group("v1")
         api.post("events") { request, _ in try await ingest(request, state: state) }
         api.post("webhooks") { request, _ in try await createWebhook(request, state: state) }
-        api.get("webhooks") { _, _ in json(["webhooks": state.webhooks().map { WebhookView($0) }]) }
+        api.get("webhooks") { _, _ in json(["webhooks": try await state.storedWebhooks().map { WebhookView($0) }]) }
         api.get("webhooks/:id") { _, context in
             let id = try context.parameters.require("id")
-            guard let webhook = state.webhook(id) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
+            guard let webhook = try await state.storedWebhook(id) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
             return json(WebhookView(webhook))
         }
         api.patch("webhooks/:id") { request, context in
@@ -90,7 +90,7 @@ enum Routes {
         api.delete("webhooks/:id") { _, context in
             let id = try context.parameters.require("id")
             guard let discarded = try await state.delete(id) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
-            return json(["deleted": id, "discarded_deliveries": "\(discarded)"])
+            return json(Deleted(deleted: id, discardedDeliveries: discarded))
         }
         api.post("webhooks/:id/enable") { _, context in
             let id = try context.parameters.require("id")
@@ -99,6 +99,15 @@ enum Routes {
             return json(WebhookView(webhook))
         }
         return router
+    }
+
+    struct Deleted: Encodable {
+        var deleted: String
+        var discardedDeliveries: Int
+
+        enum CodingKeys: String, CodingKey {
+            case deleted, discardedDeliveries = "discarded_deliveries"
+        }
     }
 
     // MARK: Events
@@ -176,19 +185,19 @@ enum Routes {
         let id = "wh_" + (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         var webhook = Webhook(id: id, url: "", secrets: [WebhookSecret.generate().text], now: ServerState.now())
         try await apply(object, to: &webhook, state: state)
-        try await state.save(webhook)
+        try await state.create(webhook)
         state.logger.info("webhook created", metadata: ["webhook": "\(id)", "url": "\(webhook.url)"])
         return json(WebhookView(webhook, revealSecret: true), status: .created)
     }
 
     static func updateWebhook(_ request: Request, id: String, state: ServerState) async throws -> Response {
-        guard var webhook = state.webhook(id) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
+        guard var webhook = try await state.storedWebhook(id) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
         let object = try await decodeObject(request)
         try await apply(object, to: &webhook, state: state)
         webhook.updatedAt = ServerState.now()
-        try await state.save(webhook)
+        guard let stored = try await state.update(webhook) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
         state.logger.info("webhook changed", metadata: ["webhook": "\(id)"])
-        return json(WebhookView(webhook))
+        return json(WebhookView(stored))
     }
 
     /// Validates the fields and sets them on `webhook`; 422 names the first bad one.

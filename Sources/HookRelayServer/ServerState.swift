@@ -46,17 +46,30 @@ final class ServerState: Sendable {
 
     // MARK: Webhooks
 
-    func webhooks() -> [Webhook] {
-        directory.withLock { Array($0.values) }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    /// The webhooks as stored, with the health the dispatcher last wrote (for the API).
+    func storedWebhooks() async throws -> [Webhook] {
+        try await withStore { try $0.webhooks() }
     }
 
+    func storedWebhook(_ id: String) async throws -> Webhook? {
+        try await withStore { try $0.webhook(id: id) }
+    }
+
+    /// The webhook as the dispatcher sees it (settings and health state).
     func webhook(_ id: String) -> Webhook? {
         directory.withLock { $0[id] }
     }
 
-    func save(_ webhook: Webhook) async throws {
+    func create(_ webhook: Webhook) async throws {
         try await withStore { try $0.save(webhook) }
         directory.withLock { $0[webhook.id] = webhook }
+    }
+
+    /// Saves new settings; the health columns stay as the dispatcher left them.
+    func update(_ webhook: Webhook) async throws -> Webhook? {
+        guard let stored = try await withStore({ try $0.updateSettings(webhook) }) else { return nil }
+        directory.withLock { $0[stored.id] = stored }
+        return stored
     }
 
     /// Deletes a webhook with its pending deliveries; nil when there is no such webhook.

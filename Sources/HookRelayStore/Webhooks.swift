@@ -156,6 +156,36 @@ extension SQLiteSpool {
         }
     }
 
+    /// One webhook as stored, health included.
+    public func webhook(id: String) throws -> Webhook? {
+        let statement = try connection.statement("SELECT \(Self.columns) FROM webhooks WHERE id = ?1")
+        statement.bind(1, id)
+        guard try statement.step() else {
+            try statement.run()
+            return nil
+        }
+        let webhook = Self.webhook(statement)
+        try statement.run()
+        return webhook
+    }
+
+    /// Changes a webhook's settings, leaving its health (which the dispatcher keeps) alone.
+    /// Returns the webhook as stored, or nil when there is none.
+    public func updateSettings(_ webhook: Webhook) throws -> Webhook? {
+        try connection.write {
+            try connection.statement("""
+                UPDATE webhooks SET url = ?2, description = ?3, events = ?4, min_severity = ?5, severities = ?6,
+                    headers = ?7, secret = ?8, updated_at = ?9
+                WHERE id = ?1
+                """)
+                .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
+                .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
+                .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.updatedAt).run()
+            guard connection.changes == 1 else { return nil }
+            return try self.webhook(id: webhook.id)
+        }
+    }
+
     /// Deletes a webhook and discards its pending deliveries, in one transaction.
     /// Returns how many deliveries were discarded, or nil when there is no such webhook.
     public func deleteWebhook(id: String) throws -> Int? {
