@@ -10,6 +10,7 @@ import Testing
         ([], "hookrelay.1"),
         (["filter"], "hookrelay-filter.1"),
         (["deliver"], "hookrelay-deliver.1"),
+        (["serve"], "hookrelay-serve.1"),
         (["sign"], "hookrelay-sign.1"),
         (["verify"], "hookrelay-verify.1"),
     ]
