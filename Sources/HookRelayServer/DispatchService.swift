@@ -32,27 +32,33 @@ struct DispatchService: Service {
                 ])
             })
         let signers = SignerCache()
-        try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await dispatcher.run() }
-                for _ in 0..<configuration.concurrency {
-                    group.addTask(executorPreference: HTTPSender.taskExecutor) {
-                        var random = SystemRandomNumberGenerator()
-                        while let job = await dispatcher.next() {
-                            let (outcome, gone) = await attempt(job, signers: signers, random: &random)
-                            dispatcher.finish(outcome, endpointGone: gone)
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { _ = try await dispatcher.run() }
+                    for _ in 0..<configuration.concurrency {
+                        group.addTask(executorPreference: HTTPSender.taskExecutor) {
+                            var random = SystemRandomNumberGenerator()
+                            while let job = await dispatcher.next() {
+                                let (outcome, gone) = await attempt(job, signers: signers, random: &random)
+                                dispatcher.finish(outcome, endpointGone: gone)
+                            }
                         }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
+            } onGracefulShutdown: {
+                let grace = configuration.shutdownGrace
+                state.logger.info("stopping: finishing the attempts in flight", metadata: ["grace": "\(grace.shortDescription)"])
+                dispatcher.stop()
+                // Attempts still running after the grace period are cut off; they count as failed
+                // attempts and are sent again after the next start.
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace.seconds) { state.sender.abortInFlight() }
             }
-        } onGracefulShutdown: {
-            let grace = configuration.shutdownGrace
-            state.logger.info("stopping: finishing the attempts in flight", metadata: ["grace": "\(grace.shortDescription)"])
+        } onCancel: {
+            // Another service failed (the HTTP server could not bind, say): stop at once.
             dispatcher.stop()
-            // Attempts still running after the grace period are cut off; they count as failed
-            // attempts and are sent again after the next start.
-            DispatchQueue.global().asyncAfter(deadline: .now() + grace.seconds) { state.sender.abortInFlight() }
+            state.sender.abortInFlight()
         }
         state.sender.shutdown()
     }

@@ -147,7 +147,9 @@ enum Routes {
             }
         } catch let invalid as InvalidRecord {
             if case .tooLarge = invalid.error.reason {
-                throw APIError(status: .contentTooLarge, message: "record \(index + 1) at byte \(invalid.offset): \(invalid.error)")
+                throw APIError(
+                    status: .contentTooLarge,
+                    message: "event \(index + 1) at byte \(invalid.offset) is larger than max_event_bytes (\(ByteCount.format(limit))); nothing was accepted")
             }
             throw APIError(status: .badRequest, message: "record \(index + 1) at byte \(invalid.offset): \(invalid.error); nothing was accepted")
         }
@@ -168,7 +170,12 @@ enum Routes {
     static let webhookKeys: Set = ["url", "events", "min_severity", "severities", "description", "headers", "secret"]
 
     static func decodeObject(_ request: Request) async throws -> [String: Any] {
-        let body = try await request.body.collect(upTo: 1 << 20)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: 1 << 20)
+        } catch {
+            throw APIError(status: .contentTooLarge, message: "the webhook settings are larger than 1 MiB")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
             throw APIError(status: .badRequest, message: "the body must be a JSON object")
         }

@@ -87,6 +87,15 @@ public struct ServeConfiguration: Sendable {
         if let value = file.disable_after { disableAfter = try Self.duration(value, key: "disable_after", path: path) }
         if let value = file.log_format { logFormat = value }
         if let value = file.shutdown_grace { shutdownGrace = try Self.duration(value, key: "shutdown_grace", path: path) }
+        for (key, value, range) in [
+            ("max_event_bytes", maxEventBytes, 1...(256 << 20)), ("concurrency", concurrency, 1...4096),
+            ("per_webhook_concurrency", perWebhookConcurrency, 1...4096), ("unhealthy_after", unhealthyAfter, 1...1_000_000),
+        ] where !range.contains(value) {
+            throw Problem(description: "\(path): \(key) must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        if retry.maxAttempts < 1 || sender.timeout <= .zero || sender.connectTimeout <= .zero {
+            throw Problem(description: "\(path): timeouts must be above zero")
+        }
     }
 
     /// Sets the address from `HOST:PORT` (`[::1]:8080` for IPv6).

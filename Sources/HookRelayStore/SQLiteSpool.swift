@@ -136,7 +136,7 @@ public final class SQLiteSpool: DeliveryStore {
         do {
             let attempt = try connection.statement("""
                 INSERT INTO attempts(delivery_id, started_at, http_status, latency_ms, error, response_body)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)
                 """)
             let update = try connection.statement("""
                 UPDATE deliveries SET status = ?1, attempts = attempts + 1, next_attempt_at = ?2,

@@ -69,7 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await HookRelayServer.run(configuration, logger: logger)
         } catch {
-            throw CommandFailure(status: .ioError, message: "\(error)")
+            throw CommandFailure(
+                status: .ioError,
+                message: "serve on \(configuration.host):\(configuration.port) with \(configuration.database) stopped: \(error)")
         }
     }
 }

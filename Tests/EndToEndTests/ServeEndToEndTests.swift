@@ -416,7 +416,7 @@ import Glibc
         #expect(accepted.int("accepted") == 1, "a batch with a bad record accepted its good one: \(accepted.text)")
         let big = #"{"event_type":"finding","id":"big","pad":""# + String(repeating: "x", count: 1100) + #""}"#
         expectError(try await server.postEvent(big), 413)
-        expectError(try await server.postEvents([good, big]), 413, "record 2")
+        expectError(try await server.postEvents([good, big]), 413, "event 2")
 
         // Unknown webhooks.
         expectError(try await server.get("/v1/webhooks/wh_missing"), 404, "wh_missing")
