@@ -63,7 +63,7 @@ public final class Dispatcher: @unchecked Sendable {
         self.maxPerEndpoint = maxPerEndpoint
         self.progress = progress
         // Outcomes arriving while a transaction runs are written together by the next one.
-        promptOutcomes = !(store is MemoryStore)
+        promptOutcomes = store.inMemoryOutstanding == nil
         self.store = store
         self.claimBatch = max(1, claimBatch)
         self.lease = lease.milliseconds
@@ -223,7 +223,7 @@ public final class Dispatcher: @unchecked Sendable {
                 gone.isEmpty ? outcomes : [], limit: wanted, now: time, lease: lease, excluding: saturated)
             apply(states)
             for state in failedByGone { report(state) }
-            let memoryOutstanding = (store as? MemoryStore)?.outstanding
+            let memoryOutstanding = store.inMemoryOutstanding
 
             condition.lock()
             if let memoryOutstanding {

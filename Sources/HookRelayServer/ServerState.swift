@@ -12,7 +12,9 @@ final class ServerState: Sendable {
     let logger: Logger
     let sender: HTTPSender
     /// The webhooks, kept equal to the database by every change made through this state.
-    let directory: Mutex<[String: Webhook]>
+    private let directory: Mutex<[String: Webhook]>
+    /// What ingest needs of each webhook, rebuilt when one changes rather than for every event.
+    private let matchers = Mutex<[(id: String, filter: Filter, disabled: Bool)]>([])
 
     private let queue = DispatchQueue(label: "hookrelay.store")
     private let box: StoreBox
@@ -32,6 +34,19 @@ final class ServerState: Sendable {
         let store = try SQLiteSpool(path: configuration.database, durableWrites: true)
         box = StoreBox(store)
         directory = Mutex(Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }))
+        rebuildMatchers()
+    }
+
+    /// Changes the directory and the matchers derived from it.
+    private func changeDirectory<T: Sendable>(_ body: (inout [String: Webhook]) -> T) -> T {
+        let result = directory.withLock { body(&$0) }
+        rebuildMatchers()
+        return result
+    }
+
+    private func rebuildMatchers() {
+        let snapshot = directory.withLock { $0.values.sorted { $0.id < $1.id } }
+        matchers.withLock { $0 = snapshot.map { ($0.id, $0.filter, $0.state == .disabled) } }
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -62,20 +77,20 @@ final class ServerState: Sendable {
 
     func create(_ webhook: Webhook) async throws {
         try await withStore { try $0.save(webhook) }
-        directory.withLock { $0[webhook.id] = webhook }
+        changeDirectory { $0[webhook.id] = webhook }
     }
 
     /// Saves new settings; the health columns stay as the dispatcher left them.
     func update(_ webhook: Webhook) async throws -> Webhook? {
         guard let stored = try await withStore({ try $0.updateSettings(webhook) }) else { return nil }
-        directory.withLock { $0[stored.id] = stored }
+        changeDirectory { $0[stored.id] = stored }
         return stored
     }
 
     /// Deletes a webhook with its pending deliveries; nil when there is no such webhook.
     func delete(_ id: String) async throws -> Int? {
         let discarded = try await withStore { try $0.deleteWebhook(id: id) }
-        directory.withLock { $0[id] = nil }
+        changeDirectory { $0[id] = nil }
         if let discarded { logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"]) }
         return discarded
     }
@@ -83,7 +98,7 @@ final class ServerState: Sendable {
     func enable(_ id: String) async throws -> Webhook? {
         let now = Self.now()
         guard try await withStore({ try $0.enableWebhook(id: id, now: now) }) else { return nil }
-        return directory.withLock { directory in
+        return changeDirectory { directory in
             directory[id]?.state = .healthy
             directory[id]?.consecutiveFailures = 0
             directory[id]?.failingSince = nil
@@ -94,7 +109,7 @@ final class ServerState: Sendable {
 
     /// Notes a health change the dispatcher committed.
     func healthChanged(_ id: String, from: Webhook.Health, to: Webhook.Health) {
-        directory.withLock { $0[id]?.state = to }
+        changeDirectory { $0[id]?.state = to }
         logger.notice("webhook health changed", metadata: ["webhook": "\(id)", "from": "\(from.rawValue)", "to": "\(to.rawValue)"])
     }
 
@@ -107,10 +122,8 @@ final class ServerState: Sendable {
     /// The deliveries an event gets: one per webhook whose filter it matches (skipped when the
     /// webhook is disabled).
     func targets(for record: RecordView) -> [(webhook: String, skipped: Bool)] {
-        directory.withLock { directory in
-            directory.values.sorted { $0.id < $1.id }.compactMap { webhook in
-                webhook.filter.evaluate(record, layout: layout).matches ? (webhook.id, webhook.state == .disabled) : nil
-            }
+        matchers.withLock { matchers in
+            matchers.compactMap { $0.filter.evaluate(record, layout: layout).matches ? ($0.id, $0.disabled) : nil }
         }
     }
 

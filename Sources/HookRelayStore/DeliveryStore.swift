@@ -130,12 +130,19 @@ public protocol DeliveryStore: AnyObject {
     /// Gives claimed deliveries back unattempted, due again at once.
     func release(_ deliveries: [ClaimedDelivery]) throws
 
+    /// Deliveries held only in this process's memory and not yet finished; nil for a durable
+    /// store. A dispatcher applies backpressure on the first, and records outcomes at once in
+    /// the second.
+    var inMemoryOutstanding: Int? { get }
+
     /// No other connection appends any more: take over housekeeping it was doing.
     func ingestFinished() throws
 }
 
 extension DeliveryStore {
     public func ingestFinished() throws {}
+
+    public var inMemoryOutstanding: Int? { nil }
 
     public func completeAndClaim(
         _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, excluding: Set<String>

@@ -23,6 +23,8 @@ public final class MemoryStore: DeliveryStore {
     /// Deliveries neither delivered nor failed: what a reader's backpressure counts.
     public private(set) var outstanding = 0
 
+    public var inMemoryOutstanding: Int? { outstanding }
+
     public func append(_ messages: [NewMessage], now: Int64) throws -> Int {
         var added = 0
         for message in messages {
