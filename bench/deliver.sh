@@ -22,25 +22,7 @@ bin=$(swift build -c release --show-bin-path)/hookrelay
 gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
 python3 "$gen" "$n" > "$work/events.ndjson"
 
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_buffer_size 64k;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$port;
-        location / { return 204; }
-        location = /nginx-status { stub_status; }
-    }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null || nginx -c "$work/nginx.conf" -p "$work"
-sleep 0.3
+. bench/lib/nginx.sh
 url="http://127.0.0.1:$port/hook"
 
 # One curl config entry per event: the same bytes, content type and URL.
@@ -55,8 +37,6 @@ print("\nnext\n".join(entries))
 PY
 
 export HOOKRELAY_SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
-# Requests nginx has answered (its stub_status counter; the status request itself counts one).
-requests() { curl -s "http://127.0.0.1:$port/nginx-status" | awk 'NR == 3 { print $3 }'; }
 # once NAME COMMAND...: one timed run (wall seconds), checking nginx answered n requests.
 # "@SPOOL@" in the command becomes a fresh spool file (a spool never sends an event twice).
 once() {

@@ -55,27 +55,7 @@ head -n "$((n_batch + n_single))" "$work/all.ndjson" > "$work/delivered.ndjson"
 # Deliveries of (a) and (b): every event to webhook a, high and critical findings to webhook b.
 expected=$(( n_batch + n_single + $("$bin" filter --event finding --min-severity high --count < "$work/delivered.ndjson") ))
 
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_buffer_size 64k;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$port;
-        location / { return 204; }
-        location = /nginx-status { stub_status; }
-    }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null || nginx -c "$work/nginx.conf" -p "$work"
-sleep 0.3
-# Requests nginx has answered (its stub_status counter; each status request counts itself too).
-requests() { curl -s "http://127.0.0.1:$port/nginx-status" | awk 'NR == 3 { print $3 }'; }
+. bench/lib/nginx.sh
 now() { date +%s.%N; }
 
 # The server, on a free port it reports in its first log line.
