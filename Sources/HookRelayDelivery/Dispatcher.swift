@@ -23,7 +23,7 @@ public final class Dispatcher: @unchecked Sendable {
     private var appends: [NewMessage] = []
     private var gone: Set<String> = []
     private var newlyGone: [(endpoint: String, error: String)] = []
-    /// Claimed beyond an endpoint's limit, to hand back to the store.
+    /// Claimed but not handed out when stopping, to hand back to the store.
     private var releasing: [ClaimedDelivery] = []
     /// Deliveries attempted in this run and waiting for a retry (for the progress line).
     private var unfinished: Set<Int64> = []
@@ -202,7 +202,7 @@ public final class Dispatcher: @unchecked Sendable {
                 bufferStart = 0
             }
             // Endpoints at their limit get nothing this round: a slow one cannot take every worker.
-            let saturated = maxPerEndpoint.map { limit in Set(perEndpoint.filter { $0.value >= limit }.keys) } ?? []
+            let quota = maxPerEndpoint.map { EndpointQuota(limit: $0, held: perEndpoint) }
             let ingestJustFinished = inputDone && !ingestFinishedSeen
             ingestFinishedSeen = inputDone
             condition.unlock()
@@ -219,8 +219,8 @@ public final class Dispatcher: @unchecked Sendable {
                     failedByGone += try store.failPending(endpoint: endpoint, error: error, now: time)
                 }
             }
-            var (states, claimed) = try store.completeAndClaim(
-                gone.isEmpty ? outcomes : [], limit: wanted, now: time, lease: lease, excluding: saturated)
+            let (states, claimed) = try store.completeAndClaim(
+                gone.isEmpty ? outcomes : [], limit: wanted, now: time, lease: lease, quota: quota)
             apply(states)
             for state in failedByGone { report(state) }
             let memoryOutstanding = store.inMemoryOutstanding
@@ -235,20 +235,8 @@ public final class Dispatcher: @unchecked Sendable {
                 buffer.removeFirst(bufferStart)
                 bufferStart = 0
             }
-            if let maxPerEndpoint {
-                // Keep at most the limit per endpoint; the rest go back to the store at once.
-                var kept: [ClaimedDelivery] = []
-                var returned: [ClaimedDelivery] = []
-                for job in claimed {
-                    if perEndpoint[job.endpoint, default: 0] < maxPerEndpoint {
-                        perEndpoint[job.endpoint, default: 0] += 1
-                        kept.append(job)
-                    } else {
-                        returned.append(job)
-                    }
-                }
-                claimed = kept
-                releasing += returned
+            if maxPerEndpoint != nil {
+                for job in claimed { perEndpoint[job.endpoint, default: 0] += 1 }
             }
             buffer += claimed
             while !waiters.isEmpty, bufferStart < buffer.count {
@@ -270,9 +258,11 @@ public final class Dispatcher: @unchecked Sendable {
                 continue
             }
 
-            let due = try store.nextDue()
+            // Until the input is done the run cannot end, and a poll finds what falls due: no
+            // need to ask the store (a scan of every pending delivery).
+            let due = ingestFinishedSeen ? try store.nextDue() : nil
             condition.lock()
-            if inputDone, inFlight == 0, bufferStart == buffer.count, self.outcomes.isEmpty, self.appends.isEmpty,
+            if ingestFinishedSeen, inFlight == 0, bufferStart == buffer.count, self.outcomes.isEmpty, self.appends.isEmpty,
                due == nil || waitUntil.map({ due! > $0 }) ?? false {
                 finishLocked()
                 condition.unlock()

@@ -75,6 +75,21 @@ public struct DeliveryOutcome: Sendable {
     }
 }
 
+/// A per-endpoint limit on claimed deliveries, and what each endpoint holds now: a slow or dead
+/// endpoint cannot take every worker.
+public struct EndpointQuota: Sendable {
+    public var limit: Int
+    public var held: [String: Int]
+
+    public init(limit: Int, held: [String: Int]) {
+        self.limit = limit
+        self.held = held
+    }
+
+    /// How many more deliveries `endpoint` may have claimed.
+    public func free(_ endpoint: String) -> Int { max(0, limit - held[endpoint, default: 0]) }
+}
+
 /// A delivery's state as stored.
 public struct DeliveryState: Sendable, Equatable {
     public var id: Int64
@@ -98,8 +113,9 @@ public protocol DeliveryStore: AnyObject {
     /// endpoint are already stored is not added again. Returns how many deliveries were added.
     func append(_ messages: [NewMessage], now: Int64) throws -> Int
 
-    /// Claims up to `limit` due deliveries for `lease` milliseconds, none to the `excluding` endpoints.
-    func claim(limit: Int, now: Int64, lease: Int64, excluding: Set<String>) throws -> [ClaimedDelivery]
+    /// Claims up to `limit` due deliveries for `lease` milliseconds, oldest first for each
+    /// endpoint; with a quota, no endpoint gets more than it has free.
+    func claim(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery]
 
     /// Records attempts and moves deliveries on, in one transaction. Outcomes whose claim has
     /// been superseded (the lease expired and another worker claimed the delivery) keep their
@@ -110,7 +126,7 @@ public protocol DeliveryStore: AnyObject {
     /// `complete` then `claim`, in one transaction where the store has them: what a
     /// dispatcher does each round.
     func completeAndClaim(
-        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, excluding: Set<String>
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery])
 
     /// The earliest time a pending delivery becomes due (its next attempt or the end of its
@@ -145,13 +161,13 @@ extension DeliveryStore {
     public var inMemoryOutstanding: Int? { nil }
 
     public func completeAndClaim(
-        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, excluding: Set<String>
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
-        (try complete(outcomes, now: now), try claim(limit: limit, now: now, lease: lease, excluding: excluding))
+        (try complete(outcomes, now: now), try claim(limit: limit, now: now, lease: lease, quota: quota))
     }
 
-    /// Claims with no endpoint excluded.
+    /// Claims with no per-endpoint limit.
     public func claim(limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
-        try claim(limit: limit, now: now, lease: lease, excluding: [])
+        try claim(limit: limit, now: now, lease: lease, quota: nil)
     }
 }

@@ -44,7 +44,7 @@ public final class MemoryStore: DeliveryStore {
         return added
     }
 
-    public func claim(limit: Int, now: Int64, lease: Int64, excluding: Set<String>) throws -> [ClaimedDelivery] {
+    public func claim(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
         // Entries of finished or rescheduled deliveries stay in the heap until their time; when
         // they outnumber the live ones, rebuild it so memory follows what is outstanding.
         if due.count > 2 * entries.count + 1024 {
@@ -53,13 +53,17 @@ public final class MemoryStore: DeliveryStore {
         }
         var claimed: [ClaimedDelivery] = []
         var held: [(Int64, Int64)] = []
+        var quota = quota
         defer { for item in held { due.push(item) } }
         while claimed.count < limit, let (time, id) = due.top, time <= now {
             due.pop()
             guard var entry = entries[id], entry.dueAt == time else { continue }
-            if excluding.contains(entry.state.endpoint) {
-                held.append((time, id))
-                continue
+            if let free = quota?.free(entry.state.endpoint) {
+                guard free > 0 else {
+                    held.append((time, id))
+                    continue
+                }
+                quota?.held[entry.state.endpoint, default: 0] += 1
             }
             entry.claim += 1
             entry.leaseUntil = now + lease

@@ -56,6 +56,10 @@ enum Schema {
         );
         CREATE INDEX deliveries_endpoint_status ON deliveries (endpoint, status);
         """,
+        // 3: each endpoint's due deliveries in order, for claims under a per-endpoint limit.
+        """
+        CREATE INDEX deliveries_endpoint_due ON deliveries (endpoint, next_attempt_at, id) WHERE status = 'pending';
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

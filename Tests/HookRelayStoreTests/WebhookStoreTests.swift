@@ -86,15 +86,29 @@ import Testing
     }
 
     @Test(arguments: ["sqlite", "memory"])
-    func claimsSkipExcludedEndpointsAndReleaseGivesBack(_ kind: String) throws {
+    func claimsKeepToEachEndpointsQuotaOldestFirstAndReleaseGivesBack(_ kind: String) throws {
         let store: any DeliveryStore = kind == "sqlite" ? try SQLiteSpool(path: temporarySpool()) : MemoryStore()
         _ = try store.append([message("m1", ["slow", "fast"]), message("m2", ["slow", "fast"])], now: 0)
-        let claimed = try store.claim(limit: 10, now: 0, lease: 100, excluding: ["slow"])
-        #expect(claimed.map(\.endpoint) == ["fast", "fast"])
-        let slow = try store.claim(limit: 1, now: 0, lease: 100)
-        #expect(slow.map(\.endpoint) == ["slow"])
-        try store.release(slow)
-        #expect(try store.claim(limit: 10, now: 0, lease: 100).map(\.endpoint) == ["slow", "slow"])
+        _ = try store.append([message("m3", ["slow", "fast"])], now: 1)
+        let quota = EndpointQuota(limit: 2, held: ["slow": 2, "fast": 1])
+        let claimed = try store.claim(limit: 10, now: 5, lease: 100, quota: quota)
+        #expect(claimed.map(\.endpoint) == ["fast"])
+        #expect(claimed.map(\.webhookID) == ["m1"], "each endpoint's oldest first")
+        let slow = try store.claim(limit: 10, now: 5, lease: 100, quota: EndpointQuota(limit: 1, held: [:]))
+        #expect(slow.map(\.endpoint).sorted() == ["fast", "slow"])
+        let slowOne = slow.filter { $0.endpoint == "slow" }
+        #expect(slowOne.map(\.webhookID) == ["m1"])
+        try store.release(slowOne)
+        #expect(try store.claim(limit: 10, now: 5, lease: 100).map(\.webhookID).sorted() == ["m1", "m2", "m3", "m3"])
+    }
+
+    @Test func claimsUnderAQuotaTakeEndpointsInTurn() throws {
+        let store = try SQLiteSpool(path: temporarySpool())
+        _ = try store.append((1...3).map { message("m\($0)", ["a", "b", "c"]) }, now: 0)
+        let quota = EndpointQuota(limit: 10, held: [:])
+        // One delivery per round: the endpoint after the last one served goes next.
+        let order = try (0..<6).flatMap { _ in try store.claim(limit: 1, now: 0, lease: 100, quota: quota).map(\.endpoint) }
+        #expect(order == ["a", "b", "c", "a", "b", "c"])
     }
 }
 
