@@ -162,13 +162,15 @@ public final class Dispatcher: @unchecked Sendable {
     // MARK: The store thread
 
     /// Runs the store thread until the run is over; returns the deliveries still pending in
-    /// the store (but those another running process holds), or throws the store's error.
-    public func run() async throws -> [DeliveryState] {
+    /// the store (but those another running process holds) when `reportingPending`, or throws
+    /// the store's error.
+    @discardableResult
+    public func run(reportingPending: Bool = true) async throws -> [DeliveryState] {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[DeliveryState], any Error>) in
             let thread = Thread { [self] in
                 do {
                     try loop()
-                    continuation.resume(returning: try store.pendingStates(now: now()))
+                    continuation.resume(returning: reportingPending ? try store.pendingStates(now: now()) : [])
                 } catch {
                     locked {
                         failure = error

@@ -142,6 +142,7 @@ public final class HTTPSender: Sendable {
         var idle: [PoolKey: [HTTP1Connection]] = [:]
         /// Connections carrying a request now.
         var busy: [ObjectIdentifier: HTTP1Connection] = [:]
+        var aborted = false
     }
 
     private let state = Mutex(State())
@@ -167,9 +168,15 @@ public final class HTTPSender: Sendable {
     /// Closes the connections carrying requests: their attempts end at once as failed (a daemon
     /// that must stop now; the deliveries are sent again later).
     public func abortInFlight() {
-        let connections = state.withLock { Array($0.busy.values) }
+        let connections = state.withLock { state in
+            state.aborted = true
+            return Array(state.busy.values)
+        }
         for connection in connections { connection.close() }
     }
+
+    /// Whether ``abortInFlight()`` was called: a failure now may be this process's doing.
+    public var abortedInFlight: Bool { state.withLock { $0.aborted } }
 
     /// Closes the idle connections; call once when done sending.
     public func shutdown() {

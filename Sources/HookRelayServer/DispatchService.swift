@@ -35,7 +35,7 @@ struct DispatchService: Service {
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { _ = try await dispatcher.run() }
+                    group.addTask { try await dispatcher.run(reportingPending: false) }
                     for _ in 0..<configuration.concurrency {
                         group.addTask(executorPreference: HTTPSender.taskExecutor) {
                             var random = SystemRandomNumberGenerator()
@@ -51,8 +51,8 @@ struct DispatchService: Service {
                 let grace = configuration.shutdownGrace
                 state.logger.info("stopping: finishing the attempts in flight", metadata: ["grace": "\(grace.shortDescription)"])
                 dispatcher.stop()
-                // Attempts still running after the grace period are cut off; they count as failed
-                // attempts and are sent again after the next start.
+                // Attempts still running after the grace period are cut off and sent again after
+                // the next start.
                 DispatchQueue.global().asyncAfter(deadline: .now() + grace.seconds) { state.sender.abortInFlight() }
             }
         } onCancel: {
@@ -78,9 +78,17 @@ struct DispatchService: Service {
         } catch {
             return (Attempt.failed(job, error: error.description), false)
         }
-        let (outcome, verdict, _) = await Attempt.run(
+        var (outcome, verdict, _) = await Attempt.run(
             job, to: endpoint, signer: signers.signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key },
             sender: state.sender, retry: state.configuration.retry, random: &random)
+        if verdict != .success, state.sender.abortedInFlight {
+            // Cut off at shutdown: logged as an attempt, due again at once after the next start,
+            // and not held against the webhook's health.
+            outcome.attempt.error = "cut off: hookrelay was shutting down"
+            outcome.next = .retry(at: ServerState.now())
+            outcome.interrupted = true
+            return (outcome, false)
+        }
         return (outcome, verdict == .gone)
     }
 }

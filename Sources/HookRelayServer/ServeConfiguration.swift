@@ -1,8 +1,9 @@
 import Foundation
 import HookRelayCore
 import HookRelayDelivery
+import TOMLKit
 
-/// Everything `hookrelay serve` is told: from defaults, a JSON config file, then flags.
+/// Everything `hookrelay serve` is told: from defaults, a TOML or JSON config file, then flags.
 public struct ServeConfiguration: Sendable {
     public var database = "hookrelay.db"
     public var host = "127.0.0.1"
@@ -49,23 +50,16 @@ public struct ServeConfiguration: Sendable {
         public let description: String
     }
 
-    /// Applies a JSON config file. Unknown keys are refused, so a typo never passes silently.
+    /// Applies a config file: TOML, or JSON when its name ends in `.json` or its text starts
+    /// with `{`. Unknown keys are refused, so a typo never passes silently.
     public mutating func apply(file path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Problem(description: "\(path): the config file cannot be read")
         }
         let known = Set(Mirror(reflecting: File()).children.compactMap(\.label))
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw Problem(description: "\(path): not a JSON object; see man hookrelay-serve for the keys")
-        }
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+        let (keys, file) = try Self.parse(data, path: path)
+        if let unknown = keys.sorted().first(where: { !known.contains($0) }) {
             throw Problem(description: "\(path): unknown key \"\(unknown)\"; the keys are \(known.sorted().joined(separator: ", "))")
-        }
-        let file: File
-        do {
-            file = try JSONDecoder().decode(File.self, from: data)
-        } catch {
-            throw Problem(description: "\(path): \(error)")
         }
         if let value = file.db { database = value }
         if let value = file.listen { try setListen(value) }
@@ -95,6 +89,49 @@ public struct ServeConfiguration: Sendable {
         }
         if retry.maxAttempts < 1 || sender.timeout <= .zero || sender.connectTimeout <= .zero {
             throw Problem(description: "\(path): timeouts must be above zero")
+        }
+    }
+
+    private static func parse(_ data: Data, path: String) throws -> (keys: [String], file: File) {
+        let json = path.hasSuffix(".json") || data.first(where: { !" \t\r\n".utf8.contains($0) }) == UInt8(ascii: "{")
+        do {
+            if json {
+                guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                    throw Problem(description: "\(path): not a JSON object; see man hookrelay-serve for the keys")
+                }
+                return (Array(object.keys), try JSONDecoder().decode(File.self, from: data))
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw Problem(description: "\(path): not UTF-8 text")
+            }
+            let table: TOMLTable
+            do {
+                table = try TOMLTable(string: text)
+            } catch let error as TOMLParseError {
+                throw Problem(description: "\(path): not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+            }
+            return (table.keys, try TOMLDecoder().decode(File.self, from: table))
+        } catch let problem as Problem {
+            throw problem
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                    let DecodingError.keyNotFound(_, context), let DecodingError.dataCorrupted(context) {
+            // TOMLKit reports a value of the wrong type as a missing key.
+            let key = context.codingPath.first?.stringValue ?? ""
+            throw Problem(description: "\(path): \(key) must be \(Self.expected(key))")
+        } catch {
+            throw Problem(description: "\(path): \(error)")
+        }
+    }
+
+    /// What a config key holds, in words.
+    private static func expected(_ key: String) -> String {
+        guard let value = Mirror(reflecting: File()).children.first(where: { $0.label == key })?.value else { return "valid" }
+        return switch type(of: value) {
+        case is Int?.Type: "a whole number"
+        case is Bool?.Type: "true or false"
+        case is [String]?.Type: "a list of strings"
+        case is LogFormat?.Type: "\"text\" or \"json\""
+        default: "a string"
         }
     }
 

@@ -67,11 +67,15 @@ public struct DeliveryOutcome: Sendable {
     public var delivery: ClaimedDelivery
     public var attempt: AttemptRecord
     public var next: Next
+    /// This process cut the attempt off (it was shutting down): the endpoint did not fail, so
+    /// its health is left as it was.
+    public var interrupted: Bool
 
-    public init(delivery: ClaimedDelivery, attempt: AttemptRecord, next: Next) {
+    public init(delivery: ClaimedDelivery, attempt: AttemptRecord, next: Next, interrupted: Bool = false) {
         self.delivery = delivery
         self.attempt = attempt
         self.next = next
+        self.interrupted = interrupted
     }
 }
 

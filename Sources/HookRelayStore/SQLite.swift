@@ -54,8 +54,10 @@ public final class SQLiteConnection {
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=FULL")
         try execute("PRAGMA foreign_keys=ON")
-        // Reads through a memory map, and a 32 MiB page cache: a spool's working set stays in memory.
-        try execute("PRAGMA mmap_size=268435456")
+        // Reads through a 64 MiB memory map, and a 32 MiB page cache: a spool's working set
+        // (the due index, recent rows) stays in memory, and resident memory stays bounded
+        // however large the file grows.
+        try execute("PRAGMA mmap_size=67108864")
         try execute("PRAGMA cache_size=-32768")
         // Checkpoint every 32 MiB of WAL rather than 4 MiB: a spool rewrites the same pages
         // (due index, recent rows) over and over, and each checkpoint writes a page once.

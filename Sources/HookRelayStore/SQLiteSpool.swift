@@ -206,7 +206,7 @@ public final class SQLiteSpool: DeliveryStore {
                 guard try update.step() else { return nil }
                 let state = Self.state(update)
                 try update.run()
-                if let healthPolicy { try updateHealth(after: outcome, now: now, policy: healthPolicy) }
+                if let healthPolicy, !outcome.interrupted { try updateHealth(after: outcome, now: now, policy: healthPolicy) }
                 return state
             }
         }

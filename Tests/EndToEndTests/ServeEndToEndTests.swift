@@ -343,12 +343,13 @@ import Glibc
     }
 
     @Test func sigtermGivesAHangingAttemptOnlyTheShutdownGrace() async throws {
-        let answering = Setting(false)
-        let receiver = try Receiver { _, _ in answering.get() ? Receiver.Response() : Receiver.Response(hang: true) }
+        let status = Setting<Int?>(nil)
+        let receiver = try Receiver { _, _ in status.get().map { Receiver.Response(status: $0) } ?? Receiver.Response(hang: true) }
         // The grace is much shorter than the send timeout, which is what ends the attempt otherwise.
-        let server = try await ServeProcess.started(config: ["shutdown_grace": "1s", "timeout": "6s", "retry_schedule": ["100ms"]])
+        let server = try await ServeProcess.started(
+            config: ["shutdown_grace": "1s", "timeout": "6s", "retry_schedule": ["100ms", "100ms"]])
         defer { server.abandon() }
-        _ = try await server.createWebhook(receiver)
+        let webhook = try await server.createWebhook(receiver)
         #expect(try await server.postEvent(#"{"event_type":"finding","id":"grace-1","severity":"high"}"#).status == 202)
         try #require(try await Serve.waitFor(receiver, 1, timeout: 5).count == 1)
 
@@ -356,11 +357,20 @@ import Glibc
         #expect(exit.status == 0, "\(exit.log)")
         #expect(exit.log.contains(" notice stopped"))
         #expect(exit.seconds < 4, "took \(exit.seconds) s")
-        // What was cut short is sent again by the next run.
-        answering.set(true)
+        // What was cut short is sent again by the next run, and was not held against the webhook:
+        // one real failure after it makes one consecutive failure.
+        status.set(500)
         try await server.restart()
         try await Serve.waitUntil(timeout: 10) { receiver.requests.count >= 2 }
-        #expect(Deliver.ids(receiver.requests) == ["grace-1", "grace-1"])
+        var failures: Int?
+        for _ in 0..<100 where failures == nil || failures == 0 {
+            failures = try await server.webhook(webhook.id).int("consecutive_failures")
+            try await Serve.pause(0.02)
+        }
+        #expect(failures == 1)
+        status.set(204)
+        try await Serve.waitUntil(timeout: 10) { receiver.requests.count >= 3 }
+        #expect(Deliver.ids(receiver.requests) == ["grace-1", "grace-1", "grace-1"])
     }
 
     // MARK: Concurrency
@@ -456,5 +466,42 @@ import Glibc
         let listed = try #require(try await server.get("/v1/webhooks")["webhooks"] as? [[String: Any]])
         #expect(listed.map { $0["id"] as? String } == [id])
         #expect(listed.allSatisfy { $0["secret"] == nil })
+    }
+
+    // MARK: Config files
+
+    @Test func aTOMLConfigFileIsApplied() async throws {
+        let scratch = try ScratchDirectory()
+        let config = try scratch.file("serve.toml", """
+            # hookrelay serve settings
+            max_event_bytes = 1024
+            retry_schedule = ["1s", "5s"]  # two retries
+            unhealthy_after = 3
+            """)
+        let server = try await ServeProcess.started(extra: ["--config", config])
+        defer { server.abandon() }
+        let big = #"{"event_type":"finding","id":"big","pad":""# + String(repeating: "x", count: 1100) + #""}"#
+        #expect(try await server.postEvent(big).status == 413, "max_event_bytes from the TOML file")
+        #expect(try await server.postEvent(#"{"event_type":"finding","id":"small"}"#).status == 202)
+    }
+
+    @Test(arguments: [
+        ("bad.toml", "listen = \n", "not valid TOML at line 1"),
+        ("typo.toml", "concurency = 3\n", #"unknown key "concurency""#),
+        ("type.toml", "concurrency = \"many\"\n", "concurrency must be a whole number"),
+        ("list.toml", "allow_cidr = \"10.0.0.0/8\"\n", "allow_cidr must be a list of strings"),
+        ("format.toml", "log_format = \"xml\"\n", #"log_format must be "text" or "json""#),
+        ("range.toml", "concurrency = 0\n", "concurrency must be between 1 and 4096"),
+        ("duration.toml", "timeout = \"soon\"\n", #"timeout "soon" is not a duration"#),
+        ("bad.json", #"{"concurrency": true}"#, "concurrency must be a whole number"),
+        ("array.json", "[1]", "not a JSON object"),
+    ])
+    func aBadConfigFileIsRefusedWithItsReason(_ name: String, _ text: String, _ message: String) throws {
+        let scratch = try ScratchDirectory()
+        let path = try scratch.file(name, text)
+        let result = try HookRelayProcess.run(["serve", "--db", scratch.path("x.db"), "--config", path])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("\(path): \(message)"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("x.db")), "a refused config still created the database")
     }
 }
