@@ -41,6 +41,8 @@ public final class Dispatcher: @unchecked Sendable {
 
     private let claimBatch: Int
     private let maxPerEndpoint: Int?
+    /// Endpoints that get nothing for now (paused webhooks), asked each round.
+    private let heldEndpoints: (@Sendable () -> Set<String>)?
     private let lease: Int64
     private let now: @Sendable () -> Int64
     private let report: Report
@@ -57,10 +59,12 @@ public final class Dispatcher: @unchecked Sendable {
 
     public init(
         store: sending any DeliveryStore, claimBatch: Int, lease: Duration, waitUntil: Int64?,
-        maxPerEndpoint: Int? = nil, now: @escaping @Sendable () -> Int64, report: @escaping Report,
+        maxPerEndpoint: Int? = nil, heldEndpoints: (@Sendable () -> Set<String>)? = nil,
+        now: @escaping @Sendable () -> Int64, report: @escaping Report,
         progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in }
     ) {
         self.maxPerEndpoint = maxPerEndpoint
+        self.heldEndpoints = heldEndpoints
         self.progress = progress
         // Outcomes arriving while a transaction runs are written together by the next one.
         promptOutcomes = store.inMemoryOutstanding == nil
@@ -204,7 +208,10 @@ public final class Dispatcher: @unchecked Sendable {
                 bufferStart = 0
             }
             // Endpoints at their limit get nothing this round: a slow one cannot take every worker.
-            let quota = maxPerEndpoint.map { EndpointQuota(limit: $0, held: perEndpoint) }
+            var quota = maxPerEndpoint.map { EndpointQuota(limit: $0, held: perEndpoint) }
+            if let held = heldEndpoints?(), !held.isEmpty {
+                quota = EndpointQuota(limit: maxPerEndpoint ?? Int.max, held: perEndpoint, paused: held)
+            }
             let ingestJustFinished = inputDone && !ingestFinishedSeen
             ingestFinishedSeen = inputDone
             condition.unlock()

@@ -14,16 +14,15 @@ struct DispatchService: Service {
     func run() async throws {
         let configuration = state.configuration
         let spool = try SQLiteSpool(path: configuration.database, durableWrites: false)
-        spool.healthPolicy = HealthPolicy(
-            unhealthyAfter: configuration.unhealthyAfter, disableAfter: configuration.disableAfter.milliseconds)
+        spool.healthPolicy = configuration.healthPolicy
         let state = self.state
         spool.onHealthChange = { state.healthChanged($0, from: $1, to: $2) }
         let released = try spool.recoverOrphans(now: ServerState.now())
         if released > 0 { state.logger.notice("resending deliveries left in flight by a process that ended", metadata: ["count": "\(released)"]) }
         let dispatcher = Dispatcher(
             store: spool, claimBatch: configuration.concurrency * 2,
-            lease: configuration.sender.timeout + configuration.sender.connectTimeout + .seconds(30),
-            waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency,
+            lease: .milliseconds(state.admin.attempts.lease),
+            waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency, heldEndpoints: { state.pausedWebhooks },
             now: { ServerState.now() },
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
@@ -31,16 +30,14 @@ struct DispatchService: Service {
                     "http_status": "\(delivery.lastHTTPStatus.map(String.init) ?? "-")", "error": "\(delivery.lastError ?? "-")",
                 ])
             })
-        let signers = SignerCache()
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await dispatcher.run(reportingPending: false) }
                     for _ in 0..<configuration.concurrency {
                         group.addTask(executorPreference: HTTPSender.taskExecutor) {
-                            var random = SystemRandomNumberGenerator()
                             while let job = await dispatcher.next() {
-                                let (outcome, gone) = await attempt(job, signers: signers, random: &random)
+                                let (outcome, gone) = await attempt(job)
                                 dispatcher.finish(outcome, endpointGone: gone)
                             }
                         }
@@ -63,44 +60,16 @@ struct DispatchService: Service {
         state.sender.shutdown()
     }
 
-    private func attempt(
-        _ job: ClaimedDelivery, signers: SignerCache, random: inout SystemRandomNumberGenerator
-    ) async -> (DeliveryOutcome, gone: Bool) {
-        guard let webhook = state.webhook(job.endpoint) else {
-            return (Attempt.failed(job, error: "the webhook was deleted"), false)
-        }
-        guard webhook.state != .disabled else {
-            return (Attempt.failed(job, error: "the webhook is disabled"), false)
-        }
-        let endpoint: Endpoint
-        do {
-            endpoint = try Endpoint(webhook.url, allowHTTP: state.configuration.sender.allowHTTP)
-        } catch {
-            return (Attempt.failed(job, error: error.description), false)
-        }
-        var (outcome, verdict, _) = await Attempt.run(
-            job, to: endpoint, signer: signers.signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key },
-            sender: state.sender, retry: state.configuration.retry, random: &random)
-        if verdict != .success, state.sender.abortedInFlight {
+    private func attempt(_ job: ClaimedDelivery) async -> (DeliveryOutcome, gone: Bool) {
+        var (outcome, gone) = await state.admin.attempts.run(job, webhook: state.webhook(job.endpoint))
+        if outcome.next != .delivered, state.sender.abortedInFlight {
             // Cut off at shutdown: logged as an attempt, due again at once after the next start,
             // and not held against the webhook's health.
             outcome.attempt.error = "cut off: hookrelay was shutting down"
             outcome.next = .retry(at: ServerState.now())
             outcome.interrupted = true
-            return (outcome, false)
+            gone = false
         }
-        return (outcome, verdict == .gone)
-    }
-}
-
-/// Signers by webhook, rebuilt when the webhook changes (keyed HMAC states are worth keeping).
-final class SignerCache: Sendable {
-    private let cache = Mutex<[String: (updatedAt: Int64, signer: Signer)]>([:])
-
-    func signer(for webhook: Webhook) -> Signer {
-        if let cached = cache.withLock({ $0[webhook.id] }), cached.updatedAt == webhook.updatedAt { return cached.signer }
-        let signer = Signer(secrets: webhook.secrets.compactMap { try? WebhookSecret($0) })
-        cache.withLock { $0[webhook.id] = (webhook.updatedAt, signer) }
-        return signer
+        return (outcome, gone)
     }
 }

@@ -11,7 +11,8 @@ struct APIError: Error {
     let message: String
 }
 
-/// The JSON form of a webhook. The secret is shown whole only in the response that created it.
+/// The JSON form of a webhook. The secret is shown whole only in the response that created it
+/// (or rotated it); otherwise its first characters.
 struct WebhookView: Encodable {
     var id: String
     var url: String
@@ -22,14 +23,16 @@ struct WebhookView: Encodable {
     var headers: [String: String]
     var secret: String?
     var secretPrefix: String
+    var previousSecretUntil: Int64?
     var state: String
+    var paused: Bool
     var consecutiveFailures: Int
     var createdAt: Int64
     var updatedAt: Int64
 
     enum CodingKeys: String, CodingKey {
-        case id, url, description, events, severities, headers, secret, state
-        case minSeverity = "min_severity", secretPrefix = "secret_prefix"
+        case id, url, description, events, severities, headers, secret, state, paused
+        case minSeverity = "min_severity", secretPrefix = "secret_prefix", previousSecretUntil = "previous_secret_until"
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
     }
 
@@ -43,60 +46,186 @@ struct WebhookView: Encodable {
         headers = webhook.headers
         secret = revealSecret ? webhook.secrets.first : nil
         secretPrefix = String((webhook.secrets.first ?? "").prefix(10))
+        previousSecretUntil = webhook.signingSecrets(now: Admin.now()).count > 1 ? webhook.previousSecretUntil : nil
         state = webhook.state.rawValue
+        paused = webhook.paused
         consecutiveFailures = webhook.consecutiveFailures
         createdAt = webhook.createdAt
         updatedAt = webhook.updatedAt
     }
 }
 
-enum Routes {
-    static let reservedHeaders: Set = [
-        "content-type", "content-length", "host", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
-        "transfer-encoding", "connection",
-    ]
+/// The JSON form of a delivery in the log.
+struct DeliveryView: Encodable {
+    var id: Int64
+    var webhook: String
+    var webhookID: String
+    var status: String
+    var attempts: Int
+    var lastHTTPStatus: Int?
+    var lastError: String?
+    var lastLatencyMilliseconds: Int?
+    var nextAttemptAt: Int64?
+    var createdAt: Int64
+    var updatedAt: Int64
 
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+    enum CodingKeys: String, CodingKey {
+        case id, webhook, status, attempts
+        case webhookID = "webhook_id", lastHTTPStatus = "last_http_status", lastError = "last_error"
+        case lastLatencyMilliseconds = "last_latency_ms", nextAttemptAt = "next_attempt_at"
+        case createdAt = "created_at", updatedAt = "updated_at"
+    }
+
+    init(_ record: DeliveryRecord) {
+        id = record.state.id
+        webhook = record.state.endpoint
+        webhookID = record.state.webhookID
+        status = record.state.status.rawValue
+        attempts = record.state.attempts
+        lastHTTPStatus = record.state.lastHTTPStatus
+        lastError = record.state.lastError
+        lastLatencyMilliseconds = record.state.lastLatencyMilliseconds
+        nextAttemptAt = record.state.status == .pending ? record.state.nextAttemptAt : nil
+        createdAt = record.createdAt
+        updatedAt = record.updatedAt
+    }
+}
+
+struct AttemptView: Encodable {
+    var startedAt: Int64
+    var httpStatus: Int?
+    var latencyMilliseconds: Int
+    var error: String?
+    var responseBody: String
+
+    enum CodingKeys: String, CodingKey {
+        case error, startedAt = "started_at", httpStatus = "http_status", latencyMilliseconds = "latency_ms"
+        case responseBody = "response_body"
+    }
+
+    init(_ entry: AttemptEntry) {
+        startedAt = entry.startedAt
+        httpStatus = entry.httpStatus
+        latencyMilliseconds = entry.latencyMilliseconds
+        error = entry.error
+        responseBody = String(decoding: entry.responseBody, as: UTF8.self)
+    }
+}
+
+enum Routes {
+    static func encode(_ value: some Encodable) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        json(data: encode(value), status: status)
+    }
+
+    static func json(data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         json(["error": ["message": message]], status: status)
     }
 
-    static func build(_ state: ServerState) -> Router<BasicRequestContext> {
+    static func build(_ state: ServerState, token: APIToken) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware(logger: state))
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
             await state.isReady() ? json(["status": "ready"]) : error(.serviceUnavailable, "the database is not writable")
         }
-        let api = router.group("v1")
+        let api = router.group("v1").add(middleware: BearerAuth(token: token))
+        let admin = state.admin
         api.post("events") { request, _ in try await ingest(request, state: state) }
-        api.post("webhooks") { request, _ in try await createWebhook(request, state: state) }
-        api.get("webhooks") { _, _ in json(["webhooks": try await state.storedWebhooks().map { WebhookView($0) }]) }
-        api.get("webhooks/:id") { _, context in
-            let id = try context.parameters.require("id")
-            guard let webhook = try await state.storedWebhook(id) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
-            return json(WebhookView(webhook))
+        api.post("match") { request, _ in
+            let body = try await request.body.collect(upTo: state.configuration.maxEventBytes)
+            return json(["webhooks": try await admin.match(Array(buffer: body))])
         }
+
+        api.post("webhooks") { request, _ in
+            let webhook = try await admin.createWebhook(try await decodeObject(request))
+            try await state.reloadWebhooks()
+            state.logger.info("webhook created", metadata: ["webhook": "\(webhook.id)"])
+            return json(WebhookView(webhook, revealSecret: true), status: .created)
+        }
+        api.get("webhooks") { _, _ in json(["webhooks": try await admin.webhooks().map { WebhookView($0) }]) }
+        api.get("webhooks/:id") { _, context in json(WebhookView(try await admin.webhook(try context.parameters.require("id")))) }
         api.patch("webhooks/:id") { request, context in
-            try await updateWebhook(request, id: try context.parameters.require("id"), state: state)
+            let id = try context.parameters.require("id")
+            let webhook = try await admin.updateWebhook(id, try await decodeObject(request))
+            try await state.reloadWebhooks()
+            state.logger.info("webhook changed", metadata: ["webhook": "\(id)"])
+            return json(WebhookView(webhook))
         }
         api.delete("webhooks/:id") { _, context in
             let id = try context.parameters.require("id")
-            guard let discarded = try await state.delete(id) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
+            let discarded = try await admin.deleteWebhook(id)
+            try await state.reloadWebhooks()
+            state.logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"])
             return json(Deleted(deleted: id, discardedDeliveries: discarded))
+        }
+        for (action, paused) in [("pause", true), ("resume", false)] {
+            api.post("webhooks/:id/\(action)") { _, context in
+                let id = try context.parameters.require("id")
+                let webhook = try await admin.setPaused(id, paused)
+                try await state.reloadWebhooks()
+                state.logger.notice(paused ? "webhook paused" : "webhook resumed", metadata: ["webhook": "\(id)"])
+                return json(WebhookView(webhook))
+            }
         }
         api.post("webhooks/:id/enable") { _, context in
             let id = try context.parameters.require("id")
-            guard let webhook = try await state.enable(id) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
+            let webhook = try await admin.enable(id)
+            try await state.reloadWebhooks()
             state.logger.notice("webhook enabled", metadata: ["webhook": "\(id)"])
             return json(WebhookView(webhook))
+        }
+        api.post("webhooks/:id/rotate-secret") { _, context in
+            let id = try context.parameters.require("id")
+            let webhook = try await admin.rotateSecret(id)
+            try await state.reloadWebhooks()
+            state.logger.notice("webhook secret rotated", metadata: ["webhook": "\(id)"])
+            return json(WebhookView(webhook, revealSecret: true))
+        }
+        api.post("webhooks/:id/retry-failed") { _, context in
+            let id = try context.parameters.require("id")
+            let count = try await admin.retryFailed(id)
+            state.logger.notice("failed deliveries re-queued", metadata: ["webhook": "\(id)", "count": "\(count)"])
+            return json(["requeued": count])
+        }
+        api.post("webhooks/:id/recover") { request, context in
+            let id = try context.parameters.require("id")
+            guard let text = request.uri.queryParameters.get("since") else {
+                throw APIError(status: .badRequest, message: "give ?since=TIME: \(TimeSpec.forms)")
+            }
+            let since = try time(text, name: "since")
+            let count = try await admin.recover(id, since: since)
+            state.logger.notice("deliveries recovered", metadata: ["webhook": "\(id)", "since": "\(since)", "count": "\(count)"])
+            return json(["requeued": count])
+        }
+        api.post("webhooks/:id/test") { _, context in
+            let id = try context.parameters.require("id")
+            let report = try await admin.sendTest(id)
+            state.logger.info("test event sent", metadata: ["webhook": "\(id)", "status": "\(report.status)"])
+            return json(report)
+        }
+        api.get("webhooks/:id/deliveries") { request, context in
+            try await deliveries(request, webhook: try context.parameters.require("id"), admin: admin)
+        }
+        api.get("deliveries") { request, _ in try await deliveries(request, webhook: nil, admin: admin) }
+        api.get("deliveries/:id") { _, context in
+            let detail = try await admin.delivery(try deliveryID(context))
+            return json(data: detailJSON(detail))
+        }
+        api.post("deliveries/:id/retry") { _, context in
+            let id = try deliveryID(context)
+            let report = try await admin.retryDelivery(id)
+            state.logger.info("delivery retried", metadata: ["delivery": "\(id)", "status": "\(report.status)"])
+            return json(report)
         }
         return router
     }
@@ -108,6 +237,81 @@ enum Routes {
         enum CodingKeys: String, CodingKey {
             case deleted, discardedDeliveries = "discarded_deliveries"
         }
+    }
+
+    static func time(_ text: String, name: String) throws -> Int64 {
+        guard let time = TimeSpec.parse(text, now: Admin.now()) else {
+            throw APIError(status: .badRequest, message: "\(name) \"\(text)\" is not a time: give \(TimeSpec.forms)")
+        }
+        return time
+    }
+
+    static func deliveryID(_ context: BasicRequestContext) throws -> Int64 {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else { throw APIError(status: .notFound, message: "no delivery \(text)") }
+        return id
+    }
+
+    struct Page: Encodable {
+        var deliveries: [DeliveryView]
+        var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey { case deliveries, nextCursor = "next_cursor" }
+    }
+
+    /// A page of the delivery log, newest first; `next_cursor` fetches the next one.
+    static func deliveries(_ request: Request, webhook: String?, admin: Admin) async throws -> Response {
+        let query = request.uri.queryParameters
+        var status: DeliveryStatus?
+        if let text = query.get("status") {
+            guard let value = DeliveryStatus(rawValue: text) else {
+                throw APIError(status: .badRequest, message: "status \"\(text)\" must be pending, delivered, failed or skipped")
+            }
+            status = value
+        }
+        let since = try query.get("since").map { try time($0, name: "since") }
+        var limit = 50
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else {
+                throw APIError(status: .badRequest, message: "limit must be a number from 1 to 1000")
+            }
+            limit = value
+        }
+        var before: Int64?
+        if let text = query.get("cursor") {
+            guard let value = Int64(text), value > 0 else { throw APIError(status: .badRequest, message: "cursor \"\(text)\" is not one this API gave") }
+            before = value
+        }
+        let page = try await admin.deliveries(webhook: webhook, status: status, since: since, before: before, limit: limit)
+        let next = page.count == limit ? page.last.map { String($0.state.id) } : nil
+        return json(Page(deliveries: page.map(DeliveryView.init), nextCursor: next))
+    }
+
+    struct Detail: Encodable {
+        var delivery: DeliveryView
+        var attempts: [AttemptView]
+    }
+
+    /// A delivery, its attempts, and its event as it was received (`event`).
+    static func detailJSON(_ detail: DeliveryDetail) -> Data {
+        var data = encode(Detail(delivery: DeliveryView(detail.record), attempts: detail.attempts.map(AttemptView.init)))
+        // The event is stored valid JSON: embed it as it is rather than as a string.
+        data.removeLast()
+        data.append(contentsOf: Array(#","event":"#.utf8) + detail.event + [UInt8(ascii: "}")])
+        return data
+    }
+
+    static func decodeObject(_ request: Request) async throws -> [String: Any] {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: 1 << 20)
+        } catch {
+            throw APIError(status: .contentTooLarge, message: "the webhook settings are larger than 1 MiB")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+            throw APIError(status: .badRequest, message: "the body must be a JSON object")
+        }
+        return object
     }
 
     // MARK: Events
@@ -164,115 +368,19 @@ enum Routes {
         return "evt_" + (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    // MARK: Webhooks
+}
 
-    /// The fields a create or update request may hold.
-    static let webhookKeys: Set = ["url", "events", "min_severity", "severities", "description", "headers", "secret"]
+/// Refuses requests without the API token: 401, saying nothing about what was wrong with it.
+struct BearerAuth<Context: RequestContext>: RouterMiddleware {
+    let token: APIToken
 
-    static func decodeObject(_ request: Request) async throws -> [String: Any] {
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: 1 << 20)
-        } catch {
-            throw APIError(status: .contentTooLarge, message: "the webhook settings are larger than 1 MiB")
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard token.accepts(authorization: request.headers[.authorization]) else {
+            var response = Routes.error(.unauthorized, "a valid API token is required: send Authorization: Bearer TOKEN")
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
-            throw APIError(status: .badRequest, message: "the body must be a JSON object")
-        }
-        if let unknown = object.keys.sorted().first(where: { !webhookKeys.contains($0) }) {
-            throw APIError(status: .unprocessableContent, message: "unknown field \"\(unknown)\"; the fields are \(webhookKeys.sorted().joined(separator: ", "))")
-        }
-        return object
-    }
-
-    static func createWebhook(_ request: Request, state: ServerState) async throws -> Response {
-        let object = try await decodeObject(request)
-        guard object["url"] is String else { throw APIError(status: .unprocessableContent, message: "\"url\" is required") }
-        var generator = SystemRandomNumberGenerator()
-        let id = "wh_" + (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        var webhook = Webhook(id: id, url: "", secrets: [WebhookSecret.generate().text], now: ServerState.now())
-        try await apply(object, to: &webhook, state: state)
-        try await state.create(webhook)
-        state.logger.info("webhook created", metadata: ["webhook": "\(id)", "url": "\(webhook.url)"])
-        return json(WebhookView(webhook, revealSecret: true), status: .created)
-    }
-
-    static func updateWebhook(_ request: Request, id: String, state: ServerState) async throws -> Response {
-        guard var webhook = try await state.storedWebhook(id) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
-        let object = try await decodeObject(request)
-        try await apply(object, to: &webhook, state: state)
-        webhook.updatedAt = ServerState.now()
-        guard let stored = try await state.update(webhook) else { throw APIError(status: .notFound, message: "no webhook \(id)") }
-        state.logger.info("webhook changed", metadata: ["webhook": "\(id)"])
-        return json(WebhookView(stored))
-    }
-
-    /// Validates the fields and sets them on `webhook`; 422 names the first bad one.
-    static func apply(_ object: [String: Any], to webhook: inout Webhook, state: ServerState) async throws {
-        func invalid(_ message: String) -> APIError { APIError(status: .unprocessableContent, message: message) }
-        if let value = object["url"] {
-            guard let url = value as? String else { throw invalid("\"url\" must be a string") }
-            do {
-                _ = try await state.sender.check(url)
-            } catch let problem as Endpoint.Problem {
-                throw invalid(problem.description)
-            } catch {
-                throw invalid("\(url): \(error)")
-            }
-            webhook.url = url
-        }
-        if let value = object["events"] {
-            guard let events = value as? [String], events.allSatisfy({ !$0.isEmpty }) else {
-                throw invalid("\"events\" must be an array of event types, e.g. [\"finding\"]")
-            }
-            webhook.events = events
-        }
-        if object["min_severity"] != nil, object["severities"] != nil {
-            throw invalid("give either \"min_severity\" or \"severities\", not both")
-        }
-        if let value = object["min_severity"] {
-            if value is NSNull {
-                webhook.minSeverity = nil
-            } else {
-                guard let text = value as? String, let severity = Severity(text) else {
-                    throw invalid("\"min_severity\" must be one of \(Severity.allNames)")
-                }
-                webhook.minSeverity = severity
-                webhook.severities = []
-            }
-        }
-        if let value = object["severities"] {
-            guard let texts = value as? [String], let severities = Optional(texts.compactMap(Severity.init)), severities.count == texts.count else {
-                throw invalid("\"severities\" must be an array of \(Severity.allNames)")
-            }
-            webhook.severities = severities
-            webhook.minSeverity = nil
-        }
-        if let value = object["description"] {
-            guard let text = value as? String else { throw invalid("\"description\" must be a string") }
-            webhook.description = text
-        }
-        if let value = object["headers"] {
-            guard let headers = value as? [String: String] else { throw invalid("\"headers\" must be an object of strings") }
-            for (name, text) in headers {
-                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
-                    throw invalid("header name \"\(name)\" is not valid")
-                }
-                guard !reservedHeaders.contains(name.lowercased()) else { throw invalid("hookrelay sets the \(name) header itself") }
-                guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                    throw invalid("the value of header \(name) holds a control character")
-                }
-            }
-            webhook.headers = headers
-        }
-        if let value = object["secret"] {
-            guard let text = value as? String else { throw invalid("\"secret\" must be a string (whsec_<base64>)") }
-            do {
-                webhook.secrets = [try WebhookSecret(text).text]
-            } catch {
-                throw invalid("\"secret\": \(error)")
-            }
-        }
+        return try await next(request, context)
     }
 }
 
@@ -286,6 +394,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return Routes.error(error.status, error.message)
+        } catch let error as AdminError {
+            let status: HTTPResponse.Status = switch error.kind {
+            case .notFound: .notFound
+            case .invalid: .unprocessableContent
+            case .conflict: .conflict
+            }
+            return Routes.error(status, error.description)
         } catch let error as HTTPError {
             return Routes.error(error.status, error.body ?? error.status.reasonPhrase)
         } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import HookRelayCore
 import HookRelayDelivery
+import HookRelayStore
 import TOMLKit
 
 /// Everything `hookrelay serve` is told: from defaults, a TOML or JSON config file, then flags.
@@ -22,10 +23,19 @@ public struct ServeConfiguration: Sendable {
     public var logFormat = LogFormat.text
     /// How long in-flight attempts get to finish at shutdown.
     public var shutdownGrace: Duration = .seconds(10)
+    /// A file holding the API token (else `HOOKRELAY_TOKEN`, else one generated next to the database).
+    public var tokenFile: String?
+    /// A TLS-terminating proxy is in front: listening beyond loopback is then expected.
+    public var tlsProxy = false
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
     public init() {}
+
+    /// When webhooks turn unhealthy and disabled.
+    public var healthPolicy: HealthPolicy {
+        HealthPolicy(unhealthyAfter: unhealthyAfter, disableAfter: disableAfter.milliseconds)
+    }
 
     /// The keys a config file may hold (documented in man/hookrelay-serve.1).
     struct File: Decodable {
@@ -44,6 +54,8 @@ public struct ServeConfiguration: Sendable {
         var disable_after: String?
         var log_format: LogFormat?
         var shutdown_grace: String?
+        var token_file: String?
+        var tls_proxy: Bool?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -81,6 +93,8 @@ public struct ServeConfiguration: Sendable {
         if let value = file.disable_after { disableAfter = try Self.duration(value, key: "disable_after", path: path) }
         if let value = file.log_format { logFormat = value }
         if let value = file.shutdown_grace { shutdownGrace = try Self.duration(value, key: "shutdown_grace", path: path) }
+        if let value = file.token_file { tokenFile = value }
+        if let value = file.tls_proxy { tlsProxy = value }
         for (key, value, range) in [
             ("max_event_bytes", maxEventBytes, 1...(256 << 20)), ("concurrency", concurrency, 1...4096),
             ("per_webhook_concurrency", perWebhookConcurrency, 1...4096), ("unhealthy_after", unhealthyAfter, 1...1_000_000),

@@ -7,17 +7,21 @@ import Synchronization
 
 /// The daemon's shared state: the API's database connection (on a serial queue of its own,
 /// since SQLite calls block), the webhooks as last written, and ingest with group commit.
-final class ServerState: Sendable {
+final class ServerState: StoreAccess {
     let configuration: ServeConfiguration
     let logger: Logger
     let sender: HTTPSender
-    /// The webhooks, kept equal to the database by every change made through this state.
-    private let directory: Mutex<[String: Webhook]>
+    /// The webhooks, reloaded from the database after every change made through the API and
+    /// whenever another process (an admin command) changed them.
+    private let directory: Mutex<(webhooks: [String: Webhook], version: Int64)>
     /// What ingest needs of each webhook, rebuilt when one changes rather than for every event.
     private let matchers = Mutex<[(id: String, filter: Filter, disabled: Bool)]>([])
+    /// Webhooks whose deliveries wait: the dispatcher claims none of theirs.
+    private let paused = Mutex<Set<String>>([])
+    /// The operator's actions, on this state's connection.
+    let admin: Admin
 
-    private let queue = DispatchQueue(label: "hookrelay.store")
-    private let box: StoreBox
+    private let store: SerialStore
     private let pending = Mutex<(batch: [IngestRequest], committing: Bool)>(([], false))
     private let layout = EventLayout()
 
@@ -32,82 +36,59 @@ final class ServerState: Sendable {
         self.logger = logger
         self.sender = sender
         let store = try SQLiteSpool(path: configuration.database, durableWrites: true)
-        box = StoreBox(store)
-        directory = Mutex(Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }))
+        // Attempts made here (an operator's retry or test) count towards health like the dispatcher's.
+        store.healthPolicy = configuration.healthPolicy
+        directory = Mutex((Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }), try store.webhooksVersion()))
+        self.store = SerialStore(store)
+        admin = Admin(store: self.store, sender: sender, configuration: configuration)
         rebuildMatchers()
+        store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
 
     /// Changes the directory and the matchers derived from it.
     private func changeDirectory<T: Sendable>(_ body: (inout [String: Webhook]) -> T) -> T {
-        let result = directory.withLock { body(&$0) }
+        let result = directory.withLock { body(&$0.webhooks) }
         rebuildMatchers()
         return result
     }
 
     private func rebuildMatchers() {
-        let snapshot = directory.withLock { $0.values.sorted { $0.id < $1.id } }
+        let snapshot = directory.withLock { $0.webhooks.values.sorted { $0.id < $1.id } }
         matchers.withLock { $0 = snapshot.map { ($0.id, $0.filter, $0.state == .disabled) } }
+        paused.withLock { $0 = Set(snapshot.filter(\.paused).map(\.id)) }
     }
+
+    /// Reads the webhooks again when they changed (through the API, or in another process).
+    /// Returns whether they had.
+    @discardableResult
+    func reloadWebhooks() async throws -> Bool {
+        let known = directory.withLock { $0.version }
+        guard let (webhooks, version) = try await withStore({ store -> ([Webhook], Int64)? in
+            let version = try store.webhooksVersion()
+            return version == known ? nil : (try store.webhooks(), version)
+        }) else { return false }
+        directory.withLock { $0 = (Dictionary(uniqueKeysWithValues: webhooks.map { ($0.id, $0) }), version) }
+        rebuildMatchers()
+        return true
+    }
+
+    /// The webhooks whose deliveries wait.
+    var pausedWebhooks: Set<String> { paused.withLock { $0 } }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    /// Runs `body` with the store on the store queue.
-    private func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
-        let box = self.box
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body(box.spool) }) }
-        }
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+        try await store.withStore(body)
     }
 
     // MARK: Webhooks
 
-    /// The webhooks as stored, with the health the dispatcher last wrote (for the API).
-    func storedWebhooks() async throws -> [Webhook] {
-        try await withStore { try $0.webhooks() }
-    }
-
-    func storedWebhook(_ id: String) async throws -> Webhook? {
-        try await withStore { try $0.webhook(id: id) }
-    }
-
     /// The webhook as the dispatcher sees it (settings and health state).
     func webhook(_ id: String) -> Webhook? {
-        directory.withLock { $0[id] }
+        directory.withLock { $0.webhooks[id] }
     }
 
-    func create(_ webhook: Webhook) async throws {
-        try await withStore { try $0.save(webhook) }
-        changeDirectory { $0[webhook.id] = webhook }
-    }
-
-    /// Saves new settings; the health columns stay as the dispatcher left them.
-    func update(_ webhook: Webhook) async throws -> Webhook? {
-        guard let stored = try await withStore({ try $0.updateSettings(webhook) }) else { return nil }
-        changeDirectory { $0[stored.id] = stored }
-        return stored
-    }
-
-    /// Deletes a webhook with its pending deliveries; nil when there is no such webhook.
-    func delete(_ id: String) async throws -> Int? {
-        let discarded = try await withStore { try $0.deleteWebhook(id: id) }
-        changeDirectory { $0[id] = nil }
-        if let discarded { logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"]) }
-        return discarded
-    }
-
-    func enable(_ id: String) async throws -> Webhook? {
-        let now = Self.now()
-        guard try await withStore({ try $0.enableWebhook(id: id, now: now) }) else { return nil }
-        return changeDirectory { directory in
-            directory[id]?.state = .healthy
-            directory[id]?.consecutiveFailures = 0
-            directory[id]?.failingSince = nil
-            directory[id]?.updatedAt = now
-            return directory[id]
-        }
-    }
-
-    /// Notes a health change the dispatcher committed.
+    /// Notes a health change the dispatcher or an operator's attempt committed.
     func healthChanged(_ id: String, from: Webhook.Health, to: Webhook.Health) {
         changeDirectory { $0[id]?.state = to }
         logger.notice("webhook health changed", metadata: ["webhook": "\(id)", "from": "\(from.rawValue)", "to": "\(to.rawValue)"])
@@ -137,7 +118,7 @@ final class ServerState: Sendable {
                 state.committing = true
                 return true
             }
-            if lead { queue.async { self.commitPending() } }
+            if lead { store.queue.async { self.commitPending() } }
         }
     }
 
@@ -152,7 +133,7 @@ final class ServerState: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                let duplicates = try box.spool.ingest(batch.flatMap(\.events), now: Self.now())
+                let duplicates = try store.spool.ingest(batch.flatMap(\.events), now: Self.now())
                 var offset = 0
                 for request in batch {
                     request.continuation.resume(returning: Array(duplicates[offset..<(offset + request.events.count)]))
@@ -166,10 +147,17 @@ final class ServerState: Sendable {
     }
 }
 
-/// The API's connection. Only ever used on the state's serial queue, which is what makes it safe
-/// to share.
-private final class StoreBox: @unchecked Sendable {
+/// The API's connection on a serial queue of its own (SQLite calls block). Only ever used on
+/// that queue, which is what makes it safe to share.
+final class SerialStore: StoreAccess, @unchecked Sendable {
     let spool: SQLiteSpool
+    let queue = DispatchQueue(label: "hookrelay.store")
 
     init(_ spool: SQLiteSpool) { self.spool = spool }
+
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body(self.spool) }) }
+        }
+    }
 }

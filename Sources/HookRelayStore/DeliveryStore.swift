@@ -84,14 +84,19 @@ public struct DeliveryOutcome: Sendable {
 public struct EndpointQuota: Sendable {
     public var limit: Int
     public var held: [String: Int]
+    /// Endpoints that get nothing (paused webhooks).
+    public var paused: Set<String>
 
-    public init(limit: Int, held: [String: Int]) {
+    public init(limit: Int, held: [String: Int], paused: Set<String> = []) {
         self.limit = limit
         self.held = held
+        self.paused = paused
     }
 
     /// How many more deliveries `endpoint` may have claimed.
-    public func free(_ endpoint: String) -> Int { max(0, limit - held[endpoint, default: 0]) }
+    public func free(_ endpoint: String) -> Int {
+        paused.contains(endpoint) ? 0 : max(0, limit - held[endpoint, default: 0])
+    }
 }
 
 /// A delivery's state as stored.

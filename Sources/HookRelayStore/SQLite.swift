@@ -114,6 +114,9 @@ public final class SQLiteConnection {
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// The rowid of the last row inserted on this connection.
+    public var lastInsertedRow: Int64 { sqlite3_last_insert_rowid(handle) }
+
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 }
 

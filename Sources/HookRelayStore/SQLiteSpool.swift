@@ -98,17 +98,17 @@ public final class SQLiteSpool: DeliveryStore {
     private func claimInTransaction(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         guard let quota else {
-            return try claimRows(try connection.statement(Self.claimSQL(endpoint: false)), endpoint: nil, limit: limit, now: now, lease: lease)
+            return try claimed(where: Self.dueCondition(endpoint: false), bind: { $0.bind(4, limit) }, now: now, lease: lease)
         }
         let endpoints = try pendingEndpoints()
         let start = endpoints.firstIndex { $0 > claimCursor } ?? 0
-        let claim = try connection.statement(Self.claimSQL(endpoint: true))
         var claimed: [ClaimedDelivery] = []
         for endpoint in endpoints[start...] + endpoints[..<start] where claimed.count < limit {
             let free = min(quota.free(endpoint), limit - claimed.count)
             guard free > 0 else { continue }
             claimCursor = endpoint
-            claimed += try claimRows(claim, endpoint: endpoint, limit: free, now: now, lease: lease)
+            claimed += try self.claimed(
+                where: Self.dueCondition(endpoint: true), bind: { $0.bind(4, free).bind(5, endpoint) }, now: now, lease: lease)
         }
         return claimed
     }
@@ -134,22 +134,27 @@ public final class SQLiteSpool: DeliveryStore {
         return endpoints
     }
 
-    private static func claimSQL(endpoint: Bool) -> String {
+    /// The oldest `?4` due deliveries (to endpoint `?5`) at time `?3`.
+    private static func dueCondition(endpoint: Bool) -> String {
         """
-        UPDATE deliveries SET claim = claim + 1, lease_until = ?1, lease_owner = ?2
-        WHERE id IN (
+        id IN (
             SELECT id FROM deliveries
             WHERE status = 'pending' \(endpoint ? "AND endpoint = ?5" : "") AND next_attempt_at <= ?3
                 AND (lease_until IS NULL OR lease_until <= ?3)
             ORDER BY next_attempt_at, id LIMIT ?4)
-        RETURNING id, claim, message_id, endpoint, attempts
         """
     }
 
-    private func claimRows(_ claim: Statement, endpoint: String?, limit: Int, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
-        claim.reset()
-        claim.bind(1, now + lease).bind(2, owner).bind(3, now).bind(4, limit)
-        if let endpoint { claim.bind(5, endpoint) }
+    /// Claims the deliveries `condition` selects (parameters from `?4` on are bound by `bind`;
+    /// `?3` is now) for `lease` milliseconds, with their messages.
+    func claimed(where condition: String, bind: (Statement) -> Void, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
+        let claim = try connection.statement("""
+            UPDATE deliveries SET claim = claim + 1, lease_until = ?1, lease_owner = ?2
+            WHERE \(condition)
+            RETURNING id, claim, message_id, endpoint, attempts
+            """)
+        claim.bind(1, now + lease).bind(2, owner).bind(3, now)
+        bind(claim)
         var rows: [(Int64, Int64, Int64, String, Int)] = []
         while try claim.step() {
             rows.append((claim.int(0), claim.int(1), claim.int(2), claim.text(3) ?? "", Int(claim.int(4))))

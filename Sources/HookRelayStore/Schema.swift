@@ -60,6 +60,16 @@ enum Schema {
         """
         CREATE INDEX deliveries_endpoint_due ON deliveries (endpoint, next_attempt_at, id) WHERE status = 'pending';
         """,
+        // 4: the operator surface: paused webhooks, the secret a rotation keeps signing for a
+        // while, a counter of webhook changes (other processes reload on a change), and events
+        // by time (delivery log, recover).
+        """
+        ALTER TABLE webhooks ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE webhooks ADD COLUMN previous_secret_until INTEGER;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO meta (key, value) VALUES ('webhooks_version', 0);
+        CREATE INDEX messages_created ON messages (created_at);
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

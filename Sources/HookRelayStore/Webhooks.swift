@@ -15,13 +15,23 @@ public struct Webhook: Sendable, Equatable, Codable {
     public var minSeverity: Severity?
     public var severities: [Severity]
     public var headers: [String: String]
-    /// Signing secrets, `whsec_…`: the current one first.
+    /// Signing secrets, `whsec_…`: the current one first, then the one a rotation replaced.
     public var secrets: [String]
+    /// Until when the replaced secret still signs (Unix ms), after a rotation.
+    public var previousSecretUntil: Int64?
     public var state: Health
+    /// A paused webhook keeps its deliveries and sends nothing until resumed.
+    public var paused: Bool
     public var consecutiveFailures: Int
     public var failingSince: Int64?
     public var createdAt: Int64
     public var updatedAt: Int64
+
+    /// The secrets that sign at `now`: the current one, and the replaced one for its overlap.
+    public func signingSecrets(now: Int64) -> [String] {
+        guard let until = previousSecretUntil, until > now else { return Array(secrets.prefix(1)) }
+        return Array(secrets.prefix(2))
+    }
 
     public init(
         id: String, url: String, description: String = "", events: [String] = [], minSeverity: Severity? = nil,
@@ -35,7 +45,9 @@ public struct Webhook: Sendable, Equatable, Codable {
         self.severities = severities
         self.headers = headers
         self.secrets = secrets
+        previousSecretUntil = nil
         state = .healthy
+        paused = false
         consecutiveFailures = 0
         failingSince = nil
         createdAt = now
@@ -112,7 +124,7 @@ public struct IngestedEvent: Sendable {
 extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
-        consecutive_failures, failing_since, created_at, updated_at
+        consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until
         """
 
     private static func webhook(_ row: Statement) -> Webhook {
@@ -128,6 +140,8 @@ extension SQLiteSpool {
         webhook.consecutiveFailures = Int(row.int(9))
         webhook.failingSince = row.optionalInt(10)
         webhook.updatedAt = row.int(12)
+        webhook.paused = row.int(13) != 0
+        webhook.previousSecretUntil = row.optionalInt(14)
         return webhook
     }
 
@@ -147,12 +161,55 @@ extension SQLiteSpool {
     public func save(_ webhook: Webhook) throws {
         try connection.write {
             try connection.statement("""
-                INSERT OR REPLACE INTO webhooks (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                INSERT OR REPLACE INTO webhooks (\(Self.columns))
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
                 .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.state.rawValue).bind(10, webhook.consecutiveFailures)
-                .bind(11, webhook.failingSince).bind(12, webhook.createdAt).bind(13, webhook.updatedAt).run()
+                .bind(11, webhook.failingSince).bind(12, webhook.createdAt).bind(13, webhook.updatedAt)
+                .bind(14, webhook.paused ? 1 : 0).bind(15, webhook.previousSecretUntil).run()
+            try webhooksChanged()
+        }
+    }
+
+    /// Counts a change of the webhooks, in the changing transaction.
+    private func webhooksChanged() throws {
+        try connection.statement("UPDATE meta SET value = value + 1 WHERE key = 'webhooks_version'").run()
+    }
+
+    /// A number that changes whenever a webhook is created, changed, paused, resumed, enabled,
+    /// rotated or deleted, by any process: a daemon polls it to pick up the admin commands' changes.
+    /// (Health changes made while sending are not counted; the sending process knows them.)
+    public func webhooksVersion() throws -> Int64 {
+        let statement = try connection.statement("SELECT value FROM meta WHERE key = 'webhooks_version'")
+        let version = try statement.step() ? statement.int(0) : 0
+        try statement.run()
+        return version
+    }
+
+    /// Pauses or resumes a webhook; returns it as stored, or nil when there is none.
+    public func setPaused(id: String, _ paused: Bool, now: Int64) throws -> Webhook? {
+        try connection.write {
+            try connection.statement("UPDATE webhooks SET paused = ?1, updated_at = ?2 WHERE id = ?3")
+                .bind(1, paused ? 1 : 0).bind(2, now).bind(3, id).run()
+            guard connection.changes == 1 else { return nil }
+            try webhooksChanged()
+            return try webhook(id: id)
+        }
+    }
+
+    /// Makes `secret` the webhook's signing secret; the one it replaces keeps signing alongside
+    /// it until `now + overlap`. Returns the webhook as stored, or nil when there is none.
+    public func rotateSecret(id: String, to secret: String, now: Int64, overlap: Int64) throws -> Webhook? {
+        try connection.write {
+            guard let current = try webhook(id: id) else { return nil }
+            let secrets = [secret] + current.secrets.prefix(1)
+            try connection.statement(
+                "UPDATE webhooks SET secret = ?1, previous_secret_until = ?2, updated_at = ?3 WHERE id = ?4"
+            ).bind(1, secrets.joined(separator: " ")).bind(2, now + overlap).bind(3, now).bind(4, id).run()
+            try webhooksChanged()
+            return try webhook(id: id)
         }
     }
 
@@ -182,6 +239,7 @@ extension SQLiteSpool {
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
                 .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.updatedAt).run()
             guard connection.changes == 1 else { return nil }
+            try webhooksChanged()
             return try self.webhook(id: webhook.id)
         }
     }
@@ -192,6 +250,7 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("DELETE FROM webhooks WHERE id = ?1").bind(1, id).run()
             guard connection.changes == 1 else { return nil }
+            try webhooksChanged()
             try connection.statement("DELETE FROM deliveries WHERE endpoint = ?1 AND status = 'pending'").bind(1, id).run()
             return connection.changes
         }
@@ -253,7 +312,9 @@ extension SQLiteSpool {
             try connection.statement("""
                 UPDATE webhooks SET state = 'healthy', consecutive_failures = 0, failing_since = NULL, updated_at = ?1 WHERE id = ?2
                 """).bind(1, now).bind(2, id).run()
-            return connection.changes == 1
+            guard connection.changes == 1 else { return false }
+            try webhooksChanged()
+            return true
         }
     }
 

@@ -26,8 +26,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on, HOST:PORT (default 127.0.0.1:8080; port 0 picks a free one).", valueName: "host:port"))
     var listen: String?
 
-    @Option(help: ArgumentHelp("JSON config file; flags override its keys.", valueName: "file"))
+    @Option(help: ArgumentHelp("TOML or JSON config file; flags override its keys.", valueName: "file"))
     var config: String?
+
+    @Option(help: ArgumentHelp(
+        "File holding the API token (default: HOOKRELAY_TOKEN, else DB.token, generated on the first start).",
+        valueName: "file"))
+    var tokenFile: String?
 
     @Option(help: ArgumentHelp("Log lines as 'text' or 'json' (on standard error).", valueName: "format"))
     var logFormat: String?
@@ -43,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let config { try configuration.apply(file: config) }
             if let db { configuration.database = db }
             if let listen { try configuration.setListen(listen) }
+            if let tokenFile { configuration.tokenFile = tokenFile }
         } catch let problem as ServeConfiguration.Problem {
             throw ValidationError(problem.description)
         }

@@ -22,11 +22,12 @@ struct HookRelayProcess {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hookrelay")
     }()
 
-    /// The test runner's environment without `HOOKRELAY_SECRET`, with `extra` added: what a
+    /// The test runner's environment without `HOOKRELAY_SECRET` and `HOOKRELAY_TOKEN`, with `extra` added: what a
     /// user's shell passes on, so `${VAR}` expansion and secrets are under the test's control.
     static func environment(adding extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["HOOKRELAY_SECRET"] = nil
+        environment["HOOKRELAY_TOKEN"] = nil
         environment.merge(extra) { _, new in new }
         return environment
     }

@@ -87,6 +87,8 @@ final class ServeProcess: @unchecked Sendable {
     let scratch: ScratchDirectory
     let database: String
     let arguments: [String]
+    /// The API token, given in `HOOKRELAY_TOKEN`; nil leaves the server to generate one.
+    let token: String?
     private let session: URLSession
     private let lock = NSLock()
     private var process: Process?
@@ -100,7 +102,11 @@ final class ServeProcess: @unchecked Sendable {
 
     /// A `serve` with `config` (a JSON object) written to a file, loopback http allowed unless
     /// `allowHTTP` is false, and `extra` flags; not started yet.
-    init(config: [String: any Sendable]? = nil, allowHTTP: Bool = true, extra: [String] = []) throws {
+    init(
+        config: [String: any Sendable]? = nil, allowHTTP: Bool = true, extra: [String] = [],
+        token: String? = "hrt_test_" + UUID().uuidString
+    ) throws {
+        self.token = token
         scratch = try ScratchDirectory()
         database = scratch.path("h.db")
         var arguments = ["serve", "--db", database, "--listen", "127.0.0.1:0", "--allow-cidr", "127.0.0.1/32"]
@@ -117,8 +123,11 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// Starts `serve` (see ``init(config:allowHTTP:extra:)``) and waits until it listens.
-    static func started(config: [String: any Sendable]? = nil, allowHTTP: Bool = true, extra: [String] = []) async throws -> ServeProcess {
-        let server = try ServeProcess(config: config, allowHTTP: allowHTTP, extra: extra)
+    static func started(
+        config: [String: any Sendable]? = nil, allowHTTP: Bool = true, extra: [String] = [],
+        token: String? = "hrt_test_" + UUID().uuidString
+    ) async throws -> ServeProcess {
+        let server = try ServeProcess(config: config, allowHTTP: allowHTTP, extra: extra, token: token)
         try await server.start()
         return server
     }
@@ -141,7 +150,7 @@ final class ServeProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = HookRelayProcess.binary
         process.arguments = arguments
-        process.environment = HookRelayProcess.environment()
+        process.environment = HookRelayProcess.environment(adding: token.map { ["HOOKRELAY_TOKEN": $0] } ?? [:])
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
@@ -229,13 +238,18 @@ final class ServeProcess: @unchecked Sendable {
 
     // MARK: Requests
 
+    /// A request with `Authorization: Bearer TOKEN`, or with `authorization` as that header's
+    /// value (nil: no header).
     func request(
-        _ method: String, _ path: String, body: Data? = nil, contentType: String? = "application/json"
+        _ method: String, _ path: String, body: Data? = nil, contentType: String? = "application/json",
+        authorization: String?? = .none
     ) async throws -> APIResponse {
         guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { throw StartFailure(description: "bad path \(path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
         request.httpBody = body
+        let header = authorization ?? token.map { "Bearer \($0)" }
+        if let header { request.setValue(header, forHTTPHeaderField: "authorization") }
         if let contentType, body != nil { request.setValue(contentType, forHTTPHeaderField: "content-type") }
         let (data, response) = try await session.data(for: request)
         guard let http = response as? HTTPURLResponse else { throw StartFailure(description: "no HTTP response for \(method) \(path)") }

@@ -1,0 +1,50 @@
+import Crypto
+import Foundation
+
+/// The bearer token of the daemon's API. Only its digest is kept; a presented token is
+/// compared digest to digest in constant time, so neither its bytes nor its length leak
+/// through timing.
+public struct APIToken: Sendable {
+    private let digest: [UInt8]
+
+    public init(_ token: String) {
+        digest = Array(SHA256.hash(data: Array(token.utf8)))
+    }
+
+    /// A new token: `hrt_` and 32 random bytes in base64url.
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return "hrt_" + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Whether an `Authorization` header value carries this token (`Bearer TOKEN`, the scheme
+    /// in any case).
+    public func accepts(authorization: String?) -> Bool {
+        guard let authorization, authorization.utf8.count > 7,
+              authorization.prefix(7).lowercased() == "bearer " else { return false }
+        let presented = SHA256.hash(data: Array(authorization.utf8.dropFirst(7)))
+        var difference: UInt8 = 0
+        for (a, b) in zip(presented, digest) { difference |= a ^ b }
+        return difference == 0
+    }
+}
+
+/// A point in time given by a user: RFC 3339 (`2026-11-29T10:00:00Z`), Unix seconds, or a
+/// duration meaning that long ago (`24h`).
+public enum TimeSpec {
+    /// Unix milliseconds, or nil when `text` is none of the forms.
+    public static func parse(_ text: String, now: Int64) -> Int64? {
+        if let seconds = Int64(text), seconds >= 0 { return seconds * 1000 }
+        if let ago = Duration(parsing: text) { return now - ago.milliseconds }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        return nil
+    }
+
+    public static let forms = "an RFC 3339 time (2026-11-29T10:00:00Z), Unix seconds, or a duration ago (24h)"
+}

@@ -1,0 +1,369 @@
+import Foundation
+import HookRelayCore
+import HookRelayDelivery
+import HookRelayStore
+import Synchronization
+
+/// Runs store work where the store may be used: the daemon's serial queue, or the admin
+/// command's own thread.
+public protocol StoreAccess: Sendable {
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T
+}
+
+/// What an operator can do, once, for the API and the admin commands alike.
+public struct AdminError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable { case notFound, invalid, conflict }
+    public let kind: Kind
+    public let description: String
+
+    static func notFound(_ what: String) -> AdminError { AdminError(kind: .notFound, description: "no \(what)") }
+    static func invalid(_ message: String) -> AdminError { AdminError(kind: .invalid, description: message) }
+}
+
+/// The outcome of an attempt made at an operator's request (a retry, a test event).
+public struct AttemptReport: Sendable, Encodable {
+    public var deliveryID: Int64
+    public var webhookID: String
+    public var status: String
+    public var httpStatus: Int?
+    public var latencyMilliseconds: Int
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case deliveryID = "delivery_id", webhookID = "webhook_id", status, httpStatus = "http_status"
+        case latencyMilliseconds = "latency_ms", error
+    }
+}
+
+/// Where an event would go: one entry per webhook.
+public struct MatchReport: Sendable, Encodable {
+    public var webhook: String
+    public var url: String
+    public var matched: Bool
+    /// What a matching event becomes: `sent`, `held` (paused) or `skipped` (disabled).
+    public var outcome: String?
+    /// Which part of the filter excluded it.
+    public var reason: String?
+}
+
+/// The operator's actions on webhooks and deliveries, written once against a ``StoreAccess``.
+public final class Admin: Sendable {
+    public let store: any StoreAccess
+    public let sender: HTTPSender
+    public let configuration: ServeConfiguration
+    let attempts: WebhookAttempts
+
+    /// How long a rotated-out secret keeps signing beside the new one.
+    public static let rotationOverlap: Int64 = 24 * 3600 * 1000
+    /// The fields a create or update request may hold.
+    public static let webhookFields: Set = ["url", "events", "min_severity", "severities", "description", "headers", "secret"]
+    static let reservedHeaders: Set = [
+        "content-type", "content-length", "host", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
+        "transfer-encoding", "connection",
+    ]
+
+    public init(store: any StoreAccess, sender: HTTPSender, configuration: ServeConfiguration) {
+        self.store = store
+        self.sender = sender
+        self.configuration = configuration
+        attempts = WebhookAttempts(sender: sender, configuration: configuration)
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    static func randomHex(_ count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    // MARK: Webhooks
+
+    public func webhooks() async throws -> [Webhook] {
+        try await store.withStore { try $0.webhooks() }
+    }
+
+    public func webhook(_ id: String) async throws -> Webhook {
+        guard let webhook = try await store.withStore({ try $0.webhook(id: id) }) else { throw AdminError.notFound("webhook \(id)") }
+        return webhook
+    }
+
+    /// Creates a webhook from API-style fields; its secret is made when none is given.
+    public func createWebhook(_ fields: [String: Any]) async throws -> Webhook {
+        guard fields["url"] is String else { throw AdminError.invalid("\"url\" is required") }
+        var webhook = Webhook(id: "wh_" + Self.randomHex(12), url: "", secrets: [WebhookSecret.generate().text], now: Self.now())
+        try await apply(fields, to: &webhook)
+        let created = webhook
+        try await store.withStore { try $0.save(created) }
+        return webhook
+    }
+
+    public func updateWebhook(_ id: String, _ fields: [String: Any]) async throws -> Webhook {
+        var webhook = try await webhook(id)
+        try await apply(fields, to: &webhook)
+        webhook.updatedAt = Self.now()
+        let changed = webhook
+        guard let stored = try await store.withStore({ try $0.updateSettings(changed) }) else { throw AdminError.notFound("webhook \(id)") }
+        return stored
+    }
+
+    /// Deletes a webhook and its pending deliveries; returns how many were discarded.
+    public func deleteWebhook(_ id: String) async throws -> Int {
+        guard let discarded = try await store.withStore({ try $0.deleteWebhook(id: id) }) else { throw AdminError.notFound("webhook \(id)") }
+        return discarded
+    }
+
+    public func setPaused(_ id: String, _ paused: Bool) async throws -> Webhook {
+        let now = Self.now()
+        guard let webhook = try await store.withStore({ try $0.setPaused(id: id, paused, now: now) }) else {
+            throw AdminError.notFound("webhook \(id)")
+        }
+        return webhook
+    }
+
+    public func enable(_ id: String) async throws -> Webhook {
+        let now = Self.now()
+        guard try await store.withStore({ try $0.enableWebhook(id: id, now: now) }) else { throw AdminError.notFound("webhook \(id)") }
+        return try await webhook(id)
+    }
+
+    /// A new secret; the old one signs beside it for ``rotationOverlap``. The new one is
+    /// `secrets[0]` of the answer.
+    public func rotateSecret(_ id: String) async throws -> Webhook {
+        let now = Self.now()
+        let secret = WebhookSecret.generate().text
+        guard let webhook = try await store.withStore({ try $0.rotateSecret(id: id, to: secret, now: now, overlap: Self.rotationOverlap) })
+        else { throw AdminError.notFound("webhook \(id)") }
+        return webhook
+    }
+
+    /// Re-queues the webhook's failed deliveries; returns how many.
+    public func retryFailed(_ id: String) async throws -> Int {
+        _ = try await webhook(id)
+        let now = Self.now()
+        return try await store.withStore { try $0.requeueFailed(endpoint: id, now: now) }
+    }
+
+    /// Re-sends every event stored since `since` that matched the webhook; returns how many.
+    public func recover(_ id: String, since: Int64) async throws -> Int {
+        _ = try await webhook(id)
+        let now = Self.now()
+        return try await store.withStore { try $0.recover(endpoint: id, since: since, now: now) }
+    }
+
+    /// Validates API-style fields and sets them on `webhook`; the error names the first bad one.
+    public func apply(_ object: [String: Any], to webhook: inout Webhook) async throws {
+        func invalid(_ message: String) -> AdminError { AdminError.invalid(message) }
+        if let unknown = object.keys.sorted().first(where: { !Self.webhookFields.contains($0) }) {
+            throw invalid("unknown field \"\(unknown)\"; the fields are \(Self.webhookFields.sorted().joined(separator: ", "))")
+        }
+        if object["min_severity"] != nil, object["severities"] != nil {
+            throw invalid("give either \"min_severity\" or \"severities\", not both")
+        }
+        if let value = object["events"] {
+            guard let events = value as? [String], events.allSatisfy({ !$0.isEmpty }) else {
+                throw invalid("\"events\" must be an array of event types, e.g. [\"finding\"]")
+            }
+            webhook.events = events
+        }
+        if let value = object["min_severity"] {
+            if value is NSNull {
+                webhook.minSeverity = nil
+            } else {
+                guard let text = value as? String, let severity = Severity(text) else {
+                    throw invalid("\"min_severity\" must be one of \(Severity.allNames)")
+                }
+                webhook.minSeverity = severity
+                webhook.severities = []
+            }
+        }
+        if let value = object["severities"] {
+            guard let texts = value as? [String], let severities = Optional(texts.compactMap(Severity.init)), severities.count == texts.count else {
+                throw invalid("\"severities\" must be an array of \(Severity.allNames)")
+            }
+            webhook.severities = severities
+            webhook.minSeverity = nil
+        }
+        if let value = object["description"] {
+            guard let text = value as? String else { throw invalid("\"description\" must be a string") }
+            webhook.description = text
+        }
+        if let value = object["headers"] {
+            guard let headers = value as? [String: String] else { throw invalid("\"headers\" must be an object of strings") }
+            for (name, text) in headers {
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
+                    throw invalid("header name \"\(name)\" is not valid")
+                }
+                guard !Self.reservedHeaders.contains(name.lowercased()) else { throw invalid("hookrelay sets the \(name) header itself") }
+                guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                    throw invalid("the value of header \(name) holds a control character")
+                }
+            }
+            webhook.headers = headers
+        }
+        if let value = object["secret"] {
+            guard let text = value as? String else { throw invalid("\"secret\" must be a string (whsec_<base64>)") }
+            do {
+                webhook.secrets = [try WebhookSecret(text).text]
+                webhook.previousSecretUntil = nil
+            } catch {
+                throw invalid("\"secret\": \(error)")
+            }
+        }
+        // The URL last: it may need a DNS lookup, and every other field is checked without one.
+        if let value = object["url"] {
+            guard let url = value as? String else { throw invalid("\"url\" must be a string") }
+            do {
+                _ = try await sender.check(url)
+            } catch let problem as Endpoint.Problem {
+                throw invalid(problem.description)
+            } catch {
+                throw invalid("\(url): \(error)")
+            }
+            webhook.url = url
+        }
+    }
+
+    // MARK: Deliveries
+
+    public func deliveries(
+        webhook: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
+    ) async throws -> [DeliveryRecord] {
+        if let webhook { _ = try await self.webhook(webhook) }
+        return try await store.withStore { try $0.deliveries(endpoint: webhook, status: status, since: since, before: before, limit: limit) }
+    }
+
+    public func delivery(_ id: Int64) async throws -> DeliveryDetail {
+        guard let detail = try await store.withStore({ try $0.delivery(id: id) }) else { throw AdminError.notFound("delivery \(id)") }
+        return detail
+    }
+
+    /// One attempt of a delivery now, with its `webhook-id`, whatever its state. While it runs
+    /// no other attempt of that delivery starts (a second request is refused as a conflict).
+    /// A failure keeps a pending delivery on its schedule and leaves any other one `failed`.
+    public func retryDelivery(_ id: Int64) async throws -> AttemptReport {
+        let now = Self.now()
+        let lease = attempts.lease
+        let claim = try await store.withStore { try $0.claimDelivery(id: id, now: now, lease: lease) }
+        switch claim {
+        case .notFound:
+            throw AdminError.notFound("delivery \(id)")
+        case .busy:
+            throw AdminError(kind: .conflict, description: "an attempt of delivery \(id) is in progress; try again when it ends")
+        case let .claimed(job, was):
+            let webhook = try await store.withStore { try $0.webhook(id: job.endpoint) }
+            var (outcome, _) = await attempts.run(job, webhook: webhook, evenIfDisabled: true)
+            if was != .pending, case .retry = outcome.next { outcome.next = .failed }
+            return try await record(outcome)
+        }
+    }
+
+    /// Sends a sample finding, marked as a test, to the webhook now (paused, disabled or not),
+    /// signed like any other event, and records it in the delivery log.
+    public func sendTest(_ id: String) async throws -> AttemptReport {
+        let webhook = try await webhook(id)
+        let now = Self.now()
+        let messageID = "test_" + Self.randomHex(12)
+        let body = Array(Self.testEvent(id: messageID, now: now).utf8)
+        let lease = attempts.lease
+        let job = try await store.withStore {
+            try $0.appendClaimed(messageID, body: body, endpoint: id, now: now, lease: lease)
+        }
+        var (outcome, _) = await attempts.run(job, webhook: webhook, evenIfDisabled: true)
+        if case .retry = outcome.next { outcome.next = .failed }
+        return try await record(outcome)
+    }
+
+    static func testEvent(id: String, now: Int64) -> String {
+        let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(now) / 1000))
+        return """
+            {"event_type":"finding","id":"\(id)","test":true,"timestamp":"\(time)","finding":{"title":"hookrelay test event",\
+            "severity":"info","asset":"test.example.com","url":"https://test.example.com/","parameter":"",\
+            "description":"A sample finding sent by hookrelay to test this webhook.","remediation":"None: this is a test."}}
+            """
+    }
+
+    private func record(_ outcome: DeliveryOutcome) async throws -> AttemptReport {
+        let now = Self.now()
+        let states = try await store.withStore { try $0.complete([outcome], now: now) }
+        return AttemptReport(
+            deliveryID: outcome.delivery.id, webhookID: outcome.delivery.webhookID,
+            status: states.first??.status.rawValue ?? "superseded", httpStatus: outcome.attempt.httpStatus,
+            latencyMilliseconds: outcome.attempt.latencyMilliseconds, error: outcome.attempt.error)
+    }
+
+    // MARK: Match
+
+    /// Which webhooks an event goes to, and for the others which part of their filter excluded it.
+    public func match(_ event: [UInt8]) async throws -> [MatchReport] {
+        let webhooks = try await webhooks()
+        let layout = EventLayout()
+        var reports: [MatchReport] = []
+        var count = 0
+        do {
+            try event.withUnsafeBytes { bytes in
+                let configuration = RecordReaderConfiguration(selector: layout.selector, maxRecordSize: max(1, bytes.count))
+                try RecordReader.records(in: bytes, configuration: configuration) { record in
+                    count += 1
+                    guard count == 1 else { throw AdminError.invalid("send one event, not several") }
+                    reports = webhooks.map { webhook in
+                        let verdict = webhook.filter.evaluate(record, layout: layout)
+                        let outcome = !verdict.matches ? nil : webhook.state == .disabled ? "skipped" : webhook.paused ? "held" : "sent"
+                        return MatchReport(
+                            webhook: webhook.id, url: webhook.url, matched: verdict.matches, outcome: outcome,
+                            reason: verdict.exclusion?.description)
+                    }
+                }
+            }
+        } catch let invalid as InvalidRecord {
+            throw AdminError.invalid("the event at byte \(invalid.offset): \(invalid.error)")
+        }
+        guard count == 1 else { throw AdminError.invalid("no event given") }
+        return reports
+    }
+}
+
+/// One attempt of a claimed delivery to its webhook: what the dispatcher and an operator's
+/// retry or test share.
+final class WebhookAttempts: Sendable {
+    let sender: HTTPSender
+    let retry: RetryPolicy
+    let allowHTTP: Bool
+    /// How long an attempt may hold its delivery.
+    let lease: Int64
+    private let signers = Mutex<[String: (key: String, signer: Signer)]>([:])
+
+    init(sender: HTTPSender, configuration: ServeConfiguration) {
+        self.sender = sender
+        retry = configuration.retry
+        allowHTTP = configuration.sender.allowHTTP
+        lease = (configuration.sender.timeout + configuration.sender.connectTimeout + .seconds(30)).milliseconds
+    }
+
+    /// Signs and sends `job` to `webhook` (nil: it was deleted) and decides what comes next.
+    func run(_ job: ClaimedDelivery, webhook: Webhook?, evenIfDisabled: Bool = false) async -> (DeliveryOutcome, gone: Bool) {
+        guard let webhook else { return (Attempt.failed(job, error: "the webhook was deleted"), false) }
+        guard evenIfDisabled || webhook.state != .disabled else { return (Attempt.failed(job, error: "the webhook is disabled"), false) }
+        let endpoint: Endpoint
+        do {
+            endpoint = try Endpoint(webhook.url, allowHTTP: allowHTTP)
+        } catch {
+            return (Attempt.failed(job, error: error.description), false)
+        }
+        var random = SystemRandomNumberGenerator()
+        let (outcome, verdict, _) = await Attempt.run(
+            job, to: endpoint, signer: signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key },
+            sender: sender, retry: retry, random: &random)
+        return (outcome, verdict == .gone)
+    }
+
+    /// Signers by webhook, rebuilt when the webhook changes or a rotated-out secret expires
+    /// (keyed HMAC states are worth keeping).
+    func signer(for webhook: Webhook) -> Signer {
+        let secrets = webhook.signingSecrets(now: Admin.now())
+        let key = "\(webhook.updatedAt) \(secrets.count)"
+        if let cached = signers.withLock({ $0[webhook.id] }), cached.key == key { return cached.signer }
+        let signer = Signer(secrets: secrets.compactMap { try? WebhookSecret($0) })
+        signers.withLock { $0[webhook.id] = (key, signer) }
+        return signer
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+
+/// A delivery as the delivery log shows it.
+public struct DeliveryRecord: Sendable, Equatable {
+    public var state: DeliveryState
+    /// When its event was stored (Unix ms).
+    public var createdAt: Int64
+    public var updatedAt: Int64
+}
+
+/// One attempt as the log keeps it.
+public struct AttemptEntry: Sendable, Equatable {
+    public var startedAt: Int64
+    public var httpStatus: Int?
+    public var latencyMilliseconds: Int
+    public var error: String?
+    /// The first 4 KiB of the response body.
+    public var responseBody: [UInt8]
+}
+
+/// A delivery with its event and every attempt, oldest first.
+public struct DeliveryDetail: Sendable {
+    public var record: DeliveryRecord
+    public var event: [UInt8]
+    public var attempts: [AttemptEntry]
+}
+
+/// The answer to a request to claim one delivery for an attempt made now.
+public enum ManualClaim: Sendable {
+    case claimed(ClaimedDelivery, was: DeliveryStatus)
+    case notFound
+    /// Another attempt of this delivery is in flight.
+    case busy
+}
+
+extension SQLiteSpool {
+    private static let recordColumns = """
+        d.id, m.webhook_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error, d.last_latency_ms,
+        d.next_attempt_at, m.created_at, d.updated_at
+        """
+
+    private static func record(_ row: Statement) -> DeliveryRecord {
+        DeliveryRecord(
+            state: DeliveryState(
+                id: row.int(0), webhookID: row.text(1) ?? "", endpoint: row.text(2) ?? "",
+                status: row.text(3).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending, attempts: Int(row.int(4)),
+                lastHTTPStatus: row.optionalInt(5).map(Int.init), lastError: row.text(6),
+                lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8)),
+            createdAt: row.int(9), updatedAt: row.int(10))
+    }
+
+    /// A page of the delivery log, newest first: deliveries to `endpoint` (every endpoint when
+    /// nil) in `status` (any when nil) whose event was stored at or after `since`, with ids
+    /// below `before` (the cursor: the last id of the previous page).
+    public func deliveries(
+        endpoint: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
+    ) throws -> [DeliveryRecord] {
+        // Deliveries are numbered in the order their events were stored, so `since` becomes a
+        // lower bound on the id, which the (endpoint, status) index can seek to.
+        var lowest: Int64 = 0
+        if let since {
+            let first = try connection.statement("""
+                SELECT min(id) FROM deliveries WHERE message_id >= (SELECT min(id) FROM messages WHERE created_at >= ?1)
+                """)
+            first.bind(1, since)
+            lowest = try first.step() ? (first.optionalInt(0) ?? Int64.max) : Int64.max
+            try first.run()
+        }
+        let statuses: [DeliveryStatus] = status.map { [$0] } ?? [.pending, .delivered, .failed, .skipped]
+        let query = try connection.statement("""
+            SELECT \(Self.recordColumns) FROM deliveries d JOIN messages m ON m.id = d.message_id
+            WHERE \(endpoint == nil ? "" : "d.endpoint = ?1 AND ") d.status = ?2 AND d.id >= ?3 AND d.id < ?4 AND m.created_at >= ?6
+            ORDER BY d.id DESC LIMIT ?5
+            """)
+        var page: [DeliveryRecord] = []
+        // One seek per status, merged: each is an ordered range of the index.
+        for status in statuses {
+            query.reset()
+            query.bind(1, endpoint).bind(2, status.rawValue).bind(3, lowest).bind(4, before ?? Int64.max).bind(5, limit)
+                .bind(6, since ?? 0)
+            while try query.step() { page.append(Self.record(query)) }
+        }
+        return Array(page.sorted { $0.state.id > $1.state.id }.prefix(limit))
+    }
+
+    /// One delivery with its event and its attempts; nil when there is none.
+    public func delivery(id: Int64) throws -> DeliveryDetail? {
+        let row = try connection.statement("""
+            SELECT \(Self.recordColumns), m.body FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.id = ?1
+            """)
+        row.bind(1, id)
+        guard try row.step() else {
+            try row.run()
+            return nil
+        }
+        let record = Self.record(row)
+        let event = row.blob(11)
+        try row.run()
+        let attempts = try connection.statement("""
+            SELECT started_at, http_status, latency_ms, error, response_body FROM attempts WHERE delivery_id = ?1 ORDER BY id
+            """)
+        attempts.bind(1, id)
+        var entries: [AttemptEntry] = []
+        while try attempts.step() {
+            entries.append(AttemptEntry(
+                startedAt: attempts.int(0), httpStatus: attempts.optionalInt(1).map(Int.init),
+                latencyMilliseconds: Int(attempts.int(2)), error: attempts.text(3), responseBody: attempts.blob(4)))
+        }
+        return DeliveryDetail(record: record, event: event, attempts: entries)
+    }
+
+    /// Claims one delivery, whatever its state, for an attempt made now (a manual retry): the
+    /// dispatcher and any other manual retry leave it alone until the lease ends or the outcome
+    /// is recorded with ``complete(_:now:)``.
+    public func claimDelivery(id: Int64, now: Int64, lease: Int64) throws -> ManualClaim {
+        try connection.write {
+            let status = try connection.statement("SELECT status, lease_until FROM deliveries WHERE id = ?1")
+            status.bind(1, id)
+            guard try status.step() else {
+                try status.run()
+                return .notFound
+            }
+            let was = status.text(0).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending
+            let leased = (status.optionalInt(1) ?? 0) > now
+            try status.run()
+            guard !leased else { return .busy }
+            let claimed = try claimed(where: "id = ?5", bind: { $0.bind(5, id) }, now: now, lease: lease)
+            return claimed.first.map { .claimed($0, was: was) } ?? .notFound
+        }
+    }
+
+    /// Stores a message with one delivery to `endpoint`, already claimed for an attempt made
+    /// now (a test event): it is in the delivery log like any other.
+    public func appendClaimed(_ webhookID: String, body: [UInt8], endpoint: String, now: Int64, lease: Int64) throws -> ClaimedDelivery {
+        try connection.write {
+            let message = try connection.statement(
+                "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) RETURNING id")
+            message.bind(1, webhookID).bind(2, blob: body).bind(3, now)
+            guard try message.step() else { throw SQLiteError(code: 0, message: "no message id", context: "in \(connection.path)") }
+            let messageID = message.int(0)
+            try message.run()
+            try connection.statement("""
+                INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?3)
+                """).bind(1, messageID).bind(2, endpoint).bind(3, now).run()
+            let id = connection.lastInsertedRow
+            guard let claimed = try claimed(where: "id = ?5", bind: { $0.bind(5, id) }, now: now, lease: lease).first else {
+                throw SQLiteError(code: 0, message: "the test delivery vanished", context: "in \(connection.path)")
+            }
+            return claimed
+        }
+    }
+
+    /// Puts an endpoint's failed deliveries back in the queue, due now with a fresh schedule.
+    /// Returns how many.
+    public func requeueFailed(endpoint: String, now: Int64) throws -> Int {
+        try connection.write {
+            try connection.statement("""
+                UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, attempts = 0, updated_at = ?1
+                WHERE endpoint = ?2 AND status = 'failed'
+                """).bind(1, now).bind(2, endpoint).run()
+            return connection.changes
+        }
+    }
+
+    /// Sends again every event stored at or after `since` that went to `endpoint`, whatever
+    /// became of it (delivered, failed or skipped; pending ones wait already): due now, with a
+    /// fresh schedule and the same `webhook-id`. Returns how many deliveries were re-queued.
+    public func recover(endpoint: String, since: Int64, now: Int64) throws -> Int {
+        try connection.write {
+            try connection.statement("""
+                UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, attempts = 0, updated_at = ?1
+                WHERE endpoint = ?2 AND status != 'pending'
+                    AND message_id IN (SELECT id FROM messages WHERE created_at >= ?3)
+                """).bind(1, now).bind(2, endpoint).bind(3, since).run()
+            return connection.changes
+        }
+    }
+}
