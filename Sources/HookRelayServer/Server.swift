@@ -79,7 +79,8 @@ enum APITokenSource {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenProblem(description: "cannot read the API token file \(path)")
         }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let firstLine = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
+        let token = firstLine.trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty else { throw TokenProblem(description: "the API token file \(path) is empty") }
         return token
     }
