@@ -58,7 +58,9 @@ expected=$(( n_batch + n_single + $("$bin" filter --event finding --min-severity
 . bench/lib/nginx.sh
 now() { date +%s.%N; }
 
-# The server, on a free port it reports in its first log line.
+# The server, on a free port it reports in its first log line, with an API token of the run's.
+HOOKRELAY_TOKEN="bench-$RANDOM-$RANDOM-$RANDOM"
+export HOOKRELAY_TOKEN
 # SERVE_ARGS adds options, such as --config FILE to try other settings.
 # shellcheck disable=SC2086
 "$bin" serve --db "$work/hookrelay.db" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 ${SERVE_ARGS:-} \
@@ -67,20 +69,21 @@ server_pid=$!
 for _ in $(seq 100); do grep -q 'listening' "$work/serve.log" && break; sleep 0.1; done
 api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$work/serve.log" | head -1)
 [ "$api" != "http://" ] || fail "the server did not start: $(cat "$work/serve.log")"
-webhook() { curl -sf -X POST "$api/v1/webhooks" -d "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+auth="Authorization: Bearer $HOOKRELAY_TOKEN"
+webhook() { curl -sf -H "$auth" -X POST "$api/v1/webhooks" -d "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
 hook_a=$(webhook "{\"url\": \"http://127.0.0.1:$port/a\", \"description\": \"every event\"}")
 hook_b=$(webhook "{\"url\": \"http://127.0.0.1:$port/b\", \"events\": [\"finding\"], \"min_severity\": \"high\"}")
 rss() { awk -v k="$1:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }
 
 # NDJSON batches over one keep-alive connection; prints the seconds, checks every 202.
 cat > "$work/batches.py" <<'PY'
-import http.client, json, sys, time
+import http.client, json, os, sys, time
 api, path, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
 lines = open(path, "rb").read().splitlines(keepends=True)
 bodies = [b"".join(lines[i:i + size]) for i in range(0, len(lines), size)]
 host, port = api.removeprefix("http://").split(":")
 connection = http.client.HTTPConnection(host, int(port))
-headers = {"content-type": "application/x-ndjson"}
+headers = {"content-type": "application/x-ndjson", "authorization": "Bearer " + os.environ["HOOKRELAY_TOKEN"]}
 start = time.perf_counter()
 for body in bodies:
     connection.request("POST", "/v1/events", body, headers)
@@ -105,11 +108,12 @@ function setup(thread)
 end
 function init(args)
     local threads, done = tonumber(args[2]), args[3]
+    local auth = "Bearer " .. os.getenv("HOOKRELAY_TOKEN")
     requests = {}
     local line_number = 0
     for line in io.lines(args[1]) do
         if line_number % threads == tid then
-            requests[#requests + 1] = wrk.format("POST", "/v1/events", { ["content-type"] = "application/json" }, line)
+            requests[#requests + 1] = wrk.format("POST", "/v1/events", { ["content-type"] = "application/json", ["authorization"] = auth }, line)
         end
         line_number = line_number + 1
     end
@@ -228,8 +232,8 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(86400)' "$sink_port" &
     sink_pid=$!
     sleep 0.3
-    curl -sf -X DELETE "$api/v1/webhooks/$hook_a" > /dev/null
-    curl -sf -X DELETE "$api/v1/webhooks/$hook_b" > /dev/null
+    curl -sf -H "$auth" -X DELETE "$api/v1/webhooks/$hook_a" > /dev/null
+    curl -sf -H "$auth" -X DELETE "$api/v1/webhooks/$hook_b" > /dev/null
     webhook "{\"url\": \"http://127.0.0.1:$sink_port/c\"}" > /dev/null
     webhook "{\"url\": \"http://127.0.0.1:$sink_port/d\"}" > /dev/null
     queued_s=$(python3 "$work/batches.py" "$api" "$work/queued.ndjson" "$batch_size")

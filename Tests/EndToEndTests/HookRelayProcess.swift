@@ -63,6 +63,9 @@ struct HookRelayProcess {
             try? FileManager.default.removeItem(at: directory)
         }
 
+        /// What the process has written to standard error so far.
+        var stderrSoFar: String { String(decoding: (try? Data(contentsOf: errorsURL)) ?? Data(), as: UTF8.self) }
+
         /// Sends `signal` (SIGKILL by default) to the process.
         func kill(_ signal: Int32 = SIGKILL) {
             _ = Glibc.kill(process.processIdentifier, signal)

@@ -64,6 +64,20 @@ import Glibc
         #expect(missing.stderr.contains("cannot read the API token file \(scratch.path("none"))"), "\(missing.stderr)")
     }
 
+    @Test(arguments: [false, true])
+    func listeningBeyondLoopbackWarnsUnlessATLSProxyIsDeclared(_ proxy: Bool) async throws {
+        let scratch = try ScratchDirectory()
+        // 127.0.0.2 is a loopback address on Linux, but not one serve takes for local.
+        var arguments = ["serve", "--db", scratch.path("x.db"), "--listen", "127.0.0.2:0"]
+        if proxy { arguments += ["--config", try scratch.file("serve.toml", "tls_proxy = true\n")] }
+        let running = try HookRelayProcess.start(arguments, environment: HookRelayProcess.environment(adding: ["HOOKRELAY_TOKEN": "t"]))
+        try await Serve.waitUntil(timeout: 10) { running.stderrSoFar.contains(" listening ") }
+        running.kill(SIGTERM)
+        let result = try running.wait(timeout: 15)
+        #expect(result.stderr.contains(" listening "), "\(result.stderr)")
+        #expect(result.stderr.contains("without TLS") == !proxy, "\(result.stderr)")
+    }
+
     // MARK: Delivery log and repair
 
     @Test func aFailedDeliveryIsShownWithItsAttemptsAndRetriedToSuccess() async throws {
