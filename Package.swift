@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Pure Swift: events, the JSON scanner, filters, severities, signing, retry schedules.
@@ -29,12 +30,18 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // SQLite store: schema, migrations, the spool/outbox with leased claims, attempts.
         .target(name: "HookRelayStore", dependencies: ["HookRelayCore", "CSQLite"]),
+        // Payload templates: events rendered through Mustache into chat and ticketing payloads.
+        .target(
+            name: "HookRelayTemplates",
+            dependencies: ["HookRelayCore", .product(name: "Mustache", package: "swift-mustache")]
+        ),
         // HTTP sending, the SSRF address guard, the dispatcher.
         .target(
             name: "HookRelayDelivery",
             dependencies: [
                 "HookRelayCore",
                 "HookRelayStore",
+                "HookRelayTemplates",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -48,6 +55,7 @@ let package = Package(
                 "HookRelayCore",
                 "HookRelayStore",
                 "HookRelayDelivery",
+                "HookRelayTemplates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,11 +71,13 @@ let package = Package(
                 "HookRelayStore",
                 "HookRelayDelivery",
                 "HookRelayServer",
+                "HookRelayTemplates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "HookRelayCoreTests", dependencies: ["HookRelayCore"], exclude: ["Fixtures"]),
         .testTarget(name: "HookRelayStoreTests", dependencies: ["HookRelayStore"]),
+        .testTarget(name: "HookRelayTemplatesTests", dependencies: ["HookRelayTemplates", "HookRelayCore"]),
         .testTarget(
             name: "HookRelayDeliveryTests",
             dependencies: [
