@@ -1,6 +1,7 @@
 import Foundation
 import HookRelayCore
 import HookRelayStore
+import HookRelayTemplates
 import Synchronization
 
 /// The `deliver` mode: reads events, stores each (event, URL) pair, and sends them with
@@ -23,6 +24,8 @@ public struct DeliverRun: Sendable {
         public var maxDepth = RecordReaderConfiguration.defaultMaxDepth
         public var layout = EventLayout()
         public var urls: [String] = []
+        /// What is sent for an event: its bytes, or a rendering of it.
+        public var template: PayloadTemplate? = nil
         public var signer = Signer(secrets: [])
         public var retry = RetryPolicy()
         public var sender = SenderConfiguration()
@@ -215,7 +218,7 @@ public struct DeliverRun: Sendable {
             return .ioError
         }
         var handler = SpoolingHandler(
-            urls: configuration.urls, layout: configuration.layout, append: append, diagnostics: diagnostics,
+            urls: configuration.urls, layout: configuration.layout, template: configuration.template, append: append, diagnostics: diagnostics,
             failFast: configuration.invalidPolicy == .fail, invalidFile: invalidFile)
         let readerConfiguration = RecordReaderConfiguration(
             selector: configuration.layout.selector, maxRecordSize: configuration.maxRecordSize, maxDepth: configuration.maxDepth)
@@ -236,8 +239,12 @@ public struct DeliverRun: Sendable {
             diagnostics.report("\(error)")
             status = max(status, .ioError)
         }
-        results.counts.withLock { $0.invalid = handler.invalid }
+        results.counts.withLock {
+            $0.invalid = handler.invalid
+            $0.unrendered = handler.unrendered
+        }
         if handler.invalid > 0, invalidFile == nil { status = max(status, .dataError) }
+        if handler.unrendered > 0 { status = max(status, .dataError) }
         return status
     }
 }
@@ -248,6 +255,7 @@ struct SpoolingHandler: RecordHandler {
 
     let urls: [String]
     let layout: EventLayout
+    let template: PayloadTemplate?
     let append: ([NewMessage]) throws -> Void
     let diagnostics: Diagnostics
     let failFast: Bool
@@ -255,12 +263,24 @@ struct SpoolingHandler: RecordHandler {
     var prefix = ""
     var batch: [NewMessage] = []
     var invalid = 0
+    var unrendered = 0
 
     static let batchSize = 2048
 
     mutating func record(_ record: RecordView) throws {
         let id = MessageID.make(eventID: layout.id(of: record), body: record.bytes)
-        batch.append(NewMessage(webhookID: id, body: Array(record.bytes), endpoints: urls))
+        var body = Array(record.bytes)
+        if let template, !template.isRaw {
+            do {
+                body = try template.render(body, layout: layout)
+            } catch {
+                // Reported and counted, never sent malformed.
+                unrendered += 1
+                diagnostics.report(prefix + "event \(id): \(error)")
+                return
+            }
+        }
+        batch.append(NewMessage(webhookID: id, body: body, endpoints: urls))
         if batch.count >= Self.batchSize { try commit() }
     }
 

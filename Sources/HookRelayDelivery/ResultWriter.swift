@@ -14,6 +14,8 @@ final class ResultWriter: Sendable {
         var failed = 0
         var pending = 0
         var invalid = 0
+        /// Events the payload template could not render into valid JSON (not sent).
+        var unrendered = 0
         /// Deliveries failed because the endpoint is gone (410) or its address is not allowed.
         var unavailable = 0
     }
@@ -95,6 +97,7 @@ final class ResultWriter: Sendable {
         let done = counts.delivered + counts.failed
         var text = "hookrelay: delivered \(counts.delivered), failed \(counts.failed), pending \(counts.pending)"
         if counts.invalid > 0 { text += ", invalid \(counts.invalid)" }
+        if counts.unrendered > 0 { text += ", not rendered \(counts.unrendered)" }
         return text + String(format: " in %.1fs (%.0f/s)", seconds, Double(done) / seconds)
     }
 

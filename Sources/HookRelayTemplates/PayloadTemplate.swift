@@ -61,7 +61,32 @@ public struct PayloadTemplate: Sendable {
         if case let .failure(error) = verdict {
             throw Problem(description: "template \(name) rendered a body that is not valid JSON (\(error)); not sent")
         }
-        return body
+        return Self.compact(body)
+    }
+
+    /// Valid JSON without the whitespace between tokens (a template's layout), on one line.
+    static func compact(_ json: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count)
+        var inString = false
+        var escaped = false
+        for byte in json {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+                continue
+            }
+            out.append(byte)
+        }
+        return out
     }
 
     private static let registerContentType: Void = {

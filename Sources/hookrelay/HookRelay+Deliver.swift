@@ -34,6 +34,8 @@ struct DeliverCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Signing") var signing: SigningOptions
 
+    @OptionGroup(title: "Payload") var templates: TemplateOptions
+
     @OptionGroup(title: "Retries") var retries: RetryOptions
 
     @OptionGroup(title: "Sending") var sending: SendingOptions
@@ -69,6 +71,9 @@ struct DeliverCommand: AsyncParsableCommand {
             guard spool != nil else { throw ValidationError("--drain and --retry-failed work on a spool; give --spool FILE") }
             guard urls.isEmpty else { throw ValidationError("--drain sends to the URLs stored in the spool; leave out --url") }
             guard input.files.isEmpty else { throw ValidationError("--drain reads no input; leave out the input files") }
+            guard templates.template == "raw", templates.variables.isEmpty else {
+                throw ValidationError("the spool holds bodies rendered when they were spooled; leave out --template with --drain")
+            }
         } else if urls.isEmpty {
             throw ValidationError("give at least one --url to deliver to (or --spool FILE --drain)")
         }
@@ -89,6 +94,7 @@ struct DeliverCommand: AsyncParsableCommand {
             }
         }
         _ = try parsedHeaders()
+        _ = try templates.payloadTemplate()
     }
 
     /// `--header` values as (name, value), with `${VAR}` taken from the environment.
@@ -130,6 +136,7 @@ struct DeliverCommand: AsyncParsableCommand {
         configuration.maxRecordSize = input.recordSizeLimit
         configuration.maxDepth = input.maxDepth
         configuration.urls = urls
+        configuration.template = try templates.payloadTemplate()
         configuration.signer = try signing.signer()
         configuration.retry = policy
         configuration.sender = try sending.configuration(headers: parsedHeaders(), concurrency: concurrency)
