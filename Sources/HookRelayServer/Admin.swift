@@ -2,6 +2,7 @@ import Foundation
 import HookRelayCore
 import HookRelayDelivery
 import HookRelayStore
+import HookRelayTemplates
 import Synchronization
 
 /// Runs store work where the store may be used: the daemon's serial queue, or the admin
@@ -56,7 +57,9 @@ public final class Admin: Sendable {
     /// How long a rotated-out secret keeps signing beside the new one.
     public static let rotationOverlap: Int64 = 24 * 3600 * 1000
     /// The fields a create or update request may hold.
-    public static let webhookFields: Set = ["url", "events", "min_severity", "severities", "description", "headers", "secret"]
+    public static let webhookFields: Set = [
+        "url", "events", "min_severity", "severities", "description", "headers", "secret", "template", "template_vars",
+    ]
     static let reservedHeaders: Set = [
         "content-type", "content-length", "host", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
         "transfer-encoding", "connection",
@@ -209,6 +212,21 @@ public final class Admin: Sendable {
                 throw invalid("\"secret\": \(error)")
             }
         }
+        if let value = object["template"] {
+            guard let name = value as? String, PayloadTemplate.builtinNames.contains(name) else {
+                throw invalid("\"template\" must be one of \(PayloadTemplate.builtinNames.joined(separator: ", ")) (serve takes the built-in templates only)")
+            }
+            webhook.template = name
+        }
+        if let value = object["template_vars"] {
+            guard let variables = value as? [String: String] else { throw invalid("\"template_vars\" must be an object of strings") }
+            webhook.templateVariables = variables
+        }
+        do {
+            _ = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
+        } catch {
+            throw invalid("\(error)".replacingOccurrences(of: "--template-var ", with: "template_vars "))
+        }
         // The URL last: it may need a DNS lookup, and every other field is checked without one.
         if let value = object["url"] {
             guard let url = value as? String else { throw invalid("\"url\" must be a string") }
@@ -349,11 +367,32 @@ final class WebhookAttempts: Sendable {
         } catch {
             return (Attempt.failed(job, error: error.description), false)
         }
+        var job = job
+        if webhook.template != "raw" {
+            do {
+                job.body = try template(for: webhook).render(job.body)
+            } catch {
+                // Not the endpoint's doing: failed without an attempt counting against its health.
+                var outcome = Attempt.failed(job, error: "\(error)")
+                outcome.interrupted = true
+                return (outcome, false)
+            }
+        }
         var random = SystemRandomNumberGenerator()
         let (outcome, verdict, _) = await Attempt.run(
             job, to: endpoint, signer: signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key },
             sender: sender, retry: retry, random: &random)
         return (outcome, verdict == .gone)
+    }
+
+    private let templates = Mutex<[String: (updatedAt: Int64, template: PayloadTemplate)]>([:])
+
+    /// The webhook's payload template, compiled once per change of the webhook.
+    func template(for webhook: Webhook) throws -> PayloadTemplate {
+        if let cached = templates.withLock({ $0[webhook.id] }), cached.updatedAt == webhook.updatedAt { return cached.template }
+        let template = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
+        templates.withLock { $0[webhook.id] = (webhook.updatedAt, template) }
+        return template
     }
 
     /// Signers by webhook, rebuilt when the webhook changes or a rotated-out secret expires

@@ -26,12 +26,15 @@ struct WebhookView: Encodable {
     var previousSecretUntil: Int64?
     var state: String
     var paused: Bool
+    var template: String
+    var templateVariables: [String: String]
     var consecutiveFailures: Int
     var createdAt: Int64
     var updatedAt: Int64
 
     enum CodingKeys: String, CodingKey {
-        case id, url, description, events, severities, headers, secret, state, paused
+        case id, url, description, events, severities, headers, secret, state, paused, template
+        case templateVariables = "template_vars"
         case minSeverity = "min_severity", secretPrefix = "secret_prefix", previousSecretUntil = "previous_secret_until"
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
     }
@@ -49,6 +52,8 @@ struct WebhookView: Encodable {
         previousSecretUntil = webhook.signingSecrets(now: Admin.now()).count > 1 ? webhook.previousSecretUntil : nil
         state = webhook.state.rawValue
         paused = webhook.paused
+        template = webhook.template
+        templateVariables = webhook.templateVariables
         consecutiveFailures = webhook.consecutiveFailures
         createdAt = webhook.createdAt
         updatedAt = webhook.updatedAt

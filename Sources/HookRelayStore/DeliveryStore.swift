@@ -67,8 +67,8 @@ public struct DeliveryOutcome: Sendable {
     public var delivery: ClaimedDelivery
     public var attempt: AttemptRecord
     public var next: Next
-    /// This process cut the attempt off (it was shutting down): the endpoint did not fail, so
-    /// its health is left as it was.
+    /// The failure was not the endpoint's doing (this process was shutting down, or the payload
+    /// could not be rendered), so its health is left as it was.
     public var interrupted: Bool
 
     public init(delivery: ClaimedDelivery, attempt: AttemptRecord, next: Next, interrupted: Bool = false) {

@@ -61,11 +61,13 @@ enum Schema {
         CREATE INDEX deliveries_endpoint_due ON deliveries (endpoint, next_attempt_at, id) WHERE status = 'pending';
         """,
         // 4: the operator surface: paused webhooks, the secret a rotation keeps signing for a
-        // while, a counter of webhook changes (other processes reload on a change), and events
+        // while, payload templates, a counter of webhook changes (other processes reload on a change), and events
         // by time (delivery log, recover).
         """
         ALTER TABLE webhooks ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE webhooks ADD COLUMN previous_secret_until INTEGER;
+        ALTER TABLE webhooks ADD COLUMN template TEXT NOT NULL DEFAULT 'raw';
+        ALTER TABLE webhooks ADD COLUMN template_vars TEXT NOT NULL DEFAULT '{}';
         CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
         INSERT INTO meta (key, value) VALUES ('webhooks_version', 0);
         CREATE INDEX messages_created ON messages (created_at);

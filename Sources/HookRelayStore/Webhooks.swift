@@ -22,6 +22,9 @@ public struct Webhook: Sendable, Equatable, Codable {
     public var state: Health
     /// A paused webhook keeps its deliveries and sends nothing until resumed.
     public var paused: Bool
+    /// The payload template's name (`raw`: the event's own bytes) and its variables.
+    public var template: String
+    public var templateVariables: [String: String]
     public var consecutiveFailures: Int
     public var failingSince: Int64?
     public var createdAt: Int64
@@ -48,6 +51,8 @@ public struct Webhook: Sendable, Equatable, Codable {
         previousSecretUntil = nil
         state = .healthy
         paused = false
+        template = "raw"
+        templateVariables = [:]
         consecutiveFailures = 0
         failingSince = nil
         createdAt = now
@@ -124,7 +129,7 @@ public struct IngestedEvent: Sendable {
 extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
-        consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until
+        consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars
         """
 
     private static func webhook(_ row: Statement) -> Webhook {
@@ -142,6 +147,8 @@ extension SQLiteSpool {
         webhook.updatedAt = row.int(12)
         webhook.paused = row.int(13) != 0
         webhook.previousSecretUntil = row.optionalInt(14)
+        webhook.template = row.text(15) ?? "raw"
+        webhook.templateVariables = decode(16, [:])
         return webhook
     }
 
@@ -162,13 +169,14 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 INSERT OR REPLACE INTO webhooks (\(Self.columns))
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
                 .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.state.rawValue).bind(10, webhook.consecutiveFailures)
                 .bind(11, webhook.failingSince).bind(12, webhook.createdAt).bind(13, webhook.updatedAt)
-                .bind(14, webhook.paused ? 1 : 0).bind(15, webhook.previousSecretUntil).run()
+                .bind(14, webhook.paused ? 1 : 0).bind(15, webhook.previousSecretUntil)
+                .bind(16, webhook.template).bind(17, Self.json(webhook.templateVariables)).run()
             try webhooksChanged()
         }
     }
@@ -232,12 +240,13 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 UPDATE webhooks SET url = ?2, description = ?3, events = ?4, min_severity = ?5, severities = ?6,
-                    headers = ?7, secret = ?8, updated_at = ?9
+                    headers = ?7, secret = ?8, updated_at = ?9, template = ?10, template_vars = ?11, previous_secret_until = ?12
                 WHERE id = ?1
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
-                .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.updatedAt).run()
+                .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.updatedAt)
+                .bind(10, webhook.template).bind(11, Self.json(webhook.templateVariables)).bind(12, webhook.previousSecretUntil).run()
             guard connection.changes == 1 else { return nil }
             try webhooksChanged()
             return try self.webhook(id: webhook.id)
