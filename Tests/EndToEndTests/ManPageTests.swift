@@ -11,6 +11,7 @@ import Testing
         (["filter"], "hookrelay-filter.1"),
         (["deliver"], "hookrelay-deliver.1"),
         (["serve"], "hookrelay-serve.1"),
+        (["render"], "hookrelay-render.1"),
         (["sign"], "hookrelay-sign.1"),
         (["verify"], "hookrelay-verify.1"),
     ]
