@@ -66,21 +66,24 @@ struct DispatchService: Service {
     private func attempt(
         _ job: ClaimedDelivery, signers: SignerCache, random: inout SystemRandomNumberGenerator
     ) async -> (DeliveryOutcome, gone: Bool) {
-        guard let webhook = state.webhook(job.endpoint) else {
-            return (Attempt.failed(job, error: "the webhook was deleted"), false)
+        func failed(_ error: String) -> (DeliveryOutcome, gone: Bool) {
+            state.metrics.notAttempted()
+            return (Attempt.failed(job, error: error), false)
         }
-        guard webhook.state != .disabled else {
-            return (Attempt.failed(job, error: "the webhook is disabled"), false)
-        }
+        guard let webhook = state.webhook(job.endpoint) else { return failed("the webhook was deleted") }
+        guard webhook.state != .disabled else { return failed("the webhook is disabled") }
         let endpoint: Endpoint
         do {
             endpoint = try Endpoint(webhook.url, allowHTTP: state.configuration.sender.allowHTTP)
         } catch {
-            return (Attempt.failed(job, error: error.description), false)
+            return failed(error.description)
         }
-        var (outcome, verdict, _) = await Attempt.run(
+        let sent = await Attempt.run(
             job, to: endpoint, signer: signers.signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key },
             sender: state.sender, retry: state.configuration.retry, random: &random)
+        state.metrics.attempted(sent.result)
+        var outcome = sent.outcome
+        let verdict = sent.result.verdict
         if verdict != .success, state.sender.abortedInFlight {
             // Cut off at shutdown: logged as an attempt, due again at once after the next start,
             // and not held against the webhook's health.

@@ -18,6 +18,11 @@ final class ServerState: Sendable {
 
     private let queue = DispatchQueue(label: "hookrelay.store")
     private let box: StoreBox
+    /// A read-only connection for `GET /metrics`, on a queue of its own: a scrape's queries never
+    /// wait behind ingest's commits, nor hold them up (WAL readers do not block the writer).
+    private let statisticsQueue = DispatchQueue(label: "hookrelay.statistics")
+    private let statisticsBox: StoreBox
+    let metrics = ServerMetrics()
     private let pending = Mutex<(batch: [IngestRequest], committing: Bool)>(([], false))
     private let layout = EventLayout()
 
@@ -33,6 +38,7 @@ final class ServerState: Sendable {
         self.sender = sender
         let store = try SQLiteSpool(path: configuration.database, durableWrites: true)
         box = StoreBox(store)
+        statisticsBox = StoreBox(try SQLiteSpool.statisticsReader(path: configuration.database))
         directory = Mutex(Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }))
         rebuildMatchers()
     }
@@ -113,6 +119,22 @@ final class ServerState: Sendable {
         logger.notice("webhook health changed", metadata: ["webhook": "\(id)", "from": "\(from.rawValue)", "to": "\(to.rawValue)"])
     }
 
+    /// The metrics in the Prometheus text format, with the gauges read from the database now.
+    func renderMetrics() async throws -> [UInt8] {
+        let box = statisticsBox
+        let metrics = self.metrics
+        return try await withCheckedThrowingContinuation { continuation in
+            // Rendering on the same serial queue keeps concurrent scrapes from interleaving
+            // their gauge values.
+            statisticsQueue.async {
+                continuation.resume(with: Result {
+                    let now = Self.now()
+                    return metrics.render(try box.spool.statistics(now: now), now: now)
+                })
+            }
+        }
+    }
+
     func isReady() async -> Bool {
         (try? await withStore { $0.isWritable() }) ?? false
     }
@@ -166,7 +188,7 @@ final class ServerState: Sendable {
     }
 }
 
-/// The API's connection. Only ever used on the state's serial queue, which is what makes it safe
+/// A connection only ever used on one of the state's serial queues, which is what makes it safe
 /// to share.
 private final class StoreBox: @unchecked Sendable {
     let spool: SQLiteSpool
