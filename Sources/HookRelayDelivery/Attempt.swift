@@ -8,10 +8,11 @@ public enum Attempt {
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Signs and sends `job` to `endpoint`, then decides: delivered, failed, or retry when.
+    /// Returns the decision with the sender's result.
     public static func run(
         _ job: ClaimedDelivery, to endpoint: Endpoint, signer: Signer, headers: [(String, String)] = [],
         sender: HTTPSender, retry: RetryPolicy, random: inout SystemRandomNumberGenerator
-    ) async -> (outcome: DeliveryOutcome, verdict: SendResult.Verdict, error: String?) {
+    ) async -> (outcome: DeliveryOutcome, result: SendResult) {
         let started = now()
         let signature = job.body.withUnsafeBytes { signer.headers(id: job.webhookID, timestamp: started / 1000, body: $0) }
         let result = await sender.send(job.body, to: endpoint, headers: headers.isEmpty ? signature : headers + signature)
@@ -29,7 +30,7 @@ public enum Attempt {
                 next = .failed
             }
         }
-        return (DeliveryOutcome(delivery: job, attempt: record, next: next), result.verdict, result.error)
+        return (DeliveryOutcome(delivery: job, attempt: record, next: next), result)
     }
 
     /// A delivery failed without being sent (its endpoint is gone or not valid).

@@ -168,12 +168,13 @@ public struct DeliverRun: Sendable {
         } catch {
             return failed(error.description)
         }
-        let (outcome, verdict, error) = await Attempt.run(
+        let (outcome, result) = await Attempt.run(
             job, to: endpoint, signer: configuration.signer, sender: sender, retry: configuration.retry, random: &random)
+        let verdict = result.verdict
         if verdict == .gone || verdict == .permanent {
             results.counts.withLock { $0.unavailable += 1 }
         }
-        if verdict == .permanent, let error {
+        if verdict == .permanent, let error = result.error {
             // The address is not allowed: say so once per URL, not once per event.
             results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)")
         }

@@ -102,6 +102,8 @@ public struct SendResult: Sendable {
     public var responseBody: [UInt8]
     /// From `Retry-After` on 429 and 503.
     public var retryAfter: Duration?
+    /// No response in time: the connect timeout or the attempt's deadline ran out.
+    public var timedOut = false
 }
 
 /// Refused before connecting: the SSRF guard's answer.
@@ -310,7 +312,12 @@ public final class HTTPSender: Sendable {
                     continue
                 }
             } catch let failure as HTTP1Failure {
-                return SendResult(verdict: .retry, error: describe(failure), latencyMilliseconds: elapsed(), responseBody: [])
+                let timedOut = switch failure {
+                case .connectTimeout, .deadline: true
+                default: false
+                }
+                return SendResult(
+                    verdict: .retry, error: describe(failure), latencyMilliseconds: elapsed(), responseBody: [], timedOut: timedOut)
             } catch {
                 return failure(.retry, "\(error)")
             }

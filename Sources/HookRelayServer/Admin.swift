@@ -65,11 +65,12 @@ public final class Admin: Sendable {
         "transfer-encoding", "connection",
     ]
 
-    public init(store: any StoreAccess, sender: HTTPSender, configuration: ServeConfiguration) {
+    /// - Parameter metrics: the daemon's, which count every attempt; none for an admin command.
+    public init(store: any StoreAccess, sender: HTTPSender, configuration: ServeConfiguration, metrics: ServerMetrics? = nil) {
         self.store = store
         self.sender = sender
         self.configuration = configuration
-        attempts = WebhookAttempts(sender: sender, configuration: configuration)
+        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics)
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -348,10 +349,12 @@ final class WebhookAttempts: Sendable {
     let allowHTTP: Bool
     /// How long an attempt may hold its delivery.
     let lease: Int64
+    let metrics: ServerMetrics?
     private let signers = Mutex<[String: (key: String, signer: Signer)]>([:])
 
-    init(sender: HTTPSender, configuration: ServeConfiguration) {
+    init(sender: HTTPSender, configuration: ServeConfiguration, metrics: ServerMetrics?) {
         self.sender = sender
+        self.metrics = metrics
         retry = configuration.retry
         allowHTTP = configuration.sender.allowHTTP
         lease = (configuration.sender.timeout + configuration.sender.connectTimeout + .seconds(30)).milliseconds
@@ -359,13 +362,17 @@ final class WebhookAttempts: Sendable {
 
     /// Signs and sends `job` to `webhook` (nil: it was deleted) and decides what comes next.
     func run(_ job: ClaimedDelivery, webhook: Webhook?, evenIfDisabled: Bool = false) async -> (DeliveryOutcome, gone: Bool) {
-        guard let webhook else { return (Attempt.failed(job, error: "the webhook was deleted"), false) }
-        guard evenIfDisabled || webhook.state != .disabled else { return (Attempt.failed(job, error: "the webhook is disabled"), false) }
+        func failed(_ error: String) -> (DeliveryOutcome, gone: Bool) {
+            metrics?.notAttempted()
+            return (Attempt.failed(job, error: error), false)
+        }
+        guard let webhook else { return failed("the webhook was deleted") }
+        guard evenIfDisabled || webhook.state != .disabled else { return failed("the webhook is disabled") }
         let endpoint: Endpoint
         do {
             endpoint = try Endpoint(webhook.url, allowHTTP: allowHTTP)
         } catch {
-            return (Attempt.failed(job, error: error.description), false)
+            return failed(error.description)
         }
         var job = job
         if webhook.template != "raw" {
@@ -373,16 +380,17 @@ final class WebhookAttempts: Sendable {
                 job.body = try template(for: webhook).render(job.body)
             } catch {
                 // Not the endpoint's doing: failed without an attempt counting against its health.
-                var outcome = Attempt.failed(job, error: "\(error)")
+                var (outcome, _) = failed("\(error)")
                 outcome.interrupted = true
                 return (outcome, false)
             }
         }
         var random = SystemRandomNumberGenerator()
-        let (outcome, verdict, _) = await Attempt.run(
+        let (outcome, result) = await Attempt.run(
             job, to: endpoint, signer: signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key },
             sender: sender, retry: retry, random: &random)
-        return (outcome, verdict == .gone)
+        metrics?.attempted(result)
+        return (outcome, result.verdict == .gone)
     }
 
     private let templates = Mutex<[String: (updatedAt: Int64, template: PayloadTemplate)]>([:])

@@ -143,6 +143,13 @@ enum Routes {
         router.get("/readyz") { _, _ in
             await state.isReady() ? json(["status": "ready"]) : error(.serviceUnavailable, "the database is not writable")
         }
+        // Outside /v1, so no API token is asked for: counts only, nothing of the configuration,
+        // the webhooks or the events.
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await state.renderMetrics())))
+        }
         let api = router.group("v1").add(middleware: BearerAuth(token: token))
         let admin = state.admin
         api.post("events") { request, _ in try await ingest(request, state: state) }
@@ -365,6 +372,7 @@ enum Routes {
         guard !events.isEmpty else { throw APIError(status: .badRequest, message: "the body holds no event") }
         let duplicates = try await state.ingest(events)
         let accepted = duplicates.filter { !$0 }.count
+        state.metrics.ingested(accepted)
         return json(Accepted(accepted: accepted, duplicates: events.count - accepted, ids: events.map(\.id)), status: .accepted)
     }
 

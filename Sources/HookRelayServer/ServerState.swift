@@ -22,6 +22,10 @@ final class ServerState: StoreAccess {
     let admin: Admin
 
     private let store: SerialStore
+    /// A read-only connection for `GET /metrics`, on a queue of its own: a scrape's queries never
+    /// wait behind ingest's commits, nor hold them up (WAL readers do not block the writer).
+    private let statistics: SerialStore
+    let metrics = ServerMetrics()
     private let pending = Mutex<(batch: [IngestRequest], committing: Bool)>(([], false))
     private let layout = EventLayout()
 
@@ -40,7 +44,8 @@ final class ServerState: StoreAccess {
         store.healthPolicy = configuration.healthPolicy
         directory = Mutex((Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }), try store.webhooksVersion()))
         self.store = SerialStore(store)
-        admin = Admin(store: self.store, sender: sender, configuration: configuration)
+        statistics = SerialStore(try SQLiteSpool.statisticsReader(path: configuration.database), label: "hookrelay.statistics")
+        admin = Admin(store: self.store, sender: sender, configuration: configuration, metrics: metrics)
         rebuildMatchers()
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
@@ -92,6 +97,16 @@ final class ServerState: StoreAccess {
     func healthChanged(_ id: String, from: Webhook.Health, to: Webhook.Health) {
         changeDirectory { $0[id]?.state = to }
         logger.notice("webhook health changed", metadata: ["webhook": "\(id)", "from": "\(from.rawValue)", "to": "\(to.rawValue)"])
+    }
+
+    /// The metrics in the Prometheus text format, with the gauges read from the database now.
+    /// Rendering on the statistics queue keeps concurrent scrapes from interleaving their gauge values.
+    func renderMetrics() async throws -> [UInt8] {
+        let metrics = self.metrics
+        return try await statistics.withStore { spool in
+            let now = Self.now()
+            return metrics.render(try spool.statistics(now: now), now: now)
+        }
     }
 
     func isReady() async -> Bool {
@@ -151,9 +166,12 @@ final class ServerState: StoreAccess {
 /// that queue, which is what makes it safe to share.
 final class SerialStore: StoreAccess, @unchecked Sendable {
     let spool: SQLiteSpool
-    let queue = DispatchQueue(label: "hookrelay.store")
+    let queue: DispatchQueue
 
-    init(_ spool: SQLiteSpool) { self.spool = spool }
+    init(_ spool: SQLiteSpool, label: String = "hookrelay.store") {
+        self.spool = spool
+        queue = DispatchQueue(label: label)
+    }
 
     func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in

@@ -146,7 +146,7 @@ final class ServeProcess: @unchecked Sendable {
     // cooperative pool as small as the machine's core count.
 
     /// Starts the binary (again, on the same database) and waits for its `listening` line.
-    func start(timeout: TimeInterval = 20) async throws {
+    func start(timeout: TimeInterval = 60) async throws {
         let process = Process()
         process.executableURL = HookRelayProcess.binary
         process.arguments = arguments
