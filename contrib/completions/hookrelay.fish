@@ -1,0 +1,167 @@
+function __hookrelay_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __hookrelay_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __hookrelay_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __hookrelay_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __hookrelay_parse_tokens -S
+    set -l unparsed_tokens (__hookrelay_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'hookrelay'
+        __hookrelay_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'filter'
+            __hookrelay_parse_subcommand -r 1 'event=+' 'type-field=' 'min-severity=' 'severity=+' 'severity-field=' 'asset=+' 'invert' 'count' 'summary' 'invalid=' 'max-record-size=' 'max-depth=' 'version' 'h/help'
+        case 'deliver'
+            __hookrelay_parse_subcommand -r 1 'url=+' 'header=+' 'secret-file=' 'secret=' 'signature-scheme=+' 'max-attempts=' 'backoff-base=' 'backoff-max=' 'timeout=' 'connect-timeout=' 'allow-http' 'allow-cidr=+' 'allow-private' 'concurrency=' 'spool=' 'drain' 'retry-failed' 'wait=' 'quiet' 'print-schedule' 'invalid=' 'max-record-size=' 'max-depth=' 'version' 'h/help'
+        case 'serve'
+            __hookrelay_parse_subcommand 0 'db=' 'listen=' 'config=' 'token-file=' 'log-format=' 'concurrency=' 'timeout=' 'connect-timeout=' 'allow-http' 'allow-cidr=+' 'allow-private' 'version' 'h/help'
+        case 'sign'
+            __hookrelay_parse_subcommand 1 'id=' 'timestamp=' 'new-secret' 'secret-file=' 'secret=' 'signature-scheme=+' 'version' 'h/help'
+        case 'verify'
+            __hookrelay_parse_subcommand 1 'headers=' 'id=' 'timestamp=' 'signature=' 'tolerance=' 'secret-file=' 'secret=' 'version' 'h/help'
+        case 'help'
+            __hookrelay_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __hookrelay_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __hookrelay_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __hookrelay_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __hookrelay_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__hookrelay_tokens -p)
+    if test -z "$(__hookrelay_tokens -t)"
+        set -l index (count (__hookrelay_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'hookrelay' -f
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay" version' -l 'version' -d 'Show the version.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_positional "hookrelay" -eq 1' -fa 'filter' -d 'Keep the JSON events that match event-type, severity and asset filters.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_positional "hookrelay" -eq 1' -fa 'deliver' -d 'POST JSON events to webhook URLs, signed, with retries and an optional durable spool.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_positional "hookrelay" -eq 1' -fa 'serve' -d 'Run the daemon: durable event ingest over HTTP, webhook subscriptions, delivery with retries.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_positional "hookrelay" -eq 1' -fa 'sign' -d 'Print the Standard Webhooks headers for a body.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_positional "hookrelay" -eq 1' -fa 'verify' -d 'Check a received body against its Standard Webhooks headers and a secret.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_positional "hookrelay" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter"' -l 'event' -d 'Keep events of this type (repeatable, or comma-separated).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" type-field' -l 'type-field' -d 'Dotted path of the event type field.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" min-severity' -l 'min-severity' -d 'Keep findings at or above this severity (critical > high > medium > low > info, any case). Events without a severity pass.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter"' -l 'severity' -d 'Keep findings of exactly this severity (repeatable, or comma-separated).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" severity-field' -l 'severity-field' -d 'Dotted path of the severity field (default: finding.severity, else severity).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter"' -l 'asset' -d 'Keep events whose asset (finding.asset, scan.asset, asset.name or asset) matches this shell glob (repeatable).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" invert' -l 'invert' -d 'Keep the events that do not match instead.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" count' -l 'count' -d 'Print only the number of kept events.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" summary' -l 'summary' -d 'Print one line on standard error at the end: read, matched, invalid, unknown severity.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" invalid' -l 'invalid' -d 'What to do with an invalid record: \'report\' (report, skip, exit 65 at the end), \'fail\' (stop at the first, exit 65), or a FILE to append the raw bad records to (exit 0).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" max-record-size' -l 'max-record-size' -d 'Largest record accepted, in bytes or with a k, M or G suffix; a larger one is reported and skipped.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" max-depth' -l 'max-depth' -d 'Deepest nesting of arrays and objects accepted in a record.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" version' -l 'version' -d 'Show the version.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay filter" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver"' -l 'url' -d 'Webhook URL to POST every event to (repeatable).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver"' -l 'header' -d 'Extra request header \'Name: value\' (repeatable); ${VAR} in the value is read from the environment.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" secret-file' -l 'secret-file' -d 'File of signing secrets (whsec_<base64>), one per line; several sign with each (rotation).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" secret' -l 'secret' -d 'A signing secret on the command line: visible to other users in ps and shell history; prefer --secret-file or HOOKRELAY_SECRET.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver"' -l 'signature-scheme' -d 'Signatures to send: \'standard\' (webhook-signature), \'github\' (X-Hub-Signature-256), or both comma-separated.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" max-attempts' -l 'max-attempts' -d 'Attempts per event and URL, the first included.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" backoff-base' -l 'backoff-base' -d 'First retry delay ceiling; it doubles each attempt (0.5, 500ms, 30s, 5m, 2h).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" backoff-max' -l 'backoff-max' -d 'Largest delay between attempts; also caps Retry-After.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" timeout' -l 'timeout' -d 'Limit for a whole attempt: connect, send, and read the response (default 15s).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" connect-timeout' -l 'connect-timeout' -d 'Limit for connecting (default 5s).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" allow-http' -l 'allow-http' -d 'Allow plain http:// URLs (for testing: events and signatures travel unencrypted).'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver"' -l 'allow-cidr' -d 'Allow sending to addresses in this otherwise blocked range, e.g. 10.1.2.0/24 (repeatable).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" allow-private' -l 'allow-private' -d 'Allow the private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); loopback and link-local stay blocked.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" concurrency' -l 'concurrency' -d 'Deliveries in flight at once.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" spool' -l 'spool' -d 'SQLite spool file: events are committed here before they are sent.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" drain' -l 'drain' -d 'Send what the spool holds that is due, without reading input (what cron runs).'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" retry-failed' -l 'retry-failed' -d 'Put the spool\'s failed deliveries back in the queue, then drain.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" wait' -l 'wait' -d 'With --spool: how long to stay for retries not yet due (\'forever\' by default, 0 with --drain); what is left stays pending in the spool.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" quiet' -l 'quiet' -d 'Print no result lines and no summary.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" print-schedule' -l 'print-schedule' -d 'Print the retry schedule these options give, and exit.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" invalid' -l 'invalid' -d 'What to do with an invalid record: \'report\' (report, skip, exit 65 at the end), \'fail\' (stop at the first, exit 65), or a FILE to append the raw bad records to (exit 0).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" max-record-size' -l 'max-record-size' -d 'Largest record accepted, in bytes or with a k, M or G suffix; a larger one is reported and skipped.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" max-depth' -l 'max-depth' -d 'Deepest nesting of arrays and objects accepted in a record.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" version' -l 'version' -d 'Show the version.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliver" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" db' -l 'db' -d 'SQLite database file, created and migrated on first start.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" listen' -l 'listen' -d 'Address to listen on, HOST:PORT (default 127.0.0.1:8080; port 0 picks a free one).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" config' -l 'config' -d 'TOML or JSON config file; flags override its keys.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" token-file' -l 'token-file' -d 'File holding the API token (default: HOOKRELAY_TOKEN, else DB.token, generated on the first start).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" log-format' -l 'log-format' -d 'Log lines as \'text\' or \'json\' (on standard error).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" concurrency' -l 'concurrency' -d 'Deliveries in flight at once (default 32).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" timeout' -l 'timeout' -d 'Limit for a whole attempt: connect, send, and read the response (default 15s).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" connect-timeout' -l 'connect-timeout' -d 'Limit for connecting (default 5s).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" allow-http' -l 'allow-http' -d 'Allow plain http:// URLs (for testing: events and signatures travel unencrypted).'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve"' -l 'allow-cidr' -d 'Allow sending to addresses in this otherwise blocked range, e.g. 10.1.2.0/24 (repeatable).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" allow-private' -l 'allow-private' -d 'Allow the private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); loopback and link-local stay blocked.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" version' -l 'version' -d 'Show the version.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay serve" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay sign" id' -l 'id' -d 'The webhook-id to sign with.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay sign" timestamp' -l 'timestamp' -d 'The webhook-timestamp (Unix seconds); default now.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay sign" new-secret' -l 'new-secret' -d 'Print a new random secret (32 bytes, whsec_ form) and exit.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay sign" secret-file' -l 'secret-file' -d 'File of signing secrets (whsec_<base64>), one per line; several sign with each (rotation).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay sign" secret' -l 'secret' -d 'A signing secret on the command line: visible to other users in ps and shell history; prefer --secret-file or HOOKRELAY_SECRET.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay sign"' -l 'signature-scheme' -d 'Signatures to send: \'standard\' (webhook-signature), \'github\' (X-Hub-Signature-256), or both comma-separated.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay sign" version' -l 'version' -d 'Show the version.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay sign" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay verify" headers' -l 'headers' -d 'File of received headers, one \'name: value\' per line.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay verify" id' -l 'id' -d 'The received webhook-id.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay verify" timestamp' -l 'timestamp' -d 'The received webhook-timestamp.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay verify" signature' -l 'signature' -d 'The received webhook-signature (one or more \'v1,<base64>\' separated by spaces).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay verify" tolerance' -l 'tolerance' -d 'Largest accepted distance between the timestamp and now.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay verify" secret-file' -l 'secret-file' -d 'File of signing secrets (whsec_<base64>), one per line; several sign with each (rotation).' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay verify" secret' -l 'secret' -d 'A signing secret on the command line: visible to other users in ps and shell history; prefer --secret-file or HOOKRELAY_SECRET.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay verify" version' -l 'version' -d 'Show the version.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay verify" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay help" version' -l 'version' -d 'Show the version.'
