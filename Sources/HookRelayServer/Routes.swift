@@ -150,6 +150,7 @@ enum Routes {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await state.renderMetrics())))
         }
+        WebUI.register(on: router, state: state, token: token)
         let api = router.group("v1").add(middleware: BearerAuth(token: token))
         let admin = state.admin
         api.post("events") { request, _ in try await ingest(request, state: state) }

@@ -176,3 +176,48 @@ extension SQLiteSpool {
         }
     }
 }
+
+/// A webhook's recent activity, for the web page's list.
+public struct WebhookActivity: Sendable, Equatable {
+    /// When its latest delivered delivery was made (Unix ms).
+    public var lastDeliveredAt: Int64?
+    public var pending: Int
+    /// Deliveries that failed since the time asked about.
+    public var failedRecently: Int
+}
+
+extension SQLiteSpool {
+    /// Each endpoint's activity: its latest delivery, its pending deliveries, and those that
+    /// failed at or after `since`.
+    public func activity(endpoint: String, since: Int64) throws -> WebhookActivity {
+        let last = try connection.statement(
+            "SELECT updated_at FROM deliveries WHERE endpoint = ?1 AND status = 'delivered' ORDER BY id DESC LIMIT 1")
+        last.bind(1, endpoint)
+        let lastDeliveredAt = try last.step() ? last.int(0) : nil
+        try last.run()
+        let counts = try connection.statement("""
+            SELECT (SELECT count(*) FROM deliveries WHERE endpoint = ?1 AND status = 'pending'),
+                   (SELECT count(*) FROM deliveries WHERE endpoint = ?1 AND status = 'failed' AND updated_at >= ?2)
+            """)
+        counts.bind(1, endpoint).bind(2, since)
+        _ = try counts.step()
+        let activity = WebhookActivity(lastDeliveredAt: lastDeliveredAt, pending: Int(counts.int(0)), failedRecently: Int(counts.int(1)))
+        try counts.run()
+        return activity
+    }
+
+    /// Deliveries that ended delivered and failed, per hour (`hour` is Unix ms / 3,600,000),
+    /// from `since` on.
+    public func hourlyOutcomes(endpoint: String, since: Int64) throws -> [(hour: Int64, delivered: Int, failed: Int)] {
+        let statement = try connection.statement("""
+            SELECT updated_at / 3600000, sum(status = 'delivered'), sum(status = 'failed') FROM deliveries
+            WHERE endpoint = ?1 AND status IN ('delivered', 'failed') AND updated_at >= ?2
+            GROUP BY 1 ORDER BY 1
+            """)
+        statement.bind(1, endpoint).bind(2, since)
+        var hours: [(Int64, Int, Int)] = []
+        while try statement.step() { hours.append((statement.int(0), Int(statement.int(1)), Int(statement.int(2)))) }
+        try statement.run()
+        return hours
+    }
+}

@@ -51,3 +51,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 private func firstNonBlank(_ buffer: UnsafeRawBufferPointer) -> Int {
     buffer.firstIndex { ![0x20, 0x0A, 0x0D, 0x09].contains($0) } ?? buffer.count
 }
+
+// SwiftPM links an executable's entry point as `<module>_main`; hand the process to libFuzzer's
+// driver from there (libFuzzer's own main() is then not linked in).
+@_silgen_name("LLVMFuzzerRunDriver")
+private func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@_cdecl("HookRelayFuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var count = argc
+    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return LLVMFuzzerRunDriver(&count, &arguments, { fuzz($0, $1) })
+}

@@ -1,0 +1,477 @@
+import Foundation
+import HookRelayCore
+import HookRelayStore
+import HookRelayTemplates
+import HTTPTypes
+import Hummingbird
+import Synchronization
+
+/// The web page of `serve` at `/ui`: server-rendered HTML, no JavaScript needed. Every action is
+/// a form POST calling the same ``Admin`` functions as the API and the admin commands.
+///
+/// Access: a login form takes the API token and starts a session (a random id in an `HttpOnly`,
+/// `SameSite=Strict` cookie, `Secure` behind a declared TLS proxy) that ends after
+/// ``UISessions/lifetime`` or at logout; every POST carries the session's CSRF token.
+enum WebUI {
+    static func register(on router: Router<BasicRequestContext>, state: ServerState, token: APIToken) {
+        let sessions = UISessions()
+        let admin = state.admin
+        let secureCookie = state.configuration.tlsProxy
+
+        router.get("/ui/style.css") { _, _ in
+            var response = Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"],
+                                    body: ResponseBody(byteBuffer: ByteBuffer(string: UIPages.stylesheet)))
+            response.headers[.cacheControl] = "max-age=300"
+            return response
+        }
+        router.get("/ui/login") { request, _ in
+            if sessions.session(request) != nil { return redirect("/ui") }
+            return page("Log in", "login", [:], session: nil)
+        }
+        router.post("/ui/login") { request, _ in
+            let form = try await Form(request)
+            guard token.accepts(authorization: "Bearer " + (form["token"] ?? "")) else {
+                state.logger.notice("web page login refused")
+                return page("Log in", "login", [:], session: nil, problem: "That is not the API token.", status: .unauthorized)
+            }
+            let session = sessions.start()
+            var response = redirect("/ui")
+            response.setCookie(Cookie(
+                name: UISessions.cookie, value: session.id, maxAge: Int(UISessions.lifetime / 1000), path: "/ui",
+                secure: secureCookie, httpOnly: true, sameSite: .strict))
+            state.logger.info("web page login")
+            return response
+        }
+        router.post("/ui/logout") { request, _ in
+            if let session = sessions.session(request) {
+                let form = try await Form(request)
+                guard session.accepts(form) else { return forbidden() }
+                sessions.end(session.id)
+            }
+            var response = redirect("/ui/login")
+            response.setCookie(Cookie(name: UISessions.cookie, value: "", maxAge: 0, path: "/ui", secure: secureCookie, httpOnly: true, sameSite: .strict))
+            return response
+        }
+
+        // Everything below wants a session; POSTs also its CSRF token.
+        @Sendable func signedIn(_ handler: @escaping @Sendable (Request, BasicRequestContext, UISession) async throws -> Response)
+            -> @Sendable (Request, BasicRequestContext) async throws -> Response
+        {
+            { request, context in
+                guard let session = sessions.session(request) else { return redirect("/ui/login") }
+                return try await handler(request, context, session)
+            }
+        }
+        @Sendable func action(_ handler: @escaping @Sendable (Request, BasicRequestContext, UISession, Form) async throws -> Response)
+            -> @Sendable (Request, BasicRequestContext) async throws -> Response
+        {
+            signedIn { request, context, session in
+                let form = try await Form(request)
+                guard session.accepts(form) else { return forbidden() }
+                do {
+                    return try await handler(request, context, session, form)
+                } catch let error as AdminError where error.kind != .notFound {
+                    sessions.flash(session.id, problem: error.description)
+                    return redirect(request.headers[.referer].flatMap(localPath) ?? "/ui")
+                }
+            }
+        }
+
+        router.get("/ui") { request, context in
+            try await signedIn { _, _, session in
+                let now = Admin.now()
+                let webhooks = try await admin.webhooks()
+                let activity = try await state.withStore { store in
+                    try webhooks.map { try store.activity(endpoint: $0.id, since: now - 24 * 3_600_000) }
+                }
+                let rows: [[String: Any]] = zip(webhooks, activity).map { webhook, activity in
+                    [
+                        "id": webhook.id, "url": webhook.url, "description": webhook.description, "filter": filterSummary(webhook),
+                        "state": webhook.state.rawValue, "paused": webhook.paused,
+                        "last_delivery": activity.lastDeliveredAt.map(time) ?? "never",
+                        "pending": activity.pending, "failed": activity.failedRecently,
+                    ]
+                }
+                return page("Webhooks", "webhooks", ["webhooks": rows, "has_webhooks": !rows.isEmpty], session: sessions.take(session))
+            }(request, context)
+        }
+        router.get("/ui/webhooks/new") { request, context in
+            try await signedIn { _, _, session in
+                page("Add a webhook", "new", ["form": settingsForm(nil, action: "/ui/webhooks", submit: "Add webhook", csrf: session.csrf)],
+                     session: sessions.take(session))
+            }(request, context)
+        }
+        router.post("/ui/webhooks", use: action { _, _, session, form in
+            let webhook = try await admin.createWebhook(try form.webhookFields(creating: true))
+            try await state.reloadWebhooks()
+            state.logger.info("webhook created", metadata: ["webhook": "\(webhook.id)"])
+            return page("Webhook added", "secret", [
+                "heading": "Webhook added", "id": webhook.id, "url": webhook.url, "secret": webhook.secrets.first ?? "",
+            ], session: session)
+        })
+        router.get("/ui/webhooks/:id") { request, context in
+            try await signedIn { request, context, session in
+                try await webhookPage(try context.parameters.require("id"), request: request, session: sessions.take(session))
+            }(request, context)
+        }
+        router.post("/ui/webhooks/:id/update", use: action { _, context, session, form in
+            let id = try context.parameters.require("id")
+            _ = try await admin.updateWebhook(id, try form.webhookFields(creating: false))
+            try await state.reloadWebhooks()
+            state.logger.info("webhook changed", metadata: ["webhook": "\(id)"])
+            sessions.flash(session.id, notice: "Settings saved.")
+            return redirect("/ui/webhooks/\(id)")
+        })
+        router.post("/ui/webhooks/:id/test", use: action { _, context, session, _ in
+            let id = try context.parameters.require("id")
+            let report = try await admin.sendTest(id)
+            state.logger.info("test event sent", metadata: ["webhook": "\(id)", "status": "\(report.status)"])
+            sessions.flash(session.id, notice: "Test event \(report.status): " + describe(report))
+            return redirect("/ui/webhooks/\(id)")
+        })
+        for (name, paused) in [("pause", true), ("resume", false)] {
+            router.post("/ui/webhooks/:id/\(name)", use: action { _, context, session, _ in
+                let id = try context.parameters.require("id")
+                _ = try await admin.setPaused(id, paused)
+                try await state.reloadWebhooks()
+                state.logger.notice(paused ? "webhook paused" : "webhook resumed", metadata: ["webhook": "\(id)"])
+                sessions.flash(session.id, notice: paused ? "Paused: deliveries wait until you resume." : "Resumed: waiting deliveries are being sent.")
+                return redirect("/ui/webhooks/\(id)")
+            })
+        }
+        router.post("/ui/webhooks/:id/enable", use: action { _, context, session, _ in
+            let id = try context.parameters.require("id")
+            _ = try await admin.enable(id)
+            try await state.reloadWebhooks()
+            state.logger.notice("webhook enabled", metadata: ["webhook": "\(id)"])
+            sessions.flash(session.id, notice: "Enabled: new events reach it again.")
+            return redirect("/ui/webhooks/\(id)")
+        })
+        router.post("/ui/webhooks/:id/retry-failed", use: action { _, context, session, _ in
+            let id = try context.parameters.require("id")
+            let count = try await admin.retryFailed(id)
+            state.logger.notice("failed deliveries re-queued", metadata: ["webhook": "\(id)", "count": "\(count)"])
+            sessions.flash(session.id, notice: "\(count) failed \(count == 1 ? "delivery" : "deliveries") queued again.")
+            return redirect("/ui/webhooks/\(id)")
+        })
+        router.post("/ui/webhooks/:id/rotate-secret", use: action { _, context, session, _ in
+            let id = try context.parameters.require("id")
+            let webhook = try await admin.rotateSecret(id)
+            try await state.reloadWebhooks()
+            state.logger.notice("webhook secret rotated", metadata: ["webhook": "\(id)"])
+            return page("New secret", "secret", [
+                "heading": "New signing secret", "id": webhook.id, "url": webhook.url, "secret": webhook.secrets.first ?? "",
+                "rotated": true,
+            ], session: session)
+        })
+        router.get("/ui/webhooks/:id/delete") { request, context in
+            try await signedIn { _, context, session in
+                let id = try context.parameters.require("id")
+                let webhook = try await admin.webhook(id)
+                let pending = try await state.withStore { try $0.activity(endpoint: id, since: 0).pending }
+                return page("Delete webhook", "delete", ["id": id, "url": webhook.url, "pending": pending], session: sessions.take(session))
+            }(request, context)
+        }
+        router.post("/ui/webhooks/:id/delete", use: action { _, context, session, _ in
+            let id = try context.parameters.require("id")
+            let discarded = try await admin.deleteWebhook(id)
+            try await state.reloadWebhooks()
+            state.logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"])
+            sessions.flash(session.id, notice: "Deleted; \(discarded) pending \(discarded == 1 ? "delivery" : "deliveries") discarded.")
+            return redirect("/ui")
+        })
+        router.get("/ui/deliveries/:id") { request, context in
+            try await signedIn { _, context, session in
+                try await deliveryPage(try deliveryID(context), session: sessions.take(session))
+            }(request, context)
+        }
+        router.post("/ui/deliveries/:id/retry", use: action { _, context, session, _ in
+            let id = try deliveryID(context)
+            let report = try await admin.retryDelivery(id)
+            state.logger.info("delivery retried", metadata: ["delivery": "\(id)", "status": "\(report.status)"])
+            sessions.flash(session.id, notice: "Retried: \(report.status), " + describe(report))
+            return redirect("/ui/deliveries/\(id)")
+        })
+
+        @Sendable func webhookPage(_ id: String, request: Request, session: UISession) async throws -> Response {
+            let webhook = try await admin.webhook(id)
+            let query = request.uri.queryParameters
+            let status = query.get("status").flatMap(DeliveryStatus.init(rawValue:))
+            let before = query.get("cursor").flatMap { Int64($0) }
+            let limit = 25
+            let now = Admin.now()
+            let deliveries = try await admin.deliveries(webhook: id, status: status, since: nil, before: before, limit: limit)
+            let hours = try await state.withStore { try $0.hourlyOutcomes(endpoint: id, since: now - 24 * 3_600_000) }
+            let rows: [[String: Any]] = deliveries.map { record in
+                [
+                    "id": record.state.id, "event_id": record.state.webhookID, "status": record.state.status.rawValue,
+                    "attempts": record.state.attempts, "http_status": record.state.lastHTTPStatus.map(String.init) ?? "–",
+                    "error": record.state.lastError ?? "", "created": time(record.createdAt),
+                ]
+            }
+            var buttons: [[String: Any]] = [["action": "test", "label": "Send test event"]]
+            buttons.append(webhook.paused ? ["action": "resume", "label": "Resume"] : ["action": "pause", "label": "Pause"])
+            if webhook.state == .disabled { buttons.append(["action": "enable", "label": "Re-enable"]) }
+            buttons += [["action": "retry-failed", "label": "Retry all failed"], ["action": "rotate-secret", "label": "Rotate secret"]]
+            for index in buttons.indices {
+                buttons[index]["id"] = id
+                buttons[index]["csrf"] = session.csrf
+            }
+            let base = "/ui/webhooks/\(id)"
+            let filters: [[String: Any]] = ([nil] + [DeliveryStatus.pending, .delivered, .failed, .skipped]).map { option in
+                ["label": option?.rawValue ?? "all", "href": option.map { base + "?status=\($0.rawValue)" } ?? base, "current": option == status]
+            }
+            var older: String?
+            if deliveries.count == limit, let last = deliveries.last {
+                older = base + "?" + (status.map { "status=\($0.rawValue)&" } ?? "") + "cursor=\(last.state.id)"
+            }
+            let chart = UIChart(hours: hours, now: now)
+            return page(webhook.url, "webhook", [
+                "id": id, "url": webhook.url, "state": webhook.state.rawValue, "paused": webhook.paused,
+                "consecutive_failures": webhook.consecutiveFailures > 0 ? webhook.consecutiveFailures as Any : false,
+                "secret_prefix": String((webhook.secrets.first ?? "").prefix(10)),
+                "buttons": buttons, "filters": filters, "deliveries": rows, "has_deliveries": !rows.isEmpty, "older": older as Any,
+                "chart": chart.svg, "chart_caption": chart.caption,
+                "form": settingsForm(webhook, action: base + "/update", submit: "Save settings", csrf: session.csrf),
+            ], session: session)
+        }
+
+        @Sendable func deliveryPage(_ id: Int64, session: UISession) async throws -> Response {
+            let detail = try await admin.delivery(id)
+            let state = detail.record.state
+            let webhook = try? await admin.webhook(state.endpoint)
+            let event = (try? JSONSerialization.jsonObject(with: Data(detail.event)))
+                .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) }
+                .map { String(decoding: $0, as: UTF8.self) } ?? String(decoding: detail.event, as: UTF8.self)
+            let attempts: [[String: Any]] = detail.attempts.map { attempt in
+                [
+                    "started": time(attempt.startedAt), "http_status": attempt.httpStatus.map(String.init) ?? "–",
+                    "latency": attempt.latencyMilliseconds, "error": attempt.error ?? "",
+                    "body": String(decoding: attempt.responseBody, as: UTF8.self),
+                ]
+            }
+            return page("Delivery #\(id)", "delivery", [
+                "id": id, "webhook": state.endpoint, "webhook_url": webhook?.url ?? state.endpoint + " (deleted)",
+                "event_id": state.webhookID, "status": state.status.rawValue, "attempts": state.attempts,
+                "created": time(detail.record.createdAt),
+                "next_attempt": state.status == .pending ? time(state.nextAttemptAt) as Any : false,
+                "attempt_rows": attempts, "has_attempts": !attempts.isEmpty, "event": event,
+            ], session: session)
+        }
+    }
+
+    // MARK: Rendering
+
+    static func page(
+        _ title: String, _ template: String, _ context: [String: Any], session: UISession?, problem: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var context = context
+        context["csrf"] = session?.csrf ?? ""
+        var layout: [String: Any] = ["title": title, "content": UIPages.render(template, context)]
+        if let session { layout["csrf"] = session.csrf }
+        if let notice = session?.notice { layout["notice"] = notice }
+        if let problem = problem ?? session?.problem { layout["problem"] = problem }
+        var response = Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: UIPages.render("layout", layout))))
+        secure(&response)
+        return response
+    }
+
+    static func secure(_ response: inout Response) {
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        response.headers[.cacheControl] = "no-store"
+    }
+
+    static func redirect(_ location: String) -> Response {
+        var response = Response(status: .seeOther, headers: [.location: location])
+        secure(&response)
+        return response
+    }
+
+    static func forbidden() -> Response {
+        var response = Response(
+            status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: "The form's CSRF token is missing or stale: reload the page and try again.\n")))
+        secure(&response)
+        return response
+    }
+
+    /// The path of a same-origin Referer, to send a refused action back where it came from.
+    static func localPath(_ referer: String) -> String? {
+        guard let components = URLComponents(string: referer), components.path.hasPrefix("/ui") else { return nil }
+        return components.path + (components.query.map { "?" + $0 } ?? "")
+    }
+
+    static func deliveryID(_ context: BasicRequestContext) throws -> Int64 {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else { throw AdminError.notFound("delivery \(text)") }
+        return id
+    }
+
+    static func time(_ milliseconds: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    static func describe(_ report: AttemptReport) -> String {
+        (report.httpStatus.map { "HTTP \($0)" } ?? report.error ?? "no answer") + " in \(report.latencyMilliseconds) ms"
+            + (report.httpStatus != nil && report.error != nil ? " (\(report.error!))" : "")
+    }
+
+    static func filterSummary(_ webhook: Webhook) -> String {
+        let types = webhook.events.isEmpty ? "every event" : webhook.events.joined(separator: ", ")
+        if let minimum = webhook.minSeverity { return "\(types); \(minimum) and above" }
+        if !webhook.severities.isEmpty { return "\(types); \(webhook.severities.map(\.description).joined(separator: ", "))" }
+        return types
+    }
+
+    static let knownTypes = ["finding", "scan_completed", "asset_changed"]
+
+    static func settingsForm(_ webhook: Webhook?, action: String, submit: String, csrf: String) -> String {
+        let events = webhook?.events ?? []
+        let severities = Severity.allCases.reversed().map(\.description)
+        let minimum = webhook?.minSeverity?.description ?? "high"
+        let chosen = Set(webhook?.severities.map(\.description) ?? [])
+        return UIPages.render("form", [
+            "action": action, "submit": submit, "csrf": csrf, "url": webhook?.url ?? "",
+            "types": knownTypes.map { ["name": $0, "checked": events.contains($0)] },
+            "other_events": events.filter { !knownTypes.contains($0) }.joined(separator: ", "),
+            "mode_any": webhook.map { $0.minSeverity == nil && $0.severities.isEmpty } ?? true,
+            "mode_min": webhook?.minSeverity != nil, "mode_list": !(webhook?.severities.isEmpty ?? true),
+            "severity_options": severities.map { ["name": $0, "selected": $0 == minimum] },
+            "severity_checks": severities.map { ["name": $0, "checked": chosen.contains($0)] },
+            "description": webhook?.description ?? "",
+            "headers": (webhook?.headers ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n"),
+            "templates": PayloadTemplate.builtinNames.map { ["name": $0, "selected": $0 == (webhook?.template ?? "raw")] },
+            "template_vars": (webhook?.templateVariables ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: "\n"),
+        ])
+    }
+}
+
+/// A signed-in browser: its session id, CSRF token, and the message for its next page.
+struct UISession: Sendable {
+    var id: String
+    var csrf: String
+    var expires: Int64
+    var notice: String?
+    var problem: String?
+
+    /// Whether a form carries this session's CSRF token (compared in constant time).
+    func accepts(_ form: Form) -> Bool {
+        APIToken(csrf).accepts(authorization: "Bearer " + (form["csrf"] ?? ""))
+    }
+}
+
+final class UISessions: Sendable {
+    static let cookie = "hookrelay_session"
+    /// Sessions end this long after login (milliseconds).
+    static let lifetime: Int64 = 8 * 3600 * 1000
+    private let sessions = Mutex<[String: UISession]>([:])
+
+    func start() -> UISession {
+        let now = Admin.now()
+        let session = UISession(id: Admin.randomHex(32), csrf: Admin.randomHex(32), expires: now + Self.lifetime)
+        sessions.withLock { sessions in
+            sessions = sessions.filter { $0.value.expires > now }
+            sessions[session.id] = session
+        }
+        return session
+    }
+
+    func session(_ request: Request) -> UISession? {
+        guard let id = request.cookies[Self.cookie]?.value, !id.isEmpty else { return nil }
+        let now = Admin.now()
+        return sessions.withLock { sessions in
+            guard let session = sessions[id] else { return nil }
+            guard session.expires > now else {
+                sessions[id] = nil
+                return nil
+            }
+            return session
+        }
+    }
+
+    /// The session with its message, which is shown once.
+    func take(_ session: UISession) -> UISession {
+        sessions.withLock { sessions in
+            guard var stored = sessions[session.id] else { return session }
+            let shown = stored
+            stored.notice = nil
+            stored.problem = nil
+            sessions[session.id] = stored
+            return shown
+        }
+    }
+
+    func flash(_ id: String, notice: String? = nil, problem: String? = nil) {
+        sessions.withLock { sessions in
+            sessions[id]?.notice = notice
+            sessions[id]?.problem = problem
+        }
+    }
+
+    func end(_ id: String) {
+        sessions.withLock { _ = $0.removeValue(forKey: id) }
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body.
+struct Form: Sendable {
+    private var values: [(String, String)] = []
+
+    init(_ request: Request) async throws {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let text = String(buffer: body)
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String {
+                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            values.append((decode(parts[0]), parts.count > 1 ? decode(parts[1]) : ""))
+        }
+    }
+
+    subscript(_ name: String) -> String? { values.first { $0.0 == name }?.1 }
+
+    func all(_ name: String) -> [String] { values.filter { $0.0 == name }.map(\.1) }
+
+    /// The settings form as the API's fields (see ``Admin/apply(_:to:)``).
+    func webhookFields(creating: Bool) throws -> [String: Any] {
+        var fields: [String: Any] = [:]
+        fields["url"] = (self["url"] ?? "").trimmingCharacters(in: .whitespaces)
+        let others = (self["other_events"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        fields["events"] = all("event") + others
+        switch self["severity_mode"] ?? "any" {
+        case "min": fields["min_severity"] = self["min_severity"] ?? ""
+        case "list":
+            let chosen = all("severity")
+            guard !chosen.isEmpty else { throw AdminError.invalid("choose at least one severity, or any severity") }
+            fields["severities"] = chosen
+        default: fields["severities"] = [String]()
+        }
+        fields["description"] = self["description"] ?? ""
+        var headers: [String: String] = [:]
+        for line in (self["headers"] ?? "").split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let colon = line.firstIndex(of: ":") else { throw AdminError.invalid("header line \"\(line)\" needs the form Name: value") }
+            headers[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        fields["headers"] = headers
+        fields["template"] = self["template"] ?? "raw"
+        var variables: [String: String] = [:]
+        for line in (self["template_vars"] ?? "").split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let equals = line.firstIndex(of: "=") else { throw AdminError.invalid("template value \"\(line)\" needs the form name=value") }
+            variables[line[..<equals].trimmingCharacters(in: .whitespaces)] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        }
+        fields["template_vars"] = variables
+        return fields
+    }
+}
