@@ -289,6 +289,17 @@ struct WebhookSettings: ParsableArguments {
     @Option(help: ArgumentHelp("A file holding the signing secret.", valueName: "file"))
     var secretFile: String?
 
+    @Option(help: ArgumentHelp(
+        "Payload template: raw (the event's bytes, the default), slack, teams, discord, jira or github-issue.", valueName: "name"))
+    var template: String?
+
+    @Option(
+        name: .customLong("template-var"),
+        help: ArgumentHelp(
+            "A value for the template, NAME=VALUE (repeatable; on update they replace every value); jira needs project and issue_type.",
+            valueName: "name=value"))
+    var templateVariables: [String] = []
+
     func validate() throws {
         if secret != nil, secretFile != nil { throw ValidationError("use either --secret or --secret-file, not both") }
     }
@@ -318,6 +329,17 @@ struct WebhookSettings: ParsableArguments {
             fields["headers"] = parsed
         }
         if let secret { fields["secret"] = secret }
+        if let template { fields["template"] = template }
+        if !templateVariables.isEmpty {
+            var values: [String: String] = [:]
+            for variable in templateVariables {
+                guard let equals = variable.firstIndex(of: "="), equals != variable.startIndex else {
+                    throw ValidationError("--template-var '\(variable)' needs the form NAME=VALUE")
+                }
+                values[String(variable[..<equals])] = String(variable[variable.index(after: equals)...])
+            }
+            fields["template_vars"] = values
+        }
         if let secretFile {
             guard let data = FileManager.default.contents(atPath: secretFile) else {
                 throw CommandFailure(status: .noInput, message: "\(secretFile): the secret file cannot be read")

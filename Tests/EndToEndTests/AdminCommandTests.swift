@@ -3,14 +3,16 @@ import Testing
 
 /// `hookrelay webhooks|deliveries|match` run as an operator runs them, on a real SQLite file,
 /// sending to receivers on 127.0.0.1; and beside a running `hookrelay serve`.
-@Suite struct AdminCommandTests {
+/// Serialized: each test starts dozens of short processes, and all at once they crowd out the
+/// timing-sensitive `serve` tests running beside them on a 2-core machine.
+@Suite(.serialized) struct AdminCommandTests {
     /// Plain http to 127.0.0.1, where the receivers listen.
     static let loopback = ["--allow-http", "--allow-cidr", "127.0.0.1/32"]
 
     /// The keys of the API's webhook object (`min_severity` and `previous_secret_until` only when set).
     static let webhookKeys: Set = [
         "consecutive_failures", "created_at", "description", "events", "headers", "id", "paused", "secret_prefix", "severities",
-        "state", "updated_at", "url",
+        "state", "template", "template_vars", "updated_at", "url",
     ]
 
     /// Runs `hookrelay ARGUMENTS --db DB` with `stdin`, without HOOKRELAY_SECRET or HOOKRELAY_TOKEN,
@@ -100,12 +102,14 @@ import Testing
         #expect(Self.field("severity", in: added.output) == ">=high")
         #expect(Self.field("description", in: added.output) == "SOC team")
         #expect(Self.field("header", in: added.output) == "X-Team: appsec")
+        #expect(Self.field("template", in: added.output) == "raw")
         #expect(Self.field("state", in: added.output) == "healthy")
         #expect(Self.field("paused", in: added.output) == "no")
 
         // --json: the API's object, secret included.
         let second = try await Self.run(
-            ["webhooks", "add", "--url", receiver.url, "--severity", "critical,low", "--secret", Deliver.secret, "--json"] + Self.loopback,
+            ["webhooks", "add", "--url", receiver.url, "--severity", "critical,low", "--secret", Deliver.secret, "--template", "jira",
+             "--template-var", "project=SEC", "--template-var", "issue_type=Bug", "--json"] + Self.loopback,
             db: db)
         #expect(second.status == 0, "\(second.stderr)")
         let secondObject = try Self.object(second)
@@ -113,6 +117,8 @@ import Testing
         #expect(secondObject["secret"] as? String == Deliver.secret)
         #expect(secondObject["severities"] as? [String] == ["critical", "low"])
         #expect(secondObject["events"] as? [String] == [])
+        #expect(secondObject["template"] as? String == "jira")
+        #expect(secondObject["template_vars"] as? [String: String] == ["project": "SEC", "issue_type": "Bug"])
         let secondID = try #require(secondObject["id"] as? String)
 
         // list: a table, oldest first; --json without secrets.
@@ -343,6 +349,9 @@ import Testing
         let blocked = try await Self.run(["webhooks", "add", "--url", "https://10.1.2.3/x"], db: db)
         #expect(blocked.status == 65)
         #expect(blocked.stderr.contains("blocked"), "\(blocked.stderr)")
+        let template = try await Self.run(["webhooks", "add", "--url", "https://127.0.0.1:9/", "--template", "nope"], db: db)
+        #expect(template.status == 65)
+        #expect(template.stderr.hasPrefix("hookrelay: \"template\" must be one of"), "\(template.stderr)")
         #expect(try await Self.run(["webhooks", "list"], db: db).lines.count == 1, "a refused webhook was stored")
 
         // Unknown webhooks and deliveries: 66.
