@@ -156,7 +156,7 @@ enum Routes {
         api.post("events") { request, _ in try await ingest(request, state: state) }
         api.post("match") { request, _ in
             let body = try await request.body.collect(upTo: state.configuration.maxEventBytes)
-            return json(["webhooks": try await admin.match(Array(buffer: body))])
+            return json(data: AdminJSON.match(try await admin.match(Array(buffer: body))))
         }
 
         api.post("webhooks") { request, _ in
@@ -165,7 +165,7 @@ enum Routes {
             state.logger.info("webhook created", metadata: ["webhook": "\(webhook.id)"])
             return json(WebhookView(webhook, revealSecret: true), status: .created)
         }
-        api.get("webhooks") { _, _ in json(["webhooks": try await admin.webhooks().map { WebhookView($0) }]) }
+        api.get("webhooks") { _, _ in json(data: AdminJSON.webhooks(try await admin.webhooks())) }
         api.get("webhooks/:id") { _, context in json(WebhookView(try await admin.webhook(try context.parameters.require("id")))) }
         api.patch("webhooks/:id") { request, context in
             let id = try context.parameters.require("id")
@@ -179,7 +179,7 @@ enum Routes {
             let discarded = try await admin.deleteWebhook(id)
             try await state.reloadWebhooks()
             state.logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"])
-            return json(Deleted(deleted: id, discardedDeliveries: discarded))
+            return json(data: AdminJSON.deleted(id, discardedDeliveries: discarded))
         }
         for (action, paused) in [("pause", true), ("resume", false)] {
             api.post("webhooks/:id/\(action)") { _, context in
@@ -208,7 +208,7 @@ enum Routes {
             let id = try context.parameters.require("id")
             let count = try await admin.retryFailed(id)
             state.logger.notice("failed deliveries re-queued", metadata: ["webhook": "\(id)", "count": "\(count)"])
-            return json(["requeued": count])
+            return json(data: AdminJSON.requeued(count))
         }
         api.post("webhooks/:id/recover") { request, context in
             let id = try context.parameters.require("id")
@@ -218,7 +218,7 @@ enum Routes {
             let since = try time(text, name: "since")
             let count = try await admin.recover(id, since: since)
             state.logger.notice("deliveries recovered", metadata: ["webhook": "\(id)", "since": "\(since)", "count": "\(count)"])
-            return json(["requeued": count])
+            return json(data: AdminJSON.requeued(count))
         }
         api.post("webhooks/:id/test") { _, context in
             let id = try context.parameters.require("id")
@@ -283,9 +283,9 @@ enum Routes {
             status = value
         }
         let since = try query.get("since").map { try time($0, name: "since") }
-        var limit = 50
+        var limit = AdminJSON.defaultPageLimit
         if let text = query.get("limit") {
-            guard let value = Int(text), (1...1000).contains(value) else {
+            guard let value = Int(text), AdminJSON.pageLimits.contains(value) else {
                 throw APIError(status: .badRequest, message: "limit must be a number from 1 to 1000")
             }
             limit = value
@@ -296,8 +296,7 @@ enum Routes {
             before = value
         }
         let page = try await admin.deliveries(webhook: webhook, status: status, since: since, before: before, limit: limit)
-        let next = page.count == limit ? page.last.map { String($0.state.id) } : nil
-        return json(Page(deliveries: page.map(DeliveryView.init), nextCursor: next))
+        return json(data: AdminJSON.deliveries(page, limit: limit))
     }
 
     struct Detail: Encodable {

@@ -62,12 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard (1...4096).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 4096") }
             configuration.concurrency = concurrency
         }
-        // Flags given on the command line override the file's sending keys.
-        let flags = try sending.configuration(headers: [], concurrency: configuration.perWebhookConcurrency)
-        if sending.allowHTTP { configuration.sender.allowHTTP = true }
-        configuration.sender.addressGuard.allowed += flags.addressGuard.allowed
-        if sending.timeout != nil { configuration.sender.timeout = flags.timeout }
-        if sending.connectTimeout != nil { configuration.sender.connectTimeout = flags.connectTimeout }
+        try sending.apply(to: &configuration)
 
         let format = configuration.logFormat
         LoggingSystem.bootstrap { _ in LineLogHandler(format: format) }

@@ -21,7 +21,10 @@ struct HookRelay: AsyncParsableCommand {
             66 input missing, 69 endpoint unavailable, 74 I/O error, 75 temporary failure.
             """,
         version: HookRelayVersion.string,
-        subcommands: [FilterCommand.self, DeliverCommand.self, ServeCommand.self, RenderCommand.self, SignCommand.self, VerifyCommand.self]
+        subcommands: [
+            FilterCommand.self, DeliverCommand.self, ServeCommand.self, WebhooksCommand.self, DeliveriesCommand.self,
+            MatchCommand.self, RenderCommand.self, SignCommand.self, VerifyCommand.self,
+        ]
     )
 
     /// Runs the command; errors are printed as `hookrelay: message` with their sysexits status.

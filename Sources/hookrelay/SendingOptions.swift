@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HookRelayCore
 import HookRelayDelivery
+import HookRelayServer
 
 /// Where signing secrets come from: a file, the environment, or (discouraged) the command line.
 struct SecretOptions: ParsableArguments {
@@ -137,6 +138,19 @@ struct SendingOptions: ParsableArguments {
         return SenderConfiguration(
             connectTimeout: connect, timeout: timeout, allowHTTP: allowHTTP,
             addressGuard: AddressGuard(allowed: ranges), headers: headers, connectionsPerHost: concurrency)
+    }
+}
+
+extension SendingOptions {
+    /// Merges these flags into the settings of `serve` (or an admin command working on its
+    /// database): the timeouts given override the config file's; --allow-http, --allow-cidr
+    /// and --allow-private add to what it allows.
+    func apply(to configuration: inout ServeConfiguration) throws {
+        let flags = try self.configuration(headers: [], concurrency: configuration.perWebhookConcurrency)
+        if allowHTTP { configuration.sender.allowHTTP = true }
+        configuration.sender.addressGuard.allowed += flags.addressGuard.allowed
+        if timeout != nil { configuration.sender.timeout = flags.timeout }
+        if connectTimeout != nil { configuration.sender.connectTimeout = flags.connectTimeout }
     }
 }
 

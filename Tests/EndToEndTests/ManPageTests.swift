@@ -11,6 +11,9 @@ import Testing
         (["filter"], "hookrelay-filter.1"),
         (["deliver"], "hookrelay-deliver.1"),
         (["serve"], "hookrelay-serve.1"),
+        (["webhooks"], "hookrelay-webhooks.1"),
+        (["deliveries"], "hookrelay-deliveries.1"),
+        (["match"], "hookrelay-match.1"),
         (["render"], "hookrelay-render.1"),
         (["sign"], "hookrelay-sign.1"),
         (["verify"], "hookrelay-verify.1"),
@@ -30,6 +33,16 @@ import Testing
         let result = try HookRelayProcess.run(subcommand + ["--help"])
         #expect(result.status == 0, "\(result.stderr)")
         return result.output
+    }
+
+    /// The options of a command's help; for a group of commands (`webhooks`), of every one of
+    /// its commands' too, since one page documents them all.
+    static func allHelpOptions(_ subcommand: [String]) throws -> Set<String> {
+        let help = try help(subcommand)
+        var options = helpOptions(help)
+        guard !subcommand.isEmpty else { return options }
+        for child in helpSubcommands(help) { options.formUnion(helpOptions(try self.help(subcommand + [child]))) }
+        return options
     }
 
     /// The long options of the help's option entries: lines indented by exactly two spaces that
@@ -105,9 +118,8 @@ import Testing
     @Test(arguments: pages)
     func optionsMatchTheHelp(_ subcommand: [String], _ name: String) throws {
         let command = (["hookrelay"] + subcommand).joined(separator: " ")
-        let help = try Self.help(subcommand)
         let page = try Self.page(name)
-        let inHelp = Self.helpOptions(help)
+        let inHelp = try Self.allHelpOptions(subcommand)
         let documented = Self.documentedOptions(page)
         // Guard against a parser that finds nothing, which would make both checks pass.
         #expect(inHelp.contains("--help") && inHelp.contains("--version"), "options found in the help: \(inHelp.sorted())")
@@ -128,6 +140,26 @@ import Testing
         let page = try Self.page(name)
         let title = (["hookrelay"] + subcommand).joined(separator: "\\-").uppercased()
         #expect(page.contains("\n.TH \(title) 1 "), "\(name) should start with .TH \(title) 1")
+    }
+
+    /// A page of a group of commands has a COMMANDS item for each, with its synopsis.
+    @Test(arguments: pages.filter { !$0.0.isEmpty })
+    func groupPageNamesEveryCommand(_ subcommand: [String], _ name: String) throws {
+        let children = Self.helpSubcommands(try Self.help(subcommand))
+        let page = try Self.page(name)
+        let tags = Self.itemTags(Self.section("COMMANDS", of: page)).map { tag in
+            tag.replacing(#/\\f[BIRP]/#, with: "").replacingOccurrences(of: "\\-", with: "-")
+        }
+        let synopsis = Self.section("SYNOPSIS", of: page).joined(separator: "\n").replacingOccurrences(of: "\\-", with: "-")
+        for child in children.sorted() {
+            #expect(
+                tags.contains { $0.split(whereSeparator: { " \"".contains($0) }).contains { $0 == child } },
+                "\(name) has no COMMANDS item for `\(child)`, a command of `hookrelay \(subcommand.joined(separator: " ")) --help`")
+            #expect(synopsis.contains(child), "\(name) has no SYNOPSIS line for `\(child)`")
+        }
+        #expect(
+            children.isEmpty == Self.section("COMMANDS", of: page).isEmpty,
+            "\(name): a page has a COMMANDS section exactly when its command has commands; found \(children.sorted())")
     }
 
     @Test func rootPageNamesEverySubcommand() throws {

@@ -173,13 +173,13 @@ _hookrelay() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    filter|deliver|serve|sign|verify|help)
+    filter|deliver|serve|webhooks|deliveries|match|render|sign|verify|help)
         # Offer subcommand argument completions
         "_hookrelay_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'filter deliver serve sign verify help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'filter deliver serve webhooks deliveries match render sign verify help' -- "${cur}"))
         ;;
     esac
 }
@@ -226,8 +226,8 @@ _hookrelay_filter() {
 _hookrelay_deliver() {
     repeating_flags=()
     non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --version -h --help)
-    repeating_options=(--url --header --signature-scheme --allow-cidr)
-    non_repeating_options=(--secret-file --secret --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --concurrency --spool --wait --invalid --max-record-size --max-depth)
+    repeating_options=(--url --header --signature-scheme --template-var --allow-cidr)
+    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --concurrency --spool --wait --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
 
     # Offer option value completions
@@ -245,6 +245,12 @@ _hookrelay_deliver() {
         return
         ;;
     '--signature-scheme')
+        return
+        ;;
+    '--template')
+        return
+        ;;
+    '--template-var')
         return
         ;;
     '--max-attempts')
@@ -320,6 +326,481 @@ _hookrelay_serve() {
         return
         ;;
     '--allow-cidr')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __hookrelay_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|show|add|update|delete|pause|resume|enable|rotate-secret|test|retry-failed|recover)
+        # Offer subcommand argument completions
+        "_hookrelay_webhooks_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list show add update delete pause resume enable rotate-secret test retry-failed recover' -- "${cur}"))
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_show() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_add() {
+    repeating_flags=()
+    non_repeating_flags=(--json --allow-http --allow-private --version -h --help)
+    repeating_options=(--event --severity --header --template-var --allow-cidr)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --db --config --timeout --connect-timeout)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--event')
+        return
+        ;;
+    '--min-severity')
+        return
+        ;;
+    '--severity')
+        return
+        ;;
+    '--description')
+        return
+        ;;
+    '--header')
+        return
+        ;;
+    '--secret')
+        return
+        ;;
+    '--secret-file')
+        return
+        ;;
+    '--template')
+        return
+        ;;
+    '--template-var')
+        return
+        ;;
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--allow-cidr')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_update() {
+    repeating_flags=()
+    non_repeating_flags=(--all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
+    repeating_options=(--event --severity --header --template-var --allow-cidr)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --db --config --timeout --connect-timeout)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--event')
+        return
+        ;;
+    '--min-severity')
+        return
+        ;;
+    '--severity')
+        return
+        ;;
+    '--description')
+        return
+        ;;
+    '--header')
+        return
+        ;;
+    '--secret')
+        return
+        ;;
+    '--secret-file')
+        return
+        ;;
+    '--template')
+        return
+        ;;
+    '--template-var')
+        return
+        ;;
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--allow-cidr')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_delete() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_pause() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_resume() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_enable() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_rotate-secret() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_test() {
+    repeating_flags=()
+    non_repeating_flags=(--json --allow-http --allow-private --version -h --help)
+    repeating_options=(--allow-cidr)
+    non_repeating_options=(--db --config --timeout --connect-timeout)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--allow-cidr')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_retry-failed() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_recover() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--since --db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--since')
+        return
+        ;;
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_deliveries() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __hookrelay_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|show|retry)
+        # Offer subcommand argument completions
+        "_hookrelay_deliveries_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list show retry' -- "${cur}"))
+        ;;
+    esac
+}
+
+_hookrelay_deliveries_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--webhook --status --since --limit --cursor --db --config)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--webhook')
+        return
+        ;;
+    '--status')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
+    '--cursor')
+        return
+        ;;
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_deliveries_show() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_deliveries_retry() {
+    repeating_flags=()
+    non_repeating_flags=(--json --allow-http --allow-private --version -h --help)
+    repeating_options=(--allow-cidr)
+    non_repeating_options=(--db --config --timeout --connect-timeout)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--allow-cidr')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_match() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_render() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(--template-var)
+    non_repeating_options=(--template --invalid --max-record-size --max-depth)
+    __hookrelay_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--template')
+        return
+        ;;
+    '--template-var')
+        return
+        ;;
+    '--invalid')
+        return
+        ;;
+    '--max-record-size')
+        return
+        ;;
+    '--max-depth')
         return
         ;;
     esac

@@ -1,0 +1,144 @@
+import Foundation
+import HookRelayCore
+import HookRelayStore
+
+/// The admin commands' output for people: tables with a header line and columns aligned with
+/// spaces, and `name: value` lines for one item. Empty values are `-`; times are UTC RFC 3339.
+/// Scripts read `--json` (``AdminJSON``) instead.
+public enum AdminText {
+    /// Rows as columns aligned with two spaces between them; the last column is not padded.
+    public static func table(_ rows: [[String]]) -> String {
+        guard let columns = rows.map(\.count).max() else { return "" }
+        var widths = [Int](repeating: 0, count: columns)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] + 2 - cell.count)
+            }.joined()
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// `name: value` lines with the values aligned.
+    public static func fields(_ pairs: [(String, String)]) -> String {
+        table(pairs.map { [$0.0 + ":", $0.1] })
+    }
+
+    /// Unix milliseconds as `2026-11-29T10:17:00Z`.
+    public static func time(_ milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    static func text(_ value: String?) -> String {
+        guard let value, !value.isEmpty else { return "-" }
+        return value
+    }
+
+    /// One line of at most `limit` characters, control characters as spaces.
+    static func line(_ value: String, limit: Int = 60) -> String {
+        let flat = String(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) })
+        return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : flat
+    }
+
+    // MARK: Webhooks
+
+    /// The event types a webhook takes: `finding,scan_completed`, or `all`.
+    public static func events(_ webhook: Webhook) -> String {
+        webhook.events.isEmpty ? "all" : webhook.events.joined(separator: ",")
+    }
+
+    /// The severities a webhook takes: `>=high`, `critical,low`, or `all`.
+    public static func severity(_ webhook: Webhook) -> String {
+        if let minimum = webhook.minSeverity { return ">=\(minimum)" }
+        return webhook.severities.isEmpty ? "all" : webhook.severities.map(\.description).joined(separator: ",")
+    }
+
+    public static func webhooks(_ webhooks: [Webhook]) -> String {
+        table([["ID", "URL", "STATE", "PAUSED", "EVENTS", "SEVERITY"]] + webhooks.map { webhook in
+            [webhook.id, webhook.url, webhook.state.rawValue, webhook.paused ? "yes" : "no", events(webhook), severity(webhook)]
+        })
+    }
+
+    /// One webhook; its whole secret only when `revealSecret` (at creation), else its first characters.
+    public static func webhook(_ webhook: Webhook, revealSecret: Bool = false) -> String {
+        let secret = webhook.secrets.first ?? ""
+        var pairs: [(String, String)] = [
+            ("id", webhook.id), ("url", webhook.url), ("description", text(webhook.description)),
+            ("events", events(webhook)), ("severity", severity(webhook)),
+        ]
+        pairs += webhook.headers.sorted { $0.key < $1.key }.map { ("header", "\($0.key): \($0.value)") }
+        pairs.append(("template", webhook.template))
+        pairs += webhook.templateVariables.sorted { $0.key < $1.key }.map { ("template var", "\($0.key)=\($0.value)") }
+        pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
+        if webhook.signingSecrets(now: Admin.now()).count > 1, let until = webhook.previousSecretUntil {
+            pairs.append(("previous secret until", time(until)))
+        }
+        pairs += [
+            ("state", webhook.state.rawValue), ("paused", webhook.paused ? "yes" : "no"),
+            ("consecutive failures", String(webhook.consecutiveFailures)),
+            ("created", time(webhook.createdAt)), ("updated", time(webhook.updatedAt)),
+        ]
+        return fields(pairs)
+    }
+
+    // MARK: Deliveries
+
+    /// A page of the delivery log, newest first.
+    public static func deliveries(_ page: [DeliveryRecord]) -> String {
+        table([["ID", "WEBHOOK", "WEBHOOK-ID", "STATUS", "ATTEMPTS", "HTTP", "CREATED", "ERROR"]] + page.map { record in
+            let state = record.state
+            return [
+                String(state.id), state.endpoint, state.webhookID, state.status.rawValue, String(state.attempts),
+                state.lastHTTPStatus.map(String.init) ?? "-", time(record.createdAt), text(state.lastError.map { line($0) }),
+            ]
+        })
+    }
+
+    /// A delivery, its attempts (responses on one line, cut at 60 characters), and its event as received.
+    public static func delivery(_ detail: DeliveryDetail) -> String {
+        let state = detail.record.state
+        var output = fields([
+            ("id", String(state.id)), ("webhook", state.endpoint), ("webhook-id", state.webhookID), ("status", state.status.rawValue),
+            ("attempts", String(state.attempts)), ("last http status", state.lastHTTPStatus.map(String.init) ?? "-"),
+            ("last error", text(state.lastError)), ("last latency", state.lastLatencyMilliseconds.map { "\($0) ms" } ?? "-"),
+            ("next attempt", state.status == .pending ? time(state.nextAttemptAt) : "-"),
+            ("created", time(detail.record.createdAt)), ("updated", time(detail.record.updatedAt)),
+        ])
+        output += "\n"
+        output += table([["STARTED", "HTTP", "LATENCY", "ERROR", "RESPONSE"]] + detail.attempts.map { attempt in
+            [
+                time(attempt.startedAt), attempt.httpStatus.map(String.init) ?? "-", "\(attempt.latencyMilliseconds) ms",
+                text(attempt.error.map { line($0, limit: 40) }), text(line(String(decoding: attempt.responseBody, as: UTF8.self))),
+            ]
+        })
+        output += "\nevent:\n" + String(decoding: detail.event, as: UTF8.self) + "\n"
+        return output
+    }
+
+    /// The outcome of a test event or a retry.
+    public static func report(_ report: AttemptReport) -> String {
+        fields([
+            ("delivery", String(report.deliveryID)), ("webhook-id", report.webhookID), ("status", report.status),
+            ("http status", report.httpStatus.map(String.init) ?? "-"), ("latency", "\(report.latencyMilliseconds) ms"),
+            ("error", text(report.error)),
+        ])
+    }
+
+    // MARK: Match
+
+    /// Where an event would go: `sent`, `held` (paused), `skipped` (disabled) or `excluded`, and why.
+    public static func match(_ reports: [MatchReport]) -> String {
+        table([["WEBHOOK", "URL", "RESULT", "REASON"]] + reports.map { report in
+            let reason = switch report.outcome {
+            case "held": "the webhook is paused"
+            case "skipped": "the webhook is disabled"
+            case nil: report.reason ?? "-"
+            default: "-"
+            }
+            return [report.webhook, report.url, report.outcome ?? "excluded", reason]
+        })
+    }
+}

@@ -1,0 +1,24 @@
+import HookRelayStore
+import Synchronization
+
+/// The admin commands' ``StoreAccess``: a connection of their own to the daemon's database file,
+/// used on the calling thread under a lock.
+///
+/// It works while `serve` runs on the same file: SQLite's WAL mode lets both read, and a write
+/// waits for the other's transaction to end. The daemon picks up webhook changes within a second
+/// (it polls the webhooks' version, which every webhook-changing store function counts).
+public final class LocalStore: StoreAccess {
+    private let spool: Mutex<SQLiteSpool>
+
+    /// Opens, creating when missing, and migrates `configuration.database`.
+    public init(configuration: ServeConfiguration) throws {
+        let spool = try SQLiteSpool(path: configuration.database, durableWrites: true)
+        // A test event or a retry made here counts towards the webhook's health as the daemon's attempts do.
+        spool.healthPolicy = configuration.healthPolicy
+        self.spool = Mutex(spool)
+    }
+
+    public func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+        try spool.withLock { try body($0) }
+    }
+}

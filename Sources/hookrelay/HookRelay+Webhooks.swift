@@ -1,0 +1,351 @@
+import ArgumentParser
+import Foundation
+import HookRelayCore
+import HookRelayServer
+
+/// `hookrelay webhooks …`: the webhooks of `serve`, changed in its database file through the
+/// same library functions as its API.
+struct WebhooksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhooks",
+        abstract: "List, create, change, test and delete the webhooks of hookrelay serve, in its database file.",
+        discussion: """
+            Works on the SQLite database of hookrelay serve (--db, or the db of --config) through \
+            the same functions as its HTTP API, with no API token: the file's permissions are the \
+            access control. It works while serve runs, which picks the changes up within a second. \
+            Output is a table with aligned columns, or the API's JSON with --json. See \
+            hookrelay-webhooks(1).
+
+            Exit status: 0 success; 64 usage; 65 an invalid setting; 66 no such database or \
+            webhook; 69 the test event was not delivered; 74 a database error.
+            """,
+        subcommands: [
+            List.self, Show.self, Add.self, Update.self, Delete.self, Pause.self, Resume.self, Enable.self,
+            RotateSecret.self, Test.self, RetryFailed.self, Recover.self,
+        ]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the webhooks, oldest first.")
+
+        @OptionGroup(title: "Database") var store: StoreOptions
+
+        func run() async throws {
+            try await AdminRun.run {
+                let webhooks = try await store.admin().webhooks()
+                return store.output(json: AdminJSON.webhooks(webhooks), text: AdminText.webhooks(webhooks))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one webhook (its secret's first characters only).")
+
+        @OptionGroup var webhook: WebhookArgument
+        @OptionGroup(title: "Database") var store: StoreOptions
+
+        func run() async throws {
+            try await AdminRun.run {
+                let shown = try await store.admin().webhook(webhook.id)
+                return store.output(json: AdminJSON.webhook(shown), text: AdminText.webhook(shown))
+            }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a webhook and print it with its signing secret, shown this once.",
+            discussion: "Creates the database when it does not exist.")
+
+        @Option(help: ArgumentHelp("Where to POST the events: an https URL (http with --allow-http).", valueName: "url"))
+        var url: String
+
+        @OptionGroup(title: "Webhook settings") var settings: WebhookSettings
+        @OptionGroup(title: "Database") var store: StoreOptions
+        @OptionGroup(title: "Sending") var sending: SendingOptions
+
+        func run() async throws {
+            var fields = try settings.fields()
+            fields["url"] = url
+            try await AdminRun.run {
+                let created = try await store.admin(sending: sending, create: true).createWebhook(fields)
+                return store.output(
+                    json: AdminJSON.webhook(created, revealSecret: true), text: AdminText.webhook(created, revealSecret: true))
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change the settings given and keep the others; print the webhook.",
+            discussion: "--severity or --min-severity replaces both; --header replaces every header; --secret replaces the secret at once.")
+
+        @OptionGroup var webhook: WebhookArgument
+
+        @Option(help: ArgumentHelp("A new URL.", valueName: "url"))
+        var url: String?
+
+        @OptionGroup(title: "Webhook settings") var settings: WebhookSettings
+
+        @Flag(help: "Send events of every type (clears --event).")
+        var allEvents = false
+
+        @Flag(help: "Send events of every severity (clears --min-severity and --severity).")
+        var allSeverities = false
+
+        @Flag(help: "Remove every extra header.")
+        var noHeaders = false
+
+        @OptionGroup(title: "Database") var store: StoreOptions
+        @OptionGroup(title: "Sending") var sending: SendingOptions
+
+        func validate() throws {
+            if allEvents, !settings.events.isEmpty { throw ValidationError("use either --all-events or --event, not both") }
+            if allSeverities, settings.minSeverity != nil || !settings.severities.isEmpty {
+                throw ValidationError("use either --all-severities or --min-severity/--severity, not both")
+            }
+            if noHeaders, !settings.headers.isEmpty { throw ValidationError("use either --no-headers or --header, not both") }
+        }
+
+        func run() async throws {
+            var fields = try settings.fields()
+            if let url { fields["url"] = url }
+            if allEvents { fields["events"] = [String]() }
+            if allSeverities { fields["severities"] = [String]() }
+            if noHeaders { fields["headers"] = [String: String]() }
+            guard !fields.isEmpty else { throw ValidationError("give a setting to change, such as --url or --event") }
+            try await AdminRun.run {
+                let changed = try await store.admin(sending: sending).updateWebhook(webhook.id, fields)
+                return store.output(json: AdminJSON.webhook(changed), text: AdminText.webhook(changed))
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a webhook and its pending deliveries; print how many were discarded.")
+
+        @OptionGroup var webhook: WebhookArgument
+        @OptionGroup(title: "Database") var store: StoreOptions
+
+        func run() async throws {
+            try await AdminRun.run {
+                let discarded = try await store.admin().deleteWebhook(webhook.id)
+                return store.output(
+                    json: AdminJSON.deleted(webhook.id, discardedDeliveries: discarded),
+                    text: "deleted \(webhook.id); \(deliveries(discarded, "pending")) discarded\n")
+            }
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hold the webhook's deliveries (new events are still recorded) until it is resumed.")
+
+        @OptionGroup var webhook: WebhookArgument
+        @OptionGroup(title: "Database") var store: StoreOptions
+
+        func run() async throws { try await setPaused(webhook.id, true, store: store) }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send the deliveries of a paused webhook again.")
+
+        @OptionGroup var webhook: WebhookArgument
+        @OptionGroup(title: "Database") var store: StoreOptions
+
+        func run() async throws { try await setPaused(webhook.id, false, store: store) }
+    }
+
+    static func setPaused(_ id: String, _ paused: Bool, store: StoreOptions) async throws {
+        try await AdminRun.run {
+            let webhook = try await store.admin().setPaused(id, paused)
+            return store.output(json: AdminJSON.webhook(webhook), text: AdminText.webhook(webhook))
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a webhook healthy again, whatever its state, with its failures reset.")
+
+        @OptionGroup var webhook: WebhookArgument
+        @OptionGroup(title: "Database") var store: StoreOptions
+
+        func run() async throws {
+            try await AdminRun.run {
+                let enabled = try await store.admin().enable(webhook.id)
+                return store.output(json: AdminJSON.webhook(enabled), text: AdminText.webhook(enabled))
+            }
+        }
+    }
+
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-secret",
+            abstract: "Give the webhook a new signing secret and print it; the old one signs beside it for 24 hours.")
+
+        @OptionGroup var webhook: WebhookArgument
+        @OptionGroup(title: "Database") var store: StoreOptions
+
+        func run() async throws {
+            try await AdminRun.run {
+                let rotated = try await store.admin().rotateSecret(webhook.id)
+                return store.output(json: AdminJSON.webhook(rotated, revealSecret: true), text: (rotated.secrets.first ?? "") + "\n")
+            }
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a signed sample finding to the webhook now (paused or disabled too) and print how it went.",
+            discussion: "Exits with status 69 when the receiver did not answer 2xx.")
+
+        @OptionGroup var webhook: WebhookArgument
+        @OptionGroup(title: "Database") var store: StoreOptions
+        @OptionGroup(title: "Sending") var sending: SendingOptions
+
+        func run() async throws {
+            try await AdminRun.run {
+                let report = try await store.admin(sending: sending).sendTest(webhook.id)
+                return store.output(
+                    json: AdminJSON.report(report), text: AdminText.report(report),
+                    status: report.status == "delivered" ? .success : .unavailable)
+            }
+        }
+    }
+
+    struct RetryFailed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "retry-failed", abstract: "Queue the webhook's failed deliveries again; print how many.")
+
+        @OptionGroup var webhook: WebhookArgument
+        @OptionGroup(title: "Database") var store: StoreOptions
+
+        func run() async throws {
+            try await AdminRun.run {
+                let count = try await store.admin().retryFailed(webhook.id)
+                return store.output(json: AdminJSON.requeued(count), text: "\(deliveries(count, "failed")) of \(webhook.id) queued again\n")
+            }
+        }
+    }
+
+    struct Recover: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send again every event stored since a time that the webhook's filter matched; print how many.")
+
+        @OptionGroup var webhook: WebhookArgument
+
+        @Option(help: ArgumentHelp("From when: an RFC 3339 time, Unix seconds, or a duration ago (24h).", valueName: "time"))
+        var since: String
+
+        @OptionGroup(title: "Database") var store: StoreOptions
+
+        func run() async throws {
+            let time = try parseTime(since, option: "--since")
+            try await AdminRun.run {
+                let count = try await store.admin().recover(webhook.id, since: time)
+                return store.output(json: AdminJSON.requeued(count), text: "\(deliveries(count)) of \(webhook.id) queued again\n")
+            }
+        }
+    }
+}
+
+/// "1 failed delivery", "2 failed deliveries".
+func deliveries(_ count: Int, _ adjective: String? = nil) -> String {
+    ([String(count)] + (adjective.map { [$0] } ?? []) + [count == 1 ? "delivery" : "deliveries"]).joined(separator: " ")
+}
+
+/// The settings `webhooks add` and `webhooks update` take, as the API's fields: the library
+/// checks them (an invalid value exits 65 with the library's message).
+struct WebhookSettings: ParsableArguments {
+    @Option(
+        name: .customLong("event"),
+        help: ArgumentHelp("Send events of this type only (repeatable, or comma-separated; default every type).", valueName: "type"))
+    var events: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Send findings at or above this severity (critical > high > medium > low > info); events without a severity pass.",
+        valueName: "severity"))
+    var minSeverity: String?
+
+    @Option(
+        name: .customLong("severity"),
+        help: ArgumentHelp("Send findings of exactly this severity (repeatable, or comma-separated).", valueName: "severity"))
+    var severities: [String] = []
+
+    @Option(name: .customLong("description"), help: ArgumentHelp("Free text about the webhook.", valueName: "text"))
+    var text: String?
+
+    @Option(
+        name: .customLong("header"),
+        help: ArgumentHelp("An extra request header, 'Name: value' (repeatable), stored and sent as given.", valueName: "header"))
+    var headers: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "The signing secret, whsec_<base64> of 24 to 64 bytes (default: 32 random bytes); visible in ps, prefer --secret-file.",
+        valueName: "secret"))
+    var secret: String?
+
+    @Option(help: ArgumentHelp("A file holding the signing secret.", valueName: "file"))
+    var secretFile: String?
+
+    @Option(help: ArgumentHelp(
+        "Payload template: raw (the event's bytes, the default), slack, teams, discord, jira or github-issue.", valueName: "name"))
+    var template: String?
+
+    @Option(
+        name: .customLong("template-var"),
+        help: ArgumentHelp(
+            "A value for the template, NAME=VALUE (repeatable; on update they replace every value); jira needs project and issue_type.",
+            valueName: "name=value"))
+    var templateVariables: [String] = []
+
+    func validate() throws {
+        if secret != nil, secretFile != nil { throw ValidationError("use either --secret or --secret-file, not both") }
+    }
+
+    /// The API fields these flags give.
+    func fields() throws -> [String: Any] {
+        func list(_ values: [String]) -> [String] {
+            values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        var fields: [String: Any] = [:]
+        if !events.isEmpty { fields["events"] = list(events) }
+        if let minSeverity { fields["min_severity"] = minSeverity }
+        if !severities.isEmpty { fields["severities"] = list(severities) }
+        if let text { fields["description"] = text }
+        if !headers.isEmpty {
+            var parsed: [String: String] = [:]
+            for header in headers {
+                guard let colon = header.firstIndex(of: ":") else {
+                    throw ValidationError("--header '\(header)' must be 'Name: value'")
+                }
+                let name = header[..<colon].trimmingCharacters(in: .whitespaces)
+                guard !parsed.keys.contains(where: { $0.lowercased() == name.lowercased() }) else {
+                    throw ValidationError("--header \(name) is given twice")
+                }
+                parsed[name] = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            fields["headers"] = parsed
+        }
+        if let secret { fields["secret"] = secret }
+        if let template { fields["template"] = template }
+        if !templateVariables.isEmpty {
+            var values: [String: String] = [:]
+            for variable in templateVariables {
+                guard let equals = variable.firstIndex(of: "="), equals != variable.startIndex else {
+                    throw ValidationError("--template-var '\(variable)' needs the form NAME=VALUE")
+                }
+                values[String(variable[..<equals])] = String(variable[variable.index(after: equals)...])
+            }
+            fields["template_vars"] = values
+        }
+        if let secretFile {
+            guard let data = FileManager.default.contents(atPath: secretFile) else {
+                throw CommandFailure(status: .noInput, message: "\(secretFile): the secret file cannot be read")
+            }
+            fields["secret"] = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return fields
+    }
+}
