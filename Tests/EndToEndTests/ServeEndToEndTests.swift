@@ -347,7 +347,8 @@ import Glibc
         let receiver = try Receiver { _, _ in status.get().map { Receiver.Response(status: $0) } ?? Receiver.Response(hang: true) }
         // The grace is much shorter than the send timeout, which is what ends the attempt otherwise.
         let server = try await ServeProcess.started(
-            config: ["shutdown_grace": "1s", "timeout": "6s", "retry_schedule": ["100ms", "100ms"]])
+            // The retry after the real failure waits 2 s: time to read the failure count.
+            config: ["shutdown_grace": "1s", "timeout": "6s", "retry_schedule": ["100ms", "2s"]])
         defer { server.abandon() }
         let webhook = try await server.createWebhook(receiver)
         #expect(try await server.postEvent(#"{"event_type":"finding","id":"grace-1","severity":"high"}"#).status == 202)
