@@ -34,9 +34,14 @@ public struct APIToken: Sendable {
 /// A point in time given by a user: RFC 3339 (`2026-11-29T10:00:00Z`), Unix seconds, or a
 /// duration meaning that long ago (`24h`).
 public enum TimeSpec {
+    /// The last second of year 9999: later Unix times are refused rather than overflowing.
+    static let latestSeconds: Int64 = 253_402_300_799
+
     /// Unix milliseconds, or nil when `text` is none of the forms.
     public static func parse(_ text: String, now: Int64) -> Int64? {
-        if let seconds = Int64(text), seconds >= 0 { return seconds * 1000 }
+        if let seconds = Int64(text) {
+            return (0...latestSeconds).contains(seconds) ? seconds * 1000 : nil
+        }
         if let ago = Duration(parsing: text) { return now - ago.milliseconds }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
