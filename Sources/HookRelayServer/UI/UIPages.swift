@@ -57,18 +57,18 @@ enum UIPages {
             <p><a class="button" href="/ui/webhooks/new">Add webhook</a></p>
             {{#has_webhooks}}
             <div class="scroll">
-            <table>
+            <table class="cards">
               <caption>Every webhook, with its deliveries of the last 24 hours</caption>
               <thead><tr><th scope="col">URL</th><th scope="col">Sends</th><th scope="col">Health</th><th scope="col">Last delivery</th><th scope="col">Pending</th><th scope="col">Failed (24 h)</th></tr></thead>
               <tbody>
               {{#webhooks}}
               <tr>
-                <td><a href="/ui/webhooks/{{id}}">{{url}}</a>{{#description}}<br><span class="hint">{{description}}</span>{{/description}}</td>
-                <td>{{filter}}</td>
-                <td><span class="badge {{state}}">{{state}}</span>{{#paused}} <span class="badge paused">paused</span>{{/paused}}</td>
-                <td>{{last_delivery}}</td>
-                <td>{{pending}}</td>
-                <td>{{failed}}</td>
+                <td data-label="URL"><a href="/ui/webhooks/{{id}}">{{url}}</a>{{#description}}<br><span class="hint">{{description}}</span>{{/description}}</td>
+                <td data-label="Sends">{{filter}}</td>
+                <td data-label="Health"><span class="badge {{state}}">{{state}}</span>{{#paused}} <span class="badge paused">paused</span>{{/paused}}</td>
+                <td data-label="Last delivery">{{last_delivery}}</td>
+                <td data-label="Pending">{{pending}}</td>
+                <td data-label="Failed (24 h)">{{failed}}</td>
               </tr>
               {{/webhooks}}
               </tbody>
@@ -143,12 +143,12 @@ enum UIPages {
             <nav class="filters" aria-label="Delivery state">{{#filters}}{{#current}}<strong aria-current="page">{{label}}</strong>{{/current}}{{^current}}<a href="{{href}}">{{label}}</a>{{/current}} {{/filters}}</nav>
             {{#has_deliveries}}
             <div class="scroll">
-            <table>
+            <table class="cards">
               <caption>Newest first</caption>
               <thead><tr><th scope="col">Delivery</th><th scope="col">Event</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last HTTP status</th><th scope="col">Last error</th><th scope="col">Received</th></tr></thead>
               <tbody>
               {{#deliveries}}
-              <tr><td><a href="/ui/deliveries/{{id}}">#{{id}}</a></td><td>{{event_id}}</td><td><span class="badge {{status}}">{{status}}</span></td><td>{{attempts}}</td><td>{{http_status}}</td><td>{{error}}</td><td>{{created}}</td></tr>
+              <tr><td data-label="Delivery"><a href="/ui/deliveries/{{id}}">#{{id}}</a></td><td data-label="Event">{{event_id}}</td><td data-label="State"><span class="badge {{status}}">{{status}}</span></td><td data-label="Attempts">{{attempts}}</td><td data-label="Last HTTP status">{{http_status}}</td><td data-label="Last error">{{error}}</td><td data-label="Received">{{created}}</td></tr>
               {{/deliveries}}
               </tbody>
             </table>
@@ -182,10 +182,10 @@ enum UIPages {
             <h2>Attempts</h2>
             {{#has_attempts}}
             <div class="scroll">
-            <table>
+            <table class="cards">
               <thead><tr><th scope="col">Started</th><th scope="col">HTTP status</th><th scope="col">Latency</th><th scope="col">Error</th><th scope="col">Response (first 4 KiB)</th></tr></thead>
               <tbody>
-              {{#attempt_rows}}<tr><td>{{started}}</td><td>{{http_status}}</td><td>{{latency}} ms</td><td>{{error}}</td><td><pre class="excerpt">{{body}}</pre></td></tr>{{/attempt_rows}}
+              {{#attempt_rows}}<tr><td data-label="Started">{{started}}</td><td data-label="HTTP status">{{http_status}}</td><td data-label="Latency">{{latency}} ms</td><td data-label="Error">{{error}}</td><td data-label="Response"><pre class="excerpt">{{body}}</pre></td></tr>{{/attempt_rows}}
               </tbody>
             </table>
             </div>
@@ -244,6 +244,13 @@ enum UIPages {
         svg.chart .delivered { fill: var(--ok); }
         svg.chart .failed { fill: var(--bad); }
         svg.chart text { font-size: 10px; fill: var(--muted); }
-        @media (max-width: 40rem) { main { padding: .5rem; } th, td { padding: .3rem; font-size: .9rem; } }
+        .badge { white-space: nowrap; justify-self: start; }
+        @media (max-width: 40rem) {
+          main { padding: .5rem; }
+          table.cards thead { position: absolute; left: -10000px; }
+          table.cards tr { display: block; border: 1px solid var(--line); border-radius: 4px; margin-bottom: .5rem; padding: .25rem .5rem; }
+          table.cards td { display: grid; grid-template-columns: 8rem 1fr; gap: .5rem; border: none; padding: .15rem 0; }
+          table.cards td::before { content: attr(data-label); color: var(--muted); font-size: .9rem; }
+        }
         """
 }
