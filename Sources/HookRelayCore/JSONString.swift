@@ -180,8 +180,14 @@ public enum JSONString {
 extension JSONString {
     /// `text` as a JSON string literal, quotes included.
     public static func quote(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
+        "\"" + escape(text) + "\""
+    }
+
+    /// `text` escaped for the inside of a JSON string. `htmlSafe` also escapes `<`, `>`, `&`,
+    /// DEL and U+2028/U+2029, so the JSON can sit in HTML or a script unharmed.
+    public static func escape(_ text: String, htmlSafe: Bool = false) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -189,12 +195,12 @@ extension JSONString {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case let c where c.value < 0x20:
+            case let c where c.value < 0x20 || htmlSafe && (c.value == 0x7F || "<>&\u{2028}\u{2029}".unicodeScalars.contains(c)):
                 let hex = String(c.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        return out
     }
 }

@@ -58,6 +58,11 @@ struct StoreOptions: ParsableArguments {
     func output(json: @autoclosure () -> Data, text: @autoclosure () -> String, status: ExitStatus = .success) -> AdminOutput {
         AdminOutput(bytes: self.json ? Array(json()) + [UInt8(ascii: "\n")] : Array(text().utf8), status: status)
     }
+
+    /// One webhook, as the API shows it or as text.
+    func output(_ webhook: Webhook, revealSecret: Bool = false) -> AdminOutput {
+        output(json: AdminJSON.webhook(webhook, revealSecret: revealSecret), text: AdminText.webhook(webhook, revealSecret: revealSecret))
+    }
 }
 
 /// What an admin command prints on standard output, and its exit status.

@@ -47,7 +47,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         func run() async throws {
             try await AdminRun.run {
                 let shown = try await store.admin().webhook(webhook.id)
-                return store.output(json: AdminJSON.webhook(shown), text: AdminText.webhook(shown))
+                return store.output(shown)
             }
         }
     }
@@ -69,8 +69,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             fields["url"] = url
             try await AdminRun.run {
                 let created = try await store.admin(sending: sending, create: true).createWebhook(fields)
-                return store.output(
-                    json: AdminJSON.webhook(created, revealSecret: true), text: AdminText.webhook(created, revealSecret: true))
+                return store.output(created, revealSecret: true)
             }
         }
     }
@@ -116,7 +115,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             guard !fields.isEmpty else { throw ValidationError("give a setting to change, such as --url or --event") }
             try await AdminRun.run {
                 let changed = try await store.admin(sending: sending).updateWebhook(webhook.id, fields)
-                return store.output(json: AdminJSON.webhook(changed), text: AdminText.webhook(changed))
+                return store.output(changed)
             }
         }
     }
@@ -160,7 +159,7 @@ struct WebhooksCommand: AsyncParsableCommand {
     static func setPaused(_ id: String, _ paused: Bool, store: StoreOptions) async throws {
         try await AdminRun.run {
             let webhook = try await store.admin().setPaused(id, paused)
-            return store.output(json: AdminJSON.webhook(webhook), text: AdminText.webhook(webhook))
+            return store.output(webhook)
         }
     }
 
@@ -174,7 +173,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         func run() async throws {
             try await AdminRun.run {
                 let enabled = try await store.admin().enable(webhook.id)
-                return store.output(json: AdminJSON.webhook(enabled), text: AdminText.webhook(enabled))
+                return store.output(enabled)
             }
         }
     }
