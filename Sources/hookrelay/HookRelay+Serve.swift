@@ -68,6 +68,12 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sender.addressGuard.allowed += flags.addressGuard.allowed
         if sending.timeout != nil { configuration.sender.timeout = flags.timeout }
         if sending.connectTimeout != nil { configuration.sender.connectTimeout = flags.connectTimeout }
+        do {
+            try configuration.checkLease()
+        } catch let problem as ServeConfiguration.Problem {
+            // Only the config file sets a lease.
+            throw ValidationError("\(config ?? "config"): \(problem.description)")
+        }
 
         let format = configuration.logFormat
         LoggingSystem.bootstrap { _ in LineLogHandler(format: format) }

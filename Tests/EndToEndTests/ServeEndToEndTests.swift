@@ -493,6 +493,7 @@ import Glibc
         ("format.toml", "log_format = \"xml\"\n", #"log_format must be "text" or "json""#),
         ("range.toml", "concurrency = 0\n", "concurrency must be between 1 and 4096"),
         ("duration.toml", "timeout = \"soon\"\n", #"timeout "soon" is not a duration"#),
+        ("lease.toml", "lease = \"10s\"\ntimeout = \"9s\"\nconnect_timeout = \"2s\"\n", "lease (10s) must be at least timeout + connect_timeout (11s)"),
         ("bad.json", #"{"concurrency": true}"#, "concurrency must be a whole number"),
         ("array.json", "[1]", "not a JSON object"),
     ])

@@ -173,13 +173,13 @@ _hookrelay() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    filter|deliver|serve|sign|verify|help)
+    filter|deliver|serve|render|sign|verify|help)
         # Offer subcommand argument completions
         "_hookrelay_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'filter deliver serve sign verify help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'filter deliver serve render sign verify help' -- "${cur}"))
         ;;
     esac
 }
@@ -226,8 +226,8 @@ _hookrelay_filter() {
 _hookrelay_deliver() {
     repeating_flags=()
     non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --version -h --help)
-    repeating_options=(--url --header --signature-scheme --allow-cidr)
-    non_repeating_options=(--secret-file --secret --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --concurrency --spool --wait --invalid --max-record-size --max-depth)
+    repeating_options=(--url --header --signature-scheme --template-var --allow-cidr)
+    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --concurrency --spool --wait --lease --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
 
     # Offer option value completions
@@ -245,6 +245,12 @@ _hookrelay_deliver() {
         return
         ;;
     '--signature-scheme')
+        return
+        ;;
+    '--template')
+        return
+        ;;
+    '--template-var')
         return
         ;;
     '--max-attempts')
@@ -272,6 +278,9 @@ _hookrelay_deliver() {
         return
         ;;
     '--wait')
+        return
+        ;;
+    '--lease')
         return
         ;;
     '--invalid')
@@ -320,6 +329,33 @@ _hookrelay_serve() {
         return
         ;;
     '--allow-cidr')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_render() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(--template-var)
+    non_repeating_options=(--template --invalid --max-record-size --max-depth)
+    __hookrelay_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--template')
+        return
+        ;;
+    '--template-var')
+        return
+        ;;
+    '--invalid')
+        return
+        ;;
+    '--max-record-size')
+        return
+        ;;
+    '--max-depth')
         return
         ;;
     esac
