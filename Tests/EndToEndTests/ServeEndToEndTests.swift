@@ -347,7 +347,7 @@ import Glibc
         let receiver = try Receiver { _, _ in status.get().map { Receiver.Response(status: $0) } ?? Receiver.Response(hang: true) }
         // The grace is much shorter than the send timeout, which is what ends the attempt otherwise.
         let server = try await ServeProcess.started(
-            config: ["shutdown_grace": "1s", "timeout": "6s", "retry_schedule": ["100ms", "100ms"]])
+            config: ["shutdown_grace": "1s", "timeout": "6s", "retry_schedule": ["2s", "2s"]])
         defer { server.abandon() }
         let webhook = try await server.createWebhook(receiver)
         #expect(try await server.postEvent(#"{"event_type":"finding","id":"grace-1","severity":"high"}"#).status == 202)
@@ -358,7 +358,8 @@ import Glibc
         #expect(exit.log.contains(" notice stopped"))
         #expect(exit.seconds < 4, "took \(exit.seconds) s")
         // What was cut short is sent again by the next run, and was not held against the webhook:
-        // one real failure after it makes one consecutive failure.
+        // one real failure after it makes one consecutive failure (the retry after it waits 2 s,
+        // time enough to see that count on a busy machine).
         status.set(500)
         try await server.restart()
         try await Serve.waitUntil(timeout: 10) { receiver.requests.count >= 2 }
