@@ -138,7 +138,7 @@ extension TortureSuite {
                 // Sending starts once the first batch of 512 is committed; the rest of the input is
                 // committed milliseconds later, long before the kill (and cycle 2 feeds it again).
                 try await Serve.waitUntil(timeout: 20) { receiver.requests.count > before || !run.isRunning }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 50...600)))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 50...Torture.scale(600, long: 2500))))
                 let result = try await run.kill()
                 if result.killed { killedRuns += 1 }
             }
