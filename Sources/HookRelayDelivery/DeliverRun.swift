@@ -34,12 +34,17 @@ public struct DeliverRun: Sendable {
         public var spool: String?
         /// How long to stay for retries not yet due; nil stays until every pair is finished.
         public var wait: Duration?
+        /// How long a claim holds a delivery; nil: ``defaultLease``.
+        public var lease: Duration?
         /// No result lines and no summary.
         public var quiet = false
         /// Show a progress line on standard error (it is a terminal).
         public var progress = false
 
         public init() {}
+
+        /// An attempt's longest time (timeout + connect timeout) plus 30 s.
+        public var defaultLease: Duration { sender.timeout + sender.connectTimeout + .seconds(30) }
     }
 
     public let configuration: Configuration
@@ -87,7 +92,7 @@ public struct DeliverRun: Sendable {
         }
         let dispatcher = Dispatcher(
             store: store, claimBatch: min(1024, configuration.concurrency * 4),
-            lease: configuration.sender.timeout + configuration.sender.connectTimeout + .seconds(30),
+            lease: configuration.lease ?? configuration.defaultLease,
             waitUntil: configuration.wait.map { now + $0.milliseconds },
             now: { Self.nowMilliseconds() },
             report: { results.report($0) },

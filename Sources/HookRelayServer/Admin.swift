@@ -357,7 +357,7 @@ final class WebhookAttempts: Sendable {
         self.metrics = metrics
         retry = configuration.retry
         allowHTTP = configuration.sender.allowHTTP
-        lease = (configuration.sender.timeout + configuration.sender.connectTimeout + .seconds(30)).milliseconds
+        lease = configuration.effectiveLease.milliseconds
     }
 
     /// Signs and sends `job` to `webhook` (nil: it was deleted) and decides what comes next.

@@ -4,6 +4,7 @@ import HookRelayDelivery
 import HookRelayStore
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// An API error: `{"error":{"message":"…"}}` with its status.
 struct APIError: Error {
@@ -317,8 +318,10 @@ enum Routes {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: 1 << 20)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw APIError(status: .contentTooLarge, message: "the webhook settings are larger than 1 MiB")
+        } catch {
+            throw APIError(status: .badRequest, message: "the request body cannot be read (\(error))")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
             throw APIError(status: .badRequest, message: "the body must be a JSON object")
@@ -341,10 +344,13 @@ enum Routes {
         do {
             // A batch may hold many events; one event may not exceed the limit.
             body = try await request.body.collect(upTo: ndjson ? limit * 64 : limit)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw APIError(
                 status: .contentTooLarge,
                 message: "the request body is larger than \(ByteCount.format(ndjson ? limit * 64 : limit)); send smaller batches (max_event_bytes)")
+        } catch {
+            // A malformed chunked body, say: not a size problem.
+            throw APIError(status: .badRequest, message: "the request body cannot be read (\(error)); nothing was accepted")
         }
         let reader = RecordReaderConfiguration(selector: EventLayout().selector, maxRecordSize: limit)
         var events: [IngestedEvent] = []

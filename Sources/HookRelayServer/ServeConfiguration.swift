@@ -27,10 +27,28 @@ public struct ServeConfiguration: Sendable {
     public var tokenFile: String?
     /// A TLS-terminating proxy is in front: listening beyond loopback is then expected.
     public var tlsProxy = false
+    /// How long a claim holds a delivery before another process may take it; nil: ``defaultLease``.
+    public var lease: Duration?
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
     public init() {}
+
+    /// The lease when none is set: an attempt's longest time (`timeout` + `connect_timeout`) plus 30 s.
+    public var defaultLease: Duration { sender.timeout + sender.connectTimeout + .seconds(30) }
+
+    /// The lease claims are made with.
+    public var effectiveLease: Duration { lease ?? defaultLease }
+
+    /// Refuses a lease shorter than an attempt may take: another process could then send a
+    /// delivery whose attempt is still running. Checked once flags have overridden the file.
+    public func checkLease() throws {
+        guard let lease else { return }
+        let attempt = sender.timeout + sender.connectTimeout
+        guard lease >= attempt else {
+            throw Problem(description: "lease (\(lease.shortDescription)) must be at least timeout + connect_timeout (\(attempt.shortDescription))")
+        }
+    }
 
     /// When webhooks turn unhealthy and disabled.
     public var healthPolicy: HealthPolicy {
@@ -56,6 +74,7 @@ public struct ServeConfiguration: Sendable {
         var shutdown_grace: String?
         var token_file: String?
         var tls_proxy: Bool?
+        var lease: String?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -95,6 +114,7 @@ public struct ServeConfiguration: Sendable {
         if let value = file.shutdown_grace { shutdownGrace = try Self.duration(value, key: "shutdown_grace", path: path) }
         if let value = file.token_file { tokenFile = value }
         if let value = file.tls_proxy { tlsProxy = value }
+        if let value = file.lease { lease = try Self.duration(value, key: "lease", path: path) }
         for (key, value, range) in [
             ("max_event_bytes", maxEventBytes, 1...(256 << 20)), ("concurrency", concurrency, 1...4096),
             ("per_webhook_concurrency", perWebhookConcurrency, 1...4096), ("unhealthy_after", unhealthyAfter, 1...1_000_000),

@@ -57,6 +57,11 @@ struct DeliverCommand: AsyncParsableCommand {
         valueName: "duration"))
     var wait: String?
 
+    @Option(help: ArgumentHelp(
+        "With --spool: how long a claim holds a delivery before another process may send it (default: --timeout + --connect-timeout + 30s).",
+        valueName: "duration"))
+    var lease: String?
+
     @Flag(help: "Print no result lines and no summary.")
     var quiet = false
 
@@ -86,6 +91,10 @@ struct DeliverCommand: AsyncParsableCommand {
                 throw ValidationError("--wait '\(wait)' is not a duration; use seconds or a unit (30s, 5m, 2h) or 'forever'")
             }
         }
+        if let lease {
+            guard spool != nil else { throw ValidationError("--lease needs --spool: only a spool is shared with other processes") }
+            _ = try leaseDuration(lease)
+        }
         for url in urls {
             do {
                 _ = try Endpoint(url, allowHTTP: sending.allowHTTP)
@@ -95,6 +104,18 @@ struct DeliverCommand: AsyncParsableCommand {
         }
         _ = try parsedHeaders()
         _ = try templates.payloadTemplate()
+    }
+
+    /// `--lease`, refused when shorter than an attempt may take: another process could then
+    /// send a delivery whose attempt is still running.
+    func leaseDuration(_ text: String) throws -> Duration {
+        let lease = try parseDuration(text, option: "--lease")
+        let sender = try sending.configuration(headers: [], concurrency: 1)
+        let attempt = sender.timeout + sender.connectTimeout
+        guard lease >= attempt else {
+            throw ValidationError("--lease (\(text)) must be at least --timeout + --connect-timeout (\(attempt.shortDescription))")
+        }
+        return lease
     }
 
     /// `--header` values as (name, value), with `${VAR}` taken from the environment.
@@ -142,6 +163,7 @@ struct DeliverCommand: AsyncParsableCommand {
         configuration.sender = try sending.configuration(headers: parsedHeaders(), concurrency: concurrency)
         configuration.concurrency = concurrency
         configuration.spool = spool
+        configuration.lease = try lease.map(leaseDuration)
         switch wait {
         case "forever": configuration.wait = nil
         case let text?: configuration.wait = Duration(parsing: text)

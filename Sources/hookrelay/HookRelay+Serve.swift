@@ -63,6 +63,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.concurrency = concurrency
         }
         try sending.apply(to: &configuration)
+        do {
+            try configuration.checkLease()
+        } catch let problem as ServeConfiguration.Problem {
+            // Only the config file sets a lease.
+            throw ValidationError("\(config ?? "config"): \(problem.description)")
+        }
 
         let format = configuration.logFormat
         LoggingSystem.bootstrap { _ in LineLogHandler(format: format) }

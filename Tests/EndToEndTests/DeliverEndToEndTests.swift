@@ -356,6 +356,9 @@ import Testing
         (["deliver", "--spool", "/nonexistent/spool.db", "--drain", "--url", "URL"], [:], "--drain sends to the URLs stored in the spool; leave out --url"),
         (["deliver", "--url", "URL", "--allow-http", "--header", "User-Agent: x"], [:], "--header: hookrelay sets User-Agent itself"),
         (["deliver", "--url", "URL", "--allow-http", "--header", "no colon"], [:], "--header 'no colon' needs the form 'Name: value'"),
+        (["deliver", "--url", "URL", "--allow-http", "--lease", "1m"], [:], "--lease needs --spool"),
+        (["deliver", "--url", "URL", "--allow-http", "--spool", "/nonexistent/spool.db", "--lease", "10s"], [:],
+         "--lease (10s) must be at least --timeout + --connect-timeout (20s)"),
     ]
 
     @Test(arguments: usageCases)

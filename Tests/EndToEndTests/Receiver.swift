@@ -36,12 +36,15 @@ final class Receiver: Sendable {
     private let channel: any Channel
     private let log = Log()
     let port: Int
+    /// The loopback address listened on (127.0.0.1 unless another is asked for).
+    let host: String
 
-    var url: String { "http://127.0.0.1:\(port)/hook" }
+    var url: String { "http://\(host):\(port)/hook" }
     var requests: [Request] { log.state.withLock { $0.requests } }
     var connections: Int { log.state.withLock { $0.connections } }
 
-    init(respond: @escaping Respond = { _, _ in Response() }) throws {
+    init(host: String = "127.0.0.1", respond: @escaping Respond = { _, _ in Response() }) throws {
+        self.host = host
         let log = self.log
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -53,7 +56,7 @@ final class Receiver: Sendable {
                     try channel.pipeline.syncOperations.addHandler(Handler(log: log, respond: respond))
                 }
             }
-        channel = try bootstrap.bind(host: "127.0.0.1", port: 0).wait()
+        channel = try bootstrap.bind(host: host, port: 0).wait()
         port = channel.localAddress?.port ?? 0
     }
 

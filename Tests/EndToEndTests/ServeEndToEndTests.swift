@@ -359,7 +359,8 @@ import Glibc
         #expect(exit.log.contains(" notice stopped"))
         #expect(exit.seconds < 4, "took \(exit.seconds) s")
         // What was cut short is sent again by the next run, and was not held against the webhook:
-        // one real failure after it makes one consecutive failure.
+        // one real failure after it makes one consecutive failure (the retry after it waits 2 s,
+        // time enough to see that count on a busy machine).
         status.set(500)
         try await server.restart()
         try await Serve.waitUntil(timeout: 10) { receiver.requests.count >= 2 }
@@ -494,6 +495,7 @@ import Glibc
         ("format.toml", "log_format = \"xml\"\n", #"log_format must be "text" or "json""#),
         ("range.toml", "concurrency = 0\n", "concurrency must be between 1 and 4096"),
         ("duration.toml", "timeout = \"soon\"\n", #"timeout "soon" is not a duration"#),
+        ("lease.toml", "lease = \"10s\"\ntimeout = \"9s\"\nconnect_timeout = \"2s\"\n", "lease (10s) must be at least timeout + connect_timeout (11s)"),
         ("bad.json", #"{"concurrency": true}"#, "concurrency must be a whole number"),
         ("array.json", "[1]", "not a JSON object"),
     ])

@@ -102,14 +102,16 @@ final class ServeProcess: @unchecked Sendable {
 
     /// A `serve` with `config` (a JSON object) written to a file, loopback http allowed unless
     /// `allowHTTP` is false, and `extra` flags; not started yet.
+    /// `allowCIDR` replaces the loopback address allowed by default; `database` is another
+    /// run's database, for two processes on one file.
     init(
         config: [String: any Sendable]? = nil, allowHTTP: Bool = true, extra: [String] = [],
-        token: String? = "hrt_test_" + UUID().uuidString
+        token: String? = "hrt_test_" + UUID().uuidString, allowCIDR: [String] = ["127.0.0.1/32"], database: String? = nil
     ) throws {
         self.token = token
         scratch = try ScratchDirectory()
-        database = scratch.path("h.db")
-        var arguments = ["serve", "--db", database, "--listen", "127.0.0.1:0", "--allow-cidr", "127.0.0.1/32"]
+        self.database = database ?? scratch.path("h.db")
+        var arguments = ["serve", "--db", self.database, "--listen", "127.0.0.1:0"] + allowCIDR.flatMap { ["--allow-cidr", $0] }
         if allowHTTP { arguments.append("--allow-http") }
         if let config {
             let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
@@ -125,9 +127,10 @@ final class ServeProcess: @unchecked Sendable {
     /// Starts `serve` (see ``init(config:allowHTTP:extra:)``) and waits until it listens.
     static func started(
         config: [String: any Sendable]? = nil, allowHTTP: Bool = true, extra: [String] = [],
-        token: String? = "hrt_test_" + UUID().uuidString
+        token: String? = "hrt_test_" + UUID().uuidString, allowCIDR: [String] = ["127.0.0.1/32"], database: String? = nil
     ) async throws -> ServeProcess {
-        let server = try ServeProcess(config: config, allowHTTP: allowHTTP, extra: extra, token: token)
+        let server = try ServeProcess(
+            config: config, allowHTTP: allowHTTP, extra: extra, token: token, allowCIDR: allowCIDR, database: database)
         try await server.start()
         return server
     }
@@ -196,6 +199,14 @@ final class ServeProcess: @unchecked Sendable {
     var allLogs: String { lock.withLock { (earlierLogs + [capture?.text ?? ""]).joined() } }
 
     var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+    /// The process id of this run, while it runs.
+    var pid: Int32? { lock.withLock { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } } }
+
+    /// Sends `signal` (SIGSTOP, SIGCONT…) without waiting for anything.
+    func send(_ signal: Int32) {
+        if let pid { Glibc.kill(pid, signal) }
+    }
 
     /// Sends `signal` and waits for the process to end; kills it after `timeout` seconds.
     @discardableResult
