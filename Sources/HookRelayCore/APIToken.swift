@@ -24,11 +24,21 @@ public struct APIToken: Sendable {
     public func accepts(authorization: String?) -> Bool {
         guard let authorization, authorization.utf8.count > 7,
               authorization.prefix(7).lowercased() == "bearer " else { return false }
-        let presented = SHA256.hash(data: Array(authorization.utf8.dropFirst(7)))
+        return matches(String(authorization.dropFirst(7)))
+    }
+
+    /// Whether `presented` is this token (a form field, a header's credentials).
+    public func matches(_ presented: String?) -> Bool {
+        guard let presented, !presented.isEmpty else { return false }
         var difference: UInt8 = 0
-        for (a, b) in zip(presented, digest) { difference |= a ^ b }
+        for (a, b) in zip(SHA256.hash(data: Array(presented.utf8)), digest) { difference |= a ^ b }
         return difference == 0
     }
+}
+
+/// The wall clock as the stores keep time: Unix milliseconds.
+public enum UnixTime {
+    public static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
 /// A point in time given by a user: RFC 3339 (`2026-11-29T10:00:00Z`), Unix seconds, or a

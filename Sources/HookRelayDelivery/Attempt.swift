@@ -5,7 +5,6 @@ import HookRelayStore
 /// One attempt of a claimed delivery, and where it leaves the delivery: the step every mode
 /// that sends shares.
 public enum Attempt {
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Signs and sends `job` to `endpoint`, then decides: delivered, failed, or retry when.
     /// Returns the decision with the sender's result.
@@ -13,7 +12,7 @@ public enum Attempt {
         _ job: ClaimedDelivery, to endpoint: Endpoint, signer: Signer, headers: [(String, String)] = [],
         sender: HTTPSender, retry: RetryPolicy, random: inout SystemRandomNumberGenerator
     ) async -> (outcome: DeliveryOutcome, result: SendResult) {
-        let started = now()
+        let started = UnixTime.now()
         let signature = job.body.withUnsafeBytes { signer.headers(id: job.webhookID, timestamp: started / 1000, body: $0) }
         let result = await sender.send(job.body, to: endpoint, headers: headers.isEmpty ? signature : headers + signature)
         let record = AttemptRecord(
@@ -25,7 +24,7 @@ public enum Attempt {
         case .gone, .permanent: next = .failed
         case .retry:
             if let delay = retry.delay(afterAttempt: job.attempts + 1, retryAfter: result.retryAfter, using: &random) {
-                next = .retry(at: now() + delay.milliseconds)
+                next = .retry(at: UnixTime.now() + delay.milliseconds)
             } else {
                 next = .failed
             }
@@ -36,7 +35,7 @@ public enum Attempt {
     /// A delivery failed without being sent (its endpoint is gone or not valid).
     public static func failed(_ job: ClaimedDelivery, error: String) -> DeliveryOutcome {
         DeliveryOutcome(
-            delivery: job, attempt: AttemptRecord(startedAt: now(), httpStatus: nil, latencyMilliseconds: 0, error: error),
+            delivery: job, attempt: AttemptRecord(startedAt: UnixTime.now(), httpStatus: nil, latencyMilliseconds: 0, error: error),
             next: .failed)
     }
 }

@@ -58,7 +58,6 @@ public struct DeliverRun: Sendable {
     /// Deliveries kept in memory at once without a spool: the reader waits beyond this.
     static let memoryLimitFactor = 16
 
-    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Runs to the end and returns the exit status.
     public func run(output: sending OutputBuffer) async -> ExitStatus {
@@ -76,7 +75,7 @@ public struct DeliverRun: Sendable {
     }
 
     private func deliver(sender: HTTPSender, results: ResultWriter) async throws -> ExitStatus {
-        let now = Self.nowMilliseconds()
+        let now = UnixTime.now()
         let store: any DeliveryStore
         if let path = configuration.spool {
             let spool = try SQLiteSpool(path: path, durableWrites: false, checkpoints: configuration.mode != .send)
@@ -94,7 +93,7 @@ public struct DeliverRun: Sendable {
             store: store, claimBatch: min(1024, configuration.concurrency * 4),
             lease: configuration.lease ?? configuration.defaultLease,
             waitUntil: configuration.wait.map { now + $0.milliseconds },
-            now: { Self.nowMilliseconds() },
+            now: { UnixTime.now() },
             report: { results.report($0) },
             progress: { results.noteRetrying($0) })
         let reader = ReaderOutcome()
@@ -208,7 +207,7 @@ public struct DeliverRun: Sendable {
                 return .ioError
             }
             append = { messages in
-                _ = try spool.append(messages, now: Self.nowMilliseconds())
+                _ = try spool.append(messages, now: UnixTime.now())
                 dispatcher.inputArrived()
             }
         } else {

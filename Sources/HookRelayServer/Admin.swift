@@ -73,7 +73,6 @@ public final class Admin: Sendable {
         attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics)
     }
 
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     static func randomHex(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
@@ -94,7 +93,7 @@ public final class Admin: Sendable {
     /// Creates a webhook from API-style fields; its secret is made when none is given.
     public func createWebhook(_ fields: [String: Any]) async throws -> Webhook {
         guard fields["url"] is String else { throw AdminError.invalid("\"url\" is required") }
-        var webhook = Webhook(id: "wh_" + Self.randomHex(12), url: "", secrets: [WebhookSecret.generate().text], now: Self.now())
+        var webhook = Webhook(id: "wh_" + Self.randomHex(12), url: "", secrets: [WebhookSecret.generate().text], now: UnixTime.now())
         try await apply(fields, to: &webhook)
         let created = webhook
         try await store.withStore { try $0.save(created) }
@@ -104,7 +103,7 @@ public final class Admin: Sendable {
     public func updateWebhook(_ id: String, _ fields: [String: Any]) async throws -> Webhook {
         var webhook = try await webhook(id)
         try await apply(fields, to: &webhook)
-        webhook.updatedAt = Self.now()
+        webhook.updatedAt = UnixTime.now()
         let changed = webhook
         guard let stored = try await store.withStore({ try $0.updateSettings(changed) }) else { throw AdminError.notFound("webhook \(id)") }
         return stored
@@ -117,7 +116,7 @@ public final class Admin: Sendable {
     }
 
     public func setPaused(_ id: String, _ paused: Bool) async throws -> Webhook {
-        let now = Self.now()
+        let now = UnixTime.now()
         guard let webhook = try await store.withStore({ try $0.setPaused(id: id, paused, now: now) }) else {
             throw AdminError.notFound("webhook \(id)")
         }
@@ -125,7 +124,7 @@ public final class Admin: Sendable {
     }
 
     public func enable(_ id: String) async throws -> Webhook {
-        let now = Self.now()
+        let now = UnixTime.now()
         guard try await store.withStore({ try $0.enableWebhook(id: id, now: now) }) else { throw AdminError.notFound("webhook \(id)") }
         return try await webhook(id)
     }
@@ -133,7 +132,7 @@ public final class Admin: Sendable {
     /// A new secret; the old one signs beside it for ``rotationOverlap``. The new one is
     /// `secrets[0]` of the answer.
     public func rotateSecret(_ id: String) async throws -> Webhook {
-        let now = Self.now()
+        let now = UnixTime.now()
         let secret = WebhookSecret.generate().text
         guard let webhook = try await store.withStore({ try $0.rotateSecret(id: id, to: secret, now: now, overlap: Self.rotationOverlap) })
         else { throw AdminError.notFound("webhook \(id)") }
@@ -143,14 +142,14 @@ public final class Admin: Sendable {
     /// Re-queues the webhook's failed deliveries; returns how many.
     public func retryFailed(_ id: String) async throws -> Int {
         _ = try await webhook(id)
-        let now = Self.now()
+        let now = UnixTime.now()
         return try await store.withStore { try $0.requeueFailed(endpoint: id, now: now) }
     }
 
     /// Re-sends every event stored since `since` that matched the webhook; returns how many.
     public func recover(_ id: String, since: Int64) async throws -> Int {
         _ = try await webhook(id)
-        let now = Self.now()
+        let now = UnixTime.now()
         return try await store.withStore { try $0.recover(endpoint: id, since: since, now: now) }
     }
 
@@ -260,7 +259,7 @@ public final class Admin: Sendable {
     /// no other attempt of that delivery starts (a second request is refused as a conflict).
     /// A failure keeps a pending delivery on its schedule and leaves any other one `failed`.
     public func retryDelivery(_ id: Int64) async throws -> AttemptReport {
-        let now = Self.now()
+        let now = UnixTime.now()
         let lease = attempts.lease
         let claim = try await store.withStore { try $0.claimDelivery(id: id, now: now, lease: lease) }
         switch claim {
@@ -280,7 +279,7 @@ public final class Admin: Sendable {
     /// signed like any other event, and records it in the delivery log.
     public func sendTest(_ id: String) async throws -> AttemptReport {
         let webhook = try await webhook(id)
-        let now = Self.now()
+        let now = UnixTime.now()
         let messageID = "test_" + Self.randomHex(12)
         let body = Array(Self.testEvent(id: messageID, now: now).utf8)
         let lease = attempts.lease
@@ -302,7 +301,7 @@ public final class Admin: Sendable {
     }
 
     private func record(_ outcome: DeliveryOutcome) async throws -> AttemptReport {
-        let now = Self.now()
+        let now = UnixTime.now()
         let states = try await store.withStore { try $0.complete([outcome], now: now) }
         return AttemptReport(
             deliveryID: outcome.delivery.id, webhookID: outcome.delivery.webhookID,
@@ -406,7 +405,7 @@ final class WebhookAttempts: Sendable {
     /// Signers by webhook, rebuilt when the webhook changes or a rotated-out secret expires
     /// (keyed HMAC states are worth keeping).
     func signer(for webhook: Webhook) -> Signer {
-        let secrets = webhook.signingSecrets(now: Admin.now())
+        let secrets = webhook.signingSecrets(now: UnixTime.now())
         let key = "\(webhook.updatedAt) \(secrets.count)"
         if let cached = signers.withLock({ $0[webhook.id] }), cached.key == key { return cached.signer }
         let signer = Signer(secrets: secrets.compactMap { try? WebhookSecret($0) })

@@ -73,7 +73,7 @@ public enum AdminText {
         pairs.append(("template", webhook.template))
         pairs += webhook.templateVariables.sorted { $0.key < $1.key }.map { ("template var", "\($0.key)=\($0.value)") }
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
-        if webhook.signingSecrets(now: Admin.now()).count > 1, let until = webhook.previousSecretUntil {
+        if webhook.signingSecrets(now: UnixTime.now()).count > 1, let until = webhook.previousSecretUntil {
             pairs.append(("previous secret until", time(until)))
         }
         pairs += [

@@ -17,13 +17,13 @@ struct DispatchService: Service {
         spool.healthPolicy = configuration.healthPolicy
         let state = self.state
         spool.onHealthChange = { state.healthChanged($0, from: $1, to: $2) }
-        let released = try spool.recoverOrphans(now: ServerState.now())
+        let released = try spool.recoverOrphans(now: UnixTime.now())
         if released > 0 { state.logger.notice("resending deliveries left in flight by a process that ended", metadata: ["count": "\(released)"]) }
         let dispatcher = Dispatcher(
             store: spool, claimBatch: configuration.concurrency * 2,
             lease: .milliseconds(state.admin.attempts.lease),
             waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency, heldEndpoints: { state.pausedWebhooks },
-            now: { ServerState.now() },
+            now: { UnixTime.now() },
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
                     "webhook": "\(delivery.endpoint)", "webhook_id": "\(delivery.webhookID)", "attempts": "\(delivery.attempts)",
@@ -66,7 +66,7 @@ struct DispatchService: Service {
             // Cut off at shutdown: logged as an attempt, due again at once after the next start,
             // and not held against the webhook's health.
             outcome.attempt.error = "cut off: hookrelay was shutting down"
-            outcome.next = .retry(at: ServerState.now())
+            outcome.next = .retry(at: UnixTime.now())
             outcome.interrupted = true
             gone = false
         }

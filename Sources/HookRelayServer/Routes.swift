@@ -50,7 +50,7 @@ struct WebhookView: Encodable {
         headers = webhook.headers
         secret = revealSecret ? webhook.secrets.first : nil
         secretPrefix = String((webhook.secrets.first ?? "").prefix(10))
-        previousSecretUntil = webhook.signingSecrets(now: Admin.now()).count > 1 ? webhook.previousSecretUntil : nil
+        previousSecretUntil = webhook.signingSecrets(now: UnixTime.now()).count > 1 ? webhook.previousSecretUntil : nil
         state = webhook.state.rawValue
         paused = webhook.paused
         template = webhook.template
@@ -254,7 +254,7 @@ enum Routes {
     }
 
     static func time(_ text: String, name: String) throws -> Int64 {
-        guard let time = TimeSpec.parse(text, now: Admin.now()) else {
+        guard let time = TimeSpec.parse(text, now: UnixTime.now()) else {
             throw APIError(status: .badRequest, message: "\(name) \"\(text)\" is not a time: give \(TimeSpec.forms)")
         }
         return time
@@ -382,10 +382,7 @@ enum Routes {
         return json(Accepted(accepted: accepted, duplicates: events.count - accepted, ids: events.map(\.id)), status: .accepted)
     }
 
-    static func newEventID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "evt_" + (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-    }
+    static func newEventID() -> String { "evt_" + Admin.randomHex(12) }
 
 }
 

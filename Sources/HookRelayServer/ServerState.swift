@@ -80,7 +80,6 @@ final class ServerState: StoreAccess {
     /// The webhooks whose deliveries wait.
     var pausedWebhooks: Set<String> { paused.withLock { $0 } }
 
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
         try await store.withStore(body)
@@ -104,7 +103,7 @@ final class ServerState: StoreAccess {
     func renderMetrics() async throws -> [UInt8] {
         let metrics = self.metrics
         return try await statistics.withStore { spool in
-            let now = Self.now()
+            let now = UnixTime.now()
             return metrics.render(try spool.statistics(now: now), now: now)
         }
     }
@@ -148,7 +147,7 @@ final class ServerState: StoreAccess {
             }
             guard !batch.isEmpty else { return }
             do {
-                let duplicates = try store.spool.ingest(batch.flatMap(\.events), now: Self.now())
+                let duplicates = try store.spool.ingest(batch.flatMap(\.events), now: UnixTime.now())
                 var offset = 0
                 for request in batch {
                     request.continuation.resume(returning: Array(duplicates[offset..<(offset + request.events.count)]))

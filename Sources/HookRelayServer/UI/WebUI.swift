@@ -30,7 +30,7 @@ enum WebUI {
         }
         router.post("/ui/login") { request, _ in
             let form = try await Form(request)
-            guard token.accepts(authorization: "Bearer " + (form["token"] ?? "")) else {
+            guard token.matches(form["token"]) else {
                 state.logger.notice("web page login refused")
                 return page("Log in", "login", [:], session: nil, problem: "That is not the API token.", status: .unauthorized)
             }
@@ -79,7 +79,7 @@ enum WebUI {
 
         router.get("/ui") { request, context in
             try await signedIn { _, _, session in
-                let now = Admin.now()
+                let now = UnixTime.now()
                 let webhooks = try await admin.webhooks()
                 let activity = try await state.withStore { store in
                     try webhooks.map { try store.activity(endpoint: $0.id, since: now - 24 * 3_600_000) }
@@ -199,7 +199,7 @@ enum WebUI {
             let status = query.get("status").flatMap(DeliveryStatus.init(rawValue:))
             let before = query.get("cursor").flatMap { Int64($0) }
             let limit = 25
-            let now = Admin.now()
+            let now = UnixTime.now()
             let deliveries = try await admin.deliveries(webhook: id, status: status, since: nil, before: before, limit: limit)
             let hours = try await state.withStore { try $0.hourlyOutcomes(endpoint: id, since: now - 24 * 3_600_000) }
             let rows: [[String: Any]] = deliveries.map { record in
@@ -367,7 +367,7 @@ struct UISession: Sendable {
 
     /// Whether a form carries this session's CSRF token (compared in constant time).
     func accepts(_ form: Form) -> Bool {
-        APIToken(csrf).accepts(authorization: "Bearer " + (form["csrf"] ?? ""))
+        APIToken(csrf).matches(form["csrf"])
     }
 }
 
@@ -378,7 +378,7 @@ final class UISessions: Sendable {
     private let sessions = Mutex<[String: UISession]>([:])
 
     func start() -> UISession {
-        let now = Admin.now()
+        let now = UnixTime.now()
         let session = UISession(id: Admin.randomHex(32), csrf: Admin.randomHex(32), expires: now + Self.lifetime)
         sessions.withLock { sessions in
             sessions = sessions.filter { $0.value.expires > now }
@@ -389,7 +389,7 @@ final class UISessions: Sendable {
 
     func session(_ request: Request) -> UISession? {
         guard let id = request.cookies[Self.cookie]?.value, !id.isEmpty else { return nil }
-        let now = Admin.now()
+        let now = UnixTime.now()
         return sessions.withLock { sessions in
             guard let session = sessions[id] else { return nil }
             guard session.expires > now else {
