@@ -348,16 +348,17 @@ import Glibc
         // The grace is much shorter than the send timeout, which is what ends the attempt otherwise.
         let server = try await ServeProcess.started(
             // The retry after the real failure waits 2 s: time to read the failure count.
-            config: ["shutdown_grace": "1s", "timeout": "6s", "retry_schedule": ["100ms", "2s"]])
+            config: ["shutdown_grace": "1s", "timeout": "30s", "retry_schedule": ["100ms", "2s"]])
         defer { server.abandon() }
         let webhook = try await server.createWebhook(receiver)
         #expect(try await server.postEvent(#"{"event_type":"finding","id":"grace-1","severity":"high"}"#).status == 202)
         try #require(try await Serve.waitFor(receiver, 1, timeout: 5).count == 1)
 
-        let exit = await server.stop(SIGTERM, timeout: 15)
+        let exit = await server.stop(SIGTERM, timeout: 40)
         #expect(exit.status == 0, "\(exit.log)")
         #expect(exit.log.contains(" notice stopped"))
-        #expect(exit.seconds < 4, "took \(exit.seconds) s")
+        // The 1 s grace ended it, not the 30 s send timeout (a loaded test machine adds seconds).
+        #expect(exit.seconds < 10, "took \(exit.seconds) s")
         // What was cut short is sent again by the next run, and was not held against the webhook:
         // one real failure after it makes one consecutive failure (the retry after it waits 2 s,
         // time enough to see that count on a busy machine).
