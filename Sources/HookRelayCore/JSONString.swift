@@ -204,3 +204,44 @@ extension JSONString {
         return out
     }
 }
+
+extension JSONString {
+    /// `text` safe to print to a terminal: control characters (C0, DEL, C1, which start escape
+    /// sequences and forge lines) are written as escapes (`\n`, `\u{1b}`); the rest is kept.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars { appendPrintable(scalar, to: &out) }
+        return out
+    }
+
+    /// A value of a `key=value` log line: as it is when it is one plain word, else quoted with
+    /// `"` and `\` escaped, so no value can end its field or its line early.
+    public static func logfmt(_ text: String) -> String {
+        guard text.isEmpty || text.unicodeScalars.contains(where: { isControl($0) || " =\"\\".unicodeScalars.contains($0) })
+        else { return text }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default: appendPrintable(scalar, to: &out)
+            }
+        }
+        return out + "\""
+    }
+
+    private static func appendPrintable(_ scalar: Unicode.Scalar, to out: inout String) {
+        switch scalar {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case let c where isControl(c): out += "\\u{" + String(c.value, radix: 16) + "}"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
+    }
+}

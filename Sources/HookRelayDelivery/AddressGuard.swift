@@ -82,13 +82,17 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Private, loopback, link-local, multicast and other special ranges are refused unless an
 /// allow-list entry covers the address. IPv4-mapped and 6to4 IPv6 addresses are judged by the
-/// IPv4 address they carry; NAT64 (`64:ff9b::/96`) is refused outright, since the gateway
-/// could reach anything.
+/// IPv4 address they carry; NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`) and IPv4-translated
+/// (`::ffff:0:0:0/96`) addresses are refused outright, since the gateway could reach anything.
+/// The documentation ranges are refused as no receiver can be there, and Azure's platform
+/// address (168.63.129.16) as a metadata service.
 public struct AddressGuard: Sendable {
     public static let blockedRanges: [CIDR] = [
-        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-        "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
-        "::/128", "::1/128", "64:ff9b::/96", "fc00::/7", "fe80::/10", "ff00::/8",
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "168.63.129.16/32", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+        "224.0.0.0/4", "240.0.0.0/4",
+        "::/128", "::1/128", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "fc00::/7", "fec0::/10", "fe80::/10",
+        "ff00::/8",
     ].map { CIDR($0)! }
 
     /// The private ranges `--allow-private` opens (not loopback, link-local or multicast).

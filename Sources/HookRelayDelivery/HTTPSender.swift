@@ -55,31 +55,73 @@ public struct Endpoint: Sendable, Hashable {
         case malformed(String)
         case scheme(String)
         case plainHTTP(String)
+        case port(String)
+        case host(String)
+        case character(String)
 
         public var description: String {
             switch self {
-            case let .malformed(url): return "\(url): not a URL; give an absolute http(s) URL such as https://hooks.example.com/path"
-            case let .scheme(url): return "\(url): only https (and http with --allow-http) URLs can be delivered to"
+            case let .malformed(url):
+                return "\(Self.shown(url)): not a URL; give an absolute http(s) URL such as https://hooks.example.com/path"
+            case let .scheme(url): return "\(Self.shown(url)): only https (and http with --allow-http) URLs can be delivered to"
             case let .plainHTTP(url):
-                return "\(url): plain http sends events and signatures unencrypted; use https, or --allow-http for testing"
+                return "\(Self.shown(url)): plain http sends events and signatures unencrypted; use https, or --allow-http for testing"
+            case let .port(url): return "\(Self.shown(url)): the port must be a number from 1 to 65535"
+            case let .host(url):
+                return "\(Self.shown(url)): the host may hold only ASCII letters, digits, '-', '_' and '.', or be an IP address "
+                    + "([...] for IPv6); write international names in punycode (xn--...) and nothing percent-encoded"
+            case let .character(url):
+                return "\(Self.shown(url)): holds a space, a control character or a non-ASCII character; percent-encode it (%20, ...)"
             }
+        }
+
+        /// The URL as it can be shown: control characters escaped, at most 200 characters.
+        static func shown(_ url: String) -> String {
+            let text = JSONString.printable(url)
+            return text.count > 200 ? String(text.prefix(199)) + "…" : text
         }
     }
 
     public init(_ url: String, allowHTTP: Bool) throws(Problem) {
+        // Every byte of the URL goes on the wire (request line, Host): visible ASCII only.
+        guard url.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else { throw .character(url) }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty
+              let rawHost = components.percentEncodedHost, !rawHost.isEmpty
         else { throw .malformed(url) }
         guard scheme == "https" || scheme == "http" else { throw .scheme(url) }
         if scheme == "http", !allowHTTP { throw .plainHTTP(url) }
+        let host: String
+        if rawHost.hasPrefix("[") && rawHost.hasSuffix("]") {
+            // An IPv6 literal, without a zone (`%25eth0` would pick an interface).
+            host = String(rawHost.dropFirst().dropLast())
+            guard !host.isEmpty, host.utf8.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            else { throw .host(url) }
+        } else {
+            host = rawHost
+            guard host.utf8.allSatisfy({ Self.isHostByte($0) }) else { throw .host(url) }
+        }
+        if let port = components.port, !(1...65535).contains(port) { throw .port(url) }
         self.url = url
-        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        self.host = host
         isHTTPS = scheme == "https"
         port = components.port ?? (isHTTPS ? 443 : 80)
         let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         target = path + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
-        let written = self.host.contains(":") ? "[\(self.host)]" : self.host
+        let written = host.contains(":") ? "[\(host)]" : host
         hostHeader = components.port.map { "\(written):\($0)" } ?? written
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
+    }
+
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+        }
     }
 }
 
@@ -241,6 +283,8 @@ public final class HTTPSender: Sendable {
         } else {
             tls = nil
         }
+        // SocketAddress traps on a port that does not fit 16 bits: an attempt must fail, not the process.
+        guard (1...65535).contains(key.port) else { throw HTTP1Failure.other("port \(key.port) is not from 1 to 65535") }
         let address = try SocketAddress(ipAddress: key.address.description, port: key.port)
         let connection = try await HTTP1Connection.connect(
             to: address, host: key.host, tls: tls, group: Self.eventLoops,
@@ -258,8 +302,9 @@ public final class HTTPSender: Sendable {
         if !kept { connection.close() }
     }
 
-    /// POSTs `body` to `endpoint` with `headers` added to the configured ones. Header names and
-    /// values must be free of CR and LF (the command line checks `--header`; hookrelay's own are).
+    /// POSTs `body` to `endpoint` with `headers` added to the configured ones. Every header line
+    /// is checked here again (``HeaderField/check(name:value:)``), whatever checked it before: a
+    /// request that would carry an invalid one is not sent, and fails for good.
     public func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult {
         let started = ContinuousClock.now
         func elapsed() -> Int { Int((ContinuousClock.now - started).milliseconds) }
@@ -274,6 +319,14 @@ public final class HTTPSender: Sendable {
         } catch {
             return failure(.retry, "\(error)")
         }
+        for (name, value) in configuration.headers + headers {
+            if let problem = HeaderField.check(name: name, value: value) {
+                return failure(.permanent, "not sent: \(problem)")
+            }
+        }
+        guard endpoint.target.utf8.allSatisfy({ (0x21...0x7E).contains($0) }),
+              endpoint.hostHeader.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
+        else { return failure(.permanent, "not sent: the URL holds characters a request line cannot carry") }
         var wire = ByteBuffer()
         wire.reserveCapacity(body.count + 512)
         wire.writeStaticString("POST ")
@@ -334,7 +387,7 @@ public final class HTTPSender: Sendable {
             result.verdict = .gone
             result.error = "410 Gone: the receiver asked not to be sent to again"
         case 300..<400:
-            let location = response.headers.first(name: "location").map { " to \($0)" } ?? ""
+            let location = response.headers.first(name: "location").map { " to " + JSONString.printable(String($0.prefix(500))) } ?? ""
             result.error = "HTTP \(status) redirect\(location) not followed; give the final URL"
         default:
             result.error = "HTTP \(status)"

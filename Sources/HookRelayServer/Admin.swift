@@ -60,10 +60,6 @@ public final class Admin: Sendable {
     public static let webhookFields: Set = [
         "url", "events", "min_severity", "severities", "description", "headers", "secret", "template", "template_vars",
     ]
-    static let reservedHeaders: Set = [
-        "content-type", "content-length", "host", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
-        "transfer-encoding", "connection",
-    ]
 
     /// - Parameter metrics: the daemon's, which count every attempt; none for an admin command.
     public init(store: any StoreAccess, sender: HTTPSender, configuration: ServeConfiguration, metrics: ServerMetrics? = nil) {
@@ -163,7 +159,7 @@ public final class Admin: Sendable {
             throw invalid("give either \"min_severity\" or \"severities\", not both")
         }
         if let value = object["events"] {
-            guard let events = value as? [String], events.allSatisfy({ !$0.isEmpty }) else {
+            guard let events = value as? [String], events.allSatisfy({ !$0.isEmpty && StoredText.isClean($0, allowing: []) }) else {
                 throw invalid("\"events\" must be an array of event types, e.g. [\"finding\"]")
             }
             webhook.events = events
@@ -188,18 +184,30 @@ public final class Admin: Sendable {
         }
         if let value = object["description"] {
             guard let text = value as? String else { throw invalid("\"description\" must be a string") }
+            guard StoredText.isClean(text) else {
+                throw invalid("\"description\" holds a control character (NUL, ESC, CR, LF, ...); give one line of text")
+            }
+            guard text.count <= 1000 else { throw invalid("\"description\" is longer than 1000 characters") }
             webhook.description = text
         }
         if let value = object["headers"] {
-            guard let headers = value as? [String: String] else { throw invalid("\"headers\" must be an object of strings") }
-            for (name, text) in headers {
-                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
-                    throw invalid("header name \"\(name)\" is not valid")
+            guard let given = value as? [String: String] else { throw invalid("\"headers\" must be an object of strings") }
+            var headers: [String: String] = [:]
+            for (name, text) in given {
+                // A masked value given back (the form or a client echoing what it was shown) keeps the stored one.
+                if HeaderField.isSensitive(name), HeaderField.isMask(text) {
+                    guard let stored = webhook.headers.first(where: { $0.key.lowercased() == name.lowercased() })?.value else {
+                        throw invalid("header \(name): give its value; \"\(text)\" only stands for a value already stored")
+                    }
+                    headers[name] = stored
+                } else {
+                    headers[name] = text
                 }
-                guard !Self.reservedHeaders.contains(name.lowercased()) else { throw invalid("hookrelay sets the \(name) header itself") }
-                guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                    throw invalid("the value of header \(name) holds a control character")
-                }
+            }
+            do {
+                try HeaderField.validate(headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            } catch {
+                throw invalid("\"headers\": \(error)")
             }
             webhook.headers = headers
         }
@@ -220,6 +228,11 @@ public final class Admin: Sendable {
         }
         if let value = object["template_vars"] {
             guard let variables = value as? [String: String] else { throw invalid("\"template_vars\" must be an object of strings") }
+            if let bad = variables.sorted(by: { $0.key < $1.key }).first(where: {
+                !StoredText.isClean($0.key, allowing: []) || !StoredText.isClean($0.value, allowing: ["\t", "\n"])
+            }) {
+                throw invalid("\"template_vars\": \(JSONString.printable(bad.key)) holds a control character (NUL, ESC, CR, ...)")
+            }
             webhook.templateVariables = variables
         }
         do {
@@ -230,12 +243,13 @@ public final class Admin: Sendable {
         // The URL last: it may need a DNS lookup, and every other field is checked without one.
         if let value = object["url"] {
             guard let url = value as? String else { throw invalid("\"url\" must be a string") }
+            guard !url.isEmpty else { throw invalid("\"url\" must not be empty") }
             do {
                 _ = try await sender.check(url)
             } catch let problem as Endpoint.Problem {
                 throw invalid(problem.description)
             } catch {
-                throw invalid("\(url): \(error)")
+                throw invalid("\(JSONString.printable(url)): \(error)")
             }
             webhook.url = url
         }

@@ -7,7 +7,10 @@ import HookRelayStore
 /// Scripts read `--json` (``AdminJSON``) instead.
 public enum AdminText {
     /// Rows as columns aligned with two spaces between them; the last column is not padded.
+    /// Control characters in cells are shown escaped: a stored description or a receiver's
+    /// answer cannot move the cursor, recolour the terminal or forge a row.
     public static func table(_ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(JSONString.printable) }
         guard let columns = rows.map(\.count).max() else { return "" }
         var widths = [Int](repeating: 0, count: columns)
         for row in rows {
@@ -69,7 +72,7 @@ public enum AdminText {
             ("id", webhook.id), ("url", webhook.url), ("description", text(webhook.description)),
             ("events", events(webhook)), ("severity", severity(webhook)),
         ]
-        pairs += webhook.headers.sorted { $0.key < $1.key }.map { ("header", "\($0.key): \($0.value)") }
+        pairs += webhook.headers.sorted { $0.key < $1.key }.map { ("header", "\($0.key): \(HeaderField.masked(name: $0.key, value: $0.value))") }
         pairs.append(("template", webhook.template))
         pairs += webhook.templateVariables.sorted { $0.key < $1.key }.map { ("template var", "\($0.key)=\($0.value)") }
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))

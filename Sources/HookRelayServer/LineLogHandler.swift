@@ -23,8 +23,10 @@ public struct LineLogHandler: LogHandler {
         let time = Date().formatted(.iso8601)
         switch format {
         case .text:
-            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            diagnostics.write("\(time) \(event.level) \(event.message)\(fields.isEmpty ? "" : " " + fields)\n")
+            // Values quoted as logfmt: a URL or a receiver's text cannot forge a field or a line.
+            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(JSONString.logfmt("\($0.value)"))" }.joined(separator: " ")
+            let message = JSONString.printable("\(event.message)")
+            diagnostics.write("\(time) \(event.level) \(message)\(fields.isEmpty ? "" : " " + fields)\n")
         case .json:
             var object = ["time": time, "level": "\(event.level)", "message": "\(event.message)"]
             for (key, value) in all { object[key] = "\(value)" }

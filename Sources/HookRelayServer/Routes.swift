@@ -47,7 +47,7 @@ struct WebhookView: Encodable {
         events = webhook.events
         minSeverity = webhook.minSeverity?.description
         severities = webhook.severities.map(\.description)
-        headers = webhook.headers
+        headers = webhook.headers.reduce(into: [:]) { $0[$1.key] = HeaderField.masked(name: $1.key, value: $1.value) }
         secret = revealSecret ? webhook.secrets.first : nil
         secretPrefix = String((webhook.secrets.first ?? "").prefix(10))
         previousSecretUntil = webhook.signingSecrets(now: UnixTime.now()).count > 1 ? webhook.previousSecretUntil : nil

@@ -152,7 +152,17 @@ public final class Statement {
 
     @discardableResult
     public func bind(_ index: Int32, _ value: String?) -> Statement {
-        if let value { sqlite3_bind_text(pointer, index, value, -1, Self.transient) } else { sqlite3_bind_null(pointer, index) }
+        // With its byte count: text is stored whole, a NUL inside it included (the API refuses
+        // NUL in what users store; this keeps anything else, like event ids, from being cut).
+        if var value, !value.isEmpty {
+            _ = value.withUTF8 { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(pointer, index, $0.baseAddress, Int32($0.count), Self.transient) }
+            }
+        } else if value != nil {
+            sqlite3_bind_text(pointer, index, "", 0, Self.transient)
+        } else {
+            sqlite3_bind_null(pointer, index)
+        }
         return self
     }
 
@@ -198,7 +208,7 @@ public final class Statement {
 
     public func text(_ column: Int32) -> String? {
         guard let bytes = sqlite3_column_text(pointer, column) else { return nil }
-        return String(cString: bytes)
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(pointer, column))), as: UTF8.self)
     }
 
     public func blob(_ column: Int32) -> [UInt8] {

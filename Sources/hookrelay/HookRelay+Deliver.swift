@@ -118,29 +118,21 @@ struct DeliverCommand: AsyncParsableCommand {
         return lease
     }
 
-    /// `--header` values as (name, value), with `${VAR}` taken from the environment.
+    /// `--header` values as (name, value), with `${VAR}` taken from the environment, checked
+    /// as every header is (``HeaderField``).
     func parsedHeaders() throws -> [(String, String)] {
-        try headers.map { header in
-            guard let colon = header.firstIndex(of: ":") else {
-                throw ValidationError("--header '\(header)' needs the form 'Name: value'")
+        let parsed = try headers.map { header in
+            guard let (name, value) = HeaderField.parse(line: header) else {
+                throw ValidationError("--header '\(JSONString.printable(header))' needs the form 'Name: value'")
             }
-            let name = header[..<colon].trimmingCharacters(in: .whitespaces)
-            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
-                throw ValidationError("--header '\(header)': '\(name)' is not a header name")
-            }
-            let reserved = [
-                "content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature", "x-hub-signature-256",
-                "content-length", "host", "transfer-encoding", "connection",
-            ]
-            guard !reserved.contains(name.lowercased()) else {
-                throw ValidationError("--header: hookrelay sets \(name) itself")
-            }
-            let value = try Environment.expand(header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-            guard !value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else {
-                throw ValidationError("--header \(name): the value holds a control character (CR, LF, ...), which would break the request")
-            }
-            return (name, value)
+            return (name: name, value: try Environment.expand(value))
         }
+        do {
+            try HeaderField.validate(parsed)
+        } catch {
+            throw ValidationError("--header: \(error)")
+        }
+        return parsed.map { ($0.name, $0.value) }
     }
 
     func run() async throws {

@@ -316,14 +316,13 @@ struct WebhookSettings: ParsableArguments {
         if !headers.isEmpty {
             var parsed: [String: String] = [:]
             for header in headers {
-                guard let colon = header.firstIndex(of: ":") else {
-                    throw ValidationError("--header '\(header)' must be 'Name: value'")
+                guard let (name, value) = HeaderField.parse(line: header) else {
+                    throw ValidationError("--header '\(JSONString.printable(header))' must be 'Name: value'")
                 }
-                let name = header[..<colon].trimmingCharacters(in: .whitespaces)
-                guard !parsed.keys.contains(where: { $0.lowercased() == name.lowercased() }) else {
-                    throw ValidationError("--header \(name) is given twice")
+                guard !parsed.keys.contains(where: { HeaderField.canonical($0) == HeaderField.canonical(name) }) else {
+                    throw ValidationError("--header \(JSONString.printable(name)) is given twice")
                 }
-                parsed[name] = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                parsed[name] = value
             }
             fields["headers"] = parsed
         }

@@ -11,13 +11,16 @@ import Testing
         "172.31.255.255", "192.0.0.8", "192.168.1.1", "198.18.0.1", "198.19.255.255", "224.0.0.1", "239.1.1.1",
         "240.0.0.1", "255.255.255.255", "::", "::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::7f00:1",
         "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2002:c0a8:101::1", "fc00::1", "fd12:3456::1", "fe80::1", "ff02::1",
+        // Documentation ranges, Azure's platform address, site-local, local-use NAT64, IPv4-translated.
+        "192.0.2.1", "198.51.100.7", "203.0.113.7", "168.63.129.16", "fec0::1", "feff::1", "64:ff9b:1::a00:1",
+        "64:ff9b:1:ffff::1", "::ffff:0:808:808", "::ffff:0:7f00:1",
     ])
     func blocks(_ text: String) throws {
         let address = try #require(IPAddress(text))
         #expect(guardian.blockingRange(for: address) != nil, "\(text)")
     }
 
-    @Test(arguments: ["93.184.216.34", "8.8.8.8", "172.32.0.1", "192.0.1.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "2002:0808:0808::1"])
+    @Test(arguments: ["93.184.216.34", "8.8.8.8", "172.32.0.1", "192.0.1.1", "100.128.0.1", "192.0.3.1", "198.51.101.1", "203.0.114.1", "168.63.129.17", "64:ff9b:2::1", "2606:4700::1111", "::ffff:8.8.8.8", "2002:0808:0808::1"])
     func allows(_ text: String) throws {
         let address = try #require(IPAddress(text))
         #expect(guardian.blockingRange(for: address) == nil, "\(text)")

@@ -349,7 +349,8 @@ enum WebUI {
             "severity_options": severities.map { ["name": $0, "selected": $0 == minimum] },
             "severity_checks": severities.map { ["name": $0, "checked": chosen.contains($0)] },
             "description": webhook?.description ?? "",
-            "headers": (webhook?.headers ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n"),
+            "headers": (webhook?.headers ?? [:]).sorted { $0.key < $1.key }
+                .map { "\($0.key): \(HeaderField.masked(name: $0.key, value: $0.value))" }.joined(separator: "\n"),
             "templates": PayloadTemplate.builtinNames.map { ["name": $0, "selected": $0 == (webhook?.template ?? "raw")] },
             "template_vars": (webhook?.templateVariables ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                 .joined(separator: "\n"),
@@ -461,8 +462,10 @@ struct Form: Sendable {
         fields["description"] = self["description"] ?? ""
         var headers: [String: String] = [:]
         for line in (self["headers"] ?? "").split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let colon = line.firstIndex(of: ":") else { throw AdminError.invalid("header line \"\(line)\" needs the form Name: value") }
-            headers[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard let (name, value) = HeaderField.parse(line: String(line)) else {
+                throw AdminError.invalid("header line \"\(line)\" needs the form Name: value")
+            }
+            guard headers.updateValue(value, forKey: name) == nil else { throw AdminError.invalid("header \(name) is given twice") }
         }
         fields["headers"] = headers
         fields["template"] = self["template"] ?? "raw"
