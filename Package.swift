@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .executable(name: "hookrelay", targets: ["hookrelay"]),
         .library(name: "HookRelayCore", targets: ["HookRelayCore"]),
+        // For contrib/fuzz: URL parsing and request building.
+        .library(name: "HookRelayDelivery", targets: ["HookRelayDelivery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -311,6 +311,12 @@ public final class HTTPSender: Sendable {
         func failure(_ verdict: SendResult.Verdict, _ error: String) -> SendResult {
             SendResult(verdict: verdict, error: error, latencyMilliseconds: elapsed(), responseBody: [])
         }
+        let wire: ByteBuffer
+        do {
+            wire = try Self.request(body, to: endpoint, headers: [("user-agent", userAgent)] + configuration.headers + headers)
+        } catch {
+            return failure(.permanent, "not sent: \(error)")
+        }
         let address: IPAddress
         do {
             address = try await vettedAddress(of: endpoint.host)
@@ -319,33 +325,6 @@ public final class HTTPSender: Sendable {
         } catch {
             return failure(.retry, "\(error)")
         }
-        for (name, value) in configuration.headers + headers {
-            if let problem = HeaderField.check(name: name, value: value) {
-                return failure(.permanent, "not sent: \(problem)")
-            }
-        }
-        guard endpoint.target.utf8.allSatisfy({ (0x21...0x7E).contains($0) }),
-              endpoint.hostHeader.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
-        else { return failure(.permanent, "not sent: the URL holds characters a request line cannot carry") }
-        var wire = ByteBuffer()
-        wire.reserveCapacity(body.count + 512)
-        wire.writeStaticString("POST ")
-        wire.writeString(endpoint.target)
-        wire.writeStaticString(" HTTP/1.1\r\n")
-        func header(_ name: String, _ value: String) {
-            wire.writeString(name)
-            wire.writeStaticString(": ")
-            wire.writeString(value)
-            wire.writeStaticString("\r\n")
-        }
-        header("host", endpoint.hostHeader)
-        wire.writeStaticString("content-type: application/json\r\n")
-        header("content-length", String(body.count))
-        header("user-agent", userAgent)
-        for (name, value) in configuration.headers { header(name, value) }
-        for (name, value) in headers { header(name, value) }
-        wire.writeStaticString("\r\n")
-        wire.writeBytes(body)
         let deadline = NIODeadline.now() + .milliseconds(configuration.timeout.milliseconds)
         let key = PoolKey(address: address, port: endpoint.port, host: endpoint.host, tls: endpoint.isHTTPS)
         var retriedStale = false
@@ -375,6 +354,36 @@ public final class HTTPSender: Sendable {
                 return failure(.retry, "\(error)")
             }
         }
+    }
+
+    /// The whole HTTP/1.1 request, head and body: `Host` from the validated host, the framing
+    /// headers, then `headers` in order, each checked (``HeaderField/check(name:value:)``) so
+    /// that no value or name, however it got here, can add a line.
+    public static func request(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) throws(HeaderField.Problem) -> ByteBuffer {
+        for (name, value) in headers {
+            if let problem = HeaderField.check(name: name, value: value) { throw problem }
+        }
+        // An Endpoint is checked when made; this holds whatever made it.
+        guard endpoint.target.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else { throw .controlCharacter(name: ":path") }
+        guard endpoint.hostHeader.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else { throw .controlCharacter(name: "host") }
+        var wire = ByteBuffer()
+        wire.reserveCapacity(body.count + 512)
+        wire.writeStaticString("POST ")
+        wire.writeString(endpoint.target)
+        wire.writeStaticString(" HTTP/1.1\r\n")
+        func header(_ name: String, _ value: String) {
+            wire.writeString(name)
+            wire.writeStaticString(": ")
+            wire.writeString(value)
+            wire.writeStaticString("\r\n")
+        }
+        header("host", endpoint.hostHeader)
+        wire.writeStaticString("content-type: application/json\r\n")
+        header("content-length", String(body.count))
+        for (name, value) in headers { header(name, value) }
+        wire.writeStaticString("\r\n")
+        wire.writeBytes(body)
+        return wire
     }
 
     private func result(_ response: HTTP1Response, elapsed: Int) -> SendResult {
