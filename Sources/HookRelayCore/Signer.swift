@@ -65,6 +65,9 @@ public struct Signer: Sendable {
     private let keyed: [HMAC<SHA256>]
     private let githubKeyed: HMAC<SHA256>?
 
+    /// No secret: requests go out without a signature.
+    public var isUnsigned: Bool { secrets.isEmpty }
+
     public init(secrets: [WebhookSecret], schemes: Set<Scheme> = [.standard]) {
         self.secrets = secrets
         self.schemes = schemes

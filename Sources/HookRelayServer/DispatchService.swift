@@ -26,8 +26,8 @@ struct DispatchService: Service {
             now: { UnixTime.now() },
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
-                    "webhook": "\(delivery.endpoint)", "webhook_id": "\(delivery.webhookID)", "attempts": "\(delivery.attempts)",
-                    "http_status": "\(delivery.lastHTTPStatus.map(String.init) ?? "-")", "error": "\(delivery.lastError ?? "-")",
+                    "webhook": "\(delivery.endpoint)", "webhook_id": "\(delivery.webhookID)", "attempts": .stringConvertible(delivery.attempts),
+                    "http_status": delivery.lastHTTPStatus.map { .stringConvertible($0) } ?? "-", "error": "\(delivery.lastError ?? "-")",
                 ])
             })
         try await withTaskCancellationHandler {

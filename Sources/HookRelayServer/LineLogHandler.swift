@@ -28,10 +28,22 @@ public struct LineLogHandler: LogHandler {
             let message = JSONString.printable("\(event.message)")
             diagnostics.write("\(time) \(event.level) \(message)\(fields.isEmpty ? "" : " " + fields)\n")
         case .json:
-            var object = ["time": time, "level": "\(event.level)", "message": "\(event.message)"]
-            for (key, value) in all { object[key] = "\(value)" }
-            let fields = object.sorted { $0.key < $1.key }.map { "\(JSONString.quote($0.key)):\(JSONString.quote($0.value))" }
+            // Values as JSON: numbers given as numbers stay numbers (`attempts`, `http_status`).
+            var object = ["time": JSONString.quote(time), "level": JSONString.quote("\(event.level)"), "message": JSONString.quote("\(event.message)")]
+            for (key, value) in all { object[key] = Self.json(value) }
+            let fields = object.sorted { $0.key < $1.key }.map { "\(JSONString.quote($0.key)):\($0.value)" }
             diagnostics.write("{" + fields.joined(separator: ",") + "}\n")
         }
+    }
+
+    static func json(_ value: Logger.MetadataValue) -> String {
+        if case let .stringConvertible(convertible) = value {
+            switch convertible {
+            case let number as any BinaryInteger: return "\(number)"
+            case let number as Double where number.isFinite: return "\(number)"
+            default: break
+            }
+        }
+        return JSONString.quote("\(value)")
     }
 }

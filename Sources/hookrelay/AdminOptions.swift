@@ -37,13 +37,15 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The operator's actions on the database. A missing database is created only when `create`
-    /// (`webhooks add`): any other command on a mistyped path would otherwise find nothing.
+    /// (`webhooks add --create`): a mistyped path must not become a new, empty database.
     func admin(sending: SendingOptions? = nil, create: Bool = false) throws -> Admin {
         let configuration = try configuration(sending: sending)
         let path = configuration.database
         if !create, !FileManager.default.fileExists(atPath: path) {
             throw CommandFailure(
-                status: .noInput, message: "\(path): no such database; give the --db or --config of hookrelay serve")
+                status: .noInput,
+                message: "\(path): no such database; give the --db or --config of hookrelay serve, "
+                    + "or create it with 'hookrelay serve --db \(path)' or 'hookrelay webhooks add --create --db \(path) ...'")
         }
         let store: LocalStore
         do {

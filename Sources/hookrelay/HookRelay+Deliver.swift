@@ -68,9 +68,15 @@ struct DeliverCommand: AsyncParsableCommand {
     @Flag(help: "Print the retry schedule these options give, and exit.")
     var printSchedule = false
 
+    @Flag(help: "Send without a signature (no secret given): only for receivers that check nothing.")
+    var unsigned = false
+
     @OptionGroup(title: "Input") var input: InputOptions
 
-    func validate() throws {
+    /// The checks that need every option: run from `run()`, after the parser has refused unknown
+    /// options (ArgumentParser calls `validate()` before it reports those, so a mistyped
+    /// `--alow-http` was answered "give at least one --url").
+    func checkOptions() throws {
         if printSchedule { return }
         if drain || retryFailed {
             guard spool != nil else { throw ValidationError("--drain and --retry-failed work on a spool; give --spool FILE") }
@@ -136,6 +142,7 @@ struct DeliverCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try checkOptions()
         signal(SIGPIPE, SIG_IGN)
         let policy = try retries.policy()
         if printSchedule {
@@ -151,6 +158,13 @@ struct DeliverCommand: AsyncParsableCommand {
         configuration.urls = urls
         configuration.template = try templates.payloadTemplate()
         configuration.signer = try signing.signer()
+        if configuration.signer.isUnsigned, !unsigned {
+            throw ValidationError(
+                "no signing secret: give --secret-file FILE or HOOKRELAY_SECRET (whsec_...), or --unsigned to send unsigned requests")
+        }
+        if unsigned, !configuration.signer.isUnsigned {
+            throw ValidationError("--unsigned and a secret (--secret-file, --secret or HOOKRELAY_SECRET) contradict; drop one")
+        }
         configuration.retry = policy
         configuration.sender = try sending.configuration(headers: parsedHeaders(), concurrency: concurrency)
         configuration.concurrency = concurrency

@@ -55,7 +55,7 @@ struct WebhooksCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a webhook and print it with its signing secret, shown this once.",
-            discussion: "Creates the database when it does not exist.")
+            discussion: "The database must exist (hookrelay serve makes it), unless --create is given.")
 
         @Option(help: ArgumentHelp("Where to POST the events: an https URL (http with --allow-http).", valueName: "url"))
         var url: String
@@ -64,12 +64,25 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup(title: "Database") var store: StoreOptions
         @OptionGroup(title: "Sending") var sending: SendingOptions
 
+        @Flag(help: "Create the database when it does not exist (it is removed again if the webhook is refused).")
+        var create = false
+
         func run() async throws {
             var fields = try settings.fields()
             fields["url"] = url
-            try await AdminRun.run {
-                let created = try await store.admin(sending: sending, create: true).createWebhook(fields)
-                return store.output(created, revealSecret: true)
+            let path = try store.configuration(sending: sending).database
+            let existed = FileManager.default.fileExists(atPath: path)
+            do {
+                try await AdminRun.run {
+                    let created = try await store.admin(sending: sending, create: create).createWebhook(fields)
+                    return store.output(created, revealSecret: true)
+                }
+            } catch let failure as CommandFailure {
+                // A refused webhook leaves no new, empty database behind.
+                if create, !existed {
+                    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+                }
+                throw failure
             }
         }
     }

@@ -359,7 +359,28 @@ import Testing
         (["deliver", "--url", "URL", "--allow-http", "--lease", "1m"], [:], "--lease needs --spool"),
         (["deliver", "--url", "URL", "--allow-http", "--spool", "/nonexistent/spool.db", "--lease", "10s"], [:],
          "--lease (10s) must be at least --timeout + --connect-timeout (20s)"),
+        // A mistyped option is the parser's answer, not one of deliver's own checks.
+        (["deliver", "--alow-http"], [:], "Unknown option '--alow-http'"),
+        (["deliver", "--urls", "URL"], [:], "Unknown option '--urls'"),
+        (["deliver", "--url", "URL", "--alow-http"], [:], "Unknown option '--alow-http'"),
+        // Unsigned only when asked for.
+        (["deliver", "--url", "URL", "--allow-http", "--unsigned"], ["HOOKRELAY_SECRET": Deliver.secret], "--unsigned and a secret"),
     ]
+
+    /// Without a secret in any form, deliver refuses to send (its help says "signed").
+    @Test func deliverWithoutASecretRefusesUnlessUnsigned() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let arguments = ["deliver", "--url", receiver.url] + Deliver.loopback
+        let refused = try HookRelayProcess.run(arguments, stdin: Data(Self.input.utf8), environment: HookRelayProcess.environment())
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("no signing secret: give --secret-file FILE or HOOKRELAY_SECRET"), "\(refused.stderr)")
+        #expect(receiver.connections == 0)
+        let unsigned = try HookRelayProcess.run(
+            arguments + ["--unsigned"], stdin: Data(Self.input.utf8), environment: HookRelayProcess.environment())
+        #expect(unsigned.status == 0, "\(unsigned.stderr)")
+        #expect(receiver.requests.first?.headers["webhook-signature"] == nil)
+    }
 
     @Test(arguments: usageCases)
     func usageErrors(_ arguments: [String], _ environment: [String: String], _ message: String) throws {
@@ -382,7 +403,7 @@ import Testing
         defer { receiver.stop() }
         let scratch = try ScratchDirectory()
         let input = try scratch.file("events.ndjson", Deliver.ndjson(Deliver.events(100, prefix: "tty")))
-        let command = ([HookRelayProcess.binary.path] + Deliver.arguments(receiver, extra: ["--concurrency", "2", "--quiet"]))
+        let command = ([HookRelayProcess.binary.path] + Deliver.arguments(receiver, extra: ["--concurrency", "2", "--quiet", "--unsigned"]))
             .map { "'" + $0 + "'" }.joined(separator: " ") + " < '\(input)'"
         // script(1) runs the command with its standard streams on a new terminal.
         let process = Process()

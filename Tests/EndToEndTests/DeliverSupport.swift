@@ -37,7 +37,8 @@ enum Deliver {
         ["deliver"] + receivers.flatMap { ["--url", $0.url] } + loopback + fast + extra
     }
 
-    /// Runs `hookrelay` with `input` on stdin and the given secret (none: unsigned) and variables.
+    /// Runs `hookrelay` with `input` on stdin and the given secret and variables. A `deliver`
+    /// given no secret in any form is run `--unsigned`, as it must be asked to send unsigned.
     static func run(
         _ arguments: [String], input: String = "", secret: String? = nil, environment: [String: String] = [:],
         timeout: TimeInterval = 60
@@ -45,13 +46,24 @@ enum Deliver {
         var extra = environment
         if let secret { extra["HOOKRELAY_SECRET"] = secret }
         return try HookRelayProcess.run(
-            arguments, stdin: Data(input.utf8), environment: HookRelayProcess.environment(adding: extra), timeout: timeout)
+            unsignedUnlessSigned(arguments, environment: extra), stdin: Data(input.utf8),
+            environment: HookRelayProcess.environment(adding: extra), timeout: timeout)
     }
 
     static func start(_ arguments: [String], input: String = "", secret: String? = nil) throws -> HookRelayProcess.Running {
         var extra: [String: String] = [:]
         if let secret { extra["HOOKRELAY_SECRET"] = secret }
-        return try HookRelayProcess.start(arguments, stdin: Data(input.utf8), environment: HookRelayProcess.environment(adding: extra))
+        return try HookRelayProcess.start(
+            unsignedUnlessSigned(arguments, environment: extra), stdin: Data(input.utf8),
+            environment: HookRelayProcess.environment(adding: extra))
+    }
+
+    /// `arguments` with `--unsigned` added when they run `deliver` without any secret.
+    static func unsignedUnlessSigned(_ arguments: [String], environment: [String: String]) -> [String] {
+        guard arguments.first == "deliver", environment["HOOKRELAY_SECRET"] == nil,
+              !arguments.contains(where: { ["--secret", "--secret-file", "--unsigned", "--print-schedule"].contains($0) })
+        else { return arguments }
+        return arguments + ["--unsigned"]
     }
 
     /// `count` finding events with ids `<prefix>-0` … as NDJSON.
