@@ -37,7 +37,7 @@ enum OutsideValidator {
         let inputURL = directory.appendingPathComponent("in")
         let outputURL = directory.appendingPathComponent("out")
         try Data(input).write(to: inputURL)
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        try Data().write(to: outputURL)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
