@@ -11,6 +11,7 @@ public struct PayloadTemplate: Sendable {
     public let name: String
     private let template: MustacheTemplate?
     private let variables: [String: String]
+    private let limits: TemplateContext.Limits
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
         public let description: String
@@ -24,6 +25,7 @@ public struct PayloadTemplate: Sendable {
     public init(_ nameOrPath: String, variables: [String: String] = [:]) throws {
         self.variables = variables
         name = nameOrPath
+        limits = BuiltinTemplates.limits[nameOrPath] ?? TemplateContext.Limits()
         let source: String
         if nameOrPath == "raw" {
             template = nil
@@ -55,7 +57,7 @@ public struct PayloadTemplate: Sendable {
     /// The body to send for `event` (a JSON object's bytes).
     public func render(_ event: [UInt8], layout: EventLayout = EventLayout()) throws -> [UInt8] {
         guard let template else { return event }
-        let context = try TemplateContext.make(event: event, layout: layout, variables: variables)
+        let context = try TemplateContext.make(event: event, layout: layout, variables: variables, limits: limits)
         let body = Array(template.render(context).utf8)
         let verdict = body.withUnsafeBytes { JSONScanner().validateDocument($0) }
         if case let .failure(error) = verdict {

@@ -6,12 +6,25 @@ import HookRelayCore
 /// its type: `title`, `summary`, `asset_name`, `link`, `remediation`, `severity_name`,
 /// `severity_upper`, `severity_emoji`, `severity_color`, `severity_color_int`, `teams_color`,
 /// `event_type`, `id`, `timestamp`, `is_test`, and `event_json` (the event pretty-printed).
+/// `markdown` and `jira_wiki` hold the text helpers escaped for that markup (``Markup``).
 enum TemplateContext {
-    static let titleLimit = 150
-    static let summaryLimit = 2900
-    static let remediationLimit = 1000
+    /// The most each helper holds, in UTF-16 code units: the largest count of the ways targets
+    /// count characters (Slack and Discord count code points or UTF-16 units; Swift's `count`,
+    /// grapheme clusters, is the smallest), so a helper within its limit is within the target's.
+    /// Longer text is cut on a grapheme boundary and ends in `…`.
+    struct Limits: Sendable {
+        var title = 150
+        var summary = 2900
+        var remediation = 1000
+        var assetName = Int.max
+        var id = Int.max
+        var eventType = Int.max
+        /// A longer URL is left out (cutting it would make a different URL).
+        var link = 2000
+        var eventJSON = Int.max
+    }
 
-    static func make(event bytes: [UInt8], layout: EventLayout, variables: [String: String]) throws -> [String: Any] {
+    static func make(event bytes: [UInt8], layout: EventLayout, variables: [String: String], limits: Limits = Limits()) throws -> [String: Any] {
         guard case let .object(fields) = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
             throw PayloadTemplate.Problem(description: "the event is not a JSON object")
         }
@@ -24,11 +37,12 @@ enum TemplateContext {
         let type = event.string(at: layout.typePath) ?? "event"
         let severity = layout.severityPaths.lazy.compactMap { event.string(at: $0) }.first.flatMap(Severity.init)
         let asset = layout.assetPaths.lazy.compactMap { event.string(at: $0) }.first
-        context["event_type"] = type
-        context["id"] = event.string(at: layout.idPath) ?? ""
+        var text: [String: String] = [:]
+        text["event_type"] = truncate(oneLine(type), limits.eventType)
+        text["id"] = truncate(oneLine(event.string(at: layout.idPath) ?? ""), limits.id)
         if let timestamp = event.string(at: "timestamp") { context["timestamp"] = timestamp }
         context["is_test"] = event.value(at: "test") == .bool(true)
-        context["asset_name"] = asset.map { oneLine($0) } ?? "-"
+        text["asset_name"] = asset.flatMap { isBlank($0) ? nil : truncate(oneLine($0), limits.assetName) } ?? "-"
         let name = severity?.description ?? "none"
         context["severity_name"] = name
         context["severity_upper"] = name.uppercased()
@@ -38,11 +52,11 @@ enum TemplateContext {
         context["severity_color_int"] = style.color
         context["teams_color"] = style.teams
 
-        let title: String
+        var title: String
         var summary: String
         switch type {
         case "finding":
-            title = event.string(at: "finding.title") ?? event.string(at: "title") ?? "Finding"
+            title = event.string(at: "finding.title") ?? event.string(at: "title") ?? ""
             summary = event.string(at: "finding.description") ?? event.string(at: "description") ?? ""
         case "scan_completed":
             title = "Scan completed" + (asset.map { " on \($0)" } ?? "")
@@ -61,16 +75,26 @@ enum TemplateContext {
             title = type + (asset.map { " on \($0)" } ?? "")
             summary = ""
         }
-        context["title"] = truncate(oneLine(title), Self.titleLimit)
-        context["summary"] = truncate(summary.isEmpty ? title : summary, Self.summaryLimit)
-        if let remediation = event.string(at: "finding.remediation") ?? event.string(at: "remediation"), !remediation.isEmpty {
-            context["remediation"] = truncate(remediation, Self.remediationLimit)
+        // Targets refuse empty text (Slack's plain_text, Discord's field values).
+        if isBlank(title) { title = type == "finding" ? "Finding" : "Event" }
+        text["title"] = truncate(oneLine(title), limits.title)
+        text["summary"] = truncate(isBlank(summary) ? title : summary, limits.summary)
+        if let remediation = event.string(at: "finding.remediation") ?? event.string(at: "remediation"), !isBlank(remediation) {
+            text["remediation"] = truncate(remediation, limits.remediation)
         }
+        var link: String?
         if let url = event.string(at: "finding.url") ?? event.string(at: "url"),
-           url.hasPrefix("https://") || url.hasPrefix("http://"), url.count <= 2000, !url.contains(where: \.isWhitespace) {
-            context["link"] = url
+           url.hasPrefix("https://") || url.hasPrefix("http://"), !url.contains(where: \.isWhitespace) {
+            let encoded = percentEncoded(url)
+            if encoded.utf16.count <= limits.link { link = encoded }
         }
-        context["event_json"] = event.pretty
+        for (key, value) in text { context[key] = value }
+        context["link"] = link
+        // The URL is shown as a link made by the template's markup, never escaped text: its
+        // percent-encoding leaves nothing that could end a CommonMark autolink or a Jira link.
+        context["markdown"] = text.mapValues(Markup.markdown).merging(link.map { ["link": "<\($0)>"] } ?? [:]) { $1 }
+        context["jira_wiki"] = text.mapValues(Markup.jiraWiki).merging(link.map { ["link": "[\($0)]"] } ?? [:]) { $1 }
+        context["event_json"] = truncate(event.pretty, limits.eventJSON)
         return context
     }
 
@@ -94,8 +118,46 @@ enum TemplateContext {
         String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 })
     }
 
+    static func isBlank(_ text: String) -> Bool {
+        text.allSatisfy(\.isWhitespace)
+    }
+
+    /// `text` in at most `limit` UTF-16 code units: whole grapheme clusters and then `…` when
+    /// it is longer (so a cut never splits an emoji, a flag or a letter from its accents).
     static func truncate(_ text: String, _ limit: Int) -> String {
-        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+        guard text.utf16.count > limit else { return text }
+        var used = 1  // the ellipsis
+        var end = text.startIndex
+        for character in text {
+            let size = character.utf16.count
+            guard used + size <= limit else { break }
+            used += size
+            end = text.index(after: end)
+        }
+        return String(text[..<end]) + "…"
+    }
+
+    /// The bytes a URL may hold unencoded (RFC 3986 unreserved, reserved and `%`); `[` and `]`
+    /// only in the host, where they enclose an IPv6 address.
+    private static let urlBytes = Set(#"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#@!$&'()*+,;=%"#.utf8)
+
+    /// `url` with every other byte percent-encoded (UTF-8), so it is one valid URI that no
+    /// markup can end early: no `<`, `>`, `"`, `\`, `{`, `}`, `|`, `^`, backtick or space.
+    static func percentEncoded(_ url: String) -> String {
+        let bytes = Array(url.utf8)
+        let separator = Array("://".utf8)
+        let schemeEnd = (0..<max(0, bytes.count - 2)).first { Array(bytes[$0..<$0 + 3]) == separator }.map { $0 + 3 } ?? 0
+        let hostEnd = bytes[schemeEnd...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.count
+        var out = ""
+        for (index, byte) in bytes.enumerated() {
+            let bracketInHost = (byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]")) && index < hostEnd
+            if urlBytes.contains(byte) || bracketInHost {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        return out
     }
 }
 
