@@ -70,17 +70,34 @@ public struct EventInput: Sendable {
 
 /// Appends invalid records' raw bytes to a file, one record per line.
 public final class InvalidRecordFile {
-    private let output: OutputBuffer
-    private let fd: Int32
+    private let path: String
+    /// Opened at the first invalid record: a run without one leaves no empty file behind.
+    private var opened: (output: OutputBuffer, fd: Int32)?
     private var lastByte: UInt8 = 0x0A
 
+    /// Checks now that the file can be written (or created), so a wrong path is reported at
+    /// the start of the run rather than at its first invalid record.
     public init(path: String) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw OutputError.cannotCreate(path: path, errno: errno) }
-        output = OutputBuffer(fd: fd, name: path, flushEachRecord: false)
+        self.path = path
+        let exists = access(path, F_OK) == 0
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        guard access(exists ? path : (directory.isEmpty ? "/" : directory), W_OK) == 0 else {
+            throw OutputError.cannotCreate(path: path, errno: errno)
+        }
     }
 
-    deinit { close(fd) }
+    deinit { if let opened { close(opened.fd) } }
+
+    private var output: OutputBuffer {
+        get throws {
+            if let opened { return opened.output }
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw OutputError.cannotCreate(path: path, errno: errno) }
+            let output = OutputBuffer(fd: fd, name: path, flushEachRecord: false)
+            opened = (output, fd)
+            return output
+        }
+    }
 
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
         guard let last = bytes.last else { return }
@@ -90,6 +107,7 @@ public final class InvalidRecordFile {
 
     /// Ends the record with a newline when it did not end with one, and writes it out.
     public func endRecord() throws {
+        guard opened != nil else { return }
         if lastByte != 0x0A { try output.write(byte: 0x0A) }
         lastByte = 0x0A
         try output.flush()

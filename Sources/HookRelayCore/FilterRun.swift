@@ -138,7 +138,7 @@ public struct FilterRun: Sendable {
         mutating func invalid(_ error: InvalidRecord) throws {
             statistics.read += 1
             statistics.invalid += 1
-            diagnostics.report(prefix + error.description)
+            diagnostics.report(prefix + error.description(stopped: failFast))
             if failFast { throw StopAtInvalid() }
         }
 

@@ -55,9 +55,13 @@ public struct InvalidRecord: Sendable, CustomStringConvertible {
         self.recordLine = recordLine ?? line
     }
 
-    public var description: String {
+    public var description: String { description(stopped: false) }
+
+    /// The message for this record; `stopped` when the run ends at it (`--invalid=fail`).
+    public func description(stopped: Bool) -> String {
         let start = recordLine < line ? " (in the record that began on line \(recordLine))" : ""
-        return "line \(line), byte \(offset): \(error)\(start); the record was skipped"
+        return "line \(line), byte \(offset): \(error)\(start); "
+            + (stopped ? "stopped there (--invalid=fail); the records before it were handled" : "the record was skipped")
     }
 }
 

@@ -297,7 +297,7 @@ struct SpoolingHandler: RecordHandler {
 
     mutating func invalid(_ error: InvalidRecord) throws {
         invalid += 1
-        diagnostics.report(prefix + error.description)
+        diagnostics.report(prefix + error.description(stopped: failFast))
         if failFast { throw StopAtInvalid() }
     }
 

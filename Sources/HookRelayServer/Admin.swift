@@ -41,7 +41,7 @@ public struct MatchReport: Sendable, Encodable {
     public var webhook: String
     public var url: String
     public var matched: Bool
-    /// What a matching event becomes: `sent`, `held` (paused) or `skipped` (disabled).
+    /// What a matching event would become: `would_send`, `held` (paused) or `skipped` (disabled).
     public var outcome: String?
     /// Which part of the filter excluded it.
     public var reason: String?
@@ -339,7 +339,7 @@ public final class Admin: Sendable {
                     guard count == 1 else { throw AdminError.invalid("send one event, not several") }
                     reports = webhooks.map { webhook in
                         let verdict = webhook.filter.evaluate(record, layout: layout)
-                        let outcome = !verdict.matches ? nil : webhook.state == .disabled ? "skipped" : webhook.paused ? "held" : "sent"
+                        let outcome = !verdict.matches ? nil : webhook.state == .disabled ? "skipped" : webhook.paused ? "held" : "would_send"
                         return MatchReport(
                             webhook: webhook.id, url: webhook.url, matched: verdict.matches, outcome: outcome,
                             reason: verdict.exclusion?.description)

@@ -132,7 +132,7 @@ public enum AdminText {
 
     // MARK: Match
 
-    /// Where an event would go: `sent`, `held` (paused), `skipped` (disabled) or `excluded`, and why.
+    /// Where an event would go: `would_send`, `held` (paused), `skipped` (disabled) or `excluded`, and why.
     public static func match(_ reports: [MatchReport]) -> String {
         table([["WEBHOOK", "URL", "RESULT", "REASON"]] + reports.map { report in
             let reason = switch report.outcome {

@@ -12,7 +12,7 @@ struct MatchCommand: AsyncParsableCommand {
         commandName: "match",
         abstract: "Read one event on standard input and show which webhooks of hookrelay serve it goes to, and why not the others.",
         discussion: """
-            Each webhook's result is sent, held (the webhook is paused), skipped (it is disabled) \
+            Each webhook's result is would_send, held (the webhook is paused), skipped (it is disabled) \
             or excluded, with the part of its filter that excluded the event. Nothing is stored \
             or sent. See hookrelay-match(1).
 

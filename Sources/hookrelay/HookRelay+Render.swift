@@ -89,7 +89,7 @@ struct RenderHandler: RecordHandler {
 
     mutating func invalid(_ error: InvalidRecord) throws {
         invalid += 1
-        diagnostics.report(prefix + error.description)
+        diagnostics.report(prefix + error.description(stopped: failFast))
         if failFast { throw Stop() }
     }
 

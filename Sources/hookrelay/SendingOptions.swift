@@ -7,11 +7,11 @@ import HookRelayServer
 /// Where signing secrets come from: a file, the environment, or (discouraged) the command line.
 struct SecretOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "File of signing secrets (whsec_<base64>), one per line; several sign with each (rotation).", valueName: "file"))
+        "File of webhook secrets (whsec_<base64>), one per line; several while a secret is rotated.", valueName: "file"))
     var secretFile: String?
 
     @Option(help: ArgumentHelp(
-        "A signing secret on the command line: visible to other users in ps and shell history; prefer --secret-file or HOOKRELAY_SECRET.",
+        "A webhook secret on the command line: visible to other users in ps and shell history; prefer --secret-file or HOOKRELAY_SECRET.",
         valueName: "secret"))
     var secret: String?
 

@@ -324,7 +324,7 @@ import Testing
         let reports = try #require(try Self.object(critical)["webhooks"] as? [[String: Any]])
         #expect(reports.map { $0["webhook"] as? String } == [high, scans, held])
         #expect(reports.map { $0["matched"] as? Bool } == [true, false, true])
-        #expect(reports.map { $0["outcome"] as? String } == ["sent", nil, "held"])
+        #expect(reports.map { $0["outcome"] as? String } == ["would_send", nil, "held"])
         #expect(reports[1]["reason"] as? String == #"event type "finding" is not selected"#)
 
         let invalid = try await Self.run(["match"], db: db, stdin: #"{"event_type":"#)

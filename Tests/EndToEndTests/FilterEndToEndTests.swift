@@ -115,6 +115,22 @@ import Testing
         #expect(result.status == 65)
         #expect(result.lines == [events[0]])
         #expect(result.stderr.components(separatedBy: "\n").count == 2)
+        // It stopped: the message says so, not "skipped".
+        #expect(result.stderr.contains("stopped there (--invalid=fail)") && !result.stderr.contains("skipped"), "\(result.stderr)")
+    }
+
+    /// A run without an invalid record leaves no empty file; a path that cannot be written is
+    /// reported at the start, before anything is read.
+    @Test func invalidFileIsMadeOnlyForAnInvalidRecord() throws {
+        let scratch = try ScratchDirectory()
+        let rejects = scratch.path("rejects.ndjson")
+        let clean = try HookRelayProcess.run(["filter", "--invalid", rejects], stdin: events[0] + "\n")
+        #expect(clean.status == 0, "\(clean.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: rejects))
+        let unwritable = try HookRelayProcess.run(["filter", "--invalid", "/nonexistent-dir/rejects.ndjson"], stdin: events[0] + "\n")
+        #expect(unwritable.status != 0)
+        #expect(unwritable.lines.isEmpty)
+        #expect(unwritable.stderr.contains("/nonexistent-dir/rejects.ndjson"), "\(unwritable.stderr)")
     }
 
     @Test func invalidFileCollectsRawRecords() throws {
