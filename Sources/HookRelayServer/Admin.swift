@@ -81,6 +81,24 @@ public final class Admin: Sendable {
         try await store.withStore { try $0.webhooks() }
     }
 
+    /// The id of the one webhook whose id is `given` or begins with it (`wh_` may be left out),
+    /// as git takes a unique prefix of a commit: for the admin commands, where ids are typed.
+    /// At least 4 characters after `wh_`; several matches are an error that lists them.
+    public func webhookID(matching given: String) async throws -> String {
+        let ids = try await store.withStore { try $0.webhooks() }.map(\.id)
+        if ids.contains(given) { return given }
+        let prefix = given.hasPrefix("wh_") ? given : "wh_" + given
+        guard prefix.count >= 7 else { throw AdminError.notFound("webhook \(given) (give at least 4 characters after wh_)") }
+        let matching = ids.filter { $0.hasPrefix(prefix) }.sorted()
+        switch matching.count {
+        case 0: throw AdminError.notFound("webhook \(given)")
+        case 1: return matching[0]
+        default:
+            throw AdminError.invalid(
+                "\(given) is the beginning of \(matching.count) webhook ids (\(matching.prefix(5).joined(separator: ", "))\(matching.count > 5 ? ", ..." : "")); give more characters")
+        }
+    }
+
     public func webhook(_ id: String) async throws -> Webhook {
         guard let webhook = try await store.withStore({ try $0.webhook(id: id) }) else { throw AdminError.notFound("webhook \(id)") }
         return webhook

@@ -107,7 +107,7 @@ enum AdminRun {
 
 /// A webhook id argument.
 struct WebhookArgument: ParsableArguments {
-    @Argument(help: ArgumentHelp("The webhook's id (wh_…), as webhooks list shows it.", valueName: "id"))
+    @Argument(help: ArgumentHelp("The webhook's id (wh_…), as webhooks list shows it, or its first characters (4 or more after wh_).", valueName: "id"))
     var id: String
 }
 
@@ -130,4 +130,11 @@ func parseTime(_ text: String, option: String) throws -> Int64 {
         throw ValidationError("\(option) '\(text)' is not a time: give \(TimeSpec.forms)")
     }
     return time
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
 }

@@ -56,7 +56,9 @@ struct DeliveriesCommand: AsyncParsableCommand {
         func run() async throws {
             let since = try since.map { try parseTime($0, option: "--since") }
             try await AdminRun.run {
-                let page = try await store.admin().deliveries(
+                let admin = try store.admin()
+                let webhook = try await webhook.asyncMap { try await admin.webhookID(matching: $0) }
+                let page = try await admin.deliveries(
                     webhook: webhook, status: status.flatMap(DeliveryStatus.init(rawValue:)), since: since,
                     before: cursor.flatMap { Int64($0) }, limit: limit)
                 if !store.json, let next = AdminJSON.nextCursor(page, limit: limit) {

@@ -46,7 +46,9 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await AdminRun.run {
-                let shown = try await store.admin().webhook(webhook.id)
+                let admin = try store.admin()
+                let id = try await admin.webhookID(matching: webhook.id)
+                let shown = try await admin.webhook(id)
                 return store.output(shown)
             }
         }
@@ -127,7 +129,9 @@ struct WebhooksCommand: AsyncParsableCommand {
             if noHeaders { fields["headers"] = [String: String]() }
             guard !fields.isEmpty else { throw ValidationError("give a setting to change, such as --url or --event") }
             try await AdminRun.run {
-                let changed = try await store.admin(sending: sending).updateWebhook(webhook.id, fields)
+                let admin = try store.admin(sending: sending)
+                let id = try await admin.webhookID(matching: webhook.id)
+                let changed = try await admin.updateWebhook(id, fields)
                 return store.output(changed)
             }
         }
@@ -142,10 +146,12 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await AdminRun.run {
-                let discarded = try await store.admin().deleteWebhook(webhook.id)
+                let admin = try store.admin()
+                let id = try await admin.webhookID(matching: webhook.id)
+                let discarded = try await admin.deleteWebhook(id)
                 return store.output(
-                    json: AdminJSON.deleted(webhook.id, discardedDeliveries: discarded),
-                    text: "deleted \(webhook.id); \(deliveries(discarded, "pending")) discarded\n")
+                    json: AdminJSON.deleted(id, discardedDeliveries: discarded),
+                    text: "deleted \(id); \(deliveries(discarded, "pending")) discarded\n")
             }
         }
     }
@@ -171,7 +177,8 @@ struct WebhooksCommand: AsyncParsableCommand {
 
     static func setPaused(_ id: String, _ paused: Bool, store: StoreOptions) async throws {
         try await AdminRun.run {
-            let webhook = try await store.admin().setPaused(id, paused)
+            let admin = try store.admin()
+            let webhook = try await admin.setPaused(try await admin.webhookID(matching: id), paused)
             return store.output(webhook)
         }
     }
@@ -185,7 +192,9 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await AdminRun.run {
-                let enabled = try await store.admin().enable(webhook.id)
+                let admin = try store.admin()
+                let id = try await admin.webhookID(matching: webhook.id)
+                let enabled = try await admin.enable(id)
                 return store.output(enabled)
             }
         }
@@ -201,7 +210,9 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await AdminRun.run {
-                let rotated = try await store.admin().rotateSecret(webhook.id)
+                let admin = try store.admin()
+                let id = try await admin.webhookID(matching: webhook.id)
+                let rotated = try await admin.rotateSecret(id)
                 return store.output(json: AdminJSON.webhook(rotated, revealSecret: true), text: (rotated.secrets.first ?? "") + "\n")
             }
         }
@@ -218,7 +229,9 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await AdminRun.run {
-                let report = try await store.admin(sending: sending).sendTest(webhook.id)
+                let admin = try store.admin(sending: sending)
+                let id = try await admin.webhookID(matching: webhook.id)
+                let report = try await admin.sendTest(id)
                 return store.output(
                     json: AdminJSON.report(report), text: AdminText.report(report),
                     status: report.status == "delivered" ? .success : .unavailable)
@@ -235,8 +248,10 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await AdminRun.run {
-                let count = try await store.admin().retryFailed(webhook.id)
-                return store.output(json: AdminJSON.requeued(count), text: "\(deliveries(count, "failed")) of \(webhook.id) queued again\n")
+                let admin = try store.admin()
+                let id = try await admin.webhookID(matching: webhook.id)
+                let count = try await admin.retryFailed(id)
+                return store.output(json: AdminJSON.requeued(count), text: "\(deliveries(count, "failed")) of \(id) queued again\n")
             }
         }
     }
@@ -255,8 +270,10 @@ struct WebhooksCommand: AsyncParsableCommand {
         func run() async throws {
             let time = try parseTime(since, option: "--since")
             try await AdminRun.run {
-                let count = try await store.admin().recover(webhook.id, since: time)
-                return store.output(json: AdminJSON.requeued(count), text: "\(deliveries(count)) of \(webhook.id) queued again\n")
+                let admin = try store.admin()
+                let id = try await admin.webhookID(matching: webhook.id)
+                let count = try await admin.recover(id, since: time)
+                return store.output(json: AdminJSON.requeued(count), text: "\(deliveries(count)) of \(id) queued again\n")
             }
         }
     }

@@ -423,3 +423,34 @@ import Testing
         #expect(await server.stop().status == 0)
     }
 }
+
+/// Ids typed at a terminal: any unique beginning of one works, as git takes a commit's.
+@Suite struct AdminIDPrefixTests {
+    @Test func aUniquePrefixNamesTheWebhookAndAnAmbiguousOneListsTheCandidates() async throws {
+        let scratch = try ScratchDirectory()
+        let db = scratch.path("h.db")
+        for _ in 0..<2 {
+            let added = try await AdminCommandTests.run(["webhooks", "add", "--create", "--url", "http://127.0.0.1:9/x"] + AdminCommandTests.loopback, db: db)
+            try #require(added.status == 0, "\(added.stderr)")
+        }
+        let ids = ["wh_abcd1111aaaaaaaaaaaaaaaa", "wh_abcd2222bbbbbbbbbbbbbbbb"]
+        try HardeningEndToEndTests.sql(db, "UPDATE webhooks SET id = ? WHERE rowid = 1", [ids[0]])
+        try HardeningEndToEndTests.sql(db, "UPDATE webhooks SET id = ? WHERE rowid = 2", [ids[1]])
+
+        for given in ["wh_abcd1", "abcd11", ids[0]] {
+            let shown = try await AdminCommandTests.run(["webhooks", "show", given], db: db)
+            #expect(shown.status == 0, "\(given): \(shown.stderr)")
+            #expect(AdminCommandTests.field("id", in: shown.output) == ids[0], "\(given)")
+        }
+        let paused = try await AdminCommandTests.run(["webhooks", "pause", "abcd2222"], db: db)
+        #expect(paused.status == 0 && AdminCommandTests.field("paused", in: paused.output) == "yes", "\(paused.stderr)")
+
+        let ambiguous = try await AdminCommandTests.run(["webhooks", "show", "abcd"], db: db)
+        #expect(ambiguous.status == 65)
+        #expect(ambiguous.stderr.contains("abcd is the beginning of 2 webhook ids (\(ids[0]), \(ids[1])); give more characters"), "\(ambiguous.stderr)")
+        let short = try await AdminCommandTests.run(["webhooks", "show", "ab"], db: db)
+        #expect(short.status == 66 && short.stderr.contains("at least 4 characters"), "\(short.stderr)")
+        let none = try await AdminCommandTests.run(["deliveries", "list", "--webhook", "ffff"], db: db)
+        #expect(none.status == 66 && none.stderr.contains("no webhook ffff"), "\(none.stderr)")
+    }
+}
