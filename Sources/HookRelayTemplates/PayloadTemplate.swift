@@ -45,9 +45,59 @@ public struct PayloadTemplate: Sendable {
         }
         Self.registerContentType
         do {
-            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: JSON }}" + source)
+            // The pragma on a line of its own (a standalone tag renders nothing), so the
+            // template's own lines keep their numbers, one after it.
+            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: JSON }}\n" + source)
+        } catch let error as MustacheTemplate.ParserError {
+            throw Problem(description: "\(nameOrPath):\(max(1, error.context.lineNumber - 1)):\(error.context.columnNumber): "
+                + "\(Self.explain(error.error)); the template is not valid Mustache")
         } catch {
             throw Problem(description: "template \(nameOrPath) is not valid Mustache: \(error)")
+        }
+        if BuiltinTemplates.sources[nameOrPath] == nil {
+            // `{{vars.x}}` without a value would render as nothing, silently.
+            for (variable, line) in Self.interpolatedVariables(in: source) where variables[variable] == nil {
+                throw Problem(description: "\(nameOrPath):\(line): {{vars.\(variable)}} has no value; give --template-var \(variable)=VALUE "
+                    + "(or use {{#vars.\(variable)}}...{{/vars.\(variable)}} for an optional one)")
+            }
+        }
+    }
+
+    /// The `vars.NAME` a template inserts as values outside a `{{#vars.NAME}}` section of the
+    /// same name (which makes it optional), with the line of the first such use.
+    static func interpolatedVariables(in source: String) -> [(name: String, line: Int)] {
+        var found: [(String, Int)] = []
+        var seen: Set<String> = []
+        var sections: [String] = []
+        for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = line[...]
+            while let open = rest.range(of: "{{") {
+                rest = rest[open.upperBound...]
+                guard let close = rest.range(of: "}}") else { break }
+                var tag = rest[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+                rest = rest[close.upperBound...]
+                switch tag.first {
+                case "#", "^": sections.append(tag.dropFirst().trimmingCharacters(in: .whitespaces)); continue
+                case "/": _ = sections.popLast(); continue
+                case "{", "&": tag = tag.dropFirst().trimmingCharacters(in: .whitespaces)
+                default: break
+                }
+                guard tag.hasPrefix("vars."), !sections.contains(tag), seen.insert(tag).inserted else { continue }
+                found.append((String(tag.dropFirst(5)), index + 1))
+            }
+        }
+        return found
+    }
+
+    static func explain(_ error: any Error) -> String {
+        guard let error = error as? MustacheTemplate.Error else { return "\(error)" }
+        switch error {
+        case .sectionCloseNameIncorrect: return "{{/name}} closes a section that was not the last one opened"
+        case .unfinishedName: return "a tag is not closed with }}"
+        case .expectedSectionEnd: return "a section ({{#name}} or {{^name}}) is not closed with {{/name}}"
+        case .invalidSetDelimiter: return "a set-delimiter tag ({{=<% %>=}}) is malformed"
+        case .invalidConfigVariableSyntax, .unrecognisedConfigVariable: return "a {{% ... }} pragma is not one hookrelay knows"
+        default: return "\(error)"
         }
     }
 

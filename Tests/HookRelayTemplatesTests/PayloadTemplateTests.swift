@@ -170,3 +170,40 @@ import Testing
         #expect { try PayloadTemplate("slack").render(Array("[1]".utf8)) } throws: { "\($0)".contains("not a JSON object") }
     }
 }
+
+/// A template file's mistakes are named with the file, line and column, or the missing name.
+@Suite struct TemplateFileErrorTests {
+    static func file(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-\(UUID().uuidString).mustache").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func anUnclosedSectionNamesTheFileAndLine() throws {
+        let path = try Self.file("{\"a\": \"{{title}}\",\n \"b\": \"{{#asset_name}}x\"}\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            _ = try PayloadTemplate(path)
+            Issue.record("a broken template was accepted")
+        } catch {
+            let text = "\(error)"
+            #expect(text.hasPrefix("\(path):3:"), "\(text)")
+            #expect(text.contains("is not closed with {{/name}}"), "\(text)")
+            #expect(!text.contains("MustacheParserContext"), "a debug dump: \(text)")
+        }
+    }
+
+    @Test func aVariableWithoutAValueIsRefusedAndAnOptionalOneIsNot() throws {
+        let path = try Self.file("{\"channel\": \"{{vars.channel}}\",\n \"t\": \"{{{vars.team}}}{{#vars.note}}{{vars.note}}{{/vars.note}}\"}\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: PayloadTemplate.Problem.self) { try PayloadTemplate(path, variables: ["team": "x"]) }
+        do {
+            _ = try PayloadTemplate(path, variables: ["channel": "c"])
+            Issue.record("a missing variable was accepted")
+        } catch {
+            #expect("\(error)" == "\(path):2: {{vars.team}} has no value; give --template-var team=VALUE (or use {{#vars.team}}...{{/vars.team}} for an optional one)")
+        }
+        let template = try PayloadTemplate(path, variables: ["channel": "c", "team": "t"])
+        #expect(String(decoding: try template.render(Array(#"{"event_type":"finding"}"#.utf8)), as: UTF8.self) == #"{"channel":"c","t":"t"}"#)
+    }
+}
