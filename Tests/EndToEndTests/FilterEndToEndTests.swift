@@ -195,3 +195,23 @@ import Testing
         #expect(blank.status == 0)
     }
 }
+
+/// README's main job, on the sample the repository ships.
+@Suite struct SampleEventsTests {
+    @Test func theReadmeMainJobPrintsTheSamplesHighAndCriticalFindings() throws {
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../contrib/examples/events.ndjson").path
+        let input = try #require(FileManager.default.contents(atPath: sample))
+        let result = try HookRelayProcess.run(["filter", "--event", "finding", "--min-severity", "high"], stdin: input)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.count == 29)
+        for line in result.lines {
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(event["event_type"] as? String == "finding")
+            #expect(["high", "critical"].contains((event["finding"] as? [String: Any])?["severity"] as? String))
+        }
+        let all = String(decoding: input, as: UTF8.self).split(separator: "\n")
+        #expect(all.count == 300)
+        for type in ["finding", "scan_completed", "asset_changed"] { #expect(all.contains { $0.contains(#""event_type":"\#(type)""#) }) }
+        for severity in ["critical", "high", "medium", "low", "info"] { #expect(all.contains { $0.contains(#""severity":"\#(severity)""#) }) }
+    }
+}
