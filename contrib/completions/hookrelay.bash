@@ -225,7 +225,7 @@ _hookrelay_filter() {
 
 _hookrelay_deliver() {
     repeating_flags=()
-    non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --version -h --help)
+    non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --unsigned --version -h --help)
     repeating_options=(--url --header --signature-scheme --template-var --allow-cidr)
     non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --concurrency --spool --wait --lease --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
@@ -395,7 +395,7 @@ _hookrelay_webhooks_show() {
 
 _hookrelay_webhooks_add() {
     repeating_flags=()
-    non_repeating_flags=(--json --allow-http --allow-private --version -h --help)
+    non_repeating_flags=(--json --allow-http --allow-private --create --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
     non_repeating_options=(--url --min-severity --description --secret --secret-file --template --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 0
