@@ -33,7 +33,12 @@ struct UIChart {
                 parts.append(#"<rect class="failed" x="\#(x)" y="\#(base - okHeight - badHeight)" width="14" height="\#(badHeight)"/>"#)
             }
             parts.append("</g>")
-            if index % 6 == 0 { parts.append(#"<text x="\#(x)" y="\#(base + 14)">\#(label.prefix(5))</text>"#) }
+            // Every sixth hour, and the current one (the bar a reader looks for first), as "now".
+            if index == buckets.count - 1 {
+                parts.append(#"<text x="\#(x + 14)" y="\#(base + 14)" text-anchor="end">now</text>"#)
+            } else if index % 6 == 0, index < buckets.count - 4 {
+                parts.append(#"<text x="\#(x)" y="\#(base + 14)">\#(label.prefix(5))</text>"#)
+            }
         }
         parts.append("</svg>")
         svg = parts.joined()

@@ -109,6 +109,11 @@ enum UIPages {
               <button type="submit">{{submit}}</button>
             </form>
             """#,
+        "not_found": #"""
+            <h1>Not found</h1>
+            <p>Nothing here: {{what}}. It may have been deleted, or the address is mistyped.</p>
+            <p><a href="/ui">← All webhooks</a></p>
+            """#,
         "new": #"""
             <h1>Add a webhook</h1>
             {{{form}}}

@@ -59,7 +59,11 @@ enum WebUI {
         {
             { request, context in
                 guard let session = sessions.session(request) else { return redirect("/ui/login") }
-                return try await handler(request, context, session)
+                do {
+                    return try await handler(request, context, session)
+                } catch let error as AdminError where error.kind == .notFound {
+                    return notFound(error.description, session: session)
+                }
             }
         }
         @Sendable func action(_ handler: @escaping @Sendable (Request, BasicRequestContext, UISession, Form) async throws -> Response)
@@ -95,6 +99,12 @@ enum WebUI {
                 return page("Webhooks", "webhooks", ["webhooks": rows, "has_webhooks": !rows.isEmpty], session: sessions.take(session))
             }(request, context)
         }
+        // Any other address under /ui: an HTML page, as a browser expects, not the API's JSON.
+        router.get("/ui/**") { request, context in
+            try await signedIn { request, _, session in
+                notFound("page \(request.uri.path)", session: sessions.take(session))
+            }(request, context)
+        }
         router.get("/ui/webhooks/new") { request, context in
             try await signedIn { _, _, session in
                 page("Add a webhook", "new", ["form": settingsForm(nil, action: "/ui/webhooks", submit: "Add webhook", csrf: session.csrf)],
@@ -102,7 +112,16 @@ enum WebUI {
             }(request, context)
         }
         router.post("/ui/webhooks", use: action { _, _, session, form in
-            let webhook = try await admin.createWebhook(try form.webhookFields(creating: true))
+            let webhook: Webhook
+            do {
+                webhook = try await admin.createWebhook(try form.webhookFields(creating: true))
+            } catch let error as AdminError where error.kind == .invalid {
+                // The form again, as it was typed, with the reason: retyping it all is what a
+                // refused URL cost before.
+                return page("Add a webhook", "new", [
+                    "form": settingsForm(nil, action: "/ui/webhooks", submit: "Add webhook", csrf: session.csrf, typed: form),
+                ], session: session, problem: error.description, status: .unprocessableContent)
+            }
             try await state.reloadWebhooks()
             state.logger.info("webhook created", metadata: ["webhook": "\(webhook.id)"])
             return page("Webhook added", "secret", [
@@ -200,7 +219,10 @@ enum WebUI {
             let before = query.get("cursor").flatMap { Int64($0) }
             let limit = 25
             let now = UnixTime.now()
-            let deliveries = try await admin.deliveries(webhook: id, status: status, since: nil, before: before, limit: limit)
+            // One more than shown: whether an older page exists.
+            var deliveries = try await admin.deliveries(webhook: id, status: status, since: nil, before: before, limit: limit + 1)
+            let hasOlder = deliveries.count > limit
+            deliveries = Array(deliveries.prefix(limit))
             let hours = try await state.withStore { try $0.hourlyOutcomes(endpoint: id, since: now - 24 * 3_600_000) }
             let rows: [[String: Any]] = deliveries.map { record in
                 [
@@ -221,8 +243,9 @@ enum WebUI {
             let filters: [[String: Any]] = ([nil] + [DeliveryStatus.pending, .delivered, .failed, .skipped]).map { option in
                 ["label": option?.rawValue ?? "all", "href": option.map { base + "?status=\($0.rawValue)" } ?? base, "current": option == status]
             }
-            var older: String?
-            if deliveries.count == limit, let last = deliveries.last {
+            // `false`, not nil: an Optional in `[String: Any]` is a value to Mustache, and printed "nil".
+            var older: Any = false
+            if hasOlder, let last = deliveries.last {
                 older = base + "?" + (status.map { "status=\($0.rawValue)&" } ?? "") + "cursor=\(last.state.id)"
             }
             let chart = UIChart(hours: hours, now: now)
@@ -230,7 +253,7 @@ enum WebUI {
                 "id": id, "url": webhook.url, "state": webhook.state.rawValue, "paused": webhook.paused,
                 "consecutive_failures": webhook.consecutiveFailures > 0 ? webhook.consecutiveFailures as Any : false,
                 "secret_prefix": String((webhook.secrets.first ?? "").prefix(10)),
-                "buttons": buttons, "filters": filters, "deliveries": rows, "has_deliveries": !rows.isEmpty, "older": older as Any,
+                "buttons": buttons, "filters": filters, "deliveries": rows, "has_deliveries": !rows.isEmpty, "older": older,
                 "chart": chart.svg, "chart_caption": chart.caption,
                 "form": settingsForm(webhook, action: base + "/update", submit: "Save settings", csrf: session.csrf),
             ], session: session)
@@ -293,6 +316,11 @@ enum WebUI {
         return response
     }
 
+    /// An HTML 404 for the web page (the API's are JSON).
+    static func notFound(_ what: String, session: UISession?) -> Response {
+        page("Not found", "not_found", ["what": what], session: session, status: .notFound)
+    }
+
     static func forbidden() -> Response {
         var response = Response(
             status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
@@ -335,25 +363,28 @@ enum WebUI {
 
     static let knownTypes = ["finding", "scan_completed", "asset_changed"]
 
-    static func settingsForm(_ webhook: Webhook?, action: String, submit: String, csrf: String) -> String {
-        let events = webhook?.events ?? []
+    /// The settings form: of `webhook` (nil: a new one), or as it was `typed` when it was
+    /// refused, so nothing typed is lost.
+    static func settingsForm(_ webhook: Webhook?, action: String, submit: String, csrf: String, typed: Form? = nil) -> String {
+        let events = typed.map { $0.all("event") } ?? webhook?.events ?? []
         let severities = Severity.allCases.reversed().map(\.description)
-        let minimum = webhook?.minSeverity?.description ?? "high"
-        let chosen = Set(webhook?.severities.map(\.description) ?? [])
+        let mode = typed?["severity_mode"] ?? (webhook?.minSeverity != nil ? "min" : !(webhook?.severities.isEmpty ?? true) ? "list" : "any")
+        let minimum = typed?["min_severity"] ?? webhook?.minSeverity?.description ?? "high"
+        let chosen = Set(typed.map { $0.all("severity") } ?? webhook?.severities.map(\.description) ?? [])
+        let template = typed?["template"] ?? webhook?.template ?? "raw"
         return UIPages.render("form", [
-            "action": action, "submit": submit, "csrf": csrf, "url": webhook?.url ?? "",
+            "action": action, "submit": submit, "csrf": csrf, "url": typed?["url"] ?? webhook?.url ?? "",
             "types": knownTypes.map { ["name": $0, "checked": events.contains($0)] },
-            "other_events": events.filter { !knownTypes.contains($0) }.joined(separator: ", "),
-            "mode_any": webhook.map { $0.minSeverity == nil && $0.severities.isEmpty } ?? true,
-            "mode_min": webhook?.minSeverity != nil, "mode_list": !(webhook?.severities.isEmpty ?? true),
+            "other_events": typed?["other_events"] ?? events.filter { !knownTypes.contains($0) }.joined(separator: ", "),
+            "mode_any": mode == "any", "mode_min": mode == "min", "mode_list": mode == "list",
             "severity_options": severities.map { ["name": $0, "selected": $0 == minimum] },
             "severity_checks": severities.map { ["name": $0, "checked": chosen.contains($0)] },
-            "description": webhook?.description ?? "",
-            "headers": (webhook?.headers ?? [:]).sorted { $0.key < $1.key }
+            "description": typed?["description"] ?? webhook?.description ?? "",
+            "headers": typed?["headers"] ?? (webhook?.headers ?? [:]).sorted { $0.key < $1.key }
                 .map { "\($0.key): \(HeaderField.masked(name: $0.key, value: $0.value))" }.joined(separator: "\n"),
-            "templates": PayloadTemplate.builtinNames.map { ["name": $0, "selected": $0 == (webhook?.template ?? "raw")] },
-            "template_vars": (webhook?.templateVariables ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                .joined(separator: "\n"),
+            "templates": PayloadTemplate.builtinNames.map { ["name": $0, "selected": $0 == template] },
+            "template_vars": typed?["template_vars"] ?? (webhook?.templateVariables ?? [:]).sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
         ])
     }
 }
