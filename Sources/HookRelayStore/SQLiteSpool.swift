@@ -24,8 +24,9 @@ public final class SQLiteSpool: DeliveryStore {
     public var onHealthChange: (@Sendable (_ webhook: String, _ from: Webhook.Health, _ to: Webhook.Health) -> Void)?
     private var healthChanges: [(String, Webhook.Health, Webhook.Health)] = []
     /// The most rows one transaction of a bulk change changes (see ``discardPending(of:)`` and
-    /// ``recoverBatch(endpoint:since:now:progress:)``): about 10–20 ms of holding the write lock.
-    public var bulkBatch = 2_000
+    /// ``recoverBatch(endpoint:since:now:progress:)``), small so each holds the write lock briefly
+    /// (`bench/scrape.sh` measures ingest beside a deletion).
+    public var bulkBatch = 1_000
 
     /// Opens or creates the spool at `path` and migrates it to the current schema.
     /// - Parameters:
