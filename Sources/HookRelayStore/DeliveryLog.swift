@@ -165,14 +165,15 @@ extension SQLiteSpool {
     /// Sends again every event stored at or after `since` that went to `endpoint`, whatever
     /// became of it (delivered, failed or skipped; pending ones wait already): due now, with a
     /// fresh schedule and the same `webhook-id`. Returns how many deliveries were re-queued.
+    ///
+    /// In transactions of at most ``bulkBatch`` deliveries (``recoverBatch(endpoint:since:now:progress:)``),
+    /// pausing between them for other writers.
     public func recover(endpoint: String, since: Int64, now: Int64) throws -> Int {
-        try connection.write {
-            try connection.statement("""
-                UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, attempts = 0, updated_at = ?1
-                WHERE endpoint = ?2 AND status != 'pending'
-                    AND message_id IN (SELECT id FROM messages WHERE created_at >= ?3)
-                """).bind(1, now).bind(2, endpoint).bind(3, since).run()
-            return connection.changes
+        var progress = RecoverProgress()
+        while true {
+            progress = try recoverBatch(endpoint: endpoint, since: since, now: now, progress: progress)
+            if progress.isDone { return progress.requeued }
+            Self.pauseBetweenBatches()
         }
     }
 }
@@ -195,8 +196,9 @@ extension SQLiteSpool {
         last.bind(1, endpoint)
         let lastDeliveredAt = try last.step() ? last.int(0) : nil
         try last.run()
+        // Pending from the counts `/metrics` reads too (schema 5): one row, however many wait.
         let counts = try connection.statement("""
-            SELECT (SELECT count(*) FROM deliveries WHERE endpoint = ?1 AND status = 'pending'),
+            SELECT (SELECT coalesce(sum(n), 0) FROM delivery_counts WHERE endpoint = ?1 AND status = 'pending'),
                    (SELECT count(*) FROM deliveries WHERE endpoint = ?1 AND status = 'failed' AND updated_at >= ?2)
             """)
         counts.bind(1, endpoint).bind(2, since)

@@ -30,8 +30,18 @@ public final class SQLiteConnection {
     /// Microseconds between tries while another connection holds the write lock.
     static let busyStep = 200
 
+    /// Hears each committed write transaction with the number of rows it changed (triggers
+    /// included): for tests that bound the work of one transaction.
+    public var onCommit: ((_ changedRows: Int) -> Void)?
+
     /// Opens (creating when missing) the database at `path` in WAL mode with `synchronous=FULL`.
+    ///
+    /// The file holds webhook secrets, so it is created readable by its owner only (0600), and
+    /// SQLite gives its `-wal` and `-shm` files the database file's mode. An existing file that
+    /// others may read is made 0600 with a warning on stderr (or, when this process may not
+    /// change it, only the warning).
     public init(path: String, busyTimeout: Duration = .seconds(10)) throws {
+        Self.restrictAccess(path)
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)
@@ -63,6 +73,32 @@ public final class SQLiteConnection {
         // (due index, recent rows) over and over, and each checkpoint writes a page once.
         try execute("PRAGMA wal_autocheckpoint=8192")
         try execute("PRAGMA journal_size_limit=67108864")
+    }
+
+    /// Creates the database file 0600 when missing; tightens a looser one (and its `-wal` and
+    /// `-shm`) to 0600 with a warning. Leaves in-memory and URI names alone.
+    static func restrictAccess(_ path: String) {
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+        let created = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 {
+            close(created)
+            return
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var status = stat()
+            guard stat(file, &status) == 0, status.st_mode & 0o077 != 0 else { continue }
+            let mode = String(status.st_mode & 0o777, radix: 8)
+            if chmod(file, 0o600) == 0 {
+                warn("\(file) was open to other users (mode 0\(mode)) and holds webhook secrets; its mode is now 0600")
+            } else {
+                warn("\(file) is open to other users (mode 0\(mode)) and holds webhook secrets; make it readable by its owner only: chmod 600 \(file)")
+            }
+        }
+    }
+
+    private static func warn(_ message: String) {
+        let line = Array("hookrelay: \(message)\n".utf8)
+        _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 
     deinit {
@@ -102,9 +138,11 @@ public final class SQLiteConnection {
     /// for want of it.
     public func write<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
+        let changesBefore = sqlite3_total_changes64(handle)
         do {
             let result = try body()
             try execute("COMMIT")
+            onCommit?(Int(sqlite3_total_changes64(handle) - changesBefore))
             return result
         } catch {
             try? execute("ROLLBACK")
@@ -113,6 +151,12 @@ public final class SQLiteConnection {
     }
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Virtual-machine steps this connection's cached statements have run: a measure of how
+    /// much a query read that does not depend on timing (for tests).
+    func virtualMachineSteps() -> Int {
+        statements.values.reduce(0) { $0 + $1.virtualMachineSteps }
+    }
 
     /// The rowid of the last row inserted on this connection.
     public var lastInsertedRow: Int64 { sqlite3_last_insert_rowid(handle) }
@@ -131,6 +175,8 @@ public final class Statement {
     }
 
     func finalize() { sqlite3_finalize(pointer) }
+
+    var virtualMachineSteps: Int { Int(sqlite3_stmt_status(pointer, SQLITE_STMTSTATUS_VM_STEP, 0)) }
 
     func reset() {
         sqlite3_reset(pointer)

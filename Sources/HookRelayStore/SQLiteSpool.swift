@@ -23,6 +23,10 @@ public final class SQLiteSpool: DeliveryStore {
     /// Hears each webhook health change once its transaction has committed.
     public var onHealthChange: (@Sendable (_ webhook: String, _ from: Webhook.Health, _ to: Webhook.Health) -> Void)?
     private var healthChanges: [(String, Webhook.Health, Webhook.Health)] = []
+    /// The most rows one transaction of a bulk change changes (see ``discardPending(of:)`` and
+    /// ``recoverBatch(endpoint:since:now:progress:)``), small so each holds the write lock briefly
+    /// (`bench/scrape.sh` measures ingest beside a deletion).
+    public var bulkBatch = 1_000
 
     /// Opens or creates the spool at `path` and migrates it to the current schema.
     /// - Parameters:
@@ -95,15 +99,20 @@ public final class SQLiteSpool: DeliveryStore {
     /// Claims due deliveries: the oldest overall, or, under a quota, each endpoint's oldest up to
     /// what it has free, visiting endpoints in turn from where the last claim stopped. Each
     /// endpoint costs an index seek, however many deliveries wait for the endpoints at their limit.
+    ///
+    /// The deliveries of a deleted webhook whose discarding is under way are never claimed.
     private func claimInTransaction(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
+        let discarding = try discardingEndpoints()
         guard let quota else {
-            return try claimed(where: Self.dueCondition(endpoint: false), bind: { $0.bind(4, limit) }, now: now, lease: lease)
+            return try claimed(
+                where: Self.dueCondition(endpoint: false, skipDiscarding: !discarding.isEmpty), bind: { $0.bind(4, limit) },
+                now: now, lease: lease)
         }
         let endpoints = try pendingEndpoints()
         let start = endpoints.firstIndex { $0 > claimCursor } ?? 0
         var claimed: [ClaimedDelivery] = []
-        for endpoint in endpoints[start...] + endpoints[..<start] where claimed.count < limit {
+        for endpoint in endpoints[start...] + endpoints[..<start] where claimed.count < limit && !discarding.contains(endpoint) {
             let free = min(quota.free(endpoint), limit - claimed.count)
             guard free > 0 else { continue }
             claimCursor = endpoint
@@ -135,12 +144,13 @@ public final class SQLiteSpool: DeliveryStore {
     }
 
     /// The oldest `?4` due deliveries (to endpoint `?5`) at time `?3`.
-    private static func dueCondition(endpoint: Bool) -> String {
+    private static func dueCondition(endpoint: Bool, skipDiscarding: Bool = false) -> String {
         """
         id IN (
             SELECT id FROM deliveries
             WHERE status = 'pending' \(endpoint ? "AND endpoint = ?5" : "") AND next_attempt_at <= ?3
                 AND (lease_until IS NULL OR lease_until <= ?3)
+                \(skipDiscarding ? "AND endpoint NOT IN (SELECT endpoint FROM discarding)" : "")
             ORDER BY next_attempt_at, id LIMIT ?4)
         """
     }
@@ -293,10 +303,12 @@ public final class SQLiteSpool: DeliveryStore {
         return states
     }
 
-    /// Releases claims held by processes of this machine that are no longer running.
+    /// Releases claims held by processes of this machine that are no longer running, and
+    /// finishes discarding the pending deliveries of webhooks whose deletion was interrupted.
     /// Returns how many deliveries were released.
     @discardableResult
     public func recoverOrphans(now: Int64) throws -> Int {
+        try finishInterruptedDiscards()
         let owners = try connection.statement("SELECT DISTINCT lease_owner FROM deliveries WHERE lease_owner IS NOT NULL AND lease_until > ?1")
         owners.bind(1, now)
         var dead: [String] = []
@@ -319,9 +331,11 @@ public final class SQLiteSpool: DeliveryStore {
         }
     }
 
-    /// Counts of deliveries by status.
+    /// Counts of deliveries by status, as the triggers keep them (schema 5): a few rows read,
+    /// however many deliveries are stored.
     public func counts() throws -> [DeliveryStatus: Int] {
-        let statement = try connection.statement("SELECT status, count(*) FROM deliveries GROUP BY status")
+        let statement = try connection.statement(
+            "SELECT status, sum(n) FROM delivery_counts GROUP BY status HAVING sum(n) > 0")
         var counts: [DeliveryStatus: Int] = [:]
         while try statement.step() {
             if let status = statement.text(0).flatMap(DeliveryStatus.init(rawValue:)) { counts[status] = Int(statement.int(1)) }

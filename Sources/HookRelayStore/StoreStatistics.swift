@@ -30,6 +30,11 @@ extension SQLiteSpool {
 
     /// The counts of deliveries and webhooks, and the oldest due delivery, as of `now` (Unix
     /// milliseconds), all read from one snapshot of the database.
+    ///
+    /// A few rows and one index seek, whatever the store holds (the delivery counts are kept by
+    /// triggers): the read snapshot lasts well under a millisecond, so scrapes in a row never
+    /// keep a checkpoint from emptying the WAL. Counting the deliveries here instead took about
+    /// a second at 600k deliveries, and six scraping loops grew the WAL to 579 MB in 15 s.
     public func statistics(now: Int64) throws -> StoreStatistics {
         try connection.execute("BEGIN")
         defer { try? connection.execute("COMMIT") }

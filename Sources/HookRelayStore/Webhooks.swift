@@ -182,7 +182,7 @@ extension SQLiteSpool {
     }
 
     /// Counts a change of the webhooks, in the changing transaction.
-    private func webhooksChanged() throws {
+    func webhooksChanged() throws {
         try connection.statement("UPDATE meta SET value = value + 1 WHERE key = 'webhooks_version'").run()
     }
 
@@ -253,15 +253,18 @@ extension SQLiteSpool {
         }
     }
 
-    /// Deletes a webhook and discards its pending deliveries, in one transaction.
-    /// Returns how many deliveries were discarded, or nil when there is no such webhook.
+    /// Deletes a webhook and discards its pending deliveries: the webhook in one short
+    /// transaction, then its deliveries in batches (see ``beginDeletingWebhook(id:)``), pausing
+    /// between them for other writers. Returns how many deliveries were discarded, or nil when
+    /// there is no such webhook.
     public func deleteWebhook(id: String) throws -> Int? {
-        try connection.write {
-            try connection.statement("DELETE FROM webhooks WHERE id = ?1").bind(1, id).run()
-            guard connection.changes == 1 else { return nil }
-            try webhooksChanged()
-            try connection.statement("DELETE FROM deliveries WHERE endpoint = ?1 AND status = 'pending'").bind(1, id).run()
-            return connection.changes
+        guard try beginDeletingWebhook(id: id) else { return nil }
+        var discarded = 0
+        while true {
+            let batch = try discardPending(of: id)
+            discarded += batch.discarded
+            if batch.done { return discarded }
+            Self.pauseBetweenBatches()
         }
     }
 
@@ -272,8 +275,11 @@ extension SQLiteSpool {
         try connection.write {
             let insertMessage = try connection.statement(
                 "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(webhook_id) DO NOTHING RETURNING id")
-            let insertDelivery = try connection.statement(
-                "INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)")
+            // None for a webhook deleted meanwhile (this process may not have heard of it yet).
+            let insertDelivery = try connection.statement("""
+                INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at)
+                SELECT ?1, ?2, ?3, ?4, ?4 WHERE NOT EXISTS (SELECT 1 FROM discarding WHERE endpoint = ?2)
+                """)
             return try events.map { event in
                 insertMessage.bind(1, event.id).bind(2, blob: event.body).bind(3, now)
                 guard try insertMessage.step() else {
