@@ -1,0 +1,86 @@
+import Dispatch
+import HookRelayCore
+import HookRelayStore
+import NIOCore
+import Synchronization
+
+/// Reads `POST /v1/events` bodies into events away from the cooperative pool: a million tiny
+/// events take seconds to parse, and on the pool's two threads that stalled every other request
+/// (`/healthz` included) for as long. The bytes read and parsed at once are bounded by
+/// ``ServeConfiguration/effectiveParseBudget``; a request that does not fit is refused with 503
+/// and `Retry-After` rather than queued behind the others.
+final class IngestParser: Sendable {
+    let budget: Int
+    private let inUse = Mutex(0)
+    private let queue = DispatchQueue(label: "hookrelay.parse", qos: .utility, attributes: .concurrent)
+    /// Records between two looks at whether the client is still connected.
+    static let checkEvery = 4096
+
+    init(budget: Int) {
+        self.budget = budget
+    }
+
+    /// Holds `bytes` of the budget, or says false when the budget has not that much left.
+    /// Every reservation granted is given back with ``release(_:)``.
+    func reserve(_ bytes: Int) -> Bool {
+        inUse.withLock { inUse -> Bool in
+            guard inUse + bytes <= budget else { return false }
+            inUse += bytes
+            return true
+        }
+    }
+
+    func release(_ bytes: Int) {
+        inUse.withLock { $0 -= bytes }
+    }
+
+    /// The bytes of the budget held now.
+    var bytesInUse: Int { inUse.withLock { $0 } }
+
+    /// The client went away while its body was parsed: nothing was accepted and nobody is told.
+    struct ClientGone: Error {}
+
+    /// The events of a body, each with its deliveries, parsed on this parser's queue.
+    /// `connected` is asked now and then; when it says no, parsing stops with ``ClientGone``.
+    func events(
+        in body: ByteBuffer, ndjson: Bool, maxEventBytes: Int, state: ServerState, connected: @escaping @Sendable () -> Bool
+    ) async throws -> [IngestedEvent] {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result {
+                    try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, state: state, connected: connected)
+                })
+            }
+        }
+    }
+
+    private static func parse(
+        _ body: ByteBuffer, ndjson: Bool, maxEventBytes limit: Int, state: ServerState, connected: () -> Bool
+    ) throws -> [IngestedEvent] {
+        let reader = RecordReaderConfiguration(selector: EventLayout().selector, maxRecordSize: limit)
+        var events: [IngestedEvent] = []
+        var index = 0
+        do {
+            try body.withUnsafeReadableBytes { bytes in
+                try RecordReader.records(in: bytes, configuration: reader) { record in
+                    index += 1
+                    if !ndjson, index > 1 {
+                        throw APIError(status: .badRequest, message: "several JSON values in the body; send one event, or use content-type application/x-ndjson")
+                    }
+                    if index % checkEvery == 0, !connected() { throw ClientGone() }
+                    let eventID = EventLayout().id(of: record)
+                    let id = eventID.map { MessageID.make(eventID: $0, body: record.bytes) } ?? Routes.newEventID()
+                    events.append(IngestedEvent(id: id, body: Array(record.bytes), targets: state.targets(for: record)))
+                }
+            }
+        } catch let invalid as InvalidRecord {
+            if case .tooLarge = invalid.error.reason {
+                throw APIError(
+                    status: .contentTooLarge,
+                    message: "event \(index + 1) at byte \(invalid.offset) is larger than max_event_bytes (\(ByteCount.format(limit))); nothing was accepted")
+            }
+            throw APIError(status: .badRequest, message: "record \(index + 1) at byte \(invalid.offset): \(invalid.error); nothing was accepted")
+        }
+        return events
+    }
+}
