@@ -160,13 +160,28 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler {
         tick = .nanoseconds(max(50_000_000, min(1_000_000_000, TimeAmount(shortest).nanoseconds / 5)))
     }
 
+    private var context: ChannelHandlerContext?
+
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         schedule(context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        self.context = nil
+    }
+
+    /// Reads on while lingering, whatever the handlers behind want: they have stopped asking
+    /// (the body was not going to be read), and the client must get its body out to see the answer.
+    func lingerStarted() {
+        context?.read()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .lingering = state.phase { context.read() }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -237,6 +252,7 @@ final class RequestWatch: ChannelDuplexHandler, RemovableChannelHandler {
                 // is read and thrown away by ConnectionWatch until it stops or the linger ends.
                 context.writeAndFlush(data, promise: promise)
                 context.close(mode: .output, promise: nil)
+                watch.lingerStarted()
                 return
             }
         }
@@ -245,22 +261,25 @@ final class RequestWatch: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 /// The connection cap (Hummingbird stops accepting while it is reached: further connections
-/// wait in the listen backlog), with one log line each time it is reached, not one per connection.
+/// wait in the listen backlog), with one log line per burst, not one per connection: a burst
+/// ends once half the cap is free and a minute has passed since it was reported.
 struct ConnectionCap: AvailableConnectionsDelegate {
     let cap: Int
     let logger: Logger
+    let now: @Sendable () -> ContinuousClock.Instant
     private var open = 0
-    private var reported = false
+    private var reportedAt: ContinuousClock.Instant?
 
-    init(cap: Int, logger: Logger) {
+    init(cap: Int, logger: Logger, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
         self.cap = cap
         self.logger = logger
+        self.now = now
     }
 
     mutating func connectionOpened() {
         open += 1
-        if open >= cap, !reported {
-            reported = true
+        if open >= cap, reportedAt == nil {
+            reportedAt = now()
             logger.warning(
                 "connection cap reached: new connections wait until some close; raise max_connections and LimitNOFILE if this is load, not an attack",
                 metadata: ["max_connections": "\(cap)"])
@@ -269,9 +288,8 @@ struct ConnectionCap: AvailableConnectionsDelegate {
 
     mutating func connectionClosed() {
         open -= 1
-        // Reported again only after the burst: once a tenth of the cap is free.
-        if reported, open <= cap - max(1, cap / 10) {
-            reported = false
+        if let reportedAt, open <= cap / 2, now() - reportedAt >= .seconds(60) {
+            self.reportedAt = nil
             logger.notice("connections below the cap again", metadata: ["open": "\(open)", "max_connections": "\(cap)"])
         }
     }
