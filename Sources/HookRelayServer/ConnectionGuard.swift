@@ -2,6 +2,7 @@ import HTTPTypes
 import HummingbirdCore
 import Logging
 import NIOCore
+import Synchronization
 
 /// Hummingbird's HTTP/1 channel with ``ConnectionWatch`` in front of its HTTP decoder and
 /// ``RequestWatch`` after it: header and body timeouts, and lingering close after a refusal.
@@ -151,6 +152,8 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = ByteBuffer
 
     var state: ConnectionWatchState
+    /// Whether the client is still there, for work done off the event loop.
+    let presence = ClientPresence()
     private var timer: Scheduled<Void>?
     private let tick: TimeAmount
 
@@ -187,7 +190,14 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        presence.leave()
         context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Hummingbird allows half-closure: a client that went away only ends the input.
+        if case .inputClosed = event as? ChannelEvent { presence.leave() }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -210,6 +220,24 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler {
                 schedule(context)
             }
         }
+    }
+}
+
+/// Whether a connection's client is still there: it is not once it closed its side (sending a
+/// request and then ending the input counts as leaving; HTTP clients keep it open for the answer).
+final class ClientPresence: Sendable {
+    private let gone = Atomic(false)
+
+    var isGone: Bool { gone.load(ordering: .relaxed) }
+
+    func leave() { gone.store(true, ordering: .relaxed) }
+
+    /// The presence of the client of `channel`, as its ``ConnectionWatch`` keeps it; nil on a
+    /// channel without one.
+    static func of(_ channel: any Channel) async -> ClientPresence? {
+        try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: ConnectionWatch.self).presence
+        }.get()
     }
 }
 

@@ -60,6 +60,7 @@ final class IngestParser: Sendable {
         let reader = RecordReaderConfiguration(selector: EventLayout().selector, maxRecordSize: limit)
         var events: [IngestedEvent] = []
         var index = 0
+        var randomIDs = RandomEventIDs()
         do {
             try body.withUnsafeReadableBytes { bytes in
                 try RecordReader.records(in: bytes, configuration: reader) { record in
@@ -69,7 +70,7 @@ final class IngestParser: Sendable {
                     }
                     if index % checkEvery == 0, !connected() { throw ClientGone() }
                     let eventID = EventLayout().id(of: record)
-                    let id = eventID.map { MessageID.make(eventID: $0, body: record.bytes) } ?? Routes.newEventID()
+                    let id = eventID.map { MessageID.make(eventID: $0, body: record.bytes) } ?? randomIDs.next()
                     events.append(IngestedEvent(id: id, body: Array(record.bytes), targets: state.targets(for: record)))
                 }
             }
@@ -82,5 +83,36 @@ final class IngestParser: Sendable {
             throw APIError(status: .badRequest, message: "record \(index + 1) at byte \(invalid.offset): \(invalid.error); nothing was accepted")
         }
         return events
+    }
+}
+
+/// `evt_` and 24 random hexadecimal digits for events without an id, as ``Routes/newEventID()``
+/// makes, from random bytes fetched 4 KiB at a time: a byte at a time (a system call each, and
+/// `String(format:)`) took four fifths of the time of parsing a million tiny events.
+struct RandomEventIDs {
+    private var pool = [UInt8](repeating: 0, count: 4096)
+    private var used = 4096
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    mutating func next() -> String {
+        if used + 12 > pool.count {
+            var generator = SystemRandomNumberGenerator()
+            pool.withUnsafeMutableBytes { bytes in
+                for offset in stride(from: 0, to: bytes.count, by: 8) {
+                    bytes.storeBytes(of: generator.next() as UInt64, toByteOffset: offset, as: UInt64.self)
+                }
+            }
+            used = 0
+        }
+        defer { used += 12 }
+        return String(unsafeUninitializedCapacity: 28) { text in
+            for (index, byte) in "evt_".utf8.enumerated() { text[index] = byte }
+            for index in 0..<12 {
+                let byte = pool[used + index]
+                text[4 + 2 * index] = Self.digits[Int(byte >> 4)]
+                text[5 + 2 * index] = Self.digits[Int(byte & 0x0f)]
+            }
+            return 28
+        }
     }
 }

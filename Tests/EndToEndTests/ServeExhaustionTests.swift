@@ -103,6 +103,40 @@ import Glibc
         if let status = StallingClient.status(answer.data) { #expect(status == 401) }
     }
 
+    /// CPU seconds (user and system) a process has used, from /proc.
+    static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // Fields after "(comm)": state is the 3rd field, utime the 14th, stime the 15th.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test func parsingStopsWhenTheClientGoesAway() async throws {
+        let server = try await ServeProcess.started()
+        defer { server.abandon() }
+        let pid = try #require(server.pid)
+        var batch = Data()
+        for _ in 0..<1_000_000 { batch.append(contentsOf: Array(#"{"a":1}"#.utf8) + [10]) }
+        let client = try StallingClient(port: server.port)
+        client.send(
+            "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(server.token ?? "")\r\n"
+                + "Content-Type: application/x-ndjson\r\nContent-Length: \(batch.count)\r\n\r\n")
+        let payload = batch
+        #expect(await StallingClient.blocking { client.send(payload) })
+        // Parsing a million events takes seconds; the client leaves at once.
+        try await Serve.pause(0.5)
+        shutdown(client.fd, Int32(SHUT_RDWR))
+        try await Serve.pause(1)
+        let before = try #require(Self.cpuSeconds(pid))
+        try await Serve.pause(2)
+        let after = try #require(Self.cpuSeconds(pid))
+        print("after the client left: \(String(format: "%.2f", after - before)) CPU seconds in 2 s")
+        #expect(after - before < 0.5, "serve kept parsing for a client that left: \(after - before) CPU s in 2 s")
+        #expect(try await server.get("/healthz").status == 200)
+    }
+
     @Test func wrongTokensAreHeldOffWith429AndLoggedOnce() async throws {
         let server = try await ServeProcess.started()
         defer { server.abandon() }
