@@ -91,6 +91,7 @@ public struct ServeConfiguration: Sendable {
         var max_connections: Int?
         var parse_budget: Int?
         var auth_failures: Int?
+        var auth_backoff: String?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -138,14 +139,18 @@ public struct ServeConfiguration: Sendable {
         if let value = file.max_connections { limits.maxConnections = value }
         if let value = file.parse_budget { limits.parseBudget = value }
         if let value = file.auth_failures { limits.authFailuresAllowed = value }
+        if let value = file.auth_backoff {
+            limits.authBackoff = try Self.duration(value, key: "auth_backoff", path: path)
+            limits.authBackoffLimit = max(limits.authBackoffLimit, limits.authBackoff)
+        }
         for (key, value, range) in [
             ("body_min_rate", limits.bodyMinimumRate, 0...(1 << 30)), ("max_connections", limits.maxConnections ?? 1, 1...1_000_000),
             ("parse_budget", limits.parseBudget ?? (1 << 20), (1 << 20)...(1 << 40)), ("auth_failures", limits.authFailuresAllowed, 1...1_000_000),
         ] where !range.contains(value) {
             throw Problem(description: "\(path): \(key) must be between \(range.lowerBound) and \(range.upperBound)")
         }
-        if limits.headerTimeout <= .zero || limits.bodyTimeout <= .zero || limits.idleTimeout <= .zero {
-            throw Problem(description: "\(path): header_timeout, body_timeout and idle_timeout must be above zero")
+        if limits.headerTimeout <= .zero || limits.bodyTimeout <= .zero || limits.idleTimeout <= .zero || limits.authBackoff <= .zero {
+            throw Problem(description: "\(path): header_timeout, body_timeout, idle_timeout and auth_backoff must be above zero")
         }
         for (key, value, range) in [
             ("max_event_bytes", maxEventBytes, 1...(256 << 20)), ("concurrency", concurrency, 1...4096),
