@@ -100,21 +100,30 @@ extension TortureSuite {
 
         @Test func bigBodiesAreAnsweredPromptlyAndUnauthenticatedOnesNotRead() async throws {
             let mebibytes25 = 25 << 20
+            /// urllib's status and seconds for a body of `size` bytes.
+            func urllib(port: Int, token: String, size: Int) async throws -> (status: String, seconds: Double, output: String) {
+                let result = try await WatchedProcess.python(Self.urllibPost, ["\(port)", token, "\(size)"]).wait(timeout: 120)
+                let fields = result.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+                let seconds = fields.count > 1 ? Double(fields[1]) ?? 99 : 99
+                return (fields.first.map(String.init) ?? "none", seconds, result.output + result.stderr)
+            }
+
+            // urllib sends all of its body before reading: against the default max_event_bytes
+            // (1 MiB) it waited past 60 s for the 413 of a 25 MiB + 1 body.
+            let plain = try await ServeProcess.started()
+            defer { plain.abandon() }
+            let refused = try await urllib(port: plain.port, token: plain.token ?? "", size: mebibytes25 + 1)
+            #expect(refused.status == "413", "urllib: \(refused.output)")
+            #expect(refused.seconds < 10, "urllib waited \(refused.seconds) s for its 413")
+
+            // With max_event_bytes 25 MiB: 25 MiB + 1 is refused as promptly, exactly 25 MiB is taken.
             let server = try await ServeProcess.started(config: ["max_event_bytes": mebibytes25])
             defer { server.abandon() }
             let token = server.token ?? ""
-
-            // urllib sends all of its 25 MiB + 1 before reading: it must still see the 413.
-            let python = try WatchedProcess.python(Self.urllibPost, ["\(server.port)", token, "\(mebibytes25 + 1)"])
-            let result = try await python.wait(timeout: 120)
-            let fields = result.output.split(separator: " ")
-            let seconds = fields.count > 1 ? Double(fields[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 99 : 99
-            #expect(fields.first == "413", "urllib: \(result.output) \(result.stderr)")
-            #expect(seconds < 10, "urllib waited \(seconds) s for its 413")
-
-            // Exactly 25 MiB is taken, the same way.
-            let fits = try await WatchedProcess.python(Self.urllibPost, ["\(server.port)", token, "\(mebibytes25)"]).wait(timeout: 120)
-            #expect(fits.output.hasPrefix("202 "), "urllib: \(fits.output) \(fits.stderr)")
+            let over = try await urllib(port: server.port, token: token, size: mebibytes25 + 1)
+            #expect(over.status == "413" && over.seconds < 10, "urllib: \(over.output)")
+            let fits = try await urllib(port: server.port, token: token, size: mebibytes25)
+            #expect(fits.status == "202", "urllib: \(fits.output)")
 
             // A wrong token and a body of 1 GiB: answered, then closed after little of it.
             let client = try StallingClient(port: server.port)
@@ -132,8 +141,8 @@ extension TortureSuite {
             #expect(sent < 64 << 20, "the server read \(sent >> 20) MiB of an unauthenticated body")
             #expect(try await server.get("/healthz").status == 200)
             Torture.report(
-                "big bodies: urllib 25 MiB + 1 answered 413 in \(Torture.milliseconds(seconds)), 25 MiB 202 in "
-                    + "\(fits.output.split(separator: " ").dropFirst().first.map { Torture.milliseconds(Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) } ?? "?"); "
+                "big bodies: urllib 25 MiB + 1 answered 413 in \(Torture.milliseconds(refused.seconds)) (max_event_bytes 1 MiB), "
+                    + "\(Torture.milliseconds(over.seconds)) (25 MiB); 25 MiB 202 in \(Torture.milliseconds(fits.seconds)); "
                     + "wrong token with a 1 GiB body: closed after the client sent \(sent >> 20) MiB, in \(Torture.milliseconds(unauthenticatedSeconds))")
         }
 
