@@ -72,7 +72,9 @@ import Glibc
             #expect(seconds != nil, "a waiting /healthz got no answer once the cap dropped")
         }
         let afterDrop = Date().timeIntervalSince(freed)
-        #expect(afterDrop < 5, "the waiting requests were answered \(afterDrop) s after the cap dropped")
+        // Loose: under the whole suite, this machine took 6.5 s (alone: well under a second).
+        print("connection cap: the requests that waited were answered \(String(format: "%.2f", afterDrop)) s after the cap dropped")
+        #expect(afterDrop < 15, "the waiting requests were answered \(afterDrop) s after the cap dropped")
         #expect(try await server.get("/healthz").status == 200)
         let reports = server.log.components(separatedBy: "connection cap reached").count - 1
         #expect(reports == 1, "the cap was reported \(reports) times for one burst:\n\(server.log)")
