@@ -365,12 +365,14 @@ enum Routes {
             throw APIError(status: .badRequest, message: "the request body cannot be read (\(error)); nothing was accepted")
         }
         let channel = context.channel
-        let presence = await ClientPresence.of(channel)
         let events: [IngestedEvent]
         do {
             events = try await state.parser.events(
                 in: body, ndjson: ndjson, maxEventBytes: state.configuration.maxEventBytes, state: state,
-                connected: { channel.isActive && presence?.isGone != true })
+                connected: {
+                    let presence = await ClientPresence.of(channel)
+                    return { channel.isActive && presence?.isGone != true }
+                })
         } catch is IngestParser.ClientGone {
             // Nobody reads this; it only ends the request quietly.
             return error(.badRequest, "the client went away; nothing was accepted")
