@@ -137,8 +137,8 @@ enum Routes {
         json(["error": ["message": message]], status: status)
     }
 
-    static func build(_ state: ServerState, token: APIToken) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    static func build(_ state: ServerState, token: APIToken) -> Router<ServeRequestContext> {
+        let router = Router(context: ServeRequestContext.self)
         router.add(middleware: ErrorMiddleware(logger: state))
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
@@ -152,9 +152,9 @@ enum Routes {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await state.renderMetrics())))
         }
         WebUI.register(on: router, state: state, token: token)
-        let api = router.group("v1").add(middleware: BearerAuth(token: token))
+        let api = router.group("v1").add(middleware: BearerAuth(token: token, throttle: state.authThrottle, behindProxy: state.configuration.tlsProxy))
         let admin = state.admin
-        api.post("events") { request, _ in try await ingest(request, state: state) }
+        api.post("events") { request, context in try await ingest(request, context: context, state: state) }
         api.post("match") { request, _ in
             let body = try await request.body.collect(upTo: state.configuration.maxEventBytes)
             return json(data: AdminJSON.match(try await admin.match(Array(buffer: body))))
@@ -260,7 +260,7 @@ enum Routes {
         return time
     }
 
-    static func deliveryID(_ context: BasicRequestContext) throws -> Int64 {
+    static func deliveryID(_ context: ServeRequestContext) throws -> Int64 {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw APIError(status: .notFound, message: "no delivery \(text)") }
         return id
@@ -337,43 +337,45 @@ enum Routes {
         var ids: [String]
     }
 
-    static func ingest(_ request: Request, state: ServerState) async throws -> Response {
-        let limit = state.configuration.maxEventBytes
+    static func ingest(_ request: Request, context: ServeRequestContext, state: ServerState) async throws -> Response {
         let ndjson = request.headers[.contentType]?.lowercased().hasPrefix("application/x-ndjson") ?? false
+        let limit = state.configuration.maxIngestBody(ndjson: ndjson)
+        let tooLarge = APIError(
+            status: .contentTooLarge,
+            message: "the request body is larger than \(ByteCount.format(limit)); send smaller batches (max_event_bytes)")
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        // Refused before it is read; the connection's lingering close lets the client see it.
+        if let declared, declared > limit { throw tooLarge }
+        // A body of unknown length (chunked) may be as large as the limit.
+        let reserved = min(declared ?? limit, limit)
+        guard state.parser.reserve(reserved) else {
+            var response = error(.serviceUnavailable, "too many event bodies are being read at once (parse_budget); retry shortly")
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        defer { state.parser.release(reserved) }
         let body: ByteBuffer
         do {
-            // A batch may hold many events; one event may not exceed the limit.
-            body = try await request.body.collect(upTo: ndjson ? limit * 64 : limit)
+            // A batch may hold many events; one event may not exceed max_event_bytes.
+            body = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw APIError(
-                status: .contentTooLarge,
-                message: "the request body is larger than \(ByteCount.format(ndjson ? limit * 64 : limit)); send smaller batches (max_event_bytes)")
+            throw tooLarge
         } catch {
             // A malformed chunked body, say: not a size problem.
             throw APIError(status: .badRequest, message: "the request body cannot be read (\(error)); nothing was accepted")
         }
-        let reader = RecordReaderConfiguration(selector: EventLayout().selector, maxRecordSize: limit)
-        var events: [IngestedEvent] = []
-        var index = 0
+        let channel = context.channel
+        let events: [IngestedEvent]
         do {
-            try body.withUnsafeReadableBytes { bytes in
-                try RecordReader.records(in: bytes, configuration: reader) { record in
-                    index += 1
-                    if !ndjson, index > 1 {
-                        throw APIError(status: .badRequest, message: "several JSON values in the body; send one event, or use content-type application/x-ndjson")
-                    }
-                    let eventID = EventLayout().id(of: record)
-                    let id = eventID.map { MessageID.make(eventID: $0, body: record.bytes) } ?? Self.newEventID()
-                    events.append(IngestedEvent(id: id, body: Array(record.bytes), targets: state.targets(for: record)))
-                }
-            }
-        } catch let invalid as InvalidRecord {
-            if case .tooLarge = invalid.error.reason {
-                throw APIError(
-                    status: .contentTooLarge,
-                    message: "event \(index + 1) at byte \(invalid.offset) is larger than max_event_bytes (\(ByteCount.format(limit))); nothing was accepted")
-            }
-            throw APIError(status: .badRequest, message: "record \(index + 1) at byte \(invalid.offset): \(invalid.error); nothing was accepted")
+            events = try await state.parser.events(
+                in: body, ndjson: ndjson, maxEventBytes: state.configuration.maxEventBytes, state: state,
+                connected: {
+                    let presence = await ClientPresence.of(channel)
+                    return { channel.isActive && presence?.isGone != true }
+                })
+        } catch is IngestParser.ClientGone {
+            // Nobody reads this; it only ends the request quietly.
+            return error(.badRequest, "the client went away; nothing was accepted")
         }
         guard !events.isEmpty else { throw APIError(status: .badRequest, message: "the body holds no event") }
         let duplicates = try await state.ingest(events)
@@ -387,16 +389,31 @@ enum Routes {
 }
 
 /// Refuses requests without the API token: 401, saying nothing about what was wrong with it.
-struct BearerAuth<Context: RequestContext>: RouterMiddleware {
+/// A client that keeps sending wrong tokens is held off with 429 (``AuthThrottle``).
+struct BearerAuth: RouterMiddleware {
+    typealias Context = ServeRequestContext
     let token: APIToken
+    let throttle: AuthThrottle
+    let behindProxy: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let client = context.client(request, behindProxy: behindProxy)
+        if case .wait(let seconds) = throttle.check(client) { return Self.tooManyFailures(retryAfter: seconds) }
         guard token.accepts(authorization: request.headers[.authorization]) else {
+            // No token at all guesses nothing; a wrong one counts.
+            if request.headers[.authorization] != nil { throttle.failed(client) }
             var response = Routes.error(.unauthorized, "a valid API token is required: send Authorization: Bearer TOKEN")
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
         }
+        throttle.succeeded(client)
         return try await next(request, context)
+    }
+
+    static func tooManyFailures(retryAfter seconds: Int) -> Response {
+        var response = Routes.error(.tooManyRequests, "too many wrong API tokens from this address; retry after \(seconds) s")
+        response.headers[.retryAfter] = "\(seconds)"
+        return response
     }
 }
 

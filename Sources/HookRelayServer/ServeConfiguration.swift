@@ -29,6 +29,8 @@ public struct ServeConfiguration: Sendable {
     public var tlsProxy = false
     /// How long a claim holds a delivery before another process may take it; nil: ``defaultLease``.
     public var lease: Duration?
+    /// How the daemon guards itself against slow, idle and too many clients.
+    public var limits = ServeLimits()
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
@@ -49,6 +51,13 @@ public struct ServeConfiguration: Sendable {
             throw Problem(description: "lease (\(lease.shortDescription)) must be at least timeout + connect_timeout (\(attempt.shortDescription))")
         }
     }
+
+    /// The largest `POST /v1/events` body: one event, or 64 of the largest in an NDJSON batch.
+    public func maxIngestBody(ndjson: Bool) -> Int { ndjson ? maxEventBytes * 64 : maxEventBytes }
+
+    /// Bytes of event bodies read and parsed at once: ``ServeLimits/parseBudget``, else two of
+    /// the largest NDJSON bodies.
+    public var effectiveParseBudget: Int { limits.parseBudget ?? 2 * maxIngestBody(ndjson: true) }
 
     /// When webhooks turn unhealthy and disabled.
     public var healthPolicy: HealthPolicy {
@@ -75,6 +84,14 @@ public struct ServeConfiguration: Sendable {
         var token_file: String?
         var tls_proxy: Bool?
         var lease: String?
+        var header_timeout: String?
+        var body_timeout: String?
+        var body_min_rate: Int?
+        var idle_timeout: String?
+        var max_connections: Int?
+        var parse_budget: Int?
+        var auth_failures: Int?
+        var auth_backoff: String?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -115,6 +132,26 @@ public struct ServeConfiguration: Sendable {
         if let value = file.token_file { tokenFile = value }
         if let value = file.tls_proxy { tlsProxy = value }
         if let value = file.lease { lease = try Self.duration(value, key: "lease", path: path) }
+        if let value = file.header_timeout { limits.headerTimeout = try Self.duration(value, key: "header_timeout", path: path) }
+        if let value = file.body_timeout { limits.bodyTimeout = try Self.duration(value, key: "body_timeout", path: path) }
+        if let value = file.body_min_rate { limits.bodyMinimumRate = value }
+        if let value = file.idle_timeout { limits.idleTimeout = try Self.duration(value, key: "idle_timeout", path: path) }
+        if let value = file.max_connections { limits.maxConnections = value }
+        if let value = file.parse_budget { limits.parseBudget = value }
+        if let value = file.auth_failures { limits.authFailuresAllowed = value }
+        if let value = file.auth_backoff {
+            limits.authBackoff = try Self.duration(value, key: "auth_backoff", path: path)
+            limits.authBackoffLimit = max(limits.authBackoffLimit, limits.authBackoff)
+        }
+        for (key, value, range) in [
+            ("body_min_rate", limits.bodyMinimumRate, 0...(1 << 30)), ("max_connections", limits.maxConnections ?? 1, 1...1_000_000),
+            ("parse_budget", limits.parseBudget ?? (1 << 20), (1 << 20)...(1 << 40)), ("auth_failures", limits.authFailuresAllowed, 1...1_000_000),
+        ] where !range.contains(value) {
+            throw Problem(description: "\(path): \(key) must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        if limits.headerTimeout <= .zero || limits.bodyTimeout <= .zero || limits.idleTimeout <= .zero || limits.authBackoff <= .zero {
+            throw Problem(description: "\(path): header_timeout, body_timeout, idle_timeout and auth_backoff must be above zero")
+        }
         for (key, value, range) in [
             ("max_event_bytes", maxEventBytes, 1...(256 << 20)), ("concurrency", concurrency, 1...4096),
             ("per_webhook_concurrency", perWebhookConcurrency, 1...4096), ("unhealthy_after", unhealthyAfter, 1...1_000_000),

@@ -2,6 +2,7 @@ import Foundation
 import HookRelayCore
 import HookRelayDelivery
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -18,12 +19,23 @@ public enum HookRelayServer {
                 "listening beyond this machine without TLS: put a TLS-terminating proxy in front and set tls_proxy = true",
                 metadata: ["host": "\(configuration.host)"])
         }
+        let (cap, lowered) = configuration.limits.connectionCap(
+            concurrency: configuration.concurrency, descriptorLimit: ServeLimits.descriptorLimit())
+        if lowered {
+            logger.warning(
+                "max_connections is more than the descriptor limit leaves room for: raise LimitNOFILE (ulimit -n)",
+                metadata: ["max_connections": "\(cap)", "descriptors": "\(ServeLimits.descriptorLimit() ?? 0)"])
+        }
         let application = Application(
             router: Routes.build(state, token: token),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            server: .guardedHTTP1(limits: configuration.limits),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+                availableConnectionsDelegate: ConnectionCap(cap: cap, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                logger.notice("listening", metadata: ["address": "\(configuration.host):\(port)", "db": "\(configuration.database)"])
+                logger.notice(
+                    "listening", metadata: ["address": "\(configuration.host):\(port)", "db": "\(configuration.database)", "max_connections": "\(cap)"])
             },
             logger: Logger(label: "hookrelay.http", factory: { _ in SwiftLogNoOpLogHandler() }))
         let group = ServiceGroup(
@@ -58,9 +70,13 @@ struct WebhookWatcher: Service {
 
 /// Where the API token comes from: `HOOKRELAY_TOKEN`, else the token file of the config or
 /// `--token-file`, else `DATABASE.token`, generated (mode 0600) on the first start.
+/// A token shorter than ``minimumLength`` or a token file that others may read is refused
+/// (``ServeConfiguration/Problem``: a configuration error, exit 64).
 enum APITokenSource {
+    static let minimumLength = 16
+
     static func resolve(_ configuration: ServeConfiguration, environment: [String: String], logger: Logger) throws -> APIToken {
-        if let token = environment["HOOKRELAY_TOKEN"], !token.isEmpty { return APIToken(token) }
+        if let token = environment["HOOKRELAY_TOKEN"], !token.isEmpty { return APIToken(try checked(token, from: "HOOKRELAY_TOKEN")) }
         if let path = configuration.tokenFile { return APIToken(try read(path)) }
         let path = configuration.database + ".token"
         if FileManager.default.fileExists(atPath: path) { return APIToken(try read(path)) }
@@ -76,12 +92,30 @@ enum APITokenSource {
     }
 
     private static func read(_ path: String) throws -> String {
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & 0o077 != 0 {
+            throw ServeConfiguration.Problem(description: """
+                the API token file \(path) may be read by other users (mode \(String(status.st_mode & 0o777, radix: 8))): \
+                run chmod 600 \(path) (and make it owned by the user serve runs as)
+                """)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenProblem(description: "cannot read the API token file \(path)")
         }
         let firstLine = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
         let token = firstLine.trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty else { throw TokenProblem(description: "the API token file \(path) is empty") }
+        return try checked(token, from: "the API token file \(path)")
+    }
+
+    /// The token, unless it is too short to withstand guessing.
+    private static func checked(_ token: String, from source: String) throws -> String {
+        guard token.count >= minimumLength else {
+            throw ServeConfiguration.Problem(description: """
+                the API token in \(source) has \(token.count) characters; it needs at least \(minimumLength): \
+                make one with `openssl rand -base64 32`, or remove it and let serve generate one next to the database
+                """)
+        }
         return token
     }
 }

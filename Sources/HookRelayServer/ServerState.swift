@@ -20,6 +20,10 @@ final class ServerState: StoreAccess {
     private let paused = Mutex<Set<String>>([])
     /// The operator's actions, on this state's connection.
     let admin: Admin
+    /// Parses event bodies off the cooperative pool, within the parse budget.
+    let parser: IngestParser
+    /// Holds off clients that keep sending wrong tokens.
+    let authThrottle: AuthThrottle
 
     private let store: SerialStore
     /// A read-only connection for `GET /metrics`, on a queue of its own: a scrape's queries never
@@ -39,6 +43,8 @@ final class ServerState: StoreAccess {
         self.configuration = configuration
         self.logger = logger
         self.sender = sender
+        parser = IngestParser(budget: configuration.effectiveParseBudget)
+        authThrottle = AuthThrottle(limits: configuration.limits, logger: logger)
         let store = try SQLiteSpool(path: configuration.database, durableWrites: true)
         // Attempts made here (an operator's retry or test) count towards health like the dispatcher's.
         store.healthPolicy = configuration.healthPolicy

@@ -75,6 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "hookrelay")
         do {
             try await HookRelayServer.run(configuration, logger: logger)
+        } catch let problem as ServeConfiguration.Problem {
+            throw CommandFailure(status: .usage, message: problem.description)
         } catch {
             throw CommandFailure(
                 status: .ioError,

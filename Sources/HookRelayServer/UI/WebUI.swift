@@ -13,7 +13,7 @@ import Synchronization
 /// `SameSite=Strict` cookie, `Secure` behind a declared TLS proxy) that ends after
 /// ``UISessions/lifetime`` or at logout; every POST carries the session's CSRF token.
 enum WebUI {
-    static func register(on router: Router<BasicRequestContext>, state: ServerState, token: APIToken) {
+    static func register(on router: Router<ServeRequestContext>, state: ServerState, token: APIToken) {
         let sessions = UISessions()
         let admin = state.admin
         let secureCookie = state.configuration.tlsProxy
@@ -28,12 +28,16 @@ enum WebUI {
             if sessions.session(request) != nil { return redirect("/ui") }
             return page("Log in", "login", [:], session: nil)
         }
-        router.post("/ui/login") { request, _ in
+        router.post("/ui/login") { request, context in
+            let client = context.client(request, behindProxy: secureCookie)
+            if case .wait(let seconds) = state.authThrottle.check(client) { return loginHeldOff(seconds) }
             let form = try await Form(request)
             guard token.matches(form["token"]) else {
+                state.authThrottle.failed(client)
                 state.logger.notice("web page login refused")
                 return page("Log in", "login", [:], session: nil, problem: "That is not the API token.", status: .unauthorized)
             }
+            state.authThrottle.succeeded(client)
             let session = sessions.start()
             var response = redirect("/ui")
             response.setCookie(Cookie(
@@ -54,8 +58,8 @@ enum WebUI {
         }
 
         // Everything below wants a session; POSTs also its CSRF token.
-        @Sendable func signedIn(_ handler: @escaping @Sendable (Request, BasicRequestContext, UISession) async throws -> Response)
-            -> @Sendable (Request, BasicRequestContext) async throws -> Response
+        @Sendable func signedIn(_ handler: @escaping @Sendable (Request, ServeRequestContext, UISession) async throws -> Response)
+            -> @Sendable (Request, ServeRequestContext) async throws -> Response
         {
             { request, context in
                 guard let session = sessions.session(request) else { return redirect("/ui/login") }
@@ -66,8 +70,8 @@ enum WebUI {
                 }
             }
         }
-        @Sendable func action(_ handler: @escaping @Sendable (Request, BasicRequestContext, UISession, Form) async throws -> Response)
-            -> @Sendable (Request, BasicRequestContext) async throws -> Response
+        @Sendable func action(_ handler: @escaping @Sendable (Request, ServeRequestContext, UISession, Form) async throws -> Response)
+            -> @Sendable (Request, ServeRequestContext) async throws -> Response
         {
             signedIn { request, context, session in
                 let form = try await Form(request)
@@ -329,13 +333,22 @@ enum WebUI {
         return response
     }
 
+    /// The login page for a client held off after too many wrong tokens: 429 with `Retry-After`.
+    static func loginHeldOff(_ seconds: Int) -> Response {
+        var response = page(
+            "Log in", "login", [:], session: nil,
+            problem: "Too many wrong tokens from this address: try again in \(seconds) s.", status: .tooManyRequests)
+        response.headers[.retryAfter] = "\(seconds)"
+        return response
+    }
+
     /// The path of a same-origin Referer, to send a refused action back where it came from.
     static func localPath(_ referer: String) -> String? {
         guard let components = URLComponents(string: referer), components.path.hasPrefix("/ui") else { return nil }
         return components.path + (components.query.map { "?" + $0 } ?? "")
     }
 
-    static func deliveryID(_ context: BasicRequestContext) throws -> Int64 {
+    static func deliveryID(_ context: ServeRequestContext) throws -> Int64 {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw AdminError.notFound("delivery \(text)") }
         return id
