@@ -123,9 +123,10 @@ extension TortureSuite {
             #expect(baseline.count == count && underAttack.count == count)
             let p95Calm = Torture.percentile(baseline, 0.95)
             let p95Storm = Torture.percentile(underAttack, 0.95)
-            // Twice the baseline, with a floor of 50 ms under it so that scheduling noise on a shared
-            // machine does not decide.
-            let allowed = 2 * max(p95Calm, 0.05)
+            // Twice the baseline, and at least 500 ms: a quarter of the hostile timeout, so a healthy
+            // webhook held up behind a hanging one (2 s) still fails, while scheduling noise of a
+            // loaded 2-core machine running the whole suite (p95 236-394 ms seen there) does not.
+            let allowed = max(2 * p95Calm, 0.5)
             #expect(p95Storm <= allowed, "p95 \(Torture.milliseconds(p95Storm)) beside hostile webhooks, \(Torture.milliseconds(p95Calm)) alone")
 
             let attempts = try await SQLiteCheck.rows(
