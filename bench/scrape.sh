@@ -35,7 +35,7 @@ else
     bin=$(swift build -c release --show-bin-path)/hookrelay
 fi
 
-HOOKRELAY_TOKEN="bench-$RANDOM-$RANDOM-$RANDOM"
+HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
 export HOOKRELAY_TOKEN
 "$bin" serve --db "$work/hookrelay.db" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 2> "$work/serve.log" &
 server_pid=$!

@@ -38,7 +38,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 PY
 receiver_pid=$!
-export HOOKRELAY_TOKEN="screens-$RANDOM$RANDOM"
+export HOOKRELAY_TOKEN="screens-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
 printf 'retry_schedule = ["1s", "1s"]\n' > "$work/serve.toml"
 "$bin" serve --db "$work/h.db" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 --config "$work/serve.toml" \
     2> "$work/serve.log" &

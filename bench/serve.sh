@@ -59,7 +59,7 @@ expected=$(( n_batch + n_single + $("$bin" filter --event finding --min-severity
 now() { date +%s.%N; }
 
 # The server, on a free port it reports in its first log line, with an API token of the run's.
-HOOKRELAY_TOKEN="bench-$RANDOM-$RANDOM-$RANDOM"
+HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
 export HOOKRELAY_TOKEN
 # SERVE_ARGS adds options, such as --config FILE to try other settings.
 # shellcheck disable=SC2086
