@@ -173,13 +173,13 @@ _hookrelay() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    filter|deliver|serve|webhooks|deliveries|match|render|sign|verify|help)
+    filter|deliver|serve|webhooks|deliveries|match|render|sign|verify|receive|help)
         # Offer subcommand argument completions
         "_hookrelay_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'filter deliver serve webhooks deliveries match render sign verify help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'filter deliver serve webhooks deliveries match render sign verify receive help' -- "${cur}"))
         ;;
     esac
 }
@@ -225,7 +225,7 @@ _hookrelay_filter() {
 
 _hookrelay_deliver() {
     repeating_flags=()
-    non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --version -h --help)
+    non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --unsigned --version -h --help)
     repeating_options=(--url --header --signature-scheme --template-var --allow-cidr)
     non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --concurrency --spool --wait --lease --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
@@ -395,7 +395,7 @@ _hookrelay_webhooks_show() {
 
 _hookrelay_webhooks_add() {
     repeating_flags=()
-    non_repeating_flags=(--json --allow-http --allow-private --version -h --help)
+    non_repeating_flags=(--json --allow-http --allow-private --create --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
     non_repeating_options=(--url --min-severity --description --secret --secret-file --template --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 0
@@ -864,6 +864,39 @@ _hookrelay_verify() {
         return
         ;;
     '--secret')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_receive() {
+    repeating_flags=()
+    non_repeating_flags=(--unsigned --headers --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--listen --secret-file --secret --tolerance --status --fail-first --max-body)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--listen')
+        return
+        ;;
+    '--secret-file')
+        return
+        ;;
+    '--secret')
+        return
+        ;;
+    '--tolerance')
+        return
+        ;;
+    '--status')
+        return
+        ;;
+    '--fail-first')
+        return
+        ;;
+    '--max-body')
         return
         ;;
     esac
