@@ -94,7 +94,7 @@ import Glibc
         await server.stop()
         #expect(await receiver.stop() == 0)
         #expect(receiver.output.lines.count == 3)
-        #expect(!receiver.errors.text.contains(" 401 "), receiver.errors.text)
+        #expect(!receiver.errors.text.contains(" 401 "), "\(receiver.errors.text)")
     }
 
     /// Requests signed and sent by the reference Python library (`standardwebhooks`), which
@@ -147,7 +147,7 @@ import Glibc
         #expect(receiver.output.data.isEmpty, "written: \(receiver.output.text)")
         #expect(receiver.errors.lines.contains(
             "hookrelay: 401 POST /hooks webhook-id=msg_bad: not verified: no signature in webhook-signature matches the body and secret"),
-            receiver.errors.text)
+            "\(receiver.errors.text)")
     }
 
     @Test func aStaleTimestampIsRefused() async throws {
@@ -222,7 +222,7 @@ import Glibc
         #expect(try await receiver.waitForLines(1) == [Self.events[0]])
         #expect(await receiver.stop() == 0)
         #expect(receiver.output.lines == [Self.events[0]])
-        #expect(receiver.errors.text.contains("failed on purpose (--fail-first, 2 of 2)"), receiver.errors.text)
+        #expect(receiver.errors.text.contains("failed on purpose (--fail-first, 2 of 2)"), "\(receiver.errors.text)")
     }
 
     /// `--status 500`: every attempt fails, nothing is written.
@@ -237,7 +237,7 @@ import Glibc
         #expect(result.status == "failed" && result.attempts == 2 && result.httpStatus == 500, "\(sent.output)")
         #expect(await receiver.stop() == 0)
         #expect(receiver.output.data.isEmpty, "written: \(receiver.output.text)")
-        #expect(receiver.errors.text.contains("500 POST /hooks webhook-id="), receiver.errors.text)
+        #expect(receiver.errors.text.contains("500 POST /hooks webhook-id="), "\(receiver.errors.text)")
     }
 
     /// `--headers`: `{"headers":{…},"body":EVENT}`, the body on one line even when sent on several.
@@ -249,7 +249,7 @@ import Glibc
         let lines = try await receiver.waitForLines(1)
         #expect(await receiver.stop() == 0)
         #expect(lines.count == 1)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any], lines.first ?? "")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any], "\(lines)")
         #expect(Set(object.keys) == ["headers", "body"])
         let headers = try #require(object["headers"] as? [String: String])
         #expect(headers["webhook-id"] == "msg_h")
@@ -264,7 +264,7 @@ import Glibc
         let scratch = try ScratchDirectory()
         let noSecret = try HookRelayProcess.run(["receive", "--listen", "127.0.0.1:0"], environment: HookRelayProcess.environment(), timeout: 30)
         #expect(noSecret.status == 64, "\(noSecret.stderr)")
-        #expect(noSecret.stderr.contains("--unsigned"), noSecret.stderr)
+        #expect(noSecret.stderr.contains("--unsigned"), "\(noSecret.stderr)")
         let both = try HookRelayProcess.run(
             ["receive", "--listen", "127.0.0.1:0", "--unsigned"], environment: HookRelayProcess.environment(adding: ["HOOKRELAY_SECRET": Deliver.secret]),
             timeout: 30)
@@ -282,7 +282,7 @@ import Glibc
         let second = try HookRelayProcess.run(
             ["receive", "--unsigned", "--listen", "127.0.0.1:\(first.port)"], environment: HookRelayProcess.environment(), timeout: 30)
         #expect(second.status == 69, "\(second.stderr)")
-        #expect(second.stderr.contains("hookrelay: cannot listen on 127.0.0.1:\(first.port): Address already in use"), second.stderr)
+        #expect(second.stderr.contains("hookrelay: cannot listen on 127.0.0.1:\(first.port): Address already in use"), "\(second.stderr)")
         #expect(await first.stop() == 0)
     }
 
@@ -290,7 +290,7 @@ import Glibc
     func aSignalStopsWithStatusZero(_ signal: Int32) async throws {
         let receiver = try await ReceiveProcess(["--unsigned"])
         #expect(try await receiver.send(Array(Self.events[0].utf8), headers: [:]).status == 204)
-        #expect(await receiver.stop(signal) == 0, receiver.errors.text)
+        #expect(await receiver.stop(signal) == 0, "\(receiver.errors.text)")
         #expect(receiver.output.lines == [Self.events[0]])
     }
 
@@ -299,6 +299,6 @@ import Glibc
         let receiver = try await ReceiveProcess(["--unsigned"], closeOutput: true)
         let answer = try await receiver.send(Array(Self.events[0].utf8), headers: ["webhook-id": "m1"])
         #expect(answer.status == 503)
-        #expect(await receiver.waitForExit(timeout: 15) == 0, receiver.errors.text)
+        #expect(await receiver.waitForExit(timeout: 15) == 0, "\(receiver.errors.text)")
     }
 }
