@@ -117,6 +117,7 @@ public struct Signer: Sendable {
         case badTimestamp(String)
         case timestampOutOfTolerance(seconds: Int64, tolerance: Int64)
         case noMatchingSignature
+        case noMatchingGitHubSignature
 
         public var description: String {
             switch self {
@@ -125,6 +126,8 @@ public struct Signer: Sendable {
             case let .timestampOutOfTolerance(seconds, tolerance):
                 return "webhook-timestamp is \(seconds) s away from now, more than the \(tolerance) s allowed (a replay, or clock skew?)"
             case .noMatchingSignature: return "no signature in webhook-signature matches the body and secret"
+            case .noMatchingGitHubSignature:
+                return "x-hub-signature-256 does not match the body and secret (it is keyed with the secret's text, whsec_ prefix included)"
             }
         }
     }

@@ -23,7 +23,7 @@ struct HookRelay: AsyncParsableCommand {
         version: HookRelayVersion.string,
         subcommands: [
             FilterCommand.self, DeliverCommand.self, ServeCommand.self, WebhooksCommand.self, DeliveriesCommand.self,
-            MatchCommand.self, RenderCommand.self, SignCommand.self, VerifyCommand.self,
+            MatchCommand.self, RenderCommand.self, SignCommand.self, VerifyCommand.self, ReceiveCommand.self,
         ]
     )
 

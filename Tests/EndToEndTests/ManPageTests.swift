@@ -17,6 +17,7 @@ import Testing
         (["render"], "hookrelay-render.1"),
         (["sign"], "hookrelay-sign.1"),
         (["verify"], "hookrelay-verify.1"),
+        (["receive"], "hookrelay-receive.1"),
     ]
 
     static let manDirectory = URL(fileURLWithPath: #filePath)

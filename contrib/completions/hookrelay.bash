@@ -173,13 +173,13 @@ _hookrelay() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    filter|deliver|serve|webhooks|deliveries|match|render|sign|verify|help)
+    filter|deliver|serve|webhooks|deliveries|match|render|sign|verify|receive|help)
         # Offer subcommand argument completions
         "_hookrelay_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'filter deliver serve webhooks deliveries match render sign verify help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'filter deliver serve webhooks deliveries match render sign verify receive help' -- "${cur}"))
         ;;
     esac
 }
@@ -864,6 +864,39 @@ _hookrelay_verify() {
         return
         ;;
     '--secret')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_receive() {
+    repeating_flags=()
+    non_repeating_flags=(--unsigned --headers --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--listen --secret-file --secret --tolerance --status --fail-first --max-body)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--listen')
+        return
+        ;;
+    '--secret-file')
+        return
+        ;;
+    '--secret')
+        return
+        ;;
+    '--tolerance')
+        return
+        ;;
+    '--status')
+        return
+        ;;
+    '--fail-first')
+        return
+        ;;
+    '--max-body')
         return
         ;;
     esac
