@@ -298,8 +298,9 @@ import Glibc
         #expect(try await server.postEvents(events).status == 202)
         try await Serve.waitFor(receiver, 2, timeout: 5)
         try await Serve.waitFor(other, 5, timeout: 5)
-        // per_webhook_concurrency 2: two attempts hang (for the 2 s timeout), three deliveries wait.
-        #expect(Deliver.ids(receiver.requests).sorted() == ["del-0", "del-1"])
+        // per_webhook_concurrency 2: two attempts hang (for the 2 s timeout), three deliveries wait
+        // (on a machine loaded past the timeout, the next two may have started too).
+        #expect(Deliver.ids(receiver.requests).count >= 2)
 
         let deleted = try await server.request("DELETE", "/v1/webhooks/\(doomed.id)")
         #expect(deleted.status == 200, "\(deleted.text)")
@@ -309,11 +310,12 @@ import Glibc
         #expect(deleted.int("discarded_deliveries") != nil, "\(deleted.text)")
         #expect(try await server.webhook(doomed.id).status == 404)
         #expect(try await server.request("DELETE", "/v1/webhooks/\(doomed.id)").status == 404)
+        let atDelete = Deliver.ids(receiver.requests).sorted()
 
         // Past the 2 s timeout of the hanging attempts and their 100 ms retries: nothing more comes.
         #expect(try await server.postEvent(#"{"event_type":"finding","id":"del-after","severity":"high"}"#).status == 202)
         try await Serve.pause(2.6)
-        #expect(Deliver.ids(receiver.requests).sorted() == ["del-0", "del-1"])
+        #expect(Deliver.ids(receiver.requests).sorted() == atDelete)
         #expect(Set(Deliver.ids(other.requests)) == Set(events.indices.map { "del-\($0)" } + ["del-after"]))
     }
 
