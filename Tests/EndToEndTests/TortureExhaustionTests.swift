@@ -147,11 +147,13 @@ extension TortureSuite {
         }
 
         @Test func parsingTwoBigBadBatchesLeavesHealthzAnswering() async throws {
-            let records = Torture.scale(1_000_000, long: 1_000_000)
+            // A quarter in the short run: two full bodies keep both cores parsing for 20 s, and the
+            // timing tests running beside the torture suite then miss their windows.
+            let records = Torture.scale(250_000, long: 1_000_000)
             let server = try await ServeProcess.started()
             defer { server.abandon() }
             let token = server.token ?? ""
-            // A million tiny events (8 MiB) and a bad last line: parsed to the end, then refused.
+            // Tiny events (a million are 8 MiB) and a bad last line: parsed to the end, then refused.
             var batch = Data(capacity: records * 8 + 16)
             for _ in 0..<records { batch.append(contentsOf: Array(#"{"a":1}"#.utf8) + [10]) }
             batch.append(contentsOf: Array(#"{"a":"#.utf8))
@@ -173,7 +175,7 @@ extension TortureSuite {
             let latencies = await probe.value
             #expect(statuses == [400, 400], "\(statuses)")
             let worst = latencies.max() ?? 0
-            print("ndjson stall: /healthz max \(Torture.milliseconds(worst)) over \(latencies.count) probes while two 8 MiB bad batches were parsed in \(String(format: "%.1f", parseSeconds)) s")
+            print("ndjson stall: /healthz max \(Torture.milliseconds(worst)) over \(latencies.count) probes while two bad batches of \(records) events were parsed in \(String(format: "%.1f", parseSeconds)) s")
             // The bound is loose: the machines are shared and noisy. Before the fix: 24 s.
             #expect(worst < 2, "/healthz took up to \(worst) s while two batches were parsed")
             Torture.report(
