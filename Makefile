@@ -6,7 +6,7 @@
 #                                         naming $(PREFIX)/bin/hookrelay
 #   make uninstall PREFIX=/usr/local      removes what install put there
 #   make uninstall-systemd                removes the units (stop and disable them first)
-#   make test                             README's test command (bash .ci/test: installs what the tests need, then swift test)
+#   make test                             README's test command (bash .ci/deps && swift test: installs what the tests need, then runs them)
 #   make completions                      regenerates contrib/completions from the argument parser
 #
 # DESTDIR is prepended to every installed path (staged installs, packaging).
@@ -67,7 +67,7 @@ uninstall-systemd:
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDDIR)/,$(UNITS))
 
 test:
-	bash .ci/test
+	bash .ci/deps && $(SWIFT) test
 
 # After adding or changing a subcommand or option: `make completions`, then commit
 # contrib/completions (CompletionTests fails while they differ from what the binary generates).

@@ -12,55 +12,6 @@ struct APIError: Error {
     let message: String
 }
 
-/// The JSON form of a webhook. The secret is shown whole only in the response that created it
-/// (or rotated it); otherwise its first characters.
-struct WebhookView: Encodable {
-    var id: String
-    var url: String
-    var description: String
-    var events: [String]
-    var minSeverity: String?
-    var severities: [String]
-    var headers: [String: String]
-    var secret: String?
-    var secretPrefix: String
-    var previousSecretUntil: Int64?
-    var state: String
-    var paused: Bool
-    var template: String
-    var templateVariables: [String: String]
-    var consecutiveFailures: Int
-    var createdAt: Int64
-    var updatedAt: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case id, url, description, events, severities, headers, secret, state, paused, template
-        case templateVariables = "template_vars"
-        case minSeverity = "min_severity", secretPrefix = "secret_prefix", previousSecretUntil = "previous_secret_until"
-        case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
-    }
-
-    init(_ webhook: Webhook, revealSecret: Bool = false) {
-        id = webhook.id
-        url = webhook.url
-        description = webhook.description
-        events = webhook.events
-        minSeverity = webhook.minSeverity?.description
-        severities = webhook.severities.map(\.description)
-        headers = webhook.headers.reduce(into: [:]) { $0[$1.key] = HeaderField.masked(name: $1.key, value: $1.value) }
-        secret = revealSecret ? webhook.secrets.first : nil
-        secretPrefix = String((webhook.secrets.first ?? "").prefix(10))
-        previousSecretUntil = webhook.signingSecrets(now: UnixTime.now()).count > 1 ? webhook.previousSecretUntil : nil
-        state = webhook.state.rawValue
-        paused = webhook.paused
-        template = webhook.template
-        templateVariables = webhook.templateVariables
-        consecutiveFailures = webhook.consecutiveFailures
-        createdAt = webhook.createdAt
-        updatedAt = webhook.updatedAt
-    }
-}
-
 /// The JSON form of a delivery in the log.
 struct DeliveryView: Encodable {
     var id: Int64
