@@ -50,6 +50,12 @@ public final class Dispatcher: @unchecked Sendable {
     private let progress: @Sendable (_ retrying: Int) -> Void
     /// No waiting for deliveries due after this time (Unix ms); nil waits for all of them.
     private let waitUntil: Int64?
+    /// The longest idle sleep while the input goes on (`serve`): the store thread then sleeps
+    /// until the next delivery falls due or it is woken (``inputArrived()``), at most this long
+    /// (what another process changed is seen within it). Nil polls every ``idlePoll`` ms.
+    private let idleWait: Int64?
+    /// Woken since the store thread last looked: new input or a change to act on.
+    private var woken = false
 
     /// Outcomes that make the store thread write a batch before workers run short of jobs.
     static let outcomeBatch = 64
@@ -59,10 +65,11 @@ public final class Dispatcher: @unchecked Sendable {
 
     public init(
         store: sending any DeliveryStore, claimBatch: Int, lease: Duration, waitUntil: Int64?,
-        maxPerEndpoint: Int? = nil, heldEndpoints: (@Sendable () -> Set<String>)? = nil,
+        maxPerEndpoint: Int? = nil, heldEndpoints: (@Sendable () -> Set<String>)? = nil, idleWait: Duration? = nil,
         now: @escaping @Sendable () -> Int64, report: @escaping Report,
         progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in }
     ) {
+        self.idleWait = idleWait?.milliseconds
         self.maxPerEndpoint = maxPerEndpoint
         self.heldEndpoints = heldEndpoints
         self.progress = progress
@@ -95,9 +102,13 @@ public final class Dispatcher: @unchecked Sendable {
         while outstanding >= limit, !finished { condition.wait() }
     }
 
-    /// New messages are in the store (a spool written by another connection): claim soon.
+    /// New messages are in the store (a spool written by another connection), or deliveries
+    /// became due (a webhook resumed, failed ones re-queued): claim now.
     public func inputArrived() {
-        locked { condition.broadcast() }
+        locked {
+            woken = true
+            condition.broadcast()
+        }
     }
 
     /// The input has no more messages.
@@ -214,6 +225,8 @@ public final class Dispatcher: @unchecked Sendable {
             }
             let ingestJustFinished = inputDone && !ingestFinishedSeen
             ingestFinishedSeen = inputDone
+            // This round claims whatever the wake-up was about.
+            woken = false
             condition.unlock()
 
             if ingestJustFinished { try store.ingestFinished() }
@@ -267,10 +280,19 @@ public final class Dispatcher: @unchecked Sendable {
                 continue
             }
 
-            // Until the input is done the run cannot end, and a poll finds what falls due: no
-            // need to ask the store (a scan of every pending delivery). Held endpoints' deliveries
-            // are not waited for.
-            let due = ingestFinishedSeen ? try store.nextDue(excluding: heldEndpoints?() ?? []) : nil
+            // Until the input is done the run cannot end. `deliver` polls for what falls due
+            // while it reads (no need to ask the store: a scan of every pending delivery);
+            // `serve` asks the store when the next unclaimed delivery falls due and sleeps until
+            // then or until woken. Held endpoints' deliveries are not waited for.
+            let held = heldEndpoints?() ?? []
+            let due: Int64?
+            if ingestFinishedSeen {
+                due = try store.nextDue(excluding: held)
+            } else if let idleWait {
+                due = try store.nextUnclaimedDue(excluding: held) ?? (now() + idleWait)
+            } else {
+                due = nil
+            }
             condition.lock()
             if ingestFinishedSeen, inFlight == 0, bufferStart == buffer.count, self.outcomes.isEmpty, self.appends.isEmpty,
                due == nil || waitUntil.map({ due! > $0 }) ?? false {
@@ -278,8 +300,18 @@ public final class Dispatcher: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let sleep = min(Self.idlePoll, max(1, (due ?? Int64.max) - now()))
-            _ = condition.wait(until: Date().addingTimeInterval(Double(sleep) / 1000))
+            let sleep: Int64
+            if !ingestFinishedSeen, let idleWait, let due {
+                // Due now but not claimed: its endpoints are at their limit (a finishing attempt
+                // wakes this thread) or held; look again soon.
+                let wait = due - now()
+                sleep = wait <= 0 ? Self.idlePoll : min(idleWait, wait)
+            } else {
+                sleep = min(Self.idlePoll, max(1, (due ?? Int64.max) - now()))
+            }
+            if !woken, self.outcomes.isEmpty, self.appends.isEmpty, releasing.isEmpty, !stopping {
+                _ = condition.wait(until: Date().addingTimeInterval(Double(sleep) / 1000))
+            }
             condition.unlock()
         }
     }

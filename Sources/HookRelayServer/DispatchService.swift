@@ -11,6 +11,10 @@ import Synchronization
 struct DispatchService: Service {
     let state: ServerState
 
+    /// The longest the idle store thread sleeps without being woken: what an admin command in
+    /// another process re-queued is claimed within it.
+    static let idleWait = Duration.seconds(1)
+
     func run() async throws {
         let configuration = state.configuration
         let spool = try SQLiteSpool(path: configuration.database, durableWrites: false)
@@ -23,6 +27,7 @@ struct DispatchService: Service {
             store: spool, claimBatch: configuration.concurrency * 2,
             lease: .milliseconds(state.admin.attempts.lease),
             waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency, heldEndpoints: { state.pausedWebhooks },
+            idleWait: Self.idleWait,
             now: { UnixTime.now() },
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
@@ -30,6 +35,8 @@ struct DispatchService: Service {
                     "http_status": delivery.lastHTTPStatus.map { .stringConvertible($0) } ?? "-", "error": "\(delivery.lastError ?? "-")",
                 ])
             })
+        state.setDispatcherWake { dispatcher.inputArrived() }
+        defer { state.setDispatcherWake(nil) }
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in

@@ -159,6 +159,7 @@ enum Routes {
         api.post("webhooks/:id/retry-failed") { _, context in
             let id = try context.parameters.require("id")
             let count = try await admin.retryFailed(id)
+            state.wakeDispatcher()
             state.logger.notice("failed deliveries re-queued", metadata: ["webhook": "\(id)", "count": "\(count)"])
             return json(data: AdminJSON.requeued(count))
         }
@@ -169,6 +170,7 @@ enum Routes {
             }
             let since = try time(text, name: "since")
             let count = try await admin.recover(id, since: since)
+            state.wakeDispatcher()
             state.logger.notice("deliveries recovered", metadata: ["webhook": "\(id)", "since": "\(since)", "count": "\(count)"])
             return json(data: AdminJSON.requeued(count))
         }

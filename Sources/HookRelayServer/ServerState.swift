@@ -80,8 +80,22 @@ final class ServerState: StoreAccess {
         }) else { return false }
         directory.withLock { $0 = (Dictionary(uniqueKeysWithValues: webhooks.map { ($0.id, $0) }), version) }
         rebuildMatchers()
+        wakeDispatcher()
         return true
     }
+
+    /// Wakes the dispatcher's store thread, which otherwise sleeps until the next delivery
+    /// falls due (at most ``DispatchService/idleWait``): new deliveries were committed or made due.
+    func wakeDispatcher() {
+        dispatcherWake.withLock { $0 }?()
+    }
+
+    /// Set by the dispatch service once its dispatcher runs.
+    func setDispatcherWake(_ wake: (@Sendable () -> Void)?) {
+        dispatcherWake.withLock { $0 = wake }
+    }
+
+    private let dispatcherWake = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// The webhooks whose deliveries wait.
     var pausedWebhooks: Set<String> { paused.withLock { $0 } }
@@ -154,6 +168,7 @@ final class ServerState: StoreAccess {
             guard !batch.isEmpty else { return }
             do {
                 let duplicates = try store.spool.ingest(batch.flatMap(\.events), now: UnixTime.now())
+                if duplicates.contains(false) { wakeDispatcher() }
                 var offset = 0
                 for request in batch {
                     request.continuation.resume(returning: Array(duplicates[offset..<(offset + request.events.count)]))

@@ -111,6 +111,10 @@ public final class MemoryStore: DeliveryStore {
         return nil
     }
 
+    public func nextUnclaimedDue(excluding: Set<String>) throws -> Int64? {
+        try nextDue(excluding: excluding)
+    }
+
     public func release(_ deliveries: [ClaimedDelivery]) throws {
         for delivery in deliveries {
             guard var entry = entries[delivery.id], entry.claim == delivery.claim else { continue }

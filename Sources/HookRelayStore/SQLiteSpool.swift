@@ -255,6 +255,26 @@ public final class SQLiteSpool: DeliveryStore {
         return value
     }
 
+    public func nextUnclaimedDue(excluding: Set<String>) throws -> Int64? {
+        // The pending-only (next_attempt_at, id) index in order; claimed rows (a few, at its
+        // front) are stepped over.
+        let statement = try connection.statement("""
+            SELECT next_attempt_at FROM deliveries INDEXED BY deliveries_due
+            WHERE status = 'pending' AND lease_until IS NULL
+                \(excluding.isEmpty ? "" : "AND endpoint NOT IN (SELECT value FROM json_each(?1))")
+                AND endpoint NOT IN (SELECT endpoint FROM discarding)
+            ORDER BY next_attempt_at LIMIT 1
+            """)
+        if !excluding.isEmpty { statement.bind(1, "[" + excluding.sorted().map(JSONString.quote).joined(separator: ",") + "]") }
+        guard try statement.step() else {
+            try statement.run()
+            return nil
+        }
+        let value = statement.int(0)
+        try statement.run()
+        return value
+    }
+
     public func failPending(endpoint: String, error: String, now: Int64) throws -> [DeliveryState] {
         try connection.write {
             let statement = try connection.statement("""

@@ -173,6 +173,7 @@ enum WebUI {
         router.post("/ui/webhooks/:id/retry-failed", use: action { _, context, session, _ in
             let id = try context.parameters.require("id")
             let count = try await admin.retryFailed(id)
+            state.wakeDispatcher()
             state.logger.notice("failed deliveries re-queued", metadata: ["webhook": "\(id)", "count": "\(count)"])
             sessions.flash(session.id, notice: "\(count) failed \(count == 1 ? "delivery" : "deliveries") queued again.")
             return redirect("/ui/webhooks/\(id)")
