@@ -13,7 +13,7 @@ final class ServerState: StoreAccess {
     let sender: HTTPSender
     /// The webhooks, reloaded from the database after every change made through the API and
     /// whenever another process (an admin command) changed them.
-    private let directory: Mutex<(webhooks: [String: Webhook], version: Int64)>
+    private let directory: Mutex<(webhooks: [String: Webhook], version: WebhooksVersion)>
     /// What ingest needs of each webhook, rebuilt when one changes rather than for every event.
     private let matchers = Mutex<[(id: String, filter: Filter, disabled: Bool)]>([])
     /// Webhooks whose deliveries wait: the dispatcher claims none of theirs.
@@ -69,19 +69,25 @@ final class ServerState: StoreAccess {
         paused.withLock { $0 = Set(snapshot.filter(\.paused).map(\.id)) }
     }
 
-    /// Reads the webhooks again when they changed (through the API, or in another process).
-    /// Returns whether they had.
+    /// Reads the webhooks again when they changed (through the API, in another process, or in
+    /// health). Returns whether their settings had changed.
     @discardableResult
     func reloadWebhooks() async throws -> Bool {
         let known = directory.withLock { $0.version }
-        guard let (webhooks, version) = try await withStore({ store -> ([Webhook], Int64)? in
+        guard let (webhooks, version) = try await withStore({ store -> ([Webhook], WebhooksVersion)? in
             let version = try store.webhooksVersion()
             return version == known ? nil : (try store.webhooks(), version)
         }) else { return false }
-        directory.withLock { $0 = (Dictionary(uniqueKeysWithValues: webhooks.map { ($0.id, $0) }), version) }
+        // Reloads may end out of order: an older snapshot never replaces a newer one.
+        let replaced = directory.withLock { directory -> WebhooksVersion? in
+            guard version > directory.version else { return nil }
+            defer { directory = (Dictionary(uniqueKeysWithValues: webhooks.map { ($0.id, $0) }), version) }
+            return directory.version
+        }
+        guard let replaced else { return false }
         rebuildMatchers()
         wakeDispatcher()
-        return true
+        return version.settings != replaced.settings
     }
 
     /// Wakes the dispatcher's store thread, which otherwise sleeps until the next delivery

@@ -191,3 +191,18 @@ extension DeliveryStore {
         try claim(limit: limit, now: now, lease: lease, quota: nil)
     }
 }
+
+/// The webhooks' change counters (``SQLiteSpool/webhooksVersion()``), newer when greater.
+public struct WebhooksVersion: Sendable, Equatable, Comparable {
+    public var settings: Int64
+    public var health: Int64
+
+    public init(settings: Int64, health: Int64) {
+        self.settings = settings
+        self.health = health
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        (lhs.settings, lhs.health) < (rhs.settings, rhs.health)
+    }
+}

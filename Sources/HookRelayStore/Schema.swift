@@ -110,6 +110,11 @@ enum Schema {
             updated_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 7: a counter of webhook health transitions, beside the settings' one: a daemon picks up
+        // the health an admin command's attempt changed, and health leaves `updated_at` alone.
+        """
+        INSERT INTO meta (key, value) VALUES ('health_version', 0);
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

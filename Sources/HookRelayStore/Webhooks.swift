@@ -186,14 +186,23 @@ extension SQLiteSpool {
         try connection.statement("UPDATE meta SET value = value + 1 WHERE key = 'webhooks_version'").run()
     }
 
-    /// A number that changes whenever a webhook is created, changed, paused, resumed, enabled,
-    /// rotated or deleted, by any process: a daemon polls it to pick up the admin commands' changes.
-    /// (Health changes made while sending are not counted; the sending process knows them.)
-    public func webhooksVersion() throws -> Int64 {
-        let statement = try connection.statement("SELECT value FROM meta WHERE key = 'webhooks_version'")
-        let version = try statement.step() ? statement.int(0) : 0
+    /// Numbers that change whenever a webhook is created, changed, paused, resumed, enabled,
+    /// rotated or deleted (`settings`), or changes health (`health`), by any process: a daemon
+    /// polls them to pick up the admin commands' changes.
+    public func webhooksVersion() throws -> WebhooksVersion {
+        let statement = try connection.statement(
+            "SELECT key, value FROM meta WHERE key IN ('webhooks_version', 'health_version')")
+        var version = WebhooksVersion(settings: 0, health: 0)
+        while try statement.step() {
+            if statement.text(0) == "health_version" { version.health = statement.int(1) } else { version.settings = statement.int(1) }
+        }
         try statement.run()
         return version
+    }
+
+    /// Counts a health transition, in the changing transaction.
+    func healthChanged() throws {
+        try connection.statement("UPDATE meta SET value = value + 1 WHERE key = 'health_version'").run()
     }
 
     /// Pauses or resumes a webhook; returns it as stored, or nil when there is none.
@@ -315,10 +324,14 @@ extension SQLiteSpool {
         let next = policy.next(state, failures: failures, failingSince: since, succeeded: succeeded, gone: gone, now: now)
         // A disabled webhook is only re-enabled by an operator, not by a late success.
         if state == .disabled, succeeded { return nil }
+        // Health has columns of its own: `updated_at` (and what is cached on it) follows the
+        // settings only. A transition counts as a webhook change, so other processes see it.
         try connection.statement("""
-            UPDATE webhooks SET state = ?1, consecutive_failures = ?2, failing_since = ?3, updated_at = ?4 WHERE id = ?5
-            """).bind(1, next.state.rawValue).bind(2, next.failures).bind(3, next.failingSince).bind(4, now).bind(5, id).run()
-        return next.state == state ? nil : (state, next.state)
+            UPDATE webhooks SET state = ?1, consecutive_failures = ?2, failing_since = ?3 WHERE id = ?4
+            """).bind(1, next.state.rawValue).bind(2, next.failures).bind(3, next.failingSince).bind(4, id).run()
+        guard next.state != state else { return nil }
+        try healthChanged()
+        return (state, next.state)
     }
 
     /// Makes a disabled webhook healthy again.
