@@ -30,7 +30,7 @@ struct ReadmeBlock: Sendable, CustomTestStringConvertible {
         .deletingLastPathComponent()
 
     /// The mark of a block the test does not run. It goes on the line right before the fence, with a reason.
-    static let notRunMark = #/<!-- not run: (.+) -->/#
+    static var notRunMark: Regex<(Substring, Substring)> { #/<!-- not run: (.+) -->/# }
 
     /// The fenced blocks of `markdown`: fences at the start of a line, three backticks and a language.
     static func blocks(in markdown: String) -> [ReadmeBlock] {

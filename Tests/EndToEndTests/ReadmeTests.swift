@@ -19,7 +19,7 @@ import Testing
     static var fixedPortsFree: Bool { fixedPorts.allSatisfy(ShellRun.canListen(on:)) }
 
     /// `--help` outputs, read once per command.
-    final class Helps: @unchecked Sendable {
+    final class Helps {
         private var cache: [[String]: String] = [:]
         func help(_ command: [String]) throws -> String {
             if let help = cache[command] { return help }
@@ -114,7 +114,7 @@ import Testing
     @Test func anExampleScriptSendsToALocalReceiverWithFlagsFromTheEnvironment() async throws {
         let scratch = try ScratchDirectory()
         let secret = try #require(try HookRelayProcess.run(["sign", "--new-secret"]).lines.first)
-        let receiver = try await ReceiveProcess(["--secret-file", try ReceiveProcess.file([secret], in: scratch)])
+        let receiver = try await ReceiveProcess(["--secret-file", try ReceiveSecrets.file([secret], in: scratch)])
         let script = "sh contrib/examples/export-to-webhook.sh contrib/examples/events.ndjson \(receiver.url) spool.db\n"
         var environment = ["HOOKRELAY": HookRelayProcess.binary.path, "HOOKRELAY_SECRET": secret]
 
@@ -130,7 +130,7 @@ import Testing
         #expect(lines.count == 29, "\(receiver.errors.text)")
         var ids: Set<String> = []
         for line in lines {
-            let event = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let event = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             ids.insert(event["id"] as? String ?? "")
             #expect(["high", "critical"].contains((event["finding"] as? [String: Any])?["severity"] as? String))
         }
