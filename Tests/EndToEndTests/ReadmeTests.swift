@@ -39,7 +39,7 @@ import Testing
         }
         let text = try String(contentsOf: ReadmeBlock.repository.appendingPathComponent("README.md"), encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, line) in lines.enumerated() where line.contains("<!-- not run") {
+        for (index, line) in lines.enumerated() where line.hasPrefix("<!--") && line.contains("not run") {
             #expect(line.wholeMatch(of: ReadmeBlock.notRunMark) != nil, "README.md:\(index + 1): write the mark as <!-- not run: REASON -->")
             #expect(index + 1 < lines.count && lines[index + 1].hasPrefix("```"), "README.md:\(index + 1): the mark must be right before a fence")
         }
