@@ -26,9 +26,15 @@ public struct DeliverRun: Sendable {
         public var urls: [String] = []
         /// What is sent for an event: its bytes, or a rendering of it.
         public var template: PayloadTemplate? = nil
-        public var signer = Signer(secrets: [])
-        public var retry = RetryPolicy()
-        public var sender = SenderConfiguration()
+        /// How to send to `urls` (and to a spool's URLs that have no settings of their own,
+        /// spooled by an older hookrelay); a spool records it for each of `urls`.
+        public var settings = TargetSettings()
+        /// What the command line changes on the settings a spool recorded for its other URLs.
+        public var patch = TargetSettings.Patch()
+        /// Signing secrets (never recorded in the spool).
+        public var secrets: [WebhookSecret] = []
+        /// Where `${VAR}` in header values is read from.
+        public var environment = ProcessInfo.processInfo.environment
         public var concurrency = 16
         /// SQLite spool file; nil keeps deliveries in memory for this run only.
         public var spool: String?
@@ -44,7 +50,9 @@ public struct DeliverRun: Sendable {
         public init() {}
 
         /// An attempt's longest time (timeout + connect timeout) plus 30 s.
-        public var defaultLease: Duration { sender.timeout + sender.connectTimeout + .seconds(30) }
+        public static func defaultLease(_ settings: TargetSettings) -> Duration {
+            .milliseconds(settings.timeoutMilliseconds + settings.connectTimeoutMilliseconds) + .seconds(30)
+        }
     }
 
     public let configuration: Configuration
@@ -53,6 +61,7 @@ public struct DeliverRun: Sendable {
     public init(configuration: Configuration, diagnostics: Diagnostics = Diagnostics()) {
         self.configuration = configuration
         self.diagnostics = diagnostics
+        routes = Routes(configuration: configuration)
     }
 
     /// Deliveries kept in memory at once without a spool: the reader waits beyond this.
@@ -61,11 +70,10 @@ public struct DeliverRun: Sendable {
 
     /// Runs to the end and returns the exit status.
     public func run(output: sending OutputBuffer) async -> ExitStatus {
-        let sender = HTTPSender(configuration: configuration.sender)
         let results = ResultWriter(output: output, quiet: configuration.quiet, progress: configuration.progress, diagnostics: diagnostics)
-        defer { sender.shutdown() }
+        defer { routes.shutdown() }
         do {
-            return try await deliver(sender: sender, results: results)
+            return try await deliver(results: results)
         } catch OutputError.brokenPipe {
             return .success
         } catch {
@@ -74,11 +82,12 @@ public struct DeliverRun: Sendable {
         }
     }
 
-    private func deliver(sender: HTTPSender, results: ResultWriter) async throws -> ExitStatus {
+    private func deliver(results: ResultWriter) async throws -> ExitStatus {
         let now = UnixTime.now()
         let store: any DeliveryStore
         if let path = configuration.spool {
             let spool = try SQLiteSpool(path: path, durableWrites: false, checkpoints: configuration.mode != .send)
+            try routes.load(spool: spool, urls: configuration.mode == .send ? configuration.urls : [], now: now, diagnostics: diagnostics)
             let released = try spool.recoverOrphans(now: now)
             if released > 0 { diagnostics.report("\(path): resending \(released) deliveries left in flight by a process that ended") }
             if configuration.mode == .retryFailed {
@@ -91,8 +100,9 @@ public struct DeliverRun: Sendable {
         }
         let dispatcher = Dispatcher(
             store: store, claimBatch: min(1024, configuration.concurrency * 4),
-            lease: configuration.lease ?? configuration.defaultLease,
+            lease: configuration.lease ?? routes.longestLease,
             waitUntil: configuration.wait.map { now + $0.milliseconds },
+            heldEndpoints: { routes.held },
             now: { UnixTime.now() },
             report: { results.report($0) },
             progress: { results.noteRetrying($0) })
@@ -114,7 +124,7 @@ public struct DeliverRun: Sendable {
                 group.addTask(executorPreference: HTTPSender.taskExecutor) {
                     var random = SystemRandomNumberGenerator()
                     while let job = await dispatcher.next() {
-                        let (outcome, gone) = await attempt(job, sender: sender, dispatcher: dispatcher, results: results, random: &random)
+                        let (outcome, gone) = await attempt(job, dispatcher: dispatcher, results: results, random: &random)
                         dispatcher.finish(outcome, endpointGone: gone)
                     }
                     return []
@@ -140,41 +150,43 @@ public struct DeliverRun: Sendable {
         let status = Mutex(ExitStatus.success)
     }
 
-    /// Parsed URLs, so each is parsed once a run.
-    private final class Endpoints: Sendable {
-        private let cache = Mutex<[String: Endpoint]>([:])
-
-        func endpoint(_ url: String, allowHTTP: Bool) throws(Endpoint.Problem) -> Endpoint {
-            if let cached = cache.withLock({ $0[url] }) { return cached }
-            let endpoint = try Endpoint(url, allowHTTP: allowHTTP)
-            cache.withLock { $0[url] = endpoint }
-            return endpoint
-        }
-    }
-
-    private let endpoints = Endpoints()
+    private let routes: Routes
 
     /// One attempt of `job`, and where it leaves the delivery.
     private func attempt(
-        _ job: ClaimedDelivery, sender: HTTPSender, dispatcher: Dispatcher, results: ResultWriter,
-        random: inout SystemRandomNumberGenerator
+        _ job: ClaimedDelivery, dispatcher: Dispatcher, results: ResultWriter, random: inout SystemRandomNumberGenerator
     ) async -> (DeliveryOutcome, gone: Bool) {
         func failed(_ error: String) -> (DeliveryOutcome, Bool) {
             results.counts.withLock { $0.unavailable += 1 }
             return (Attempt.failed(job, error: error), false)
         }
+        /// Not sent, and kept pending for a later run: what this run may not send, the run that
+        /// spooled it asked for (a drain's refusal fails nothing).
+        func held(_ error: String, started: Int64) -> (DeliveryOutcome, Bool) {
+            results.counts.withLock { $0.unavailable += 1 }
+            if routes.hold(job.endpoint) {
+                diagnostics.report("\(job.endpoint): \(error); its deliveries stay pending in the spool (exit status 69)")
+            }
+            let record = AttemptRecord(startedAt: started, httpStatus: nil, latencyMilliseconds: 0, error: "held back: " + error)
+            return (DeliveryOutcome(delivery: job, attempt: record, next: .retry(at: started), interrupted: true, counted: false), false)
+        }
         if dispatcher.isGone(job.endpoint) {
             return failed("the endpoint answered 410 Gone earlier in this run")
         }
-        let endpoint: Endpoint
+        let ownURL = routes.isOwn(job.endpoint)
+        let route: Route
         do {
-            endpoint = try endpoints.endpoint(job.endpoint, allowHTTP: configuration.sender.allowHTTP)
+            route = try routes.route(for: job.endpoint, configuration: configuration)
         } catch {
-            return failed(error.description)
+            return ownURL ? failed(error.description) : held(error.description, started: UnixTime.now())
         }
         let (outcome, result) = await Attempt.run(
-            job, to: endpoint, signer: configuration.signer, sender: sender, retry: configuration.retry, random: &random)
+            job, to: route.endpoint, signer: route.signer, headers: route.headers, sender: route.sender, retry: route.retry,
+            random: &random)
         let verdict = result.verdict
+        if verdict == .permanent, !ownURL {
+            return held(result.error ?? "not sent", started: outcome.attempt.startedAt)
+        }
         if verdict == .gone || verdict == .permanent {
             results.counts.withLock { $0.unavailable += 1 }
         }

@@ -268,8 +268,9 @@ public final class Dispatcher: @unchecked Sendable {
             }
 
             // Until the input is done the run cannot end, and a poll finds what falls due: no
-            // need to ask the store (a scan of every pending delivery).
-            let due = ingestFinishedSeen ? try store.nextDue() : nil
+            // need to ask the store (a scan of every pending delivery). Held endpoints' deliveries
+            // are not waited for.
+            let due = ingestFinishedSeen ? try store.nextDue(excluding: heldEndpoints?() ?? []) : nil
             condition.lock()
             if ingestFinishedSeen, inFlight == 0, bufferStart == buffer.count, self.outcomes.isEmpty, self.appends.isEmpty,
                due == nil || waitUntil.map({ due! > $0 }) ?? false {

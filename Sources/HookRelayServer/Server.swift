@@ -11,6 +11,10 @@ import ServiceLifecycle
 /// ServiceGroup, stopped gracefully on SIGTERM or SIGINT.
 public enum HookRelayServer {
     public static func run(_ configuration: ServeConfiguration, logger: Logger) async throws {
+        // Nothing is created (lock, token, database) unless the address can be listened on.
+        try await ServeStartup.checkListen(host: configuration.host, port: configuration.port)
+        let lock = try ServeStartup.DatabaseLock(database: configuration.database)
+        defer { withExtendedLifetime(lock) {} }
         let token = try APITokenSource.resolve(configuration, environment: ProcessInfo.processInfo.environment, logger: logger)
         let sender = HTTPSender(configuration: configuration.sender)
         let state = try ServerState(configuration: configuration, logger: logger, sender: sender)

@@ -70,12 +70,16 @@ public struct DeliveryOutcome: Sendable {
     /// The failure was not the endpoint's doing (this process was shutting down, or the payload
     /// could not be rendered), so its health is left as it was.
     public var interrupted: Bool
+    /// Whether the attempt counts against the delivery's attempts: not when it was held back
+    /// before anything was sent (a drain that may not send to the address now).
+    public var counted: Bool
 
-    public init(delivery: ClaimedDelivery, attempt: AttemptRecord, next: Next, interrupted: Bool = false) {
+    public init(delivery: ClaimedDelivery, attempt: AttemptRecord, next: Next, interrupted: Bool = false, counted: Bool = true) {
         self.delivery = delivery
         self.attempt = attempt
         self.next = next
         self.interrupted = interrupted
+        self.counted = counted
     }
 }
 
@@ -139,8 +143,8 @@ public protocol DeliveryStore: AnyObject {
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery])
 
     /// The earliest time a pending delivery becomes due (its next attempt or the end of its
-    /// lease), or nil when none is pending.
-    func nextDue() throws -> Int64?
+    /// lease), or nil when none is pending; deliveries to the `excluding` endpoints are left out.
+    func nextDue(excluding: Set<String>) throws -> Int64?
 
     /// Marks every pending delivery to `endpoint` that no worker holds failed (the endpoint
     /// answered 410 Gone). Held ones are failed by their workers.
@@ -166,6 +170,8 @@ public protocol DeliveryStore: AnyObject {
 
 extension DeliveryStore {
     public func ingestFinished() throws {}
+
+    public func nextDue() throws -> Int64? { try nextDue(excluding: []) }
 
     public var inMemoryOutstanding: Int? { nil }
 

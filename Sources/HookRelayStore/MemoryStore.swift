@@ -80,7 +80,7 @@ public final class MemoryStore: DeliveryStore {
         outcomes.map { outcome in
             guard var entry = entries[outcome.delivery.id], entry.claim == outcome.delivery.claim else { return nil }
             entry.leaseUntil = nil
-            entry.state.attempts += 1
+            if outcome.counted { entry.state.attempts += 1 }
             entry.state.lastHTTPStatus = outcome.attempt.httpStatus
             entry.state.lastError = outcome.attempt.error
             entry.state.lastLatencyMilliseconds = outcome.attempt.latencyMilliseconds
@@ -99,7 +99,10 @@ public final class MemoryStore: DeliveryStore {
         }
     }
 
-    public func nextDue() throws -> Int64? {
+    public func nextDue(excluding: Set<String>) throws -> Int64? {
+        if !excluding.isEmpty {
+            return entries.values.lazy.filter { !excluding.contains($0.state.endpoint) }.map(\.dueAt).min()
+        }
         // The heap's top may be stale (finished or moved); skip those.
         while let (time, id) = due.top {
             if let entry = entries[id], entry.dueAt == time { return time }

@@ -126,7 +126,7 @@ public final class SQLiteSpool: DeliveryStore {
     private var claimCursor = ""
 
     /// The endpoints with pending deliveries, in order: one index seek each.
-    private func pendingEndpoints() throws -> [String] {
+    public func pendingEndpoints() throws -> [String] {
         let next = try connection.statement(
             // The pending-only index: (endpoint, status) would walk every finished delivery too.
             "SELECT min(endpoint) FROM deliveries INDEXED BY deliveries_endpoint_due WHERE status = 'pending' AND endpoint > ?1")
@@ -198,7 +198,7 @@ public final class SQLiteSpool: DeliveryStore {
                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)
                 """)
             let update = try connection.statement("""
-                UPDATE deliveries SET status = ?1, attempts = attempts + 1, next_attempt_at = ?2,
+                UPDATE deliveries SET status = ?1, attempts = attempts + ?9, next_attempt_at = ?2,
                     lease_until = NULL, lease_owner = NULL, last_http_status = ?3, last_error = ?4,
                     last_latency_ms = ?5, updated_at = ?6
                 WHERE id = ?7 AND claim = ?8
@@ -217,7 +217,7 @@ public final class SQLiteSpool: DeliveryStore {
                 update.reset()
                 update.bind(1, status.rawValue).bind(2, next).bind(3, outcome.attempt.httpStatus)
                     .bind(4, outcome.attempt.error).bind(5, outcome.attempt.latencyMilliseconds).bind(6, now)
-                    .bind(7, outcome.delivery.id).bind(8, outcome.delivery.claim)
+                    .bind(7, outcome.delivery.id).bind(8, outcome.delivery.claim).bind(9, outcome.counted ? 1 : 0)
                 guard try update.step() else { return nil }
                 let state = Self.state(update)
                 try update.run()
@@ -243,11 +243,12 @@ public final class SQLiteSpool: DeliveryStore {
         healthChanges.append((webhook, change.from, change.to))
     }
 
-    public func nextDue() throws -> Int64? {
+    public func nextDue(excluding: Set<String>) throws -> Int64? {
         let statement = try connection.statement("""
             SELECT min(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)
-            FROM deliveries WHERE status = 'pending'
+            FROM deliveries WHERE status = 'pending' \(excluding.isEmpty ? "" : "AND endpoint NOT IN (SELECT value FROM json_each(?1))")
             """)
+        if !excluding.isEmpty { statement.bind(1, "[" + excluding.sorted().map(JSONString.quote).joined(separator: ",") + "]") }
         guard try statement.step() else { return nil }
         let value = statement.optionalInt(0)
         try statement.run()

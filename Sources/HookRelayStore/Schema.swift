@@ -100,6 +100,16 @@ enum Schema {
         END;
         CREATE TABLE discarding (endpoint TEXT PRIMARY KEY) WITHOUT ROWID;
         """,
+        // 6: how each URL of a `deliver` spool is to be sent (address rules, headers, signature
+        // schemes, timeouts, retries: JSON, no secrets), written by the run that spools, read
+        // by the drain.
+        """
+        CREATE TABLE spool_targets (
+            endpoint TEXT PRIMARY KEY,
+            settings TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

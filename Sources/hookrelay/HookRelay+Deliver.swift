@@ -18,9 +18,13 @@ struct DeliverCommand: AsyncParsableCommand {
             interrupted run loses nothing: 'hookrelay deliver --spool FILE --drain' (from cron) \
             sends what is due.
 
+            A drain sends each URL's deliveries as the spooling run asked (the spool records its \
+            address rules, headers as given, signature schemes, timeouts and retries; secrets and \
+            ${VAR} values come from the drain's environment), and holds back what it may not send.
+
             Exit status: 0 all delivered; 64 usage error; 65 invalid input records; 66 an input \
-            file is missing; 74 I/O error; 75 some deliveries are still pending or failed (run \
-            again, or --retry-failed).
+            file is missing; 69 a URL is gone (410), not allowed, or held back by a drain; 74 I/O \
+            error; 75 some deliveries are still pending or failed (run again, or --retry-failed).
             """
     )
 
@@ -85,6 +89,10 @@ struct DeliverCommand: AsyncParsableCommand {
             guard templates.template == "raw", templates.variables.isEmpty else {
                 throw ValidationError("the spool holds bodies rendered when they were spooled; leave out --template with --drain")
             }
+            guard headers.isEmpty, signing.schemes.isEmpty else {
+                throw ValidationError(
+                    "the spool remembers each URL's headers and signature schemes from the run that spooled it; leave out --header and --signature-scheme with --drain")
+            }
         } else if urls.isEmpty {
             throw ValidationError("give at least one --url to deliver to (or --spool FILE --drain)")
         }
@@ -112,6 +120,22 @@ struct DeliverCommand: AsyncParsableCommand {
         _ = try templates.payloadTemplate()
     }
 
+    /// What the command line gives: the settings of its own URLs, and on a drain what changes
+    /// those the spool recorded (ranges added, timeouts and retries replaced).
+    func patch() throws -> TargetSettings.Patch {
+        let sender = try sending.configuration(headers: [], concurrency: 1)
+        let policy = try retries.policy()
+        var patch = TargetSettings.Patch()
+        patch.allowHTTP = sending.allowHTTP
+        patch.allowCIDR = sender.addressGuard.allowed.map(\.description)
+        if sending.timeout != nil { patch.timeoutMilliseconds = sender.timeout.milliseconds }
+        if sending.connectTimeout != nil { patch.connectTimeoutMilliseconds = sender.connectTimeout.milliseconds }
+        if retries.maxAttempts != nil { patch.maxAttempts = policy.maxAttempts }
+        if retries.backoffBase != nil { patch.backoffBaseMilliseconds = policy.base.milliseconds }
+        if retries.backoffMax != nil { patch.backoffMaxMilliseconds = policy.cap.milliseconds }
+        return patch
+    }
+
     /// `--lease`, refused when shorter than an attempt may take: another process could then
     /// send a delivery whose attempt is still running.
     func leaseDuration(_ text: String) throws -> Duration {
@@ -131,7 +155,11 @@ struct DeliverCommand: AsyncParsableCommand {
             guard let (name, value) = HeaderField.parse(line: header) else {
                 throw ValidationError("--header '\(JSONString.printable(header))' needs the form 'Name: value'")
             }
-            return (name: name, value: try Environment.expand(value))
+            do {
+                return (name: name, value: try TargetSettings.expand(value, environment: ProcessInfo.processInfo.environment))
+            } catch {
+                throw ValidationError("--header \(name) \(error)")
+            }
         }
         do {
             try HeaderField.validate(parsed)
@@ -157,16 +185,20 @@ struct DeliverCommand: AsyncParsableCommand {
         configuration.maxDepth = input.maxDepth
         configuration.urls = urls
         configuration.template = try templates.payloadTemplate()
-        configuration.signer = try signing.signer()
-        if configuration.signer.isUnsigned, !unsigned {
+        let signer = try signing.signer()
+        if signer.isUnsigned, !unsigned, !(drain || retryFailed) {
             throw ValidationError(
                 "no signing secret: give --secret-file FILE or HOOKRELAY_SECRET (whsec_...), or --unsigned to send unsigned requests")
         }
-        if unsigned, !configuration.signer.isUnsigned {
+        if unsigned, !signer.isUnsigned {
             throw ValidationError("--unsigned and a secret (--secret-file, --secret or HOOKRELAY_SECRET) contradict; drop one")
         }
-        configuration.retry = policy
-        configuration.sender = try sending.configuration(headers: parsedHeaders(), concurrency: concurrency)
+        configuration.secrets = try signing.secrets()
+        configuration.patch = try patch()
+        var settings = TargetSettings().applying(configuration.patch)
+        settings.headers = headers.compactMap(HeaderField.parse(line:)).map { TargetSettings.Header(name: $0.name, value: $0.value) }
+        settings.signatureSchemes = unsigned ? [] : try signing.chosenSchemes().map(\.rawValue)
+        configuration.settings = settings
         configuration.concurrency = concurrency
         configuration.spool = spool
         configuration.lease = try lease.map(leaseDuration)
@@ -179,26 +211,5 @@ struct DeliverCommand: AsyncParsableCommand {
         configuration.progress = isatty(2) == 1
         let status = await DeliverRun(configuration: configuration).run(output: OutputBuffer(fd: 1))
         try exitProcess(with: status)
-    }
-}
-
-/// `${VAR}` expansion for header values, so tokens stay out of the command line.
-enum Environment {
-    static func expand(_ text: String) throws -> String {
-        var result = ""
-        var rest = Substring(text)
-        while let start = rest.range(of: "${") {
-            result += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                throw ValidationError("'\(text)': '${' without a closing '}'")
-            }
-            let name = String(rest[start.upperBound..<end])
-            guard let value = ProcessInfo.processInfo.environment[name] else {
-                throw ValidationError("'\(text)' uses ${\(name)}, which is not set in the environment")
-            }
-            result += value
-            rest = rest[rest.index(after: end)...]
-        }
-        return result + rest
     }
 }

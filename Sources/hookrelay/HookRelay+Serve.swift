@@ -15,8 +15,12 @@ struct ServeCommand: AsyncParsableCommand {
             on 410. SIGTERM or SIGINT stop it gracefully. The API and config keys are in \
             hookrelay-serve(1).
 
-            Exit status: 0 stopped by a signal; 64 usage or configuration error; 74 the database \
-            cannot be opened or written.
+            One serve per SQLite database: a second is refused, naming the first one's pid \
+            (DB.lock). Nothing is created before the listen address is bound.
+
+            Exit status: 0 stopped by a signal; 64 usage or configuration error; 69 the address \
+            cannot be listened on, or another serve uses the database; 74 the database cannot be \
+            opened or written.
             """
     )
 
@@ -77,6 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
             try await HookRelayServer.run(configuration, logger: logger)
         } catch let problem as ServeConfiguration.Problem {
             throw CommandFailure(status: .usage, message: problem.description)
+        } catch let problem as ServeStartupError {
+            throw CommandFailure(status: problem.exitStatus, message: problem.description)
         } catch {
             throw CommandFailure(
                 status: .ioError,

@@ -42,20 +42,26 @@ struct SigningOptions: ParsableArguments {
     @Option(
         name: .customLong("signature-scheme"),
         help: ArgumentHelp(
-            "Signatures to send: 'standard' (webhook-signature), 'github' (X-Hub-Signature-256), or both comma-separated.",
+            "Signatures to send: 'standard' (webhook-signature), 'github' (X-Hub-Signature-256), or both comma-separated (default standard).",
             valueName: "scheme"))
-    var schemes: [String] = ["standard"]
+    var schemes: [String] = []
 
     func secrets() throws -> [WebhookSecret] { try secretOptions.secrets() }
 
-    func signer() throws -> Signer {
-        var chosen = Set<Signer.Scheme>()
+    /// The schemes given, in order, or `standard` when none is.
+    func chosenSchemes() throws -> [Signer.Scheme] {
+        var chosen: [Signer.Scheme] = []
         for name in schemes.flatMap({ $0.split(separator: ",") }) {
             guard let scheme = Signer.Scheme(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
                 throw ValidationError("--signature-scheme '\(name)' is not known; use standard, github, or standard,github")
             }
-            chosen.insert(scheme)
+            if !chosen.contains(scheme) { chosen.append(scheme) }
         }
+        return chosen.isEmpty ? [.standard] : chosen
+    }
+
+    func signer() throws -> Signer {
+        let chosen = Set(try chosenSchemes())
         let secrets = try secrets()
         if secrets.isEmpty, chosen.contains(.github) {
             throw ValidationError("--signature-scheme github needs a secret (--secret-file or HOOKRELAY_SECRET)")
@@ -66,21 +72,25 @@ struct SigningOptions: ParsableArguments {
 
 /// The retry schedule.
 struct RetryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Attempts per event and URL, the first included.", valueName: "n"))
-    var maxAttempts: Int = 8
+    @Option(help: ArgumentHelp("Attempts per event and URL, the first included (default 8).", valueName: "n"))
+    var maxAttempts: Int?
 
-    @Option(help: ArgumentHelp("First retry delay ceiling; it doubles each attempt (0.5, 500ms, 30s, 5m, 2h).", valueName: "duration"))
-    var backoffBase: String = "1s"
+    @Option(help: ArgumentHelp(
+        "First retry delay ceiling; it doubles each attempt (0.5, 500ms, 30s, 5m, 2h; default 1s).", valueName: "duration"))
+    var backoffBase: String?
 
-    @Option(help: ArgumentHelp("Largest delay between attempts; also caps Retry-After.", valueName: "duration"))
-    var backoffMax: String = "5m"
+    @Option(help: ArgumentHelp("Largest delay between attempts; also caps Retry-After (default 5m).", valueName: "duration"))
+    var backoffMax: String?
 
     func policy() throws -> RetryPolicy {
-        guard maxAttempts >= 1, maxAttempts <= 100 else { throw ValidationError("--max-attempts must be between 1 and 100") }
-        let base = try parseDuration(backoffBase, option: "--backoff-base")
-        let cap = try parseDuration(backoffMax, option: "--backoff-max")
-        guard base <= cap else { throw ValidationError("--backoff-base (\(backoffBase)) is larger than --backoff-max (\(backoffMax))") }
-        return RetryPolicy(maxAttempts: maxAttempts, base: base, cap: cap)
+        let attempts = maxAttempts ?? 8
+        guard attempts >= 1, attempts <= 100 else { throw ValidationError("--max-attempts must be between 1 and 100") }
+        let base = try parseDuration(backoffBase ?? "1s", option: "--backoff-base")
+        let cap = try parseDuration(backoffMax ?? "5m", option: "--backoff-max")
+        guard base <= cap else {
+            throw ValidationError("--backoff-base (\(backoffBase ?? "1s")) is larger than --backoff-max (\(backoffMax ?? "5m"))")
+        }
+        return RetryPolicy(maxAttempts: attempts, base: base, cap: cap)
     }
 
     func validate() throws { _ = try policy() }

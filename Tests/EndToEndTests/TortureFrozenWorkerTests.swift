@@ -10,6 +10,8 @@ extension TortureSuite {
     /// mid-attempt, past its lease. A second process on the same database sends the delivery once
     /// the lease has run out; when the first is continued, its late result changes nothing.
     /// (The attempt log keeps the late attempt; the delivery keeps the second process's result.)
+    /// For `serve` the second process is an admin command (`deliveries retry`): one `serve` per
+    /// SQLite database (issue 13).
     @Suite struct TortureFrozenWorkerTests {
         /// The shortest lease these timeouts allow: timeout + connect timeout. The timeout leaves a
         /// busy test machine seconds to stop the first process while its attempt runs.
@@ -32,6 +34,7 @@ extension TortureSuite {
             _ = try await first.createWebhook(receiver)
             #expect(try await first.postEvent(#"{"event_type":"finding","id":"frozen-1","finding":{"severity":"high"}}"#).status == 202)
             try #require(try await Serve.waitFor(receiver, 1, timeout: 30).count >= 1)
+            let id = try await Self.onlyDelivery(first).id
             first.send(SIGSTOP)
             defer { first.send(SIGCONT) }
             let stoppedAt = Date()
@@ -39,25 +42,30 @@ extension TortureSuite {
             // Normally 1; more if the machine was so slow that an attempt timed out before the stop.
             let frozen = receiver.requests.count
 
-            let second = try await ServeProcess.started(config: config, database: first.database)
-            defer { second.abandon() }
-            try await Serve.waitFor(receiver, frozen + 1, timeout: 30)
+            // `deliveries retry` is refused (75) while the stopped process's lease holds.
+            let admin = ["deliveries", "retry", "\(id)", "--db", first.database] + Array(first.arguments.drop { $0 != "--config" }.prefix(2))
+                + ["--allow-http", "--allow-cidr", "127.0.0.1/32"]
+            var refused = 0
+            var retried = try HookRelayProcess.run(admin, environment: HookRelayProcess.environment(), timeout: 30)
+            while retried.status == 75, Date().timeIntervalSince(stoppedAt) < 30 {
+                refused += 1
+                try await Serve.pause(0.25)
+                retried = try HookRelayProcess.run(admin, environment: HookRelayProcess.environment(), timeout: 30)
+            }
+            try #require(retried.status == 0, "\(retried.stderr)")
+            #expect(refused > 0, "the lease did not hold off the second process")
             let requests = receiver.requests
             try #require(requests.count == frozen + 1, "the second process never sent the delivery")
             let takeover = requests[frozen].receivedAt.timeIntervalSince(requests[frozen - 1].receivedAt)
             // The lease began when the first process claimed, just before its request.
             #expect(takeover >= Self.lease - 1, "sent again after \(takeover) s, within the first process's lease")
             #expect(Set(Deliver.ids(requests)) == ["frozen-1"])
-
-            // The delivery is delivered by the second process before the first one wakes up.
-            let listed = try await Self.onlyDelivery(second)
-            try #require(listed.status == "delivered", "\(listed)")
             first.send(SIGCONT)
             let frozeFor = Date().timeIntervalSince(stoppedAt)
             // Time for the first process's overdue timeout to fire, its result to be written, and a
             // retry to be sent if that result had taken hold.
             try await Serve.pause(2)
-            let after = try await Self.onlyDelivery(second)
+            let after = try await Self.onlyDelivery(first)
             #expect(after.status == "delivered")
             #expect(after.httpStatus == 204, "\(after)")
             #expect(after.attempts == frozen, "\(after)")
@@ -66,7 +74,6 @@ extension TortureSuite {
             #expect(attempts.contains { $0.hasPrefix("204 ") }, "\(attempts)")
             #expect(first.isRunning)
             #expect(await first.stop().status == 0)
-            #expect(await second.stop().status == 0)
             let integrity = try await SQLiteCheck.integrity(first.database)
             #expect(integrity == "ok")
             Torture.report(
@@ -76,6 +83,7 @@ extension TortureSuite {
         }
 
         struct DeliveryView: CustomStringConvertible {
+            var id: Int
             var status: String
             var httpStatus: Int?
             var attempts: Int
@@ -91,7 +99,7 @@ extension TortureSuite {
             let detail = try await server.get("/v1/deliveries/\(id)")
             let delivery = try #require(detail["delivery"] as? [String: Any])
             return DeliveryView(
-                status: delivery["status"] as? String ?? "", httpStatus: delivery["last_http_status"] as? Int,
+                id: id, status: delivery["status"] as? String ?? "", httpStatus: delivery["last_http_status"] as? Int,
                 attempts: delivery["attempts"] as? Int ?? -1, log: detail["attempts"] as? [[String: Any]] ?? [])
         }
 
