@@ -6,8 +6,14 @@
 #
 # usage: HOOKRELAY_SECRET=whsec_... export-to-webhook.sh EXPORT URL [SPOOL]
 #   e.g. export-to-webhook.sh scan-2025-01.ndjson https://tickets.example.com/hooks/scanner
-set -eu
+#
+# Environment: HOOKRELAY names the binary (default: hookrelay on the PATH); HOOKRELAY_DELIVER_FLAGS adds
+# flags to `hookrelay deliver`, split at blanks (so no value may hold one; globbing is off), e.g.
+#   HOOKRELAY_DELIVER_FLAGS="--allow-http --allow-cidr 127.0.0.1/32"
+# to send to a local `hookrelay receive --listen 127.0.0.1:9000` at http://127.0.0.1:9000/hooks.
+set -euf
 hookrelay=${HOOKRELAY:-hookrelay}
+deliver_flags=${HOOKRELAY_DELIVER_FLAGS:-}
 export_file=${1:?usage: export-to-webhook.sh EXPORT URL [SPOOL]}
 url=${2:?usage: export-to-webhook.sh EXPORT URL [SPOOL]}
 spool=${3:-$HOME/.cache/hookrelay/spool.db}
@@ -16,4 +22,4 @@ mkdir -p "$(dirname "$spool")"
 # --wait 10m: stay up to ten minutes for retries, then leave the rest pending in the spool
 # (exit status 75) for the next run or the cron drain.
 "$hookrelay" filter --event finding --min-severity high "$export_file" |
-    "$hookrelay" deliver --url "$url" --spool "$spool" --wait 10m
+    "$hookrelay" deliver --url "$url" --spool "$spool" --wait 10m $deliver_flags   # split on purpose
