@@ -11,7 +11,7 @@ extension TortureSuite {
         static let timeout = 2.0
         static let slack = 0.75
 
-        /// Peak RSS limits, in MiB: well above what the runs measure (see README, Reliability), well
+        /// Peak RSS limits, in MiB: well above what the runs measure (see docs/benchmarks.md, the torture suite), well
         /// below what reading a 10 MB body or inflating the gzip bomb would take.
         static let deliverRSSLimit = 64
         static let serveRSSLimit = 96
