@@ -113,7 +113,7 @@ enum Routes {
 
         api.post("webhooks") { request, _ in
             let webhook = try await admin.createWebhook(try await decodeObject(request))
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(webhook.id)
             state.logger.info("webhook created", metadata: ["webhook": "\(webhook.id)"])
             return json(WebhookView(webhook, revealSecret: true), status: .created)
         }
@@ -122,14 +122,14 @@ enum Routes {
         api.patch("webhooks/:id") { request, context in
             let id = try context.parameters.require("id")
             let webhook = try await admin.updateWebhook(id, try await decodeObject(request))
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(id)
             state.logger.info("webhook changed", metadata: ["webhook": "\(id)"])
             return json(WebhookView(webhook))
         }
         api.delete("webhooks/:id") { _, context in
             let id = try context.parameters.require("id")
             let discarded = try await admin.deleteWebhook(id)
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(id)
             state.logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"])
             return json(data: AdminJSON.deleted(id, discardedDeliveries: discarded))
         }
@@ -137,7 +137,7 @@ enum Routes {
             api.post("webhooks/:id/\(action)") { _, context in
                 let id = try context.parameters.require("id")
                 let webhook = try await admin.setPaused(id, paused)
-                try await state.reloadWebhooks()
+                try await state.refreshWebhook(id)
                 state.logger.notice(paused ? "webhook paused" : "webhook resumed", metadata: ["webhook": "\(id)"])
                 return json(WebhookView(webhook))
             }
@@ -145,14 +145,14 @@ enum Routes {
         api.post("webhooks/:id/enable") { _, context in
             let id = try context.parameters.require("id")
             let webhook = try await admin.enable(id)
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(id)
             state.logger.notice("webhook enabled", metadata: ["webhook": "\(id)"])
             return json(WebhookView(webhook))
         }
         api.post("webhooks/:id/rotate-secret") { _, context in
             let id = try context.parameters.require("id")
             let webhook = try await admin.rotateSecret(id)
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(id)
             state.logger.notice("webhook secret rotated", metadata: ["webhook": "\(id)"])
             return json(WebhookView(webhook, revealSecret: true))
         }

@@ -90,6 +90,24 @@ final class ServerState: StoreAccess {
         return version.settings != replaced.settings
     }
 
+    /// Applies a change this process made to one webhook, without reading the others: the
+    /// directory takes the webhook as stored, and moves to the stored version when that is the
+    /// next one (else another change came between, and the watcher reloads everything).
+    func refreshWebhook(_ id: String) async throws {
+        let (webhook, version) = try await withStore { store in (try store.webhook(id: id), try store.webhooksVersion()) }
+        let applied = directory.withLock { directory -> Bool in
+            guard version > directory.version else { return false }
+            directory.webhooks[id] = webhook
+            if version.settings == directory.version.settings + 1, version.health == directory.version.health {
+                directory.version = version
+            }
+            return true
+        }
+        guard applied else { return }
+        rebuildMatchers()
+        wakeDispatcher()
+    }
+
     /// Wakes the dispatcher's store thread, which otherwise sleeps until the next delivery
     /// falls due (at most ``DispatchService/idleWait``): new deliveries were committed or made due.
     func wakeDispatcher() {

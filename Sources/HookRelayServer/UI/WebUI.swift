@@ -126,7 +126,7 @@ enum WebUI {
                     "form": settingsForm(nil, action: "/ui/webhooks", submit: "Add webhook", csrf: session.csrf, typed: form),
                 ], session: session, problem: error.description, status: .unprocessableContent)
             }
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(webhook.id)
             state.logger.info("webhook created", metadata: ["webhook": "\(webhook.id)"])
             return page("Webhook added", "secret", [
                 "heading": "Webhook added", "id": webhook.id, "url": webhook.url, "secret": webhook.secrets.first ?? "",
@@ -140,7 +140,7 @@ enum WebUI {
         router.post("/ui/webhooks/:id/update", use: action { _, context, session, form in
             let id = try context.parameters.require("id")
             _ = try await admin.updateWebhook(id, try form.webhookFields(creating: false))
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(id)
             state.logger.info("webhook changed", metadata: ["webhook": "\(id)"])
             sessions.flash(session.id, notice: "Settings saved.")
             return redirect("/ui/webhooks/\(id)")
@@ -156,7 +156,7 @@ enum WebUI {
             router.post("/ui/webhooks/:id/\(name)", use: action { _, context, session, _ in
                 let id = try context.parameters.require("id")
                 _ = try await admin.setPaused(id, paused)
-                try await state.reloadWebhooks()
+                try await state.refreshWebhook(id)
                 state.logger.notice(paused ? "webhook paused" : "webhook resumed", metadata: ["webhook": "\(id)"])
                 sessions.flash(session.id, notice: paused ? "Paused: deliveries wait until you resume." : "Resumed: waiting deliveries are being sent.")
                 return redirect("/ui/webhooks/\(id)")
@@ -165,7 +165,7 @@ enum WebUI {
         router.post("/ui/webhooks/:id/enable", use: action { _, context, session, _ in
             let id = try context.parameters.require("id")
             _ = try await admin.enable(id)
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(id)
             state.logger.notice("webhook enabled", metadata: ["webhook": "\(id)"])
             sessions.flash(session.id, notice: "Enabled: new events reach it again.")
             return redirect("/ui/webhooks/\(id)")
@@ -181,7 +181,7 @@ enum WebUI {
         router.post("/ui/webhooks/:id/rotate-secret", use: action { _, context, session, _ in
             let id = try context.parameters.require("id")
             let webhook = try await admin.rotateSecret(id)
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(id)
             state.logger.notice("webhook secret rotated", metadata: ["webhook": "\(id)"])
             return page("New secret", "secret", [
                 "heading": "New signing secret", "id": webhook.id, "url": webhook.url, "secret": webhook.secrets.first ?? "",
@@ -199,7 +199,7 @@ enum WebUI {
         router.post("/ui/webhooks/:id/delete", use: action { _, context, session, _ in
             let id = try context.parameters.require("id")
             let discarded = try await admin.deleteWebhook(id)
-            try await state.reloadWebhooks()
+            try await state.refreshWebhook(id)
             state.logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"])
             sessions.flash(session.id, notice: "Deleted; \(discarded) pending \(discarded == 1 ? "delivery" : "deliveries") discarded.")
             return redirect("/ui")
