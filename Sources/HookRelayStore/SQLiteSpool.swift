@@ -169,19 +169,24 @@ public final class SQLiteSpool: DeliveryStore {
         while try claim.step() {
             rows.append((claim.int(0), claim.int(1), claim.int(2), claim.text(3) ?? "", Int(claim.int(4))))
         }
-        let message = try connection.statement("SELECT webhook_id, body, created_at FROM messages WHERE id = ?1")
+        guard !rows.isEmpty else { return [] }
+        // The messages of every claimed delivery in one statement (a batch shares few of them).
+        let messages = try connection.statement(
+            "SELECT id, webhook_id, body, created_at FROM messages WHERE id IN (SELECT value FROM json_each(?1))")
+        messages.bind(1, "[" + Set(rows.map(\.2)).map(String.init).joined(separator: ",") + "]")
+        var bodies: [Int64: (webhookID: String, body: [UInt8], createdAt: Int64)] = [:]
+        while try messages.step() {
+            bodies[messages.int(0)] = (messages.text(1) ?? "", messages.blob(2), messages.int(3))
+        }
+        // Finish the statement: one left mid-row would keep an old read snapshot open.
+        try messages.run()
         return try rows.map { id, token, messageID, endpoint, attempts in
-            message.reset()
-            message.bind(1, messageID)
-            guard try message.step() else {
+            guard let message = bodies[messageID] else {
                 throw SQLiteError(code: 0, message: "delivery \(id) has no message", context: "in \(connection.path)")
             }
-            let delivery = ClaimedDelivery(
-                id: id, claim: token, webhookID: message.text(0) ?? "", body: message.blob(1),
-                endpoint: endpoint, attempts: attempts, createdAt: message.int(2))
-            // Finish the statement: one left mid-row would keep an old read snapshot open.
-            try message.run()
-            return delivery
+            return ClaimedDelivery(
+                id: id, claim: token, webhookID: message.webhookID, body: message.body,
+                endpoint: endpoint, attempts: attempts, createdAt: message.createdAt)
         }
     }
 
