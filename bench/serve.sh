@@ -5,8 +5,9 @@
 #   (b) ingests SINGLE_EVENTS more, one per request, over 64 connections (wrk),
 #   (c) waits until nginx has received every delivery,
 # and prints events/s for (a) and (b), deliveries/s end to end, and the server's peak RSS; and,
-# as the peer, `sqlite3` inserting the events of (b) into the same tables one transaction each
-# (WAL, synchronous=FULL, as hookrelay's ingest), with the ratios. Then (d) two webhooks whose
+# as the peers, `sqlite3` inserting the events of (b) into the same tables one transaction each
+# (WAL, synchronous=FULL, as hookrelay's ingest) and ../shared/bench/sqlite_batch_peer.py writing
+# the batches of (a) one transaction each (BATCH_PEER=path elsewhere), with the ratios. Then (d) two webhooks whose
 # receiver never answers get QUEUED_EVENTS more events each, and the server's RSS is read with
 # 2 × QUEUED_EVENTS deliveries queued.
 #
@@ -209,11 +210,16 @@ p0=$(now)
 sqlite3 "$work/peer.db" < "$work/peer.sql" > /dev/null
 p1=$(now)
 [ "$(sqlite3 "$work/peer.db" 'SELECT count(*) FROM messages')" -eq "$n_single" ] || fail "the sqlite3 peer did not insert every event"
+# The batched peer for (a): Python's sqlite3 writing the same batches of 1,000 events and a delivery
+# per event and webhook, one transaction a batch (WAL, synchronous=FULL), on the same disk.
+batch_peer=${BATCH_PEER:-../shared/bench/sqlite_batch_peer.py}
+batch_peer_rate=$(python3 "$batch_peer" "$work/batch.ndjson" "$work/batch-peer.db" "$batch_size" 2)
 
 echo "hookrelay serve on 127.0.0.1, ${SERVE_ARGS:-default settings (concurrency 32, 8 per webhook)}; webhooks: every"
 echo "event, and high+critical findings; receiver nginx (204); database on $(df --output=source "$work" | tail -1)"
 awk -v na="$n_batch" -v nb="$n_single" -v a="$batch_s" -v t1="$t1" -v t2="$t2" -v t0="$t0" -v t3="$t3" \
-    -v p0="$p0" -v p1="$p1" -v d="$expected" -v early="$at_ingest_end" -v rss="$peak_e2e" -v c="$connections" 'BEGIN {
+    -v p0="$p0" -v p1="$p1" -v d="$expected" -v early="$at_ingest_end" -v rss="$peak_e2e" -v c="$connections" \
+    -v bp="$batch_peer_rate" 'BEGIN {
     b = t2 - t1; e = t3 - t0; p = p1 - p0
     printf "%-52s %8s %10s %8s\n", "", "seconds", "per s", "vs peer"
     printf "%-52s %8.2f %10.0f %7.2fx  (required >= 50,000/s)\n", sprintf("(a) ingest, NDJSON batches of 1,000: %d events", na), a, na / a, (na / a) / (nb / p)
@@ -221,6 +227,7 @@ awk -v na="$n_batch" -v nb="$n_single" -v a="$batch_s" -v t1="$t1" -v t2="$t2" -
     printf "%-52s %8.2f %10.0f %7s   (required >= 5,000/s)\n", sprintf("(c) end to end: %d deliveries", d), e, d / e, ""
     printf "%-52s %8.2f %10.0f %7s\n", "    of which after the last event was acknowledged", t3 - t2, (d - early) / (t3 - t2), ""
     printf "%-52s %8.2f %10.0f %7.2fx\n", sprintf("peer: sqlite3, 1 transaction an event: %d", nb), p, nb / p, 1
+    printf "%-52s %8s %10.0f %7s   (a) is %.2fx of it (required >= 1.0x)\n", "batch peer: Python sqlite3, 1 transaction a batch", "", bp, "", (na / a) / bp
     printf "server peak RSS (VmHWM) after (c): %.1f MB (required < 150 MB)\n", rss
 }'
 
