@@ -97,8 +97,11 @@ public final class SQLiteSpool: DeliveryStore {
     }
 
     /// Claims due deliveries: the oldest overall, or, under a quota, each endpoint's oldest up to
-    /// what it has free, visiting endpoints in turn from where the last claim stopped. Each
-    /// endpoint costs an index seek, however many deliveries wait for the endpoints at their limit.
+    /// what it has free, visiting endpoints in turn from where the last claim stopped. When few
+    /// deliveries are due, the endpoints visited are those of the due ones (from the due index:
+    /// the cost follows the due work, however many endpoints wait for a later retry); when many
+    /// are, every endpoint with pending deliveries, each an index seek, however many deliveries
+    /// wait for the endpoints at their limit.
     ///
     /// The deliveries of a deleted webhook whose discarding is under way are never claimed.
     private func claimInTransaction(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
@@ -109,7 +112,7 @@ public final class SQLiteSpool: DeliveryStore {
                 where: Self.dueCondition(endpoint: false, skipDiscarding: !discarding.isEmpty), bind: { $0.bind(4, limit) },
                 now: now, lease: lease)
         }
-        let endpoints = try pendingEndpoints()
+        let endpoints = try dueEndpoints(now: now) ?? pendingEndpoints()
         let start = endpoints.firstIndex { $0 > claimCursor } ?? 0
         var claimed: [ClaimedDelivery] = []
         for endpoint in endpoints[start...] + endpoints[..<start] where claimed.count < limit && !discarding.contains(endpoint) {
@@ -124,6 +127,26 @@ public final class SQLiteSpool: DeliveryStore {
 
     /// Where the last claim under a quota stopped, so the next one starts with the endpoint after it.
     private var claimCursor = ""
+
+    /// The most due deliveries ``dueEndpoints(now:)`` reads before it leaves the choice of
+    /// endpoints to ``pendingEndpoints()``.
+    static let dueScanLimit = 2_048
+
+    /// The endpoints of the deliveries due at `now` (claimed ones included), in order, read from
+    /// the pending-only due index; nil when more than ``dueScanLimit`` are due.
+    private func dueEndpoints(now: Int64) throws -> [String]? {
+        let statement = try connection.statement(
+            "SELECT endpoint FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at <= ?1 LIMIT ?2")
+        statement.bind(1, now).bind(2, Self.dueScanLimit + 1)
+        var endpoints = Set<String>()
+        var rows = 0
+        while try statement.step() {
+            rows += 1
+            if let endpoint = statement.text(0) { endpoints.insert(endpoint) }
+        }
+        try statement.run()
+        return rows > Self.dueScanLimit ? nil : endpoints.sorted()
+    }
 
     /// The endpoints with pending deliveries, in order: one index seek each.
     public func pendingEndpoints() throws -> [String] {
