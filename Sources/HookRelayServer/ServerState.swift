@@ -11,8 +11,9 @@ final class ServerState: StoreAccess {
     let configuration: ServeConfiguration
     let logger: Logger
     let sender: HTTPSender
-    /// The webhooks, reloaded from the database after every change made through the API and
-    /// whenever another process (an admin command) changed them.
+    /// The webhooks: one updated after each change made through the API or the web page
+    /// (``refreshWebhook(_:)``), all reloaded when the stored counters moved otherwise (another
+    /// process, health transitions; ``reloadWebhooks()``).
     private let directory: Mutex<(webhooks: [String: Webhook], version: WebhooksVersion)>
     /// What ingest needs of each webhook, rebuilt when one changes rather than for every event.
     private let matchers = Mutex<[(id: String, filter: Filter, disabled: Bool)]>([])
