@@ -4,6 +4,7 @@
 # and the ratios, without and with --spool; then the peak RSS of hookrelay for a large input.
 #
 # usage: bench/deliver.sh [EVENTS] [RSS_EVENTS]   (defaults 20000 and 1000000; needs nginx-light, curl, GNU time)
+# HOOKRELAY=path/to/hookrelay skips the build (to compare builds of two commits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20000}
@@ -17,8 +18,12 @@ for tool in nginx curl /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench/deliver.sh: needs $tool (apt-get install nginx-light curl time)" >&2; exit 69; }
 done
 
-swift build -c release --product hookrelay >&2
-bin=$(swift build -c release --show-bin-path)/hookrelay
+if [ -n "${HOOKRELAY:-}" ]; then
+    bin=$HOOKRELAY
+else
+    swift build -c release --product hookrelay >&2
+    bin=$(swift build -c release --show-bin-path)/hookrelay
+fi
 gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
 python3 "$gen" "$n" > "$work/events.ndjson"
 
