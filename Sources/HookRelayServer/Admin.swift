@@ -50,6 +50,8 @@ public struct MatchReport: Sendable, Encodable {
 /// The operator's actions on webhooks and deliveries, written once against a ``StoreAccess``.
 public final class Admin: Sendable {
     public let store: any StoreAccess
+    /// Where reads run (``store`` unless another is given).
+    public let reader: any StoreAccess
     public let sender: HTTPSender
     public let configuration: ServeConfiguration
     let attempts: WebhookAttempts
@@ -61,9 +63,16 @@ public final class Admin: Sendable {
         "url", "events", "min_severity", "severities", "description", "headers", "secret", "template", "template_vars",
     ]
 
-    /// - Parameter metrics: the daemon's, which count every attempt; none for an admin command.
-    public init(store: any StoreAccess, sender: HTTPSender, configuration: ServeConfiguration, metrics: ServerMetrics? = nil) {
+    /// - Parameters:
+    ///   - reader: where the reads (lists, a webhook, the delivery log) run; `serve` gives a
+    ///     read-only connection of their own, so they never wait behind ingest's commits.
+    ///   - metrics: the daemon's, which count every attempt; none for an admin command.
+    public init(
+        store: any StoreAccess, reader: (any StoreAccess)? = nil, sender: HTTPSender, configuration: ServeConfiguration,
+        metrics: ServerMetrics? = nil
+    ) {
         self.store = store
+        self.reader = reader ?? store
         self.sender = sender
         self.configuration = configuration
         attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics)
@@ -78,14 +87,14 @@ public final class Admin: Sendable {
     // MARK: Webhooks
 
     public func webhooks() async throws -> [Webhook] {
-        try await store.withStore { try $0.webhooks() }
+        try await reader.withStore { try $0.webhooks() }
     }
 
     /// The id of the one webhook whose id is `given` or begins with it (`wh_` may be left out),
     /// as git takes a unique prefix of a commit: for the admin commands, where ids are typed.
     /// At least 4 characters after `wh_`; several matches are an error that lists them.
     public func webhookID(matching given: String) async throws -> String {
-        let ids = try await store.withStore { try $0.webhooks() }.map(\.id)
+        let ids = try await reader.withStore { try $0.webhooks() }.map(\.id)
         if ids.contains(given) { return given }
         let prefix = given.hasPrefix("wh_") ? given : "wh_" + given
         guard prefix.count >= 7 else { throw AdminError.notFound("webhook \(given) (give at least 4 characters after wh_)") }
@@ -100,7 +109,7 @@ public final class Admin: Sendable {
     }
 
     public func webhook(_ id: String) async throws -> Webhook {
-        guard let webhook = try await store.withStore({ try $0.webhook(id: id) }) else { throw AdminError.notFound("webhook \(id)") }
+        guard let webhook = try await reader.withStore({ try $0.webhook(id: id) }) else { throw AdminError.notFound("webhook \(id)") }
         return webhook
     }
 
@@ -195,11 +204,11 @@ public final class Admin: Sendable {
         webhook: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
     ) async throws -> [DeliveryRecord] {
         if let webhook { _ = try await self.webhook(webhook) }
-        return try await store.withStore { try $0.deliveries(endpoint: webhook, status: status, since: since, before: before, limit: limit) }
+        return try await reader.withStore { try $0.deliveries(endpoint: webhook, status: status, since: since, before: before, limit: limit) }
     }
 
     public func delivery(_ id: Int64) async throws -> DeliveryDetail {
-        guard let detail = try await store.withStore({ try $0.delivery(id: id) }) else { throw AdminError.notFound("delivery \(id)") }
+        guard let detail = try await reader.withStore({ try $0.delivery(id: id) }) else { throw AdminError.notFound("delivery \(id)") }
         return detail
     }
 

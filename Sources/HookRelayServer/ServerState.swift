@@ -30,6 +30,9 @@ final class ServerState: StoreAccess {
     /// A read-only connection for `GET /metrics`, on a queue of its own: a scrape's queries never
     /// wait behind ingest's commits, nor hold them up (WAL readers do not block the writer).
     private let statistics: SerialStore
+    /// The API's and the web page's reads: a read-only connection on a queue of its own, so
+    /// they never wait behind (or hold up) ingest's group commits on ``store``.
+    private let reader: SerialStore
     let metrics = ServerMetrics()
     private let pending = Mutex<(batch: [IngestRequest], committing: Bool)>(([], false))
     private let layout = EventLayout()
@@ -52,7 +55,8 @@ final class ServerState: StoreAccess {
         directory = Mutex((Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }), try store.webhooksVersion()))
         self.store = SerialStore(store)
         statistics = SerialStore(try SQLiteSpool.statisticsReader(path: configuration.database), label: "hookrelay.statistics")
-        admin = Admin(store: self.store, sender: sender, configuration: configuration, metrics: metrics)
+        reader = SerialStore(try SQLiteSpool.statisticsReader(path: configuration.database), label: "hookrelay.reader")
+        admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics)
         rebuildMatchers()
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
@@ -128,6 +132,11 @@ final class ServerState: StoreAccess {
 
     func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
         try await store.withStore(body)
+    }
+
+    /// Runs a read on the reader connection (see ``reader``).
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+        try await reader.withStore(body)
     }
 
     // MARK: Webhooks

@@ -332,7 +332,9 @@ import Glibc
         let exit = await server.stop(SIGTERM, timeout: 15)
         #expect(exit.status == 0, "\(exit.log)")
         #expect(!exit.timedOut)
-        #expect(exit.seconds < 5, "took \(exit.seconds) s")
+        // It ends when the 1.5 s attempt does, well before the 10 s grace would cut it off (the
+        // bound leaves room for a loaded test machine: 5 s was passed under a parallel suite).
+        #expect(exit.seconds < 8, "took \(exit.seconds) s")
         let lines = exit.log.split(separator: "\n")
         #expect(lines.contains { $0.contains(" notice stopped") }, "\(exit.log)")
         #expect(lines.contains { $0.contains("delivery delivered") && $0.contains("webhook_id=term-1") }, "\(exit.log)")

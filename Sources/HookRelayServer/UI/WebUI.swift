@@ -89,7 +89,7 @@ enum WebUI {
             try await signedIn { _, _, session in
                 let now = UnixTime.now()
                 let webhooks = try await admin.webhooks()
-                let activity = try await state.withStore { store in
+                let activity = try await state.read { store in
                     try webhooks.map { try store.activity(endpoint: $0.id, since: now - 24 * 3_600_000) }
                 }
                 let rows: [[String: Any]] = zip(webhooks, activity).map { webhook, activity in
@@ -192,7 +192,7 @@ enum WebUI {
             try await signedIn { _, context, session in
                 let id = try context.parameters.require("id")
                 let webhook = try await admin.webhook(id)
-                let pending = try await state.withStore { try $0.activity(endpoint: id, since: 0).pending }
+                let pending = try await state.read { try $0.activity(endpoint: id, since: 0).pending }
                 return page("Delete webhook", "delete", ["id": id, "url": webhook.url, "pending": pending], session: sessions.take(session))
             }(request, context)
         }
@@ -228,7 +228,7 @@ enum WebUI {
             var deliveries = try await admin.deliveries(webhook: id, status: status, since: nil, before: before, limit: limit + 1)
             let hasOlder = deliveries.count > limit
             deliveries = Array(deliveries.prefix(limit))
-            let hours = try await state.withStore { try $0.hourlyOutcomes(endpoint: id, since: now - 24 * 3_600_000) }
+            let hours = try await state.read { try $0.hourlyOutcomes(endpoint: id, since: now - 24 * 3_600_000) }
             let rows: [[String: Any]] = deliveries.map { record in
                 [
                     "id": record.state.id, "event_id": record.state.webhookID, "status": record.state.status.rawValue,
