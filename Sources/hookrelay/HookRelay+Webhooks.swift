@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HookRelayCore
 import HookRelayServer
+import HookRelayTemplates
 
 /// `hookrelay webhooks …`: the webhooks of `serve`, changed in its database file through the
 /// same library functions as its API.
@@ -359,14 +360,11 @@ struct WebhookSettings: ParsableArguments {
         if let secret { fields["secret"] = secret }
         if let template { fields["template"] = template }
         if !templateVariables.isEmpty {
-            var values: [String: String] = [:]
-            for variable in templateVariables {
-                guard let equals = variable.firstIndex(of: "="), equals != variable.startIndex else {
-                    throw ValidationError("--template-var '\(variable)' needs the form NAME=VALUE")
-                }
-                values[String(variable[..<equals])] = String(variable[variable.index(after: equals)...])
+            do {
+                fields["template_vars"] = try TemplateVariables.parse(templateVariables, source: "--template-var")
+            } catch {
+                throw ValidationError(error.description)
             }
-            fields["template_vars"] = values
         }
         if let secretFile {
             guard let data = FileManager.default.contents(atPath: secretFile) else {

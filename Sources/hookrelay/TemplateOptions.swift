@@ -14,15 +14,10 @@ struct TemplateOptions: ParsableArguments {
     var variables: [String] = []
 
     func payloadTemplate() throws -> PayloadTemplate {
-        var values: [String: String] = [:]
-        for variable in variables {
-            guard let equals = variable.firstIndex(of: "="), equals != variable.startIndex else {
-                throw ValidationError("--template-var '\(variable)' needs the form NAME=VALUE")
-            }
-            values[String(variable[..<equals])] = String(variable[variable.index(after: equals)...])
-        }
         do {
-            return try PayloadTemplate(template, variables: values)
+            return try PayloadTemplate(template, variables: TemplateVariables.parse(variables, source: "--template-var"))
+        } catch let problem as TemplateVariables.Problem {
+            throw ValidationError(problem.description)
         } catch let problem as PayloadTemplate.Problem {
             throw ValidationError(problem.description)
         }

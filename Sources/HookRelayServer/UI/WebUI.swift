@@ -514,12 +514,13 @@ struct Form: Sendable {
         }
         fields["headers"] = headers
         fields["template"] = self["template"] ?? "raw"
-        var variables: [String: String] = [:]
-        for line in (self["template_vars"] ?? "").split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let equals = line.firstIndex(of: "=") else { throw AdminError.invalid("template value \"\(line)\" needs the form name=value") }
-            variables[line[..<equals].trimmingCharacters(in: .whitespaces)] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        let lines = (self["template_vars"] ?? "").split(whereSeparator: \.isNewline).map(String.init)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        do {
+            fields["template_vars"] = try TemplateVariables.parse(lines, source: "template value")
+        } catch {
+            throw AdminError.invalid(error.description)
         }
-        fields["template_vars"] = variables
         return fields
     }
 }
