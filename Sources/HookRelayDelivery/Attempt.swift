@@ -13,7 +13,7 @@ public enum Attempt {
         sender: HTTPSender, retry: RetryPolicy, random: inout SystemRandomNumberGenerator
     ) async -> (outcome: DeliveryOutcome, result: SendResult) {
         let started = UnixTime.now()
-        let signature = job.body.withUnsafeBytes { signer.headers(id: job.webhookID, timestamp: started / 1000, body: $0) }
+        let signature = job.body.withUnsafeBytes { signer.headers(id: job.messageID, timestamp: started / 1000, body: $0) }
         let result = await sender.send(job.body, to: endpoint, headers: headers.isEmpty ? signature : headers + signature)
         let record = AttemptRecord(
             startedAt: started, httpStatus: result.httpStatus, latencyMilliseconds: result.latencyMilliseconds,

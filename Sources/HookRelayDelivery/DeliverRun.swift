@@ -297,7 +297,7 @@ struct SpoolingHandler: RecordHandler {
                 return
             }
         }
-        batch.append(NewMessage(webhookID: id, body: body, endpoints: urls))
+        batch.append(NewMessage(messageID: id, body: body, endpoints: urls))
         if batch.count >= Self.batchSize { try commit() }
     }
 

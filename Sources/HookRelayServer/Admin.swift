@@ -24,14 +24,14 @@ public struct AdminError: Error, CustomStringConvertible, Sendable {
 /// The outcome of an attempt made at an operator's request (a retry, a test event).
 public struct AttemptReport: Sendable, Encodable {
     public var deliveryID: Int64
-    public var webhookID: String
+    public var messageID: String
     public var status: String
     public var httpStatus: Int?
     public var latencyMilliseconds: Int
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case deliveryID = "delivery_id", webhookID = "webhook_id", status, httpStatus = "http_status"
+        case deliveryID = "delivery_id", messageID = "webhook_id", status, httpStatus = "http_status"
         case latencyMilliseconds = "latency_ms", error
     }
 }
@@ -261,7 +261,7 @@ public final class Admin: Sendable {
         let now = UnixTime.now()
         let states = try await store.withStore { try $0.complete([outcome], now: now) }
         return AttemptReport(
-            deliveryID: outcome.delivery.id, webhookID: outcome.delivery.webhookID,
+            deliveryID: outcome.delivery.id, messageID: outcome.delivery.messageID,
             status: states.first??.status.rawValue ?? "superseded", httpStatus: outcome.attempt.httpStatus,
             latencyMilliseconds: outcome.attempt.latencyMilliseconds, error: outcome.attempt.error)
     }

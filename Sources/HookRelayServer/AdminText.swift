@@ -94,7 +94,7 @@ public enum AdminText {
         table([["ID", "WEBHOOK", "WEBHOOK-ID", "STATUS", "ATTEMPTS", "HTTP", "CREATED", "ERROR"]] + page.map { record in
             let state = record.state
             return [
-                String(state.id), state.endpoint, state.webhookID, state.status.rawValue, String(state.attempts),
+                String(state.id), state.endpoint, state.messageID, state.status.rawValue, String(state.attempts),
                 state.lastHTTPStatus.map(String.init) ?? "-", time(record.createdAt), text(state.lastError.map { line($0) }),
             ]
         })
@@ -104,7 +104,7 @@ public enum AdminText {
     public static func delivery(_ detail: DeliveryDetail) -> String {
         let state = detail.record.state
         var output = fields([
-            ("id", String(state.id)), ("webhook", state.endpoint), ("webhook-id", state.webhookID), ("status", state.status.rawValue),
+            ("id", String(state.id)), ("webhook", state.endpoint), ("webhook-id", state.messageID), ("status", state.status.rawValue),
             ("attempts", String(state.attempts)), ("last http status", state.lastHTTPStatus.map(String.init) ?? "-"),
             ("last error", text(state.lastError)), ("last latency", state.lastLatencyMilliseconds.map { "\($0) ms" } ?? "-"),
             ("next attempt", state.status == .pending ? time(state.nextAttemptAt) : "-"),
@@ -124,7 +124,7 @@ public enum AdminText {
     /// The outcome of a test event or a retry.
     public static func report(_ report: AttemptReport) -> String {
         fields([
-            ("delivery", String(report.deliveryID)), ("webhook-id", report.webhookID), ("status", report.status),
+            ("delivery", String(report.deliveryID)), ("webhook-id", report.messageID), ("status", report.status),
             ("http status", report.httpStatus.map(String.init) ?? "-"), ("latency", "\(report.latencyMilliseconds) ms"),
             ("error", text(report.error)),
         ])

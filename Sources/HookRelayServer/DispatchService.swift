@@ -31,7 +31,7 @@ struct DispatchService: Service {
             now: { UnixTime.now() },
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
-                    "webhook": "\(delivery.endpoint)", "webhook_id": "\(delivery.webhookID)", "attempts": .stringConvertible(delivery.attempts),
+                    "webhook": "\(delivery.endpoint)", "webhook_id": "\(delivery.messageID)", "attempts": .stringConvertible(delivery.attempts),
                     "http_status": delivery.lastHTTPStatus.map { .stringConvertible($0) } ?? "-", "error": "\(delivery.lastError ?? "-")",
                 ])
             })

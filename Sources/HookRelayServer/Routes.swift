@@ -16,7 +16,7 @@ struct APIError: Error {
 struct DeliveryView: Encodable {
     var id: Int64
     var webhook: String
-    var webhookID: String
+    var messageID: String
     var status: String
     var attempts: Int
     var lastHTTPStatus: Int?
@@ -28,7 +28,7 @@ struct DeliveryView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, webhook, status, attempts
-        case webhookID = "webhook_id", lastHTTPStatus = "last_http_status", lastError = "last_error"
+        case messageID = "webhook_id", lastHTTPStatus = "last_http_status", lastError = "last_error"
         case lastLatencyMilliseconds = "last_latency_ms", nextAttemptAt = "next_attempt_at"
         case createdAt = "created_at", updatedAt = "updated_at"
     }
@@ -36,7 +36,7 @@ struct DeliveryView: Encodable {
     init(_ record: DeliveryRecord) {
         id = record.state.id
         webhook = record.state.endpoint
-        webhookID = record.state.webhookID
+        messageID = record.state.messageID
         status = record.state.status.rawValue
         attempts = record.state.attempts
         lastHTTPStatus = record.state.lastHTTPStatus

@@ -42,7 +42,7 @@ extension SQLiteSpool {
     private static func record(_ row: Statement) -> DeliveryRecord {
         DeliveryRecord(
             state: DeliveryState(
-                id: row.int(0), webhookID: row.text(1) ?? "", endpoint: row.text(2) ?? "",
+                id: row.int(0), messageID: row.text(1) ?? "", endpoint: row.text(2) ?? "",
                 status: row.text(3).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending, attempts: Int(row.int(4)),
                 lastHTTPStatus: row.optionalInt(5).map(Int.init), lastError: row.text(6),
                 lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8)),
@@ -131,17 +131,17 @@ extension SQLiteSpool {
 
     /// Stores a message with one delivery to `endpoint`, already claimed for an attempt made
     /// now (a test event): it is in the delivery log like any other.
-    public func appendClaimed(_ webhookID: String, body: [UInt8], endpoint: String, now: Int64, lease: Int64) throws -> ClaimedDelivery {
+    public func appendClaimed(_ messageID: String, body: [UInt8], endpoint: String, now: Int64, lease: Int64) throws -> ClaimedDelivery {
         try connection.write {
             let message = try connection.statement(
                 "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) RETURNING id")
-            message.bind(1, webhookID).bind(2, blob: body).bind(3, now)
+            message.bind(1, messageID).bind(2, blob: body).bind(3, now)
             guard try message.step() else { throw SQLiteError(code: 0, message: "no message id", context: "in \(connection.path)") }
-            let messageID = message.int(0)
+            let messageRow = message.int(0)
             try message.run()
             try connection.statement("""
                 INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?3)
-                """).bind(1, messageID).bind(2, endpoint).bind(3, now).run()
+                """).bind(1, messageRow).bind(2, endpoint).bind(3, now).run()
             let id = connection.lastInsertedRow
             guard let claimed = try claimed(where: "id = ?5", bind: { $0.bind(5, id) }, now: now, lease: lease).first else {
                 throw SQLiteError(code: 0, message: "the test delivery vanished", context: "in \(connection.path)")

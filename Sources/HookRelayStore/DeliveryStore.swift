@@ -1,11 +1,12 @@
 /// A message to deliver: one event's exact bytes, to each of `endpoints`.
 public struct NewMessage: Sendable {
-    public var webhookID: String
+    /// The Standard Webhooks message id (`webhook-id` on the wire): the event's `id`, else a hash of its bytes.
+    public var messageID: String
     public var body: [UInt8]
     public var endpoints: [String]
 
-    public init(webhookID: String, body: [UInt8], endpoints: [String]) {
-        self.webhookID = webhookID
+    public init(messageID: String, body: [UInt8], endpoints: [String]) {
+        self.messageID = messageID
         self.body = body
         self.endpoints = endpoints
     }
@@ -16,7 +17,8 @@ public struct ClaimedDelivery: Sendable {
     public var id: Int64
     /// Fencing token: a completion counts only if the delivery has not been claimed again since.
     public var claim: Int64
-    public var webhookID: String
+    /// The Standard Webhooks message id (`webhook-id` on the wire): the event's `id`, else a hash of its bytes.
+    public var messageID: String
     public var body: [UInt8]
     public var endpoint: String
     /// Attempts made before this one.
@@ -106,7 +108,8 @@ public struct EndpointQuota: Sendable {
 /// A delivery's state as stored.
 public struct DeliveryState: Sendable, Equatable {
     public var id: Int64
-    public var webhookID: String
+    /// The Standard Webhooks message id (`webhook-id` on the wire): the event's `id`, else a hash of its bytes.
+    public var messageID: String
     public var endpoint: String
     public var status: DeliveryStatus
     public var attempts: Int
@@ -122,7 +125,7 @@ public struct DeliveryState: Sendable, Equatable {
 ///
 /// Implementations are used from one thread at a time; times are Unix milliseconds.
 public protocol DeliveryStore: AnyObject {
-    /// Adds messages and their deliveries in one transaction. A delivery whose webhook id and
+    /// Adds messages and their deliveries in one transaction. A delivery whose message id and
     /// endpoint are already stored is not added again. Returns how many deliveries were added.
     func append(_ messages: [NewMessage], now: Int64) throws -> Int
 

@@ -33,7 +33,7 @@ public final class MemoryStore: DeliveryStore {
                 nextID += 1
                 entries[id] = Entry(
                     state: DeliveryState(
-                        id: id, webhookID: message.webhookID, endpoint: endpoint, status: .pending, attempts: 0,
+                        id: id, messageID: message.messageID, endpoint: endpoint, status: .pending, attempts: 0,
                         lastHTTPStatus: nil, lastError: nil, lastLatencyMilliseconds: nil, nextAttemptAt: now),
                     body: message.body, createdAt: now)
                 due.push((now, id))
@@ -70,7 +70,7 @@ public final class MemoryStore: DeliveryStore {
             entries[id] = entry
             due.push((entry.dueAt, id))
             claimed.append(ClaimedDelivery(
-                id: id, claim: entry.claim, webhookID: entry.state.webhookID, body: entry.body,
+                id: id, claim: entry.claim, messageID: entry.state.messageID, body: entry.body,
                 endpoint: entry.state.endpoint, attempts: entry.state.attempts, createdAt: entry.createdAt))
         }
         return claimed

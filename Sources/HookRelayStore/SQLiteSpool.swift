@@ -52,19 +52,19 @@ public final class SQLiteSpool: DeliveryStore {
                 "INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?3) ON CONFLICT(message_id, endpoint) DO NOTHING")
             var added = 0
             for message in messages {
-                insertMessage.bind(1, message.webhookID).bind(2, blob: message.body).bind(3, now)
-                let messageID: Int64
+                insertMessage.bind(1, message.messageID).bind(2, blob: message.body).bind(3, now)
+                let messageRow: Int64
                 if try insertMessage.step() {
-                    messageID = insertMessage.int(0)
+                    messageRow = insertMessage.int(0)
                     try insertMessage.run()
                 } else {
-                    findMessage.bind(1, message.webhookID)
+                    findMessage.bind(1, message.messageID)
                     guard try findMessage.step() else { continue }
-                    messageID = findMessage.int(0)
+                    messageRow = findMessage.int(0)
                     try findMessage.run()
                 }
                 for endpoint in message.endpoints {
-                    try insertDelivery.bind(1, messageID).bind(2, endpoint).bind(3, now).run()
+                    try insertDelivery.bind(1, messageRow).bind(2, endpoint).bind(3, now).run()
                     added += connection.changes
                 }
                 insertMessage.reset()
@@ -207,18 +207,18 @@ public final class SQLiteSpool: DeliveryStore {
         let messages = try connection.statement(
             "SELECT id, webhook_id, body, created_at FROM messages WHERE id IN (SELECT value FROM json_each(?1))")
         messages.bind(1, "[" + Set(rows.map(\.2)).map(String.init).joined(separator: ",") + "]")
-        var bodies: [Int64: (webhookID: String, body: [UInt8], createdAt: Int64)] = [:]
+        var bodies: [Int64: (messageID: String, body: [UInt8], createdAt: Int64)] = [:]
         while try messages.step() {
             bodies[messages.int(0)] = (messages.text(1) ?? "", messages.blob(2), messages.int(3))
         }
         // Finish the statement: one left mid-row would keep an old read snapshot open.
         try messages.run()
-        return try rows.map { id, token, messageID, endpoint, attempts in
-            guard let message = bodies[messageID] else {
+        return try rows.map { id, token, messageRow, endpoint, attempts in
+            guard let message = bodies[messageRow] else {
                 throw SQLiteError(code: 0, message: "delivery \(id) has no message", context: "in \(connection.path)")
             }
             return ClaimedDelivery(
-                id: id, claim: token, webhookID: message.webhookID, body: message.body,
+                id: id, claim: token, messageID: message.messageID, body: message.body,
                 endpoint: endpoint, attempts: attempts, createdAt: message.createdAt)
         }
     }
@@ -410,7 +410,7 @@ public final class SQLiteSpool: DeliveryStore {
 
     static func state(_ row: Statement) -> DeliveryState {
         DeliveryState(
-            id: row.int(0), webhookID: row.text(1) ?? "", endpoint: row.text(2) ?? "",
+            id: row.int(0), messageID: row.text(1) ?? "", endpoint: row.text(2) ?? "",
             status: row.text(3).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending, attempts: Int(row.int(4)),
             lastHTTPStatus: row.optionalInt(5).map(Int.init), lastError: row.text(6),
             lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8))

@@ -295,10 +295,10 @@ extension SQLiteSpool {
                     try insertMessage.run()
                     return true
                 }
-                let messageID = insertMessage.int(0)
+                let messageRow = insertMessage.int(0)
                 try insertMessage.run()
                 for target in event.targets {
-                    try insertDelivery.bind(1, messageID).bind(2, target.webhook)
+                    try insertDelivery.bind(1, messageRow).bind(2, target.webhook)
                         .bind(3, target.skipped ? DeliveryStatus.skipped.rawValue : DeliveryStatus.pending.rawValue)
                         .bind(4, now).run()
                 }

@@ -20,7 +20,7 @@ import Testing
         let quota = EndpointQuota(limit: 2, held: [:])
         let claimed = try spool.claim(limit: 100, now: 2_000, lease: 60_000, quota: quota)
         #expect(claimed.map(\.endpoint) == ["wh_now", "wh_now"], "the quota of 2 holds")
-        #expect(Set(claimed.map(\.webhookID)) == ["now-0", "now-1"])
+        #expect(Set(claimed.map(\.messageID)) == ["now-0", "now-1"])
         // At the later time, every endpoint has one due.
         let later = try spool.claim(limit: 1_000, now: 10_000_000, lease: 60_000, quota: EndpointQuota(limit: 2, held: ["wh_now": 2]))
         #expect(later.count == 500)
@@ -32,6 +32,6 @@ import Testing
         try add(spool, 1, to: "wh_newer", prefix: "new", due: 1_500)
         let claimed = try spool.claim(limit: 10, now: 2_000, lease: 60_000, quota: EndpointQuota(limit: 3, held: [:]))
         #expect(claimed.count { $0.endpoint == "wh_backlog" } == 3)
-        #expect(claimed.map(\.webhookID).contains("new-0"), "the newer endpoint was starved")
+        #expect(claimed.map(\.messageID).contains("new-0"), "the newer endpoint was starved")
     }
 }

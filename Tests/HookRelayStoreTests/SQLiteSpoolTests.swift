@@ -10,7 +10,7 @@ func temporarySpool() -> String {
 }
 
 func message(_ id: String, _ endpoints: [String] = ["https://a.example/hook"]) -> NewMessage {
-    NewMessage(webhookID: id, body: Array(#"{"id":"\#(id)"}"#.utf8), endpoints: endpoints)
+    NewMessage(messageID: id, body: Array(#"{"id":"\#(id)"}"#.utf8), endpoints: endpoints)
 }
 
 func outcome(_ delivery: ClaimedDelivery, _ next: DeliveryOutcome.Next, status: Int? = 204, at time: Int64 = 1000) -> DeliveryOutcome {
@@ -33,7 +33,7 @@ func outcome(_ delivery: ClaimedDelivery, _ next: DeliveryOutcome.Next, status: 
         let store = try make(kind)
         #expect(try store.append([message("a", ["u1", "u2"]), message("b")], now: 1000) == 3)
         let claimed = try store.claim(limit: 10, now: 1000, lease: 60_000)
-        #expect(claimed.map(\.webhookID) == ["a", "a", "b"])
+        #expect(claimed.map(\.messageID) == ["a", "a", "b"])
         #expect(claimed.map(\.endpoint) == ["u1", "u2", "https://a.example/hook"])
         #expect(claimed[0].body == Array(#"{"id":"a"}"#.utf8))
         // Claimed deliveries are not handed out again while leased.
@@ -68,7 +68,7 @@ func outcome(_ delivery: ClaimedDelivery, _ next: DeliveryOutcome.Next, status: 
         let store = try make(kind)
         _ = try store.append([message("a", ["gone", "ok"]), message("b", ["gone"])], now: 0)
         let failed = try store.failPending(endpoint: "gone", error: "410 Gone", now: 1)
-        #expect(failed.map(\.webhookID).sorted() == ["a", "b"])
+        #expect(failed.map(\.messageID).sorted() == ["a", "b"])
         #expect(failed.allSatisfy { $0.status == .failed && $0.lastError == "410 Gone" })
         #expect(try store.claim(limit: 10, now: 2, lease: 100).map(\.endpoint) == ["ok"])
     }
@@ -92,7 +92,7 @@ func outcome(_ delivery: ClaimedDelivery, _ next: DeliveryOutcome.Next, status: 
         #expect(try reopened.counts() == [.failed: 1, .delivered: 1])
         #expect(try reopened.requeueFailed(now: 10) == 1)
         let again = try reopened.claim(limit: 5, now: 10, lease: 100)
-        #expect(again.map(\.webhookID) == ["a"])
+        #expect(again.map(\.messageID) == ["a"])
         #expect(again.first?.attempts == 0)
     }
 

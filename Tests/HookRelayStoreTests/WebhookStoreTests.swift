@@ -93,13 +93,13 @@ import Testing
         let quota = EndpointQuota(limit: 2, held: ["slow": 2, "fast": 1])
         let claimed = try store.claim(limit: 10, now: 5, lease: 100, quota: quota)
         #expect(claimed.map(\.endpoint) == ["fast"])
-        #expect(claimed.map(\.webhookID) == ["m1"], "each endpoint's oldest first")
+        #expect(claimed.map(\.messageID) == ["m1"], "each endpoint's oldest first")
         let slow = try store.claim(limit: 10, now: 5, lease: 100, quota: EndpointQuota(limit: 1, held: [:]))
         #expect(slow.map(\.endpoint).sorted() == ["fast", "slow"])
         let slowOne = slow.filter { $0.endpoint == "slow" }
-        #expect(slowOne.map(\.webhookID) == ["m1"])
+        #expect(slowOne.map(\.messageID) == ["m1"])
         try store.release(slowOne)
-        #expect(try store.claim(limit: 10, now: 5, lease: 100).map(\.webhookID).sorted() == ["m1", "m2", "m3", "m3"])
+        #expect(try store.claim(limit: 10, now: 5, lease: 100).map(\.messageID).sorted() == ["m1", "m2", "m3", "m3"])
     }
 
     @Test func claimsUnderAQuotaTakeEndpointsInTurn() throws {

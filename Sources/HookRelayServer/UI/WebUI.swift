@@ -231,7 +231,7 @@ enum WebUI {
             let hours = try await state.read { try $0.hourlyOutcomes(endpoint: id, since: now - 24 * 3_600_000) }
             let rows: [[String: Any]] = deliveries.map { record in
                 [
-                    "id": record.state.id, "event_id": record.state.webhookID, "status": record.state.status.rawValue,
+                    "id": record.state.id, "event_id": record.state.messageID, "status": record.state.status.rawValue,
                     "attempts": record.state.attempts, "http_status": record.state.lastHTTPStatus.map(String.init) ?? "–",
                     "error": record.state.lastError ?? "", "created": time(record.createdAt),
                 ]
@@ -280,7 +280,7 @@ enum WebUI {
             }
             return page("Delivery #\(id)", "delivery", [
                 "id": id, "webhook": state.endpoint, "webhook_url": webhook?.url ?? state.endpoint + " (deleted)",
-                "event_id": state.webhookID, "status": state.status.rawValue, "attempts": state.attempts,
+                "event_id": state.messageID, "status": state.status.rawValue, "attempts": state.attempts,
                 "created": time(detail.record.createdAt),
                 "next_attempt": state.status == .pending ? time(state.nextAttemptAt) as Any : false,
                 "attempt_rows": attempts, "has_attempts": !attempts.isEmpty, "event": event,
