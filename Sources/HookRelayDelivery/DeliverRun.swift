@@ -61,7 +61,7 @@ public struct DeliverRun: Sendable {
     public init(configuration: Configuration, diagnostics: Diagnostics = Diagnostics()) {
         self.configuration = configuration
         self.diagnostics = diagnostics
-        routes = Routes(configuration: configuration)
+        routes = TargetRoutes(configuration: configuration)
     }
 
     /// Deliveries kept in memory at once without a spool: the reader waits beyond this.
@@ -150,7 +150,7 @@ public struct DeliverRun: Sendable {
         let status = Mutex(ExitStatus.success)
     }
 
-    private let routes: Routes
+    private let routes: TargetRoutes
 
     /// One attempt of `job`, and where it leaves the delivery.
     private func attempt(
@@ -174,7 +174,7 @@ public struct DeliverRun: Sendable {
             return failed("the endpoint answered 410 Gone earlier in this run")
         }
         let ownURL = routes.isOwn(job.endpoint)
-        let route: Route
+        let route: TargetRoute
         do {
             route = try routes.route(for: job.endpoint, configuration: configuration)
         } catch {

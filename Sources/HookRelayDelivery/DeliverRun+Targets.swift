@@ -3,7 +3,7 @@ import HookRelayStore
 import Synchronization
 
 /// How one URL's deliveries are sent in a `deliver` run.
-struct Route: Sendable {
+struct TargetRoute: Sendable {
     let endpoint: Endpoint
     let sender: HTTPSender
     let headers: [(String, String)]
@@ -15,10 +15,10 @@ struct Route: Sendable {
 /// `--url`s, and for the URLs an earlier run spooled, what that run recorded in the spool with
 /// the command line's changes (``TargetSettings/Patch``). URLs whose deliveries this run may not
 /// send are held: nothing more of theirs is claimed in this run.
-final class Routes: Sendable {
+final class TargetRoutes: Sendable {
     private struct State {
         var stored: [String: TargetSettings] = [:]
-        var routes: [String: Result<Route, TargetSettings.Problem>] = [:]
+        var routes: [String: Result<TargetRoute, TargetSettings.Problem>] = [:]
         /// One sender (connection pool, address guard) per distinct address rules and timeouts.
         var senders: [TargetSettings: HTTPSender] = [:]
         var held: Set<String> = []
@@ -64,10 +64,10 @@ final class Routes: Sendable {
             .reduce(DeliverRun.Configuration.defaultLease(settings), max)
     }
 
-    func route(for url: String, configuration: DeliverRun.Configuration) throws(TargetSettings.Problem) -> Route {
-        try state.withLock { state throws(TargetSettings.Problem) -> Route in
+    func route(for url: String, configuration: DeliverRun.Configuration) throws(TargetSettings.Problem) -> TargetRoute {
+        try state.withLock { state throws(TargetSettings.Problem) -> TargetRoute in
             if let route = state.routes[url] { return try route.get() }
-            let result = Result { () throws(TargetSettings.Problem) -> Route in
+            let result = Result { () throws(TargetSettings.Problem) -> TargetRoute in
                 let target = settings(for: url, stored: state.stored)
                 let endpoint: Endpoint
                 do {
@@ -85,7 +85,7 @@ final class Routes: Sendable {
                     sender = HTTPSender(configuration: try target.senderConfiguration(connectionsPerHost: configuration.concurrency))
                     state.senders[key] = sender
                 }
-                return Route(
+                return TargetRoute(
                     endpoint: endpoint, sender: sender, headers: try target.expandedHeaders(environment: configuration.environment),
                     signer: try target.signer(secrets: configuration.secrets), retry: target.retryPolicy)
             }
