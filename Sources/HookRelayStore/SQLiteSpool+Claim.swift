@@ -1,0 +1,125 @@
+/// Claims: which due deliveries a dispatcher round takes, under the per-endpoint limit, and
+/// their messages.
+extension SQLiteSpool {
+    /// Claims due deliveries: the oldest overall, or, under a quota, each endpoint's oldest up to
+    /// what it has free, visiting endpoints in turn from where the last claim stopped. When few
+    /// deliveries are due, the endpoints visited are those of the due ones (from the due index:
+    /// the cost follows the due work, however many endpoints wait for a later retry); when many
+    /// are, every endpoint with pending deliveries, each an index seek, however many deliveries
+    /// wait for the endpoints at their limit.
+    ///
+    /// The deliveries of a deleted webhook whose discarding is under way are never claimed.
+    func claimInTransaction(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
+        guard limit > 0 else { return [] }
+        let discarding = try discardingEndpoints()
+        guard let quota else {
+            return try claimed(
+                where: Self.dueCondition(endpoint: false, skipDiscarding: !discarding.isEmpty), bind: { $0.bind(4, limit) },
+                now: now, lease: lease)
+        }
+        // A backlog (more than `dueScanLimit` due) is not scanned for again for a second.
+        var due: [String]? = nil
+        if now >= backlogUntil {
+            due = try dueEndpoints(now: now)
+            if due == nil { backlogUntil = now + 1_000 }
+        }
+        let endpoints = try due ?? pendingEndpoints()
+        let start = endpoints.firstIndex { $0 > claimCursor } ?? 0
+        var claimed: [ClaimedDelivery] = []
+        for endpoint in endpoints[start...] + endpoints[..<start] where claimed.count < limit && !discarding.contains(endpoint) {
+            let free = min(quota.free(endpoint), limit - claimed.count)
+            guard free > 0 else { continue }
+            claimCursor = endpoint
+            claimed += try self.claimed(
+                where: Self.dueCondition(endpoint: true), bind: { $0.bind(4, free).bind(5, endpoint) }, now: now, lease: lease)
+        }
+        return claimed
+    }
+
+
+    /// The most due deliveries ``dueEndpoints(now:)`` reads before it leaves the choice of
+    /// endpoints to ``pendingEndpoints()``.
+    static let dueScanLimit = 2_048
+
+
+    /// The endpoints of the deliveries due at `now` (claimed ones included), in order, read from
+    /// the pending-only due index; nil when more than ``dueScanLimit`` are due.
+    private func dueEndpoints(now: Int64) throws -> [String]? {
+        let statement = try connection.statement(
+            "SELECT endpoint FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending' AND next_attempt_at <= ?1 LIMIT ?2")
+        statement.bind(1, now).bind(2, Self.dueScanLimit + 1)
+        var endpoints = Set<String>()
+        var rows = 0
+        while try statement.step() {
+            rows += 1
+            if let endpoint = statement.text(0) { endpoints.insert(endpoint) }
+        }
+        try statement.run()
+        return rows > Self.dueScanLimit ? nil : endpoints.sorted()
+    }
+
+    /// The endpoints with pending deliveries, in order: one index seek each.
+    public func pendingEndpoints() throws -> [String] {
+        let next = try connection.statement(
+            // The pending-only index: (endpoint, status) would walk every finished delivery too.
+            "SELECT min(endpoint) FROM deliveries INDEXED BY deliveries_endpoint_due WHERE status = 'pending' AND endpoint > ?1")
+        var endpoints: [String] = []
+        var last = ""
+        while true {
+            next.reset()
+            next.bind(1, last)
+            guard try next.step(), let endpoint = next.text(0) else { break }
+            endpoints.append(endpoint)
+            last = endpoint
+        }
+        try next.run()
+        return endpoints
+    }
+
+    /// The oldest `?4` due deliveries (to endpoint `?5`) at time `?3`.
+    private static func dueCondition(endpoint: Bool, skipDiscarding: Bool = false) -> String {
+        """
+        id IN (
+            SELECT id FROM deliveries
+            WHERE status = 'pending' \(endpoint ? "AND endpoint = ?5" : "") AND next_attempt_at <= ?3
+                AND (lease_until IS NULL OR lease_until <= ?3)
+                \(skipDiscarding ? "AND endpoint NOT IN (SELECT endpoint FROM discarding)" : "")
+            ORDER BY next_attempt_at, id LIMIT ?4)
+        """
+    }
+
+    /// Claims the deliveries `condition` selects (parameters from `?4` on are bound by `bind`;
+    /// `?3` is now) for `lease` milliseconds, with their messages.
+    func claimed(where condition: String, bind: (Statement) -> Void, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
+        let claim = try connection.statement("""
+            UPDATE deliveries SET claim = claim + 1, lease_until = ?1, lease_owner = ?2
+            WHERE \(condition)
+            RETURNING id, claim, message_id, endpoint, attempts
+            """)
+        claim.bind(1, now + lease).bind(2, owner).bind(3, now)
+        bind(claim)
+        var rows: [(Int64, Int64, Int64, String, Int)] = []
+        while try claim.step() {
+            rows.append((claim.int(0), claim.int(1), claim.int(2), claim.text(3) ?? "", Int(claim.int(4))))
+        }
+        guard !rows.isEmpty else { return [] }
+        // The messages of every claimed delivery in one statement (a batch shares few of them).
+        let messages = try connection.statement(
+            "SELECT id, webhook_id, body, created_at FROM messages WHERE id IN (SELECT value FROM json_each(?1))")
+        messages.bind(1, "[" + Set(rows.map(\.2)).map(String.init).joined(separator: ",") + "]")
+        var bodies: [Int64: (messageID: String, body: [UInt8], createdAt: Int64)] = [:]
+        while try messages.step() {
+            bodies[messages.int(0)] = (messages.text(1) ?? "", messages.blob(2), messages.int(3))
+        }
+        // Finish the statement: one left mid-row would keep an old read snapshot open.
+        try messages.run()
+        return try rows.map { id, token, messageRow, endpoint, attempts in
+            guard let message = bodies[messageRow] else {
+                throw SQLiteError(code: 0, message: "delivery \(id) has no message", context: "in \(connection.path)")
+            }
+            return ClaimedDelivery(
+                id: id, claim: token, messageID: message.messageID, body: message.body,
+                endpoint: endpoint, attempts: attempts, createdAt: message.createdAt)
+        }
+    }
+}
