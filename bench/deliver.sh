@@ -18,12 +18,7 @@ for tool in nginx curl /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench/deliver.sh: needs $tool (apt-get install nginx-light curl time)" >&2; exit 69; }
 done
 
-if [ -n "${HOOKRELAY:-}" ]; then
-    bin=$HOOKRELAY
-else
-    swift build -c release --product hookrelay >&2
-    bin=$(swift build -c release --show-bin-path)/hookrelay
-fi
+. bench/lib/binary.sh
 gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
 python3 "$gen" "$n" > "$work/events.ndjson"
 

@@ -14,8 +14,7 @@ command -v jq >/dev/null || { echo "bench/filter.sh: needs jq (apt-get install j
 python3 -c 'import orjson' 2>/dev/null || { echo "bench/filter.sh: needs orjson (pip install orjson)" >&2; exit 69; }
 [ -x /usr/bin/time ] || { echo "bench/filter.sh: needs GNU time (apt-get install time)" >&2; exit 69; }
 
-swift build -c release --product hookrelay >&2
-bin=$(swift build -c release --show-bin-path)/hookrelay
+. bench/lib/binary.sh
 gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
 python3 "$gen" "$n" > "$work/events.ndjson"
 bytes=$(stat -c %s "$work/events.ndjson")

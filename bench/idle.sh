@@ -10,12 +10,7 @@
 # needs python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -n "${HOOKRELAY:-}" ]; then
-    bin=$HOOKRELAY
-else
-    swift build -c release --product hookrelay >&2
-    bin=$(swift build -c release --show-bin-path)/hookrelay
-fi
+. bench/lib/binary.sh
 if [ -n "${HOOKRELAY_PEER:-}" ]; then
     exec python3 bench/idle.py "$HOOKRELAY_PEER" "$bin"
 fi

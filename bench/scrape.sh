@@ -28,12 +28,7 @@ fail() { echo "bench/scrape.sh: $*" >&2; exit 1; }
 for tool in curl python3; do
     command -v "$tool" >/dev/null || { echo "bench/scrape.sh: needs $tool" >&2; exit 69; }
 done
-if [ -n "${HOOKRELAY:-}" ]; then
-    bin=$HOOKRELAY
-else
-    swift build -c release --product hookrelay >&2
-    bin=$(swift build -c release --show-bin-path)/hookrelay
-fi
+. bench/lib/binary.sh
 
 HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
 export HOOKRELAY_TOKEN

@@ -40,12 +40,7 @@ for tool in nginx curl wrk sqlite3 python3; do
     command -v "$tool" >/dev/null || { echo "bench/serve.sh: needs $tool (apt-get install nginx-light curl wrk sqlite3 python3)" >&2; exit 69; }
 done
 
-if [ -n "${HOOKRELAY:-}" ]; then
-    bin=$HOOKRELAY
-else
-    swift build -c release --product hookrelay >&2
-    bin=$(swift build -c release --show-bin-path)/hookrelay
-fi
+. bench/lib/binary.sh
 gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
 # One generation, sliced: the generator numbers ids from 0, and a repeated id is a duplicate.
 python3 "$gen" $((n_batch + n_single + n_queued)) > "$work/all.ndjson"

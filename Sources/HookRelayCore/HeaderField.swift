@@ -132,7 +132,8 @@ public enum StoredText {
 }
 
 extension Substring {
-    func trimmingSpaces() -> String {
+    /// The text without spaces and tabs around it.
+    public func trimmingSpaces() -> String {
         var text = self
         while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
         while let last = text.last, last == " " || last == "\t" { text.removeLast() }

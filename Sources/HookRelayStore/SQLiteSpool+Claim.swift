@@ -106,7 +106,7 @@ extension SQLiteSpool {
         // The messages of every claimed delivery in one statement (a batch shares few of them).
         let messages = try connection.statement(
             "SELECT id, webhook_id, body, created_at FROM messages WHERE id IN (SELECT value FROM json_each(?1))")
-        messages.bind(1, "[" + Set(rows.map(\.2)).map(String.init).joined(separator: ",") + "]")
+        messages.bind(1, Self.jsonArray(Set(rows.map(\.2)).map(String.init)))
         var bodies: [Int64: (messageID: String, body: [UInt8], createdAt: Int64)] = [:]
         while try messages.step() {
             bodies[messages.int(0)] = (messages.text(1) ?? "", messages.blob(2), messages.int(3))

@@ -166,7 +166,7 @@ public final class SQLiteSpool: DeliveryStore {
             SELECT min(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)
             FROM deliveries WHERE status = 'pending' \(excluding.isEmpty ? "" : "AND endpoint NOT IN (SELECT value FROM json_each(?1))")
             """)
-        if !excluding.isEmpty { statement.bind(1, "[" + excluding.sorted().map(JSONString.quote).joined(separator: ",") + "]") }
+        if !excluding.isEmpty { statement.bind(1, Self.jsonArray(excluding.sorted().map(JSONString.quote))) }
         guard try statement.step() else { return nil }
         let value = statement.optionalInt(0)
         try statement.run()
@@ -183,7 +183,7 @@ public final class SQLiteSpool: DeliveryStore {
                 AND endpoint NOT IN (SELECT endpoint FROM discarding)
             ORDER BY next_attempt_at LIMIT 1
             """)
-        if !excluding.isEmpty { statement.bind(1, "[" + excluding.sorted().map(JSONString.quote).joined(separator: ",") + "]") }
+        if !excluding.isEmpty { statement.bind(1, Self.jsonArray(excluding.sorted().map(JSONString.quote))) }
         guard try statement.step() else {
             try statement.run()
             return nil
@@ -282,6 +282,9 @@ public final class SQLiteSpool: DeliveryStore {
         try statement.run()
         return counts
     }
+
+    /// A JSON array of already-encoded items, bound for `json_each(?)` (a list in one parameter).
+    static func jsonArray(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
 
     static let stateColumns = """
         id, (SELECT webhook_id FROM messages WHERE messages.id = message_id), endpoint, status, attempts,

@@ -193,7 +193,7 @@ struct DeliverCommand: AsyncParsableCommand {
         if unsigned, !signer.isUnsigned {
             throw ValidationError("--unsigned and a secret (--secret-file, --secret or HOOKRELAY_SECRET) contradict; drop one")
         }
-        configuration.secrets = try signing.secrets()
+        configuration.secrets = signer.secrets
         configuration.patch = try patch()
         var settings = TargetSettings().applying(configuration.patch)
         settings.headers = headers.compactMap(HeaderField.parse(line:)).map { TargetSettings.Header(name: $0.name, value: $0.value) }
