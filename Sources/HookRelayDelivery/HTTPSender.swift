@@ -42,15 +42,7 @@ public struct SenderConfiguration: Sendable {
 
 /// The result of one HTTP attempt.
 public struct SendResult: Sendable {
-    public enum Verdict: Sendable, Equatable {
-        case success
-        /// Worth trying again later.
-        case retry
-        /// 410 Gone: the receiver asks not to be sent to any more.
-        case gone
-        /// Trying again cannot help (the address is not allowed).
-        case permanent
-    }
+    public typealias Verdict = AttemptVerdict
 
     public var verdict: Verdict
     public var httpStatus: Int?

@@ -8,7 +8,7 @@ import Synchronization
 /// Runs store work where the store may be used: the daemon's serial queue, or the admin
 /// command's own thread.
 public protocol StoreAccess: Sendable {
-    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T
 }
 
 /// What an operator can do, once, for the API and the admin commands alike.
@@ -52,8 +52,8 @@ public final class Admin: Sendable {
     public let store: any StoreAccess
     /// Where reads run (``store`` unless another is given).
     public let reader: any StoreAccess
-    public let sender: HTTPSender
     public let configuration: ServeConfiguration
+    let sender: any DeliverySending
     let attempts: WebhookAttempts
 
     /// How long a rotated-out secret keeps signing beside the new one.
@@ -67,17 +67,17 @@ public final class Admin: Sendable {
     ///   - reader: where the reads (lists, a webhook, the delivery log) run; `serve` gives a
     ///     read-only connection of their own, so they never wait behind ingest's commits.
     ///   - metrics: the daemon's, which count every attempt; none for an admin command.
+    ///   - now: the wall clock (Unix milliseconds); tests give a fake one.
     public init(
-        store: any StoreAccess, reader: (any StoreAccess)? = nil, sender: HTTPSender, configuration: ServeConfiguration,
-        metrics: ServerMetrics? = nil
+        store: any StoreAccess, reader: (any StoreAccess)? = nil, sender: any DeliverySending, configuration: ServeConfiguration,
+        metrics: ServerMetrics? = nil, now: @escaping @Sendable () -> Int64 = UnixTime.now
     ) {
         self.store = store
         self.reader = reader ?? store
-        self.sender = sender
         self.configuration = configuration
-        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics)
+        self.sender = sender
+        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, now: now)
     }
-
 
     static func randomHex(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
@@ -226,8 +226,7 @@ public final class Admin: Sendable {
             throw AdminError(kind: .conflict, description: "an attempt of delivery \(id) is in progress; try again when it ends")
         case let .claimed(job, was):
             let webhook = try await store.withStore { try $0.webhook(id: job.endpoint) }
-            var (outcome, _) = await attempts.run(job, webhook: webhook, evenIfDisabled: true)
-            if was != .pending, case .retry = outcome.next { outcome.next = .failed }
+            let (outcome, _) = await attempts.run(job, webhook: webhook, occasion: .operatorRetry(wasPending: was == .pending))
             return try await record(outcome)
         }
     }
@@ -243,8 +242,7 @@ public final class Admin: Sendable {
         let job = try await store.withStore {
             try $0.appendClaimed(messageID, body: body, endpoint: id, now: now, lease: lease)
         }
-        var (outcome, _) = await attempts.run(job, webhook: webhook, evenIfDisabled: true)
-        if case .retry = outcome.next { outcome.next = .failed }
+        let (outcome, _) = await attempts.run(job, webhook: webhook, occasion: .test)
         return try await record(outcome)
     }
 
@@ -298,55 +296,55 @@ public final class Admin: Sendable {
 }
 
 /// One attempt of a claimed delivery to its webhook: what the dispatcher and an operator's
-/// retry or test share.
+/// retry or test share. What comes next is the ``OutcomePolicy``'s to say.
 final class WebhookAttempts: Sendable {
-    let sender: HTTPSender
-    let retry: RetryPolicy
+    let sender: any DeliverySending
+    let policy: OutcomePolicy
     let allowHTTP: Bool
     /// How long an attempt may hold its delivery.
     let lease: Int64
     let metrics: ServerMetrics?
+    let now: @Sendable () -> Int64
     private let signers = Mutex<[String: (key: String, signer: Signer)]>([:])
 
-    init(sender: HTTPSender, configuration: ServeConfiguration, metrics: ServerMetrics?) {
+    init(sender: any DeliverySending, configuration: ServeConfiguration, metrics: ServerMetrics?, now: @escaping @Sendable () -> Int64) {
         self.sender = sender
         self.metrics = metrics
-        retry = configuration.retry
+        self.now = now
+        policy = configuration.outcomePolicy
         allowHTTP = configuration.sender.allowHTTP
         lease = configuration.effectiveLease.milliseconds
     }
 
-    /// Signs and sends `job` to `webhook` (nil: it was deleted) and decides what comes next.
-    func run(_ job: ClaimedDelivery, webhook: Webhook?, evenIfDisabled: Bool = false) async -> (DeliveryOutcome, gone: Bool) {
-        func failed(_ error: String) -> (DeliveryOutcome, gone: Bool) {
+    /// Signs and sends `job` to `webhook` (nil: it was deleted); returns the outcome and whether
+    /// the webhook answered 410 (the rest of its queue fails). Only the queue's own attempts are
+    /// refused for a disabled webhook: an operator's retry or test goes out all the same.
+    func run(_ job: ClaimedDelivery, webhook: Webhook?, occasion: OutcomePolicy.Occasion = .queued) async -> (DeliveryOutcome, gone: Bool) {
+        let attempt = Attempt(policy: policy, occasion: occasion, now: now)
+        func notSent(_ event: OutcomePolicy.Event, _ error: String) -> (DeliveryOutcome, gone: Bool) {
             metrics?.notAttempted()
-            return (Attempt.failed(job, error: error), false)
+            return (attempt.notSent(job, event, error: error), false)
         }
-        guard let webhook else { return failed("the webhook was deleted") }
-        guard evenIfDisabled || webhook.state != .disabled else { return failed("the webhook is disabled") }
+        guard let webhook else { return notSent(.refused, "the webhook was deleted") }
+        guard occasion != .queued || webhook.state != .disabled else { return notSent(.refused, "the webhook is disabled") }
         let endpoint: Endpoint
         do {
             endpoint = try Endpoint(webhook.url, allowHTTP: allowHTTP)
         } catch {
-            return failed(error.description)
+            return notSent(.refused, error.description)
         }
         var job = job
         if webhook.template != "raw" {
             do {
                 job.body = try template(for: webhook).render(job.body)
             } catch {
-                // Not the endpoint's doing: failed without an attempt counting against its health.
-                var (outcome, _) = failed("\(error)")
-                outcome.interrupted = true
-                return (outcome, false)
+                return notSent(.unrenderable, "\(error)")
             }
         }
-        var random = SystemRandomNumberGenerator()
-        let (outcome, result) = await Attempt.run(
-            job, to: endpoint, signer: signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key },
-            sender: sender, retry: retry, random: &random)
+        let (outcome, gone, result) = await attempt.run(
+            job, to: endpoint, signer: signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key }, sender: sender)
         metrics?.attempted(result)
-        return (outcome, result.verdict == .gone)
+        return (outcome, gone)
     }
 
     private let templates = Mutex<[String: (updatedAt: Int64, template: PayloadTemplate)]>([:])
@@ -362,7 +360,7 @@ final class WebhookAttempts: Sendable {
     /// Signers by webhook, rebuilt when the webhook changes or a rotated-out secret expires
     /// (keyed HMAC states are worth keeping).
     func signer(for webhook: Webhook) -> Signer {
-        let secrets = webhook.signingSecrets(now: UnixTime.now())
+        let secrets = webhook.signingSecrets(now: now())
         let key = "\(webhook.updatedAt) \(secrets.count)"
         if let cached = signers.withLock({ $0[webhook.id] }), cached.key == key { return cached.signer }
         let signer = Signer(secrets: secrets.compactMap { try? WebhookSecret($0) })

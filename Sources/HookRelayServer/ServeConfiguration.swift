@@ -64,6 +64,9 @@ public struct ServeConfiguration: Sendable {
         HealthPolicy(unhealthyAfter: unhealthyAfter, disableAfter: disableAfter.milliseconds)
     }
 
+    /// What comes after each attempt: retries by ``retry``, health by ``healthPolicy``.
+    public var outcomePolicy: OutcomePolicy { OutcomePolicy(retry: retry, health: healthPolicy) }
+
     /// The keys a config file may hold (documented in man/hookrelay-serve.1).
     struct File: Decodable {
         var db: String?

@@ -49,13 +49,13 @@ final class ServerState: StoreAccess {
         self.sender = sender
         parser = IngestParser(budget: configuration.effectiveParseBudget)
         authThrottle = AuthThrottle(limits: configuration.limits, logger: logger)
-        let store = try SQLiteSpool(path: configuration.database, durableWrites: true)
+        let store = try Database.open(configuration.database, role: .writer)
         // Attempts made here (an operator's retry or test) count towards health like the dispatcher's.
         store.healthPolicy = configuration.healthPolicy
         directory = Mutex((Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }), try store.webhooksVersion()))
         self.store = SerialStore(store)
-        statistics = SerialStore(try SQLiteSpool.statisticsReader(path: configuration.database), label: "hookrelay.statistics")
-        reader = SerialStore(try SQLiteSpool.statisticsReader(path: configuration.database), label: "hookrelay.reader")
+        statistics = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.statistics")
+        reader = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.reader")
         admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics)
         rebuildMatchers()
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
@@ -130,12 +130,12 @@ final class ServerState: StoreAccess {
     var pausedWebhooks: Set<String> { paused.withLock { $0 } }
 
 
-    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try await store.withStore(body)
     }
 
     /// Runs a read on the reader connection (see ``reader``).
-    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try await reader.withStore(body)
     }
 
@@ -219,15 +219,15 @@ final class ServerState: StoreAccess {
 /// The API's connection on a serial queue of its own (SQLite calls block). Only ever used on
 /// that queue, which is what makes it safe to share.
 final class SerialStore: StoreAccess, @unchecked Sendable {
-    let spool: SQLiteSpool
+    let spool: any ServeStore
     let queue: DispatchQueue
 
-    init(_ spool: SQLiteSpool, label: String = "hookrelay.store") {
+    init(_ spool: any ServeStore, label: String = "hookrelay.store") {
         self.spool = spool
         queue = DispatchQueue(label: label)
     }
 
-    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try body(self.spool) }) }
         }

@@ -85,23 +85,6 @@ import Testing
         #expect(try store.webhooks().first?.state == .healthy)
     }
 
-    @Test(arguments: ["sqlite", "memory"])
-    func claimsKeepToEachEndpointsQuotaOldestFirstAndReleaseGivesBack(_ kind: String) throws {
-        let store: any DeliveryStore = kind == "sqlite" ? try SQLiteSpool(path: temporarySpool()) : MemoryStore()
-        _ = try store.append([message("m1", ["slow", "fast"]), message("m2", ["slow", "fast"])], now: 0)
-        _ = try store.append([message("m3", ["slow", "fast"])], now: 1)
-        let quota = EndpointQuota(limit: 2, held: ["slow": 2, "fast": 1])
-        let claimed = try store.claim(limit: 10, now: 5, lease: 100, quota: quota)
-        #expect(claimed.map(\.endpoint) == ["fast"])
-        #expect(claimed.map(\.messageID) == ["m1"], "each endpoint's oldest first")
-        let slow = try store.claim(limit: 10, now: 5, lease: 100, quota: EndpointQuota(limit: 1, held: [:]))
-        #expect(slow.map(\.endpoint).sorted() == ["fast", "slow"])
-        let slowOne = slow.filter { $0.endpoint == "slow" }
-        #expect(slowOne.map(\.messageID) == ["m1"])
-        try store.release(slowOne)
-        #expect(try store.claim(limit: 10, now: 5, lease: 100).map(\.messageID).sorted() == ["m1", "m2", "m3", "m3"])
-    }
-
     @Test func claimsUnderAQuotaTakeEndpointsInTurn() throws {
         let store = try SQLiteSpool(path: temporarySpool())
         _ = try store.append((1...3).map { message("m\($0)", ["a", "b", "c"]) }, now: 0)
