@@ -17,8 +17,8 @@ public struct AdminError: Error, CustomStringConvertible, Sendable {
     public let kind: Kind
     public let description: String
 
-    static func notFound(_ what: String) -> AdminError { AdminError(kind: .notFound, description: "no \(what)") }
-    static func invalid(_ message: String) -> AdminError { AdminError(kind: .invalid, description: message) }
+    public static func notFound(_ what: String) -> AdminError { AdminError(kind: .notFound, description: "no \(what)") }
+    public static func invalid(_ message: String) -> AdminError { AdminError(kind: .invalid, description: message) }
 }
 
 /// The outcome of an attempt made at an operator's request (a retry, a test event).
@@ -54,7 +54,7 @@ public final class Admin: Sendable {
     public let reader: any StoreAccess
     public let configuration: ServeConfiguration
     let sender: any DeliverySending
-    let attempts: WebhookAttempts
+    public let attempts: WebhookAttempts
 
     /// How long a rotated-out secret keeps signing beside the new one.
     public static let rotationOverlap: Int64 = 24 * 3600 * 1000
@@ -70,7 +70,7 @@ public final class Admin: Sendable {
     ///   - now: the wall clock (Unix milliseconds); tests give a fake one.
     public init(
         store: any StoreAccess, reader: (any StoreAccess)? = nil, sender: any DeliverySending, configuration: ServeConfiguration,
-        metrics: ServerMetrics? = nil, now: @escaping @Sendable () -> Int64 = UnixTime.now
+        metrics: (any AttemptCounting)? = nil, now: @escaping @Sendable () -> Int64 = UnixTime.now
     ) {
         self.store = store
         self.reader = reader ?? store
@@ -79,7 +79,8 @@ public final class Admin: Sendable {
         attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, now: now)
     }
 
-    static func randomHex(_ count: Int) -> String {
+    /// `count` random bytes in hex: ids and session tokens.
+    public static func randomHex(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
@@ -295,19 +296,27 @@ public final class Admin: Sendable {
     }
 }
 
+/// Counts attempts: the daemon's metrics. An admin command counts none.
+public protocol AttemptCounting: Sendable {
+    /// An attempt was sent (or tried to be), with this result.
+    func attempted(_ result: SendResult)
+    /// A delivery failed without an attempt (its webhook deleted, disabled, or its URL invalid).
+    func notAttempted()
+}
+
 /// One attempt of a claimed delivery to its webhook: what the dispatcher and an operator's
 /// retry or test share. What comes next is the ``OutcomePolicy``'s to say.
-final class WebhookAttempts: Sendable {
+public final class WebhookAttempts: Sendable {
     let sender: any DeliverySending
     let policy: OutcomePolicy
     let allowHTTP: Bool
     /// How long an attempt may hold its delivery.
-    let lease: Int64
-    let metrics: ServerMetrics?
+    public let lease: Int64
+    let metrics: (any AttemptCounting)?
     let now: @Sendable () -> Int64
     private let signers = Mutex<[String: (key: String, signer: Signer)]>([:])
 
-    init(sender: any DeliverySending, configuration: ServeConfiguration, metrics: ServerMetrics?, now: @escaping @Sendable () -> Int64) {
+    init(sender: any DeliverySending, configuration: ServeConfiguration, metrics: (any AttemptCounting)?, now: @escaping @Sendable () -> Int64) {
         self.sender = sender
         self.metrics = metrics
         self.now = now
@@ -319,7 +328,7 @@ final class WebhookAttempts: Sendable {
     /// Signs and sends `job` to `webhook` (nil: it was deleted); returns the outcome and whether
     /// the webhook answered 410 (the rest of its queue fails). Only the queue's own attempts are
     /// refused for a disabled webhook: an operator's retry or test goes out all the same.
-    func run(_ job: ClaimedDelivery, webhook: Webhook?, occasion: OutcomePolicy.Occasion = .queued) async -> (DeliveryOutcome, gone: Bool) {
+    public func run(_ job: ClaimedDelivery, webhook: Webhook?, occasion: OutcomePolicy.Occasion = .queued) async -> (DeliveryOutcome, gone: Bool) {
         let attempt = Attempt(policy: policy, occasion: occasion, now: now)
         func notSent(_ event: OutcomePolicy.Event, _ error: String) -> (DeliveryOutcome, gone: Bool) {
             metrics?.notAttempted()

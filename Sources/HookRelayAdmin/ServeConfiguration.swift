@@ -99,6 +99,8 @@ public struct ServeConfiguration: Sendable {
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
         public let description: String
+
+        public init(description: String) { self.description = description }
     }
 
     /// Applies a config file: TOML, or JSON when its name ends in `.json` or its text starts
