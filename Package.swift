@@ -111,6 +111,7 @@ let package = Package(
             dependencies: [
                 "HookRelayServer",
                 "HookRelayAdmin",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

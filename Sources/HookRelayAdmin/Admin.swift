@@ -55,6 +55,8 @@ public final class Admin: Sendable {
     public let configuration: ServeConfiguration
     let sender: any DeliverySending
     public let attempts: WebhookAttempts
+    /// The wall clock, Unix milliseconds.
+    public let now: @Sendable () -> Int64
 
     /// How long a rotated-out secret keeps signing beside the new one.
     public static let rotationOverlap: Int64 = 24 * 3600 * 1000
@@ -76,6 +78,7 @@ public final class Admin: Sendable {
         self.reader = reader ?? store
         self.configuration = configuration
         self.sender = sender
+        self.now = now
         attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, now: now)
     }
 
@@ -117,7 +120,7 @@ public final class Admin: Sendable {
     /// Creates a webhook from API-style fields; its secret is made when none is given.
     public func createWebhook(_ fields: [String: Any]) async throws -> Webhook {
         guard fields["url"] is String else { throw AdminError.invalid("\"url\" is required") }
-        var webhook = Webhook(id: "wh_" + Self.randomHex(12), url: "", secrets: [WebhookSecret.generate().text], now: UnixTime.now())
+        var webhook = Webhook(id: "wh_" + Self.randomHex(12), url: "", secrets: [WebhookSecret.generate().text], now: now())
         try await apply(fields, to: &webhook)
         let created = webhook
         try await store.withStore { try $0.save(created) }
@@ -127,7 +130,7 @@ public final class Admin: Sendable {
     public func updateWebhook(_ id: String, _ fields: [String: Any]) async throws -> Webhook {
         var webhook = try await webhook(id)
         try await apply(fields, to: &webhook)
-        webhook.updatedAt = UnixTime.now()
+        webhook.updatedAt = now()
         let changed = webhook
         guard let stored = try await store.withStore({ try $0.updateSettings(changed) }) else { throw AdminError.notFound("webhook \(id)") }
         return stored
@@ -155,7 +158,7 @@ public final class Admin: Sendable {
     static let bulkPause = Duration.milliseconds(1)
 
     public func setPaused(_ id: String, _ paused: Bool) async throws -> Webhook {
-        let now = UnixTime.now()
+        let now = self.now()
         guard let webhook = try await store.withStore({ try $0.setPaused(id: id, paused, now: now) }) else {
             throw AdminError.notFound("webhook \(id)")
         }
@@ -163,7 +166,7 @@ public final class Admin: Sendable {
     }
 
     public func enable(_ id: String) async throws -> Webhook {
-        let now = UnixTime.now()
+        let now = self.now()
         guard try await store.withStore({ try $0.enableWebhook(id: id, now: now) }) else { throw AdminError.notFound("webhook \(id)") }
         return try await webhook(id)
     }
@@ -171,7 +174,7 @@ public final class Admin: Sendable {
     /// A new secret; the old one signs beside it for ``rotationOverlap``. The new one is
     /// `secrets[0]` of the answer.
     public func rotateSecret(_ id: String) async throws -> Webhook {
-        let now = UnixTime.now()
+        let now = self.now()
         let secret = WebhookSecret.generate().text
         guard let webhook = try await store.withStore({ try $0.rotateSecret(id: id, to: secret, now: now, overlap: Self.rotationOverlap) })
         else { throw AdminError.notFound("webhook \(id)") }
@@ -181,14 +184,14 @@ public final class Admin: Sendable {
     /// Re-queues the webhook's failed deliveries; returns how many.
     public func retryFailed(_ id: String) async throws -> Int {
         _ = try await webhook(id)
-        let now = UnixTime.now()
+        let now = self.now()
         return try await store.withStore { try $0.requeueFailed(endpoint: id, now: now) }
     }
 
     /// Re-sends every event stored since `since` that matched the webhook; returns how many.
     public func recover(_ id: String, since: Int64) async throws -> Int {
         _ = try await webhook(id)
-        let now = UnixTime.now()
+        let now = self.now()
         // In short transactions, each a store call of its own, as ``deleteWebhook(_:)`` does.
         var progress = RecoverProgress()
         while true {
@@ -217,7 +220,7 @@ public final class Admin: Sendable {
     /// no other attempt of that delivery starts (a second request is refused as a conflict).
     /// A failure keeps a pending delivery on its schedule and leaves any other one `failed`.
     public func retryDelivery(_ id: Int64) async throws -> AttemptReport {
-        let now = UnixTime.now()
+        let now = self.now()
         let lease = attempts.lease
         let claim = try await store.withStore { try $0.claimDelivery(id: id, now: now, lease: lease) }
         switch claim {
@@ -236,7 +239,7 @@ public final class Admin: Sendable {
     /// signed like any other event, and records it in the delivery log.
     public func sendTest(_ id: String) async throws -> AttemptReport {
         let webhook = try await webhook(id)
-        let now = UnixTime.now()
+        let now = self.now()
         let messageID = "test_" + Self.randomHex(12)
         let body = Array(Self.testEvent(id: messageID, now: now).utf8)
         let lease = attempts.lease
@@ -257,7 +260,7 @@ public final class Admin: Sendable {
     }
 
     private func record(_ outcome: DeliveryOutcome) async throws -> AttemptReport {
-        let now = UnixTime.now()
+        let now = self.now()
         let states = try await store.withStore { try $0.complete([outcome], now: now) }
         return AttemptReport(
             deliveryID: outcome.delivery.id, messageID: outcome.delivery.messageID,

@@ -10,6 +10,10 @@ public protocol DeliverySending: Sendable {
     /// Attempts in flight were cut off because the process is stopping: a failure now may be
     /// this process's doing, not the receiver's.
     var abortedInFlight: Bool { get }
+    /// Cuts off the attempts in flight (shutdown after its grace period).
+    func abortInFlight()
+    /// Closes idle connections; nothing is sent after it.
+    func shutdown()
 }
 
 extension HTTPSender: DeliverySending {}

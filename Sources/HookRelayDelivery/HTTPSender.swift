@@ -53,6 +53,19 @@ public struct SendResult: Sendable {
     public var retryAfter: Duration?
     /// No response in time: the connect timeout or the attempt's deadline ran out.
     public var timedOut = false
+
+    public init(
+        verdict: Verdict, httpStatus: Int? = nil, error: String? = nil, latencyMilliseconds: Int = 0, responseBody: [UInt8] = [],
+        retryAfter: Duration? = nil, timedOut: Bool = false
+    ) {
+        self.verdict = verdict
+        self.httpStatus = httpStatus
+        self.error = error
+        self.latencyMilliseconds = latencyMilliseconds
+        self.responseBody = responseBody
+        self.retryAfter = retryAfter
+        self.timedOut = timedOut
+    }
 }
 
 /// Refused before connecting: the SSRF guard's answer.

@@ -23,7 +23,7 @@ struct DispatchService: Service {
             lease: .milliseconds(state.admin.attempts.lease),
             waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency, heldEndpoints: { state.pausedWebhooks },
             idleWait: Self.idleWait,
-            now: { UnixTime.now() },
+            now: state.now,
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
                     "webhook": "\(delivery.endpoint)", "webhook_id": "\(delivery.messageID)", "attempts": .stringConvertible(delivery.attempts),
@@ -67,7 +67,7 @@ struct DispatchService: Service {
         let queue = try Database.open(state.configuration.database, role: .dispatcher)
         queue.healthPolicy = state.configuration.healthPolicy
         queue.onHealthChange = { state.healthChanged($0, from: $1, to: $2) }
-        let released = try queue.recoverOrphans(now: UnixTime.now())
+        let released = try queue.recoverOrphans(now: state.now())
         if released > 0 { state.logger.notice("resending deliveries left in flight by a process that ended", metadata: ["count": "\(released)"]) }
         return queue
     }

@@ -11,7 +11,9 @@ import Synchronization
 final class ServerState: StoreAccess {
     let configuration: ServeConfiguration
     let logger: Logger
-    let sender: HTTPSender
+    let sender: any DeliverySending
+    /// The wall clock, Unix milliseconds: tests give a fake one.
+    let now: @Sendable () -> Int64
     /// The webhooks: one updated after each change made through the API or the web page
     /// (``refreshWebhook(_:)``), all reloaded when the stored counters moved otherwise (another
     /// process, health transitions; ``reloadWebhooks()``).
@@ -44,7 +46,10 @@ final class ServerState: StoreAccess {
         var continuation: CheckedContinuation<[Bool], any Error>
     }
 
-    init(configuration: ServeConfiguration, logger: Logger, sender: HTTPSender) throws {
+    init(
+        configuration: ServeConfiguration, logger: Logger, sender: any DeliverySending, now: @escaping @Sendable () -> Int64 = UnixTime.now
+    ) throws {
+        self.now = now
         self.configuration = configuration
         self.logger = logger
         self.sender = sender
@@ -57,7 +62,7 @@ final class ServerState: StoreAccess {
         self.store = SerialStore(store)
         statistics = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.statistics")
         reader = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.reader")
-        admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics)
+        admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics, now: now)
         rebuildMatchers()
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
@@ -158,7 +163,7 @@ final class ServerState: StoreAccess {
     func renderMetrics() async throws -> [UInt8] {
         let metrics = self.metrics
         return try await statistics.withStore { spool in
-            let now = UnixTime.now()
+            let now = self.now()
             return metrics.render(try spool.statistics(now: now), now: now)
         }
     }
@@ -202,7 +207,7 @@ final class ServerState: StoreAccess {
             }
             guard !batch.isEmpty else { return }
             do {
-                let duplicates = try store.spool.ingest(batch.flatMap(\.events), now: UnixTime.now())
+                let duplicates = try store.spool.ingest(batch.flatMap(\.events), now: now())
                 if duplicates.contains(false) { wakeDispatcher() }
                 var offset = 0
                 for request in batch {

@@ -12,6 +12,12 @@ extension SQLiteSpool {
     func claimInTransaction(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let discarding = try discardingEndpoints()
+        // Paused webhooks as of this transaction: a dispatcher's own list may be a moment old.
+        var quota = quota
+        let paused = try pausedWebhooks()
+        if !paused.isEmpty {
+            quota = EndpointQuota(limit: quota?.limit ?? Int.max, held: quota?.held ?? [:], paused: paused.union(quota?.paused ?? []))
+        }
         guard let quota else {
             let sql = discarding.isEmpty ? ClaimSQL.oldestDue : ClaimSQL.oldestDueSkippingDiscarded
             return try claimed(sql, leaseUntil: now + lease) { $0.bind(":now", now).bind(":limit", limit) }
@@ -34,6 +40,15 @@ extension SQLiteSpool {
             }
         }
         return claimed
+    }
+
+    /// The webhooks whose deliveries wait (schema 8's partial index: nothing read when none is).
+    private func pausedWebhooks() throws -> Set<String> {
+        let statement = try connection.statement("SELECT id FROM webhooks INDEXED BY webhooks_paused WHERE paused = 1")
+        var paused: Set<String> = []
+        while try statement.step() { if let id = statement.text(0) { paused.insert(id) } }
+        try statement.run()
+        return paused
     }
 
     /// The most due deliveries ``dueEndpoints(now:)`` reads before it leaves the choice of

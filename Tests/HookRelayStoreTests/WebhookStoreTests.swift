@@ -34,6 +34,21 @@ import Testing
         #expect(try store.claim(limit: 10, now: 3, lease: 100).map(\.endpoint) == ["a", "a"])
     }
 
+    @Test func aPausedWebhookIsNeverClaimedWhateverTheDispatcherLastHeard() throws {
+        let store = try SQLiteSpool(path: temporarySpool())
+        try store.save(webhook("a"))
+        try store.save(webhook("b"))
+        _ = try store.setPaused(id: "a", true, now: 1)
+        let events = [IngestedEvent(id: "e1", body: Array(#"{"id":"e1"}"#.utf8), targets: [("a", false), ("b", false)])]
+        _ = try store.ingest(events, now: 1)
+        // A quota that does not know of the pause yet, and no quota at all.
+        #expect(try store.claim(limit: 10, now: 2, lease: 100, quota: EndpointQuota(limit: 8, held: [:])).map(\.endpoint) == ["b"])
+        _ = try store.setPaused(id: "a", false, now: 3)
+        _ = try store.setPaused(id: "b", true, now: 3)
+        _ = try store.ingest([IngestedEvent(id: "e2", body: Array(#"{"id":"e2"}"#.utf8), targets: [("b", false)])], now: 3)
+        #expect(try store.claim(limit: 10, now: 4, lease: 100).map(\.endpoint) == ["a"])
+    }
+
     @Test func deletingAWebhookDiscardsItsPendingDeliveries() throws {
         let store = try SQLiteSpool(path: temporarySpool())
         try store.save(webhook("a"))
