@@ -1,0 +1,251 @@
+import HookRelayStore
+
+/// What a ``Dispatcher`` decides, as a value: it takes events (a worker asks for a job, an
+/// attempt finished, input arrived or ended, a store round ended, stop) and answers with what to
+/// do (hand out a job, make the worker wait, what the next store round writes and claims, how long
+/// to sleep, end the run). It holds no lock, starts no thread, reads no clock and calls no store:
+/// the driver does all of that, and tests drive it with made-up times.
+struct DispatchMachine {
+    struct Settings {
+        /// How many deliveries to keep claimed ahead of the workers.
+        var claimBatch: Int
+        var maxPerEndpoint: Int?
+        /// No waiting for deliveries due after this time (Unix ms); nil waits for all of them.
+        var waitUntil: Int64?
+        /// The longest idle sleep while the input goes on (`serve`), in ms; nil polls every ``idlePoll``.
+        var idleWait: Int64?
+        /// A durable store records each outcome at once; in memory a batch's worth is gathered.
+        var promptOutcomes: Bool
+    }
+
+    /// Outcomes that make the store thread write a batch before workers run short of jobs.
+    static let outcomeBatch = 64
+    /// How long the store thread sleeps when nothing is due and nothing happens (ms).
+    static let idlePoll: Int64 = 20
+
+    let settings: Settings
+    private var buffer: [ClaimedDelivery] = []
+    private var bufferStart = 0
+    /// Workers waiting for a job, in the order they asked.
+    private(set) var waiting = 0
+    private var outcomes: [DeliveryOutcome] = []
+    private var appends: [NewMessage] = []
+    private var gone: Set<String> = []
+    private var newlyGone: [(endpoint: String, error: String)] = []
+    /// Claimed but not handed out when stopping, to hand back to the store.
+    private var releasing: [ClaimedDelivery] = []
+    /// Deliveries attempted in this run and waiting for a retry (for the progress line).
+    private var unfinished: Set<Int64> = []
+    private(set) var inFlight = 0
+    /// Deliveries claimed (buffered or in flight) per endpoint, when a per-endpoint limit is set.
+    private var perEndpoint: [String: Int] = [:]
+    /// Deliveries appended and not finished (the in-memory store's backpressure).
+    private(set) var outstanding = 0
+    private var inputDone = false
+    private(set) var stopping = false
+    /// The store has been told that the input is done.
+    private var ingestFinishedSeen = false
+    private(set) var finished = false
+    /// Woken since the last round began: new input or a change to act on.
+    private var woken = false
+
+    init(_ settings: Settings) { self.settings = settings }
+
+    // MARK: Events from the reader and the operator
+
+    /// Messages for the store thread to append; the reader then waits while ``mustWait(limit:)``.
+    mutating func append(_ messages: [NewMessage]) {
+        appends += messages
+        outstanding += messages.reduce(0) { $0 + $1.endpoints.count }
+    }
+
+    func mustWait(limit: Int) -> Bool { outstanding >= limit && !finished }
+
+    mutating func inputArrived() { woken = true }
+
+    mutating func inputFinished() { inputDone = true }
+
+    /// Stops handing out jobs; returns how many waiting workers to end.
+    mutating func stop() -> Int {
+        stopping = true
+        defer { waiting = 0 }
+        return waiting
+    }
+
+    /// Ends the run (done, or the store failed); returns how many waiting workers to end.
+    mutating func finish() -> Int {
+        finished = true
+        defer { waiting = 0 }
+        return waiting
+    }
+
+    // MARK: Events from the workers
+
+    enum Answer {
+        case job(ClaimedDelivery)
+        case wait
+        case end
+    }
+
+    /// A worker asks for its next job.
+    mutating func workerAsks() -> Answer {
+        if stopping { return .end }
+        if bufferStart < buffer.count {
+            inFlight += 1
+            bufferStart += 1
+            return .job(buffer[bufferStart - 1])
+        }
+        if finished { return .end }
+        waiting += 1
+        return .wait
+    }
+
+    /// An attempt finished; returns whether the store thread should run a round now.
+    mutating func attemptFinished(_ outcome: DeliveryOutcome, targetGone: Bool) -> Bool {
+        inFlight -= 1
+        if settings.maxPerEndpoint != nil { perEndpoint[outcome.delivery.endpoint, default: 1] -= 1 }
+        outcomes.append(outcome)
+        if targetGone, gone.insert(outcome.delivery.endpoint).inserted {
+            newlyGone.append((outcome.delivery.endpoint, outcome.attempt.error ?? "410 Gone"))
+        }
+        return settings.promptOutcomes || outcomes.count >= Self.outcomeBatch || inFlight == 0 || waiting > 0 || !newlyGone.isEmpty
+    }
+
+    func isGone(_ endpoint: String) -> Bool { gone.contains(endpoint) }
+
+    // MARK: The store thread's rounds
+
+    /// What one store round does, in this order: tell the store the input ended, append, release,
+    /// record the outcomes (before failing the gone endpoints' queues, so the 410 itself is
+    /// recorded first), then claim up to `wanted` under `quota`.
+    struct Round {
+        var ingestJustFinished: Bool
+        var appends: [NewMessage]
+        var release: [ClaimedDelivery]
+        var outcomes: [DeliveryOutcome]
+        var gone: [(endpoint: String, error: String)]
+        var wanted: Int
+        var quota: EndpointQuota?
+        var stopping: Bool
+
+        var hadWork: Bool { !appends.isEmpty || !outcomes.isEmpty }
+    }
+
+    /// Takes what waits for the store. `paused`: endpoints that get nothing for now.
+    mutating func beginRound(paused: Set<String>) -> Round {
+        var round = Round(
+            ingestJustFinished: inputDone && !ingestFinishedSeen, appends: appends, release: releasing, outcomes: outcomes,
+            gone: newlyGone, wanted: max(0, settings.claimBatch - (buffer.count - bufferStart)), quota: nil, stopping: stopping)
+        ingestFinishedSeen = inputDone
+        releasing.removeAll()
+        outcomes.removeAll(keepingCapacity: true)
+        appends.removeAll(keepingCapacity: true)
+        newlyGone.removeAll()
+        if stopping {
+            round.wanted = 0
+            round.release += buffer[bufferStart...]
+            buffer.removeAll()
+            bufferStart = 0
+        }
+        // Endpoints at their limit get nothing this round: a slow one cannot take every worker.
+        if let limit = settings.maxPerEndpoint {
+            round.quota = EndpointQuota(limit: limit, held: perEndpoint, paused: paused)
+        } else if !paused.isEmpty {
+            round.quota = EndpointQuota(limit: Int.max, held: perEndpoint, paused: paused)
+        }
+        // This round claims whatever the wake-up was about.
+        woken = false
+        return round
+    }
+
+    /// A round's result: what it claimed, and (for the in-memory store) how much is outstanding.
+    /// Returns the jobs for waiting workers (the first `count` waiters, in order), and whether the
+    /// round found nothing to do (then the store thread may sleep, see ``idle(due:now:)``).
+    mutating func endRound(_ round: Round, claimed: [ClaimedDelivery], memoryOutstanding: Int?) -> (handOut: [ClaimedDelivery], idle: Bool) {
+        if let memoryOutstanding {
+            outstanding = memoryOutstanding + appends.reduce(0) { $0 + $1.endpoints.count }
+        }
+        // Drop the jobs already handed out, so the buffer holds only what waits.
+        if bufferStart > 0 {
+            buffer.removeFirst(bufferStart)
+            bufferStart = 0
+        }
+        if settings.maxPerEndpoint != nil {
+            for job in claimed { perEndpoint[job.endpoint, default: 0] += 1 }
+        }
+        buffer += claimed
+        var handOut: [ClaimedDelivery] = []
+        while waiting > 0, bufferStart < buffer.count {
+            inFlight += 1
+            bufferStart += 1
+            waiting -= 1
+            handOut.append(buffer[bufferStart - 1])
+        }
+        let busy = !outcomes.isEmpty || !appends.isEmpty || !newlyGone.isEmpty || !releasing.isEmpty
+        return (handOut, claimed.isEmpty && !round.hadWork && !busy)
+    }
+
+    /// Records the states a round left: returns those that reached a final state (to report) and,
+    /// when anything changed, how many attempted deliveries wait for a retry.
+    mutating func record(_ states: [DeliveryState?], failedByGone: [DeliveryState] = []) -> (final: [DeliveryState], retrying: Int?) {
+        var final: [DeliveryState] = []
+        var pending: [Int64] = []
+        for case let delivery? in states {
+            if delivery.status == .pending { pending.append(delivery.id) } else { final.append(delivery) }
+        }
+        for state in failedByGone { unfinished.remove(state.id) }
+        guard !pending.isEmpty || !final.isEmpty else { return (final, nil) }
+        unfinished.formUnion(pending)
+        unfinished.subtract(final.map(\.id))
+        return (final, unfinished.count)
+    }
+
+    /// While stopping, after an idle round: whether the run is over (nothing in flight or left to
+    /// record); else the store thread looks again in ``idlePoll``.
+    mutating func stoppedIdle() -> Bool {
+        inFlight == 0 && outcomes.isEmpty && releasing.isEmpty
+    }
+
+    /// Which "next due" an idle store thread asks the store for.
+    enum DueQuery: Equatable {
+        /// Every pending delivery, other processes' leases included: the input is done, and the
+        /// run ends when nothing is left to wait for.
+        case nextDue
+        /// The next unclaimed one (`serve`: cheap, one index step).
+        case nextUnclaimedDue
+        /// None (`deliver` polls while it reads).
+        case none
+    }
+
+    var dueQuery: DueQuery {
+        ingestFinishedSeen ? .nextDue : settings.idleWait != nil ? .nextUnclaimedDue : .none
+    }
+
+    enum IdleAction: Equatable {
+        case finish
+        /// Sleep this many ms unless woken.
+        case sleep(Int64)
+        /// Something came in meanwhile: run a round now.
+        case runAgain
+    }
+
+    /// After an idle round: end the run, or sleep until `due` (the answer to ``dueQuery``; for
+    /// ``DueQuery/nextUnclaimedDue`` nil means nothing waits) or until woken.
+    func idle(due: Int64?, now: Int64) -> IdleAction {
+        let ingestDone = ingestFinishedSeen
+        if ingestDone, inFlight == 0, bufferStart == buffer.count, outcomes.isEmpty, appends.isEmpty,
+           due.map({ due in settings.waitUntil.map { due > $0 } ?? false }) ?? true {
+            return .finish
+        }
+        if woken || !outcomes.isEmpty || !appends.isEmpty || !releasing.isEmpty || stopping { return .runAgain }
+        if !ingestDone, let idleWait = settings.idleWait {
+            // Nothing waits: sleep the longest (what another process changed is seen within it).
+            guard let due else { return .sleep(idleWait) }
+            // Due now but not claimed: its endpoints are at their limit (a finishing attempt wakes
+            // the thread) or held; look again soon.
+            let wait = due - now
+            return .sleep(wait <= 0 ? Self.idlePoll : min(idleWait, wait))
+        }
+        return .sleep(min(Self.idlePoll, max(1, (due ?? Int64.max) - now)))
+    }
+}
