@@ -100,25 +100,32 @@ final class FakeSender: DeliverySending {
 /// `serve` in this process: its state, router and dispatch service on a database in a fresh
 /// directory, with a ``ManualClock`` and a ``FakeSender``. Nothing waits on the wall clock:
 /// after moving the clock a test wakes the dispatcher, as ingest and every change do.
-struct ServeHarness {
-    let clock = ManualClock()
-    let sender = FakeSender()
+final class ServeHarness: Sendable {
+    let clock: ManualClock
+    let sender: FakeSender
     let state: ServerState
+    /// The database's directory, removed with the harness.
+    let directory: URL
     static let token = "test-token"
 
     init(_ configure: (inout ServeConfiguration) -> Void = { _ in }) throws {
         var configuration = ServeConfiguration()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-serve-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configuration.database = directory.appendingPathComponent("serve.db").path
         configuration.sender.allowHTTP = true
         configuration.concurrency = 4
         configure(&configuration)
-        let clock = clock
+        let clock = ManualClock()
+        let sender = FakeSender()
+        self.clock = clock
+        self.sender = sender
         state = try ServerState(
             configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), sender: sender,
             now: { clock.now })
     }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     var admin: Admin { state.admin }
 
