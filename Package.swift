@@ -52,6 +52,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The operator layer: webhook and delivery actions, their JSON and text views, and the
+        // configuration, shared by the API, the web page and the admin commands (no HTTP server).
+        .target(
+            name: "HookRelayAdmin",
+            dependencies: [
+                "HookRelayCore",
+                "HookRelayStore",
+                "HookRelayDelivery",
+                "HookRelayTemplates",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         // The daemon: Hummingbird routes, API errors, ingest with group commit, ServiceGroup wiring.
         .target(
             name: "HookRelayServer",
@@ -60,13 +72,13 @@ let package = Package(
                 "HookRelayStore",
                 "HookRelayDelivery",
                 "HookRelayTemplates",
+                "HookRelayAdmin",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
@@ -78,6 +90,7 @@ let package = Package(
                 "HookRelayStore",
                 "HookRelayDelivery",
                 "HookRelayServer",
+                "HookRelayAdmin",
                 "HookRelayTemplates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -91,6 +104,16 @@ let package = Package(
                 "HookRelayDelivery",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "HookRelayServerTests",
+            dependencies: [
+                "HookRelayServer",
+                "HookRelayAdmin",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

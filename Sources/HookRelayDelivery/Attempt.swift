@@ -2,40 +2,73 @@ import Foundation
 import HookRelayCore
 import HookRelayStore
 
-/// One attempt of a claimed delivery, and where it leaves the delivery: the step every mode
-/// that sends shares.
-public enum Attempt {
+/// What sends one signed request: ``HTTPSender``, or a fake in tests.
+public protocol DeliverySending: Sendable {
+    func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult
+    /// Checks a URL as a target: its shape, and an address the guard allows.
+    func check(_ url: String) async throws -> Endpoint
+    /// Attempts in flight were cut off because the process is stopping: a failure now may be
+    /// this process's doing, not the receiver's.
+    var abortedInFlight: Bool { get }
+    /// Cuts off the attempts in flight (shutdown after its grace period).
+    func abortInFlight()
+    /// Closes idle connections; nothing is sent after it.
+    func shutdown()
+}
 
-    /// Signs and sends `job` to `endpoint`, then decides: delivered, failed, or retry when.
-    /// Returns the decision with the sender's result.
-    public static func run(
-        _ job: ClaimedDelivery, to endpoint: Endpoint, signer: Signer, headers: [(String, String)] = [],
-        sender: HTTPSender, retry: RetryPolicy, random: inout SystemRandomNumberGenerator
-    ) async -> (outcome: DeliveryOutcome, result: SendResult) {
-        let started = UnixTime.now()
-        let signature = job.body.withUnsafeBytes { signer.headers(id: job.messageID, timestamp: started / 1000, body: $0) }
-        let result = await sender.send(job.body, to: endpoint, headers: headers.isEmpty ? signature : headers + signature)
-        let record = AttemptRecord(
-            startedAt: started, httpStatus: result.httpStatus, latencyMilliseconds: result.latencyMilliseconds,
-            error: result.error, responseBody: result.responseBody)
-        let next: DeliveryOutcome.Next
-        switch result.verdict {
-        case .success: next = .delivered
-        case .gone, .permanent: next = .failed
-        case .retry:
-            if let delay = retry.delay(afterAttempt: job.attempts + 1, retryAfter: result.retryAfter, using: &random) {
-                next = .retry(at: UnixTime.now() + delay.milliseconds)
-            } else {
-                next = .failed
-            }
-        }
-        return (DeliveryOutcome(delivery: job, attempt: record, next: next), result)
+extension HTTPSender: DeliverySending {}
+
+/// One attempt of a claimed delivery, and where the ``OutcomePolicy`` leaves it: the step every
+/// mode that sends shares.
+public struct Attempt: Sendable {
+    public var policy: OutcomePolicy
+    public var occasion: OutcomePolicy.Occasion
+    /// The wall clock, Unix milliseconds.
+    public var now: @Sendable () -> Int64
+
+    public init(policy: OutcomePolicy, occasion: OutcomePolicy.Occasion = .queued, now: @escaping @Sendable () -> Int64 = UnixTime.now) {
+        self.policy = policy
+        self.occasion = occasion
+        self.now = now
     }
 
-    /// A delivery failed without being sent (its endpoint is gone or not valid).
-    public static func failed(_ job: ClaimedDelivery, error: String) -> DeliveryOutcome {
-        DeliveryOutcome(
-            delivery: job, attempt: AttemptRecord(startedAt: UnixTime.now(), httpStatus: nil, latencyMilliseconds: 0, error: error),
-            next: .failed)
+    /// The message an attempt cut off by shutdown records.
+    public static let cutOffError = "cut off: hookrelay was shutting down"
+
+    /// Signs and sends `job` to `endpoint`, then asks the policy what comes next. Returns the
+    /// outcome to record, whether the target is gone (410: fail what else waits for it), and the
+    /// sender's result.
+    public func run(
+        _ job: ClaimedDelivery, to endpoint: Endpoint, signer: Signer, headers: [(String, String)] = [],
+        sender: some DeliverySending
+    ) async -> (outcome: DeliveryOutcome, targetGone: Bool, result: SendResult) {
+        let started = now()
+        let signature = job.body.withUnsafeBytes { signer.headers(id: job.messageID, timestamp: started / 1000, body: $0) }
+        let result = await sender.send(job.body, to: endpoint, headers: headers.isEmpty ? signature : headers + signature)
+        var record = AttemptRecord(
+            startedAt: started, httpStatus: result.httpStatus, latencyMilliseconds: result.latencyMilliseconds,
+            error: result.error, responseBody: result.responseBody)
+        var event = OutcomePolicy.Event.sent(result.verdict, retryAfter: result.retryAfter)
+        if result.verdict != .success, sender.abortedInFlight {
+            event = .cutOff
+            record.error = Self.cutOffError
+        }
+        let (outcome, gone) = decide(job, event, record)
+        return (outcome, gone, result)
+    }
+
+    /// A delivery not sent: `event` says why (refused, unrenderable or held), `error` how.
+    public func notSent(_ job: ClaimedDelivery, _ event: OutcomePolicy.Event, error: String) -> DeliveryOutcome {
+        decide(job, event, AttemptRecord(startedAt: now(), httpStatus: nil, latencyMilliseconds: 0, error: error)).outcome
+    }
+
+    private func decide(
+        _ job: ClaimedDelivery, _ event: OutcomePolicy.Event, _ record: AttemptRecord
+    ) -> (outcome: DeliveryOutcome, targetGone: Bool) {
+        var random = SystemRandomNumberGenerator()
+        let decision = policy.decide(event, attemptsBefore: job.attempts, occasion: occasion, now: now(), using: &random)
+        let outcome = DeliveryOutcome(
+            delivery: job, attempt: record, next: decision.next, interrupted: decision.interrupted, counted: decision.counted)
+        return (outcome, decision.targetGone)
     }
 }

@@ -82,7 +82,7 @@ public struct DeliverRun: Sendable {
 
     private func deliver(results: ResultWriter) async throws -> ExitStatus {
         let now = UnixTime.now()
-        let store: any DeliveryStore
+        let store: any DeliveryQueue
         if let path = configuration.spool {
             let spool = try SQLiteSpool(path: path, durableWrites: false, checkpoints: configuration.mode != .send)
             try routes.load(spool: spool, urls: configuration.mode == .send ? configuration.urls : [], now: now, diagnostics: diagnostics)
@@ -120,9 +120,8 @@ public struct DeliverRun: Sendable {
             }
             for _ in 0..<configuration.concurrency {
                 group.addTask(executorPreference: HTTPSender.taskExecutor) {
-                    var random = SystemRandomNumberGenerator()
                     while let job = await dispatcher.next() {
-                        let (outcome, gone) = await attempt(job, dispatcher: dispatcher, results: results, random: &random)
+                        let (outcome, gone) = await attempt(job, dispatcher: dispatcher, results: results)
                         dispatcher.finish(outcome, endpointGone: gone)
                     }
                     return []
@@ -151,48 +150,41 @@ public struct DeliverRun: Sendable {
     private let routes: TargetRoutes
 
     /// One attempt of `job`, and where it leaves the delivery.
-    private func attempt(
-        _ job: ClaimedDelivery, dispatcher: Dispatcher, results: ResultWriter, random: inout SystemRandomNumberGenerator
-    ) async -> (DeliveryOutcome, gone: Bool) {
-        func failed(_ error: String) -> (DeliveryOutcome, Bool) {
+    private func attempt(_ job: ClaimedDelivery, dispatcher: Dispatcher, results: ResultWriter) async -> (DeliveryOutcome, gone: Bool) {
+        let ownURL = routes.isOwn(job.endpoint)
+        // What is not sent never follows a retry schedule, so any policy's will do.
+        let unsent = Attempt(policy: OutcomePolicy(retry: RetryPolicy()))
+        /// Not sent: failed, or for a URL another run spooled, kept pending for a later run (what
+        /// this run may not send, the run that spooled it asked for: a drain's refusal fails nothing).
+        func notSent(_ error: String, holding: Bool) -> (DeliveryOutcome, Bool) {
             results.counts.withLock { $0.unavailable += 1 }
-            return (Attempt.failed(job, error: error), false)
-        }
-        /// Not sent, and kept pending for a later run: what this run may not send, the run that
-        /// spooled it asked for (a drain's refusal fails nothing).
-        func held(_ error: String, started: Int64) -> (DeliveryOutcome, Bool) {
-            results.counts.withLock { $0.unavailable += 1 }
+            guard holding else { return (unsent.notSent(job, .refused, error: error), false) }
             if routes.hold(job.endpoint) {
                 diagnostics.report("\(job.endpoint): \(error); its deliveries stay pending in the spool (exit status 69)")
             }
-            let record = AttemptRecord(startedAt: started, httpStatus: nil, latencyMilliseconds: 0, error: "held back: " + error)
-            return (DeliveryOutcome(delivery: job, attempt: record, next: .retry(at: started), interrupted: true, counted: false), false)
+            return (unsent.notSent(job, .held, error: "held back: " + error), false)
         }
         if dispatcher.isGone(job.endpoint) {
-            return failed("the endpoint answered 410 Gone earlier in this run")
+            return notSent("the endpoint answered 410 Gone earlier in this run", holding: false)
         }
-        let ownURL = routes.isOwn(job.endpoint)
         let route: TargetRoute
         do {
             route = try routes.route(for: job.endpoint, configuration: configuration)
         } catch {
-            return ownURL ? failed(error.description) : held(error.description, started: UnixTime.now())
+            return notSent(error.description, holding: !ownURL)
         }
-        let (outcome, result) = await Attempt.run(
-            job, to: route.endpoint, signer: route.signer, headers: route.headers, sender: route.sender, retry: route.retry,
-            random: &random)
+        let (outcome, gone, result) = await Attempt(policy: OutcomePolicy(retry: route.retry)).run(
+            job, to: route.endpoint, signer: route.signer, headers: route.headers, sender: route.sender)
         let verdict = result.verdict
-        if verdict == .permanent, !ownURL {
-            return held(result.error ?? "not sent", started: outcome.attempt.startedAt)
+        if verdict == .permanent {
+            if !ownURL { return notSent(result.error ?? "not sent", holding: true) }
+            // The address is not allowed: say so once per URL, not once per event.
+            if let error = result.error { results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)") }
         }
         if verdict == .gone || verdict == .permanent {
             results.counts.withLock { $0.unavailable += 1 }
         }
-        if verdict == .permanent, let error = result.error {
-            // The address is not allowed: say so once per URL, not once per event.
-            results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)")
-        }
-        return (outcome, verdict == .gone)
+        return (outcome, gone)
     }
 
     /// Reads the input on a thread of its own (reads block), appending batches to the store.

@@ -2,7 +2,7 @@ import Foundation
 import HookRelayCore
 import HookRelayStore
 
-/// Hands due deliveries from a ``DeliveryStore`` to workers, and records what they did.
+/// Hands due deliveries from a ``DeliveryQueue`` to workers, and records what they did.
 ///
 /// The store is used by one thread of the dispatcher's own (store calls block: disk writes,
 /// lock waits), which in each round writes the outcomes the workers reported and claims more
@@ -15,7 +15,7 @@ public final class Dispatcher: @unchecked Sendable {
 
     // Everything below is guarded by `condition`.
     private let condition = NSCondition()
-    private var store: any DeliveryStore
+    private var store: any DeliveryQueue
     private var buffer: [ClaimedDelivery] = []
     private var bufferStart = 0
     private var waiters: [CheckedContinuation<ClaimedDelivery?, Never>] = []
@@ -64,7 +64,7 @@ public final class Dispatcher: @unchecked Sendable {
     static let idlePoll: Int64 = 20
 
     public init(
-        store: sending any DeliveryStore, claimBatch: Int, lease: Duration, waitUntil: Int64?,
+        store: sending any DeliveryQueue, claimBatch: Int, lease: Duration, waitUntil: Int64?,
         maxPerEndpoint: Int? = nil, heldEndpoints: (@Sendable () -> Set<String>)? = nil, idleWait: Duration? = nil,
         now: @escaping @Sendable () -> Int64, report: @escaping Report,
         progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in }

@@ -42,15 +42,7 @@ public struct SenderConfiguration: Sendable {
 
 /// The result of one HTTP attempt.
 public struct SendResult: Sendable {
-    public enum Verdict: Sendable, Equatable {
-        case success
-        /// Worth trying again later.
-        case retry
-        /// 410 Gone: the receiver asks not to be sent to any more.
-        case gone
-        /// Trying again cannot help (the address is not allowed).
-        case permanent
-    }
+    public typealias Verdict = AttemptVerdict
 
     public var verdict: Verdict
     public var httpStatus: Int?
@@ -61,6 +53,19 @@ public struct SendResult: Sendable {
     public var retryAfter: Duration?
     /// No response in time: the connect timeout or the attempt's deadline ran out.
     public var timedOut = false
+
+    public init(
+        verdict: Verdict, httpStatus: Int? = nil, error: String? = nil, latencyMilliseconds: Int = 0, responseBody: [UInt8] = [],
+        retryAfter: Duration? = nil, timedOut: Bool = false
+    ) {
+        self.verdict = verdict
+        self.httpStatus = httpStatus
+        self.error = error
+        self.latencyMilliseconds = latencyMilliseconds
+        self.responseBody = responseBody
+        self.retryAfter = retryAfter
+        self.timedOut = timedOut
+    }
 }
 
 /// Refused before connecting: the SSRF guard's answer.

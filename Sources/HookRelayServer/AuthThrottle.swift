@@ -1,3 +1,4 @@
+import HookRelayAdmin
 import Logging
 import Synchronization
 

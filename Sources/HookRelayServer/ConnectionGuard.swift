@@ -1,4 +1,5 @@
 import HTTPTypes
+import HookRelayAdmin
 import HummingbirdCore
 import Logging
 import NIOCore

@@ -17,18 +17,13 @@ struct DispatchService: Service {
 
     func run() async throws {
         let configuration = state.configuration
-        let spool = try SQLiteSpool(path: configuration.database, durableWrites: false)
-        spool.healthPolicy = configuration.healthPolicy
         let state = self.state
-        spool.onHealthChange = { state.healthChanged($0, from: $1, to: $2) }
-        let released = try spool.recoverOrphans(now: UnixTime.now())
-        if released > 0 { state.logger.notice("resending deliveries left in flight by a process that ended", metadata: ["count": "\(released)"]) }
         let dispatcher = Dispatcher(
-            store: spool, claimBatch: configuration.concurrency * 2,
+            store: try Self.openQueue(state), claimBatch: configuration.concurrency * 2,
             lease: .milliseconds(state.admin.attempts.lease),
             waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency, heldEndpoints: { state.pausedWebhooks },
             idleWait: Self.idleWait,
-            now: { UnixTime.now() },
+            now: state.now,
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
                     "webhook": "\(delivery.endpoint)", "webhook_id": "\(delivery.messageID)", "attempts": .stringConvertible(delivery.attempts),
@@ -67,16 +62,17 @@ struct DispatchService: Service {
         state.sender.shutdown()
     }
 
+    /// The dispatcher's connection, with what processes that ended left in flight released.
+    private static func openQueue(_ state: ServerState) throws -> sending any DeliveryQueue {
+        let queue = try Database.open(state.configuration.database, role: .dispatcher)
+        queue.healthPolicy = state.configuration.healthPolicy
+        queue.onHealthChange = { state.healthChanged($0, from: $1, to: $2) }
+        let released = try queue.recoverOrphans(now: state.now())
+        if released > 0 { state.logger.notice("resending deliveries left in flight by a process that ended", metadata: ["count": "\(released)"]) }
+        return queue
+    }
+
     private func attempt(_ job: ClaimedDelivery) async -> (DeliveryOutcome, gone: Bool) {
-        var (outcome, gone) = await state.admin.attempts.run(job, webhook: state.webhook(job.endpoint))
-        if outcome.next != .delivered, state.sender.abortedInFlight {
-            // Cut off at shutdown: logged as an attempt, due again at once after the next start,
-            // and not held against the webhook's health.
-            outcome.attempt.error = "cut off: hookrelay was shutting down"
-            outcome.next = .retry(at: UnixTime.now())
-            outcome.interrupted = true
-            gone = false
-        }
-        return (outcome, gone)
+        await state.admin.attempts.run(job, webhook: state.webhook(job.endpoint))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HookRelayAdmin
 import HookRelayCore
 import HookRelayDelivery
 import HookRelayStore
@@ -12,72 +13,9 @@ struct APIError: Error {
     let message: String
 }
 
-/// The JSON form of a delivery in the log.
-struct DeliveryView: Encodable {
-    var id: Int64
-    var webhook: String
-    var messageID: String
-    var status: String
-    var attempts: Int
-    var lastHTTPStatus: Int?
-    var lastError: String?
-    var lastLatencyMilliseconds: Int?
-    var nextAttemptAt: Int64?
-    var createdAt: Int64
-    var updatedAt: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case id, webhook, status, attempts
-        case messageID = "webhook_id", lastHTTPStatus = "last_http_status", lastError = "last_error"
-        case lastLatencyMilliseconds = "last_latency_ms", nextAttemptAt = "next_attempt_at"
-        case createdAt = "created_at", updatedAt = "updated_at"
-    }
-
-    init(_ record: DeliveryRecord) {
-        id = record.state.id
-        webhook = record.state.endpoint
-        messageID = record.state.messageID
-        status = record.state.status.rawValue
-        attempts = record.state.attempts
-        lastHTTPStatus = record.state.lastHTTPStatus
-        lastError = record.state.lastError
-        lastLatencyMilliseconds = record.state.lastLatencyMilliseconds
-        nextAttemptAt = record.state.status == .pending ? record.state.nextAttemptAt : nil
-        createdAt = record.createdAt
-        updatedAt = record.updatedAt
-    }
-}
-
-struct AttemptView: Encodable {
-    var startedAt: Int64
-    var httpStatus: Int?
-    var latencyMilliseconds: Int
-    var error: String?
-    var responseBody: String
-
-    enum CodingKeys: String, CodingKey {
-        case error, startedAt = "started_at", httpStatus = "http_status", latencyMilliseconds = "latency_ms"
-        case responseBody = "response_body"
-    }
-
-    init(_ entry: AttemptEntry) {
-        startedAt = entry.startedAt
-        httpStatus = entry.httpStatus
-        latencyMilliseconds = entry.latencyMilliseconds
-        error = entry.error
-        responseBody = String(decoding: entry.responseBody, as: UTF8.self)
-    }
-}
-
 enum Routes {
-    static func encode(_ value: some Encodable) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)) ?? Data("{}".utf8)
-    }
-
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        json(data: encode(value), status: status)
+        json(data: AdminJSON.encode(value), status: status)
     }
 
     static func json(data: Data, status: HTTPResponse.Status = .ok) -> Response {
@@ -186,7 +124,7 @@ enum Routes {
         api.get("deliveries") { request, _ in try await deliveries(request, webhook: nil, admin: admin) }
         api.get("deliveries/:id") { _, context in
             let detail = try await admin.delivery(try deliveryID(context))
-            return json(data: detailJSON(detail))
+            return json(data: AdminJSON.delivery(detail))
         }
         api.post("deliveries/:id/retry") { _, context in
             let id = try deliveryID(context)
@@ -195,15 +133,6 @@ enum Routes {
             return json(report)
         }
         return router
-    }
-
-    struct Deleted: Encodable {
-        var deleted: String
-        var discardedDeliveries: Int
-
-        enum CodingKeys: String, CodingKey {
-            case deleted, discardedDeliveries = "discarded_deliveries"
-        }
     }
 
     static func time(_ text: String, name: String) throws -> Int64 {
@@ -217,13 +146,6 @@ enum Routes {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw APIError(status: .notFound, message: "no delivery \(text)") }
         return id
-    }
-
-    struct Page: Encodable {
-        var deliveries: [DeliveryView]
-        var nextCursor: String?
-
-        enum CodingKeys: String, CodingKey { case deliveries, nextCursor = "next_cursor" }
     }
 
     /// A page of the delivery log, newest first; `next_cursor` fetches the next one.
@@ -251,20 +173,6 @@ enum Routes {
         }
         let page = try await admin.deliveries(webhook: webhook, status: status, since: since, before: before, limit: limit)
         return json(data: AdminJSON.deliveries(page, limit: limit))
-    }
-
-    struct Detail: Encodable {
-        var delivery: DeliveryView
-        var attempts: [AttemptView]
-    }
-
-    /// A delivery, its attempts, and its event as it was received (`event`).
-    static func detailJSON(_ detail: DeliveryDetail) -> Data {
-        var data = encode(Detail(delivery: DeliveryView(detail.record), attempts: detail.attempts.map(AttemptView.init)))
-        // The event is stored valid JSON: embed it as it is rather than as a string.
-        data.removeLast()
-        data.append(contentsOf: Array(#","event":"#.utf8) + detail.event + [UInt8(ascii: "}")])
-        return data
     }
 
     static func decodeObject(_ request: Request) async throws -> [String: Any] {

@@ -1,3 +1,4 @@
+import HookRelayAdmin
 import HookRelayDelivery
 import HookRelayStore
 import Metrics
@@ -12,7 +13,7 @@ import Prometheus
 /// writes: a scrape reads a few rows, never counts the deliveries, so its read snapshot lasts
 /// well under a millisecond and cannot keep the WAL from being checkpointed. Labels hold fixed
 /// words only, never a webhook id, URL, header, secret or event content.
-public final class ServerMetrics: Sendable {
+public final class ServerMetrics: AttemptCounting {
     let registry = PrometheusCollectorRegistry()
 
     /// Events accepted by `POST /v1/events` (committed, duplicates not counted).
@@ -59,13 +60,13 @@ public final class ServerMetrics: Sendable {
     }
 
     /// Counts an attempt that was sent, or refused by the address guard, and its duration.
-    func attempted(_ result: SendResult) {
+    public func attempted(_ result: SendResult) {
         attempts[result.outcomeClass]?.increment()
         attemptDuration.recordMilliseconds(result.latencyMilliseconds)
     }
 
     /// Counts a delivery attempt that could not be made (its webhook deleted, disabled, or its URL invalid).
-    func notAttempted() {
+    public func notAttempted() {
         attempts[.error]?.increment()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HookRelayAdmin
 import HookRelayCore
 import HookRelayDelivery
 import HookRelayStore
@@ -10,7 +11,9 @@ import Synchronization
 final class ServerState: StoreAccess {
     let configuration: ServeConfiguration
     let logger: Logger
-    let sender: HTTPSender
+    let sender: any DeliverySending
+    /// The wall clock, Unix milliseconds: tests give a fake one.
+    let now: @Sendable () -> Int64
     /// The webhooks: one updated after each change made through the API or the web page
     /// (``refreshWebhook(_:)``), all reloaded when the stored counters moved otherwise (another
     /// process, health transitions; ``reloadWebhooks()``).
@@ -43,20 +46,23 @@ final class ServerState: StoreAccess {
         var continuation: CheckedContinuation<[Bool], any Error>
     }
 
-    init(configuration: ServeConfiguration, logger: Logger, sender: HTTPSender) throws {
+    init(
+        configuration: ServeConfiguration, logger: Logger, sender: any DeliverySending, now: @escaping @Sendable () -> Int64 = UnixTime.now
+    ) throws {
+        self.now = now
         self.configuration = configuration
         self.logger = logger
         self.sender = sender
         parser = IngestParser(budget: configuration.effectiveParseBudget)
         authThrottle = AuthThrottle(limits: configuration.limits, logger: logger)
-        let store = try SQLiteSpool(path: configuration.database, durableWrites: true)
+        let store = try Database.open(configuration.database, role: .writer)
         // Attempts made here (an operator's retry or test) count towards health like the dispatcher's.
         store.healthPolicy = configuration.healthPolicy
         directory = Mutex((Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }), try store.webhooksVersion()))
         self.store = SerialStore(store)
-        statistics = SerialStore(try SQLiteSpool.statisticsReader(path: configuration.database), label: "hookrelay.statistics")
-        reader = SerialStore(try SQLiteSpool.statisticsReader(path: configuration.database), label: "hookrelay.reader")
-        admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics)
+        statistics = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.statistics")
+        reader = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.reader")
+        admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics, now: now)
         rebuildMatchers()
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
@@ -130,12 +136,12 @@ final class ServerState: StoreAccess {
     var pausedWebhooks: Set<String> { paused.withLock { $0 } }
 
 
-    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try await store.withStore(body)
     }
 
     /// Runs a read on the reader connection (see ``reader``).
-    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try await reader.withStore(body)
     }
 
@@ -157,7 +163,7 @@ final class ServerState: StoreAccess {
     func renderMetrics() async throws -> [UInt8] {
         let metrics = self.metrics
         return try await statistics.withStore { spool in
-            let now = UnixTime.now()
+            let now = self.now()
             return metrics.render(try spool.statistics(now: now), now: now)
         }
     }
@@ -201,7 +207,7 @@ final class ServerState: StoreAccess {
             }
             guard !batch.isEmpty else { return }
             do {
-                let duplicates = try store.spool.ingest(batch.flatMap(\.events), now: UnixTime.now())
+                let duplicates = try store.spool.ingest(batch.flatMap(\.events), now: now())
                 if duplicates.contains(false) { wakeDispatcher() }
                 var offset = 0
                 for request in batch {
@@ -219,15 +225,15 @@ final class ServerState: StoreAccess {
 /// The API's connection on a serial queue of its own (SQLite calls block). Only ever used on
 /// that queue, which is what makes it safe to share.
 final class SerialStore: StoreAccess, @unchecked Sendable {
-    let spool: SQLiteSpool
+    let spool: any ServeStore
     let queue: DispatchQueue
 
-    init(_ spool: SQLiteSpool, label: String = "hookrelay.store") {
+    init(_ spool: any ServeStore, label: String = "hookrelay.store") {
         self.spool = spool
         queue = DispatchQueue(label: label)
     }
 
-    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try body(self.spool) }) }
         }

@@ -124,7 +124,7 @@ extension SQLiteSpool {
             let leased = (status.optionalInt(1) ?? 0) > now
             try status.run()
             guard !leased else { return .busy }
-            let claimed = try claimed(where: "id = ?5", bind: { $0.bind(5, id) }, now: now, lease: lease)
+            let claimed = try claimed(ClaimSQL.byID, leaseUntil: now + lease) { $0.bind(":id", id) }
             return claimed.first.map { .claimed($0, was: was) } ?? .notFound
         }
     }
@@ -143,7 +143,7 @@ extension SQLiteSpool {
                 INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?3)
                 """).bind(1, messageRow).bind(2, endpoint).bind(3, now).run()
             let id = connection.lastInsertedRow
-            guard let claimed = try claimed(where: "id = ?5", bind: { $0.bind(5, id) }, now: now, lease: lease).first else {
+            guard let claimed = try claimed(ClaimSQL.byID, leaseUntil: now + lease, bind: { $0.bind(":id", id) }).first else {
                 throw SQLiteError(code: 0, message: "the test delivery vanished", context: "in \(connection.path)")
             }
             return claimed

@@ -1,7 +1,7 @@
-/// An in-memory ``DeliveryStore`` for `deliver` without `--spool`: the same queue semantics
+/// An in-memory ``DeliveryQueue`` for `deliver` without `--spool`: the same queue semantics
 /// with nothing kept after the process ends. Finished deliveries are forgotten at once, so
 /// memory holds only what is outstanding; there is no de-duplication across messages.
-public final class MemoryStore: DeliveryStore {
+public final class MemoryStore: DeliveryQueue {
     private struct Entry {
         var state: DeliveryState
         var body: [UInt8]

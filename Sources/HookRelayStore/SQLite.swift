@@ -191,6 +191,23 @@ public final class Statement {
         return self
     }
 
+    /// The index of the parameter `name` (with its `:`): the SQL is ours, so a missing one is a bug.
+    private func index(of name: String) -> Int32 {
+        let index = sqlite3_bind_parameter_index(pointer, name)
+        precondition(index > 0, "the statement has no parameter \(name)")
+        return index
+    }
+
+    /// Binds the named parameter `name` (`":now"`).
+    @discardableResult
+    public func bind(_ name: String, _ value: Int64?) -> Statement { bind(index(of: name), value) }
+
+    @discardableResult
+    public func bind(_ name: String, _ value: Int?) -> Statement { bind(index(of: name), value) }
+
+    @discardableResult
+    public func bind(_ name: String, _ value: String?) -> Statement { bind(index(of: name), value) }
+
     @discardableResult
     public func bind(_ index: Int32, _ value: Int?) -> Statement {
         bind(index, value.map(Int64.init))

@@ -12,10 +12,15 @@ extension SQLiteSpool {
     func claimInTransaction(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let discarding = try discardingEndpoints()
+        // Paused webhooks as of this transaction: a dispatcher's own list may be a moment old.
+        var quota = quota
+        let paused = try pausedWebhooks()
+        if !paused.isEmpty {
+            quota = EndpointQuota(limit: quota?.limit ?? Int.max, held: quota?.held ?? [:], paused: paused.union(quota?.paused ?? []))
+        }
         guard let quota else {
-            return try claimed(
-                where: Self.dueCondition(endpoint: false, skipDiscarding: !discarding.isEmpty), bind: { $0.bind(4, limit) },
-                now: now, lease: lease)
+            let sql = discarding.isEmpty ? ClaimSQL.oldestDue : ClaimSQL.oldestDueSkippingDiscarded
+            return try claimed(sql, leaseUntil: now + lease) { $0.bind(":now", now).bind(":limit", limit) }
         }
         // A backlog (more than `dueScanLimit` due) is not scanned for again for a second.
         var due: [String]? = nil
@@ -30,12 +35,21 @@ extension SQLiteSpool {
             let free = min(quota.free(endpoint), limit - claimed.count)
             guard free > 0 else { continue }
             claimCursor = endpoint
-            claimed += try self.claimed(
-                where: Self.dueCondition(endpoint: true), bind: { $0.bind(4, free).bind(5, endpoint) }, now: now, lease: lease)
+            claimed += try self.claimed(ClaimSQL.oldestDueOfEndpoint, leaseUntil: now + lease) {
+                $0.bind(":now", now).bind(":limit", free).bind(":endpoint", endpoint)
+            }
         }
         return claimed
     }
 
+    /// The webhooks whose deliveries wait (schema 8's partial index: nothing read when none is).
+    private func pausedWebhooks() throws -> Set<String> {
+        let statement = try connection.statement("SELECT id FROM webhooks INDEXED BY webhooks_paused WHERE paused = 1")
+        var paused: Set<String> = []
+        while try statement.step() { if let id = statement.text(0) { paused.insert(id) } }
+        try statement.run()
+        return paused
+    }
 
     /// The most due deliveries ``dueEndpoints(now:)`` reads before it leaves the choice of
     /// endpoints to ``pendingEndpoints()``.
@@ -76,27 +90,11 @@ extension SQLiteSpool {
         return endpoints
     }
 
-    /// The oldest `?4` due deliveries (to endpoint `?5`) at time `?3`.
-    private static func dueCondition(endpoint: Bool, skipDiscarding: Bool = false) -> String {
-        """
-        id IN (
-            SELECT id FROM deliveries
-            WHERE status = 'pending' \(endpoint ? "AND endpoint = ?5" : "") AND next_attempt_at <= ?3
-                AND (lease_until IS NULL OR lease_until <= ?3)
-                \(skipDiscarding ? "AND endpoint NOT IN (SELECT endpoint FROM discarding)" : "")
-            ORDER BY next_attempt_at, id LIMIT ?4)
-        """
-    }
-
-    /// Claims the deliveries `condition` selects (parameters from `?4` on are bound by `bind`;
-    /// `?3` is now) for `lease` milliseconds, with their messages.
-    func claimed(where condition: String, bind: (Statement) -> Void, now: Int64, lease: Int64) throws -> [ClaimedDelivery] {
-        let claim = try connection.statement("""
-            UPDATE deliveries SET claim = claim + 1, lease_until = ?1, lease_owner = ?2
-            WHERE \(condition)
-            RETURNING id, claim, message_id, endpoint, attempts
-            """)
-        claim.bind(1, now + lease).bind(2, owner).bind(3, now)
+    /// Claims the deliveries `sql` (a ``ClaimSQL``) selects until `leaseUntil`, with their
+    /// messages; `bind` binds what the statement names beyond `:lease_until` and `:owner`.
+    func claimed(_ sql: String, leaseUntil: Int64, bind: (Statement) -> Void) throws -> [ClaimedDelivery] {
+        let claim = try connection.statement(sql)
+        claim.bind(":lease_until", leaseUntil).bind(":owner", owner)
         bind(claim)
         var rows: [(Int64, Int64, Int64, String, Int)] = []
         while try claim.step() {
@@ -121,5 +119,37 @@ extension SQLiteSpool {
                 id: id, claim: token, messageID: message.messageID, body: message.body,
                 endpoint: endpoint, attempts: attempts, createdAt: message.createdAt)
         }
+    }
+}
+
+/// The claim statements, whole: each takes the oldest due deliveries that no lease holds (`:now`)
+/// up to `:limit`, and leases them to `:owner` until `:lease_until`, counting up the fencing
+/// token (`claim`).
+enum ClaimSQL {
+    static let oldestDue = claim(where: "")
+
+    /// While a deleted webhook's deliveries are being discarded.
+    static let oldestDueSkippingDiscarded = claim(where: "AND endpoint NOT IN (SELECT endpoint FROM discarding)")
+
+    /// Of one endpoint (`:endpoint`), under a per-endpoint quota.
+    static let oldestDueOfEndpoint = claim(where: "AND endpoint = :endpoint")
+
+    /// One delivery (`:id`), whatever its state: an operator's attempt.
+    static let byID = """
+        UPDATE deliveries SET claim = claim + 1, lease_until = :lease_until, lease_owner = :owner
+        WHERE id = :id
+        RETURNING id, claim, message_id, endpoint, attempts
+        """
+
+    private static func claim(where condition: String) -> String {
+        """
+        UPDATE deliveries SET claim = claim + 1, lease_until = :lease_until, lease_owner = :owner
+        WHERE id IN (
+            SELECT id FROM deliveries
+            WHERE status = 'pending' AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until <= :now)
+                \(condition)
+            ORDER BY next_attempt_at, id LIMIT :limit)
+        RETURNING id, claim, message_id, endpoint, attempts
+        """
     }
 }

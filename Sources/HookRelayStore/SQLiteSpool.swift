@@ -3,8 +3,8 @@ import HookRelayCore
 import Glibc
 #endif
 
-/// The SQLite implementation of ``DeliveryStore``: the `deliver --spool` file, and the queue of
-/// `serve` later.
+/// The SQLite implementation of the store's roles (StoreRoles.swift): the `deliver --spool` file
+/// (a ``DeliveryQueue``), and everything `serve` keeps (a ``ServeStore``).
 ///
 /// WAL mode; every write is a `BEGIN IMMEDIATE` transaction. Appends run with
 /// `synchronous=FULL`, so an event counted as spooled survives a power cut. Claims and
@@ -15,7 +15,7 @@ import Glibc
 /// Claims record the claiming process; ``recoverOrphans(now:)`` releases the claims of processes
 /// that no longer run, so a run after a crash resends in-flight deliveries at once instead of
 /// waiting for their leases to expire.
-public final class SQLiteSpool: DeliveryStore {
+public final class SQLiteSpool: ServeStore {
     public let connection: SQLiteConnection
     let owner: String
     /// With a policy (in `serve`), each attempt updates its webhook's health in the same transaction.
@@ -41,6 +41,15 @@ public final class SQLiteSpool: DeliveryStore {
         if !durableWrites { try connection.execute("PRAGMA synchronous=NORMAL") }
         if !checkpoints { try connection.execute("PRAGMA wal_autocheckpoint=0") }
         try Schema.migrate(connection)
+    }
+
+    /// Opens a connection to the database at `path` for `role`.
+    public static func open(path: String, role: ConnectionRole) throws -> SQLiteSpool {
+        switch role {
+        case .writer: return try SQLiteSpool(path: path, durableWrites: true)
+        case .dispatcher: return try SQLiteSpool(path: path, durableWrites: false)
+        case .reader: return try reader(path: path)
+        }
     }
 
     public func append(_ messages: [NewMessage], now: Int64) throws -> Int {

@@ -115,6 +115,11 @@ enum Schema {
         """
         INSERT INTO meta (key, value) VALUES ('health_version', 0);
         """,
+        // 8: the paused webhooks, read by every claim in its own transaction (a pause is seen by
+        // the next claim of every dispatcher, whatever it last heard).
+        """
+        CREATE INDEX webhooks_paused ON webhooks (id) WHERE paused = 1;
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

@@ -17,11 +17,11 @@ public struct StoreStatistics: Sendable, Equatable {
 }
 
 extension SQLiteSpool {
-    /// Opens a read-only connection to the spool at `path`, for ``statistics(now:)`` and the
+    /// A read-only connection (``ConnectionRole/reader``), for ``statistics(now:)`` and the
     /// API's and web page's reads: it refuses writes, and keeps a small page cache and no memory
     /// map, so it adds little to the process's memory. In WAL mode its reads never wait for, nor
     /// hold up, the writers.
-    public static func statisticsReader(path: String) throws -> SQLiteSpool {
+    static func reader(path: String) throws -> SQLiteSpool {
         let spool = try SQLiteSpool(path: path, durableWrites: false, checkpoints: false)
         try spool.connection.execute("PRAGMA query_only=1")
         try spool.connection.execute("PRAGMA mmap_size=0")

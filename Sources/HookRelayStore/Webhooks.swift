@@ -3,9 +3,7 @@ import HookRelayCore
 
 /// A webhook subscription of `serve`: where to send, which events, and its health.
 public struct Webhook: Sendable, Equatable, Codable {
-    public enum Health: String, Sendable, Codable {
-        case healthy, unhealthy, disabled
-    }
+    public typealias Health = WebhookHealth
 
     public var id: String
     public var url: String
@@ -86,29 +84,6 @@ extension Severity: Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
-    }
-}
-
-/// When a failing webhook turns `unhealthy`, and when `disabled`.
-public struct HealthPolicy: Sendable {
-    public var unhealthyAfter: Int
-    /// Milliseconds of failing without one success.
-    public var disableAfter: Int64
-
-    public init(unhealthyAfter: Int, disableAfter: Int64) {
-        self.unhealthyAfter = unhealthyAfter
-        self.disableAfter = disableAfter
-    }
-
-    /// The state after an attempt, and when the failing began.
-    func next(
-        _ state: Webhook.Health, failures: Int, failingSince: Int64?, succeeded: Bool, gone: Bool, now: Int64
-    ) -> (state: Webhook.Health, failures: Int, failingSince: Int64?) {
-        if succeeded { return (.healthy, 0, nil) }
-        let since = failingSince ?? now
-        let failures = failures + 1
-        if gone || state == .disabled || now - since >= disableAfter { return (.disabled, failures, since) }
-        return (failures >= unhealthyAfter ? .unhealthy : state, failures, since)
     }
 }
 

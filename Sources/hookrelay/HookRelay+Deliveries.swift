@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HookRelayAdmin
 import HookRelayCore
 import HookRelayServer
 import HookRelayStore

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HookRelayAdmin
 import HookRelayCore
 import HookRelayServer
 import Logging

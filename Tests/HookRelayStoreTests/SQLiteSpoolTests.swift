@@ -20,59 +20,8 @@ func outcome(_ delivery: ClaimedDelivery, _ next: DeliveryOutcome.Next, status: 
         next: next)
 }
 
-/// The same queue semantics hold for the SQLite spool and the in-memory store.
-@Suite struct DeliveryStoreTests {
-    static let stores: [String] = ["sqlite", "memory"]
-
-    func make(_ kind: String) throws -> any DeliveryStore {
-        kind == "sqlite" ? try SQLiteSpool(path: temporarySpool()) : MemoryStore()
-    }
-
-    @Test(arguments: stores)
-    func appendClaimComplete(_ kind: String) throws {
-        let store = try make(kind)
-        #expect(try store.append([message("a", ["u1", "u2"]), message("b")], now: 1000) == 3)
-        let claimed = try store.claim(limit: 10, now: 1000, lease: 60_000)
-        #expect(claimed.map(\.messageID) == ["a", "a", "b"])
-        #expect(claimed.map(\.endpoint) == ["u1", "u2", "https://a.example/hook"])
-        #expect(claimed[0].body == Array(#"{"id":"a"}"#.utf8))
-        // Claimed deliveries are not handed out again while leased.
-        #expect(try store.claim(limit: 10, now: 1001, lease: 60_000).isEmpty)
-        let states = try store.complete([outcome(claimed[0], .delivered), outcome(claimed[1], .retry(at: 5000), status: 500), outcome(claimed[2], .failed, status: 400)], now: 1002)
-        #expect(states.map { $0?.status } == [.delivered, .pending, .failed])
-        #expect(states[1]?.attempts == 1)
-        #expect(states[1]?.lastHTTPStatus == 500)
-        #expect(try store.nextDue() == 5000)
-        #expect(try store.claim(limit: 10, now: 4999, lease: 60_000).isEmpty)
-        let retried = try store.claim(limit: 10, now: 5000, lease: 60_000)
-        #expect(retried.map(\.endpoint) == ["u2"])
-        #expect(retried[0].attempts == 1)
-    }
-
-    @Test(arguments: stores)
-    func expiredLeaseIsClaimedAgainAndTheLateCompletionLoses(_ kind: String) throws {
-        let store = try make(kind)
-        _ = try store.append([message("a")], now: 0)
-        let first = try store.claim(limit: 1, now: 0, lease: 100)
-        #expect(try store.nextDue() == 100)
-        // The first worker froze past its lease: another claims the same delivery.
-        let second = try store.claim(limit: 1, now: 150, lease: 100)
-        #expect(second.map(\.id) == first.map(\.id))
-        #expect(try store.complete([outcome(second[0], .delivered)], now: 160).first??.status == .delivered)
-        // The frozen worker wakes and reports a failure: it must not overwrite the newer state.
-        #expect(try store.complete([outcome(first[0], .retry(at: 999), status: 500)], now: 170).map { $0 == nil } == [true])
-    }
-
-    @Test(arguments: stores)
-    func goneEndpointFailsItsPendingDeliveries(_ kind: String) throws {
-        let store = try make(kind)
-        _ = try store.append([message("a", ["gone", "ok"]), message("b", ["gone"])], now: 0)
-        let failed = try store.failPending(endpoint: "gone", error: "410 Gone", now: 1)
-        #expect(failed.map(\.messageID).sorted() == ["a", "b"])
-        #expect(failed.allSatisfy { $0.status == .failed && $0.lastError == "410 Gone" })
-        #expect(try store.claim(limit: 10, now: 2, lease: 100).map(\.endpoint) == ["ok"])
-    }
-
+/// What only the SQLite spool does: de-duplication, durability, the attempt log, orphans.
+@Suite struct SQLiteSpoolTests {
     @Test func spoolDoesNotAddTheSamePairTwice() throws {
         let store = try SQLiteSpool(path: temporarySpool())
         #expect(try store.append([message("a", ["u1"])], now: 0) == 1)

@@ -163,7 +163,7 @@ import Testing
         #expect(chmod(path, 0o644) == 0)
         _ = try SQLiteSpool(path: path)
         #expect(mode(path) == 0o600)
-        _ = try SQLiteSpool.statisticsReader(path: path)
+        _ = try SQLiteSpool.open(path: path, role: .reader)
         #expect(mode(path) == 0o600)
     }
 }

@@ -7,13 +7,13 @@ import Testing
     @Test func anEmptySpoolCountsNothing() throws {
         let path = temporarySpool()
         _ = try SQLiteSpool(path: path)
-        #expect(try SQLiteSpool.statisticsReader(path: path).statistics(now: 1000) == StoreStatistics())
+        #expect(try SQLiteSpool.open(path: path, role: .reader).statistics(now: 1000) == StoreStatistics())
     }
 
     @Test func countsDeliveriesWebhooksAndTheOldestDueDelivery() throws {
         let path = temporarySpool()
         let store = try SQLiteSpool(path: path)
-        let reader = try SQLiteSpool.statisticsReader(path: path)
+        let reader = try SQLiteSpool.open(path: path, role: .reader)
         for (id, state) in [("wh_a", Webhook.Health.healthy), ("wh_b", .unhealthy), ("wh_c", .disabled), ("wh_d", .unhealthy)] {
             var webhook = Webhook(id: id, url: "https://\(id).example/hook", secrets: ["whsec_x"], now: 0)
             webhook.state = state
@@ -44,7 +44,7 @@ import Testing
     /// One seek in the pending-only due index: no table scan and no sort, however many
     /// deliveries the table holds.
     @Test func theOldestDueQueryUsesTheDueIndex() throws {
-        let reader = try SQLiteSpool.statisticsReader(path: temporarySpool())
+        let reader = try SQLiteSpool.open(path: temporarySpool(), role: .reader)
         let plan = try reader.connection.statement("EXPLAIN QUERY PLAN " + SQLiteSpool.oldestDueSQL)
         plan.bind(1, 0)
         var details: [String] = []
@@ -59,7 +59,7 @@ import Testing
     @Test func aScrapeReadsAFewRowsHoweverManyDeliveriesAreStored() throws {
         let path = temporarySpool()
         let store = try SQLiteSpool(path: path)
-        let reader = try SQLiteSpool.statisticsReader(path: path)
+        let reader = try SQLiteSpool.open(path: path, role: .reader)
         _ = try store.append((0..<10).map { message("e\($0)", ["u1", "u2"]) }, now: 1)
         _ = try reader.statistics(now: 2)
         let small = reader.connection.virtualMachineSteps()
@@ -73,7 +73,7 @@ import Testing
     @Test func theWALEmptiesCompletelyBetweenScrapes() throws {
         let path = temporarySpool()
         let store = try SQLiteSpool(path: path)
-        let reader = try SQLiteSpool.statisticsReader(path: path)
+        let reader = try SQLiteSpool.open(path: path, role: .reader)
         for round in 0..<5 {
             _ = try store.append((0..<1_000).map { message("e\(round)-\($0)") }, now: 1)
             _ = try reader.statistics(now: 2)
@@ -131,7 +131,7 @@ import Testing
     @Test func theStatisticsConnectionRefusesWrites() throws {
         let path = temporarySpool()
         _ = try SQLiteSpool(path: path)
-        let reader = try SQLiteSpool.statisticsReader(path: path)
+        let reader = try SQLiteSpool.open(path: path, role: .reader)
         #expect(throws: SQLiteError.self) { try reader.connection.execute("DELETE FROM webhooks") }
     }
 }

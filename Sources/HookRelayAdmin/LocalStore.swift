@@ -8,17 +8,17 @@ import Synchronization
 /// waits for the other's transaction to end. The daemon picks up webhook changes within a second
 /// (it polls the webhooks' version, which every webhook-changing store function counts).
 public final class LocalStore: StoreAccess {
-    private let spool: Mutex<SQLiteSpool>
+    private let spool: Mutex<any ServeStore>
 
     /// Opens, creating when missing, and migrates `configuration.database`.
     public init(configuration: ServeConfiguration) throws {
-        let spool = try SQLiteSpool(path: configuration.database, durableWrites: true)
+        let spool = try Database.open(configuration.database, role: .writer)
         // A test event or a retry made here counts towards the webhook's health as the daemon's attempts do.
         spool.healthPolicy = configuration.healthPolicy
         self.spool = Mutex(spool)
     }
 
-    public func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T {
+    public func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try spool.withLock { try body($0) }
     }
 }

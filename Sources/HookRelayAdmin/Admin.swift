@@ -8,7 +8,7 @@ import Synchronization
 /// Runs store work where the store may be used: the daemon's serial queue, or the admin
 /// command's own thread.
 public protocol StoreAccess: Sendable {
-    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteSpool) throws -> T) async throws -> T
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T
 }
 
 /// What an operator can do, once, for the API and the admin commands alike.
@@ -17,8 +17,8 @@ public struct AdminError: Error, CustomStringConvertible, Sendable {
     public let kind: Kind
     public let description: String
 
-    static func notFound(_ what: String) -> AdminError { AdminError(kind: .notFound, description: "no \(what)") }
-    static func invalid(_ message: String) -> AdminError { AdminError(kind: .invalid, description: message) }
+    public static func notFound(_ what: String) -> AdminError { AdminError(kind: .notFound, description: "no \(what)") }
+    public static func invalid(_ message: String) -> AdminError { AdminError(kind: .invalid, description: message) }
 }
 
 /// The outcome of an attempt made at an operator's request (a retry, a test event).
@@ -52,9 +52,11 @@ public final class Admin: Sendable {
     public let store: any StoreAccess
     /// Where reads run (``store`` unless another is given).
     public let reader: any StoreAccess
-    public let sender: HTTPSender
     public let configuration: ServeConfiguration
-    let attempts: WebhookAttempts
+    let sender: any DeliverySending
+    public let attempts: WebhookAttempts
+    /// The wall clock, Unix milliseconds.
+    public let now: @Sendable () -> Int64
 
     /// How long a rotated-out secret keeps signing beside the new one.
     public static let rotationOverlap: Int64 = 24 * 3600 * 1000
@@ -67,19 +69,21 @@ public final class Admin: Sendable {
     ///   - reader: where the reads (lists, a webhook, the delivery log) run; `serve` gives a
     ///     read-only connection of their own, so they never wait behind ingest's commits.
     ///   - metrics: the daemon's, which count every attempt; none for an admin command.
+    ///   - now: the wall clock (Unix milliseconds); tests give a fake one.
     public init(
-        store: any StoreAccess, reader: (any StoreAccess)? = nil, sender: HTTPSender, configuration: ServeConfiguration,
-        metrics: ServerMetrics? = nil
+        store: any StoreAccess, reader: (any StoreAccess)? = nil, sender: any DeliverySending, configuration: ServeConfiguration,
+        metrics: (any AttemptCounting)? = nil, now: @escaping @Sendable () -> Int64 = UnixTime.now
     ) {
         self.store = store
         self.reader = reader ?? store
-        self.sender = sender
         self.configuration = configuration
-        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics)
+        self.sender = sender
+        self.now = now
+        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, now: now)
     }
 
-
-    static func randomHex(_ count: Int) -> String {
+    /// `count` random bytes in hex: ids and session tokens.
+    public static func randomHex(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
@@ -116,7 +120,7 @@ public final class Admin: Sendable {
     /// Creates a webhook from API-style fields; its secret is made when none is given.
     public func createWebhook(_ fields: [String: Any]) async throws -> Webhook {
         guard fields["url"] is String else { throw AdminError.invalid("\"url\" is required") }
-        var webhook = Webhook(id: "wh_" + Self.randomHex(12), url: "", secrets: [WebhookSecret.generate().text], now: UnixTime.now())
+        var webhook = Webhook(id: "wh_" + Self.randomHex(12), url: "", secrets: [WebhookSecret.generate().text], now: now())
         try await apply(fields, to: &webhook)
         let created = webhook
         try await store.withStore { try $0.save(created) }
@@ -126,7 +130,7 @@ public final class Admin: Sendable {
     public func updateWebhook(_ id: String, _ fields: [String: Any]) async throws -> Webhook {
         var webhook = try await webhook(id)
         try await apply(fields, to: &webhook)
-        webhook.updatedAt = UnixTime.now()
+        webhook.updatedAt = now()
         let changed = webhook
         guard let stored = try await store.withStore({ try $0.updateSettings(changed) }) else { throw AdminError.notFound("webhook \(id)") }
         return stored
@@ -154,7 +158,7 @@ public final class Admin: Sendable {
     static let bulkPause = Duration.milliseconds(1)
 
     public func setPaused(_ id: String, _ paused: Bool) async throws -> Webhook {
-        let now = UnixTime.now()
+        let now = self.now()
         guard let webhook = try await store.withStore({ try $0.setPaused(id: id, paused, now: now) }) else {
             throw AdminError.notFound("webhook \(id)")
         }
@@ -162,7 +166,7 @@ public final class Admin: Sendable {
     }
 
     public func enable(_ id: String) async throws -> Webhook {
-        let now = UnixTime.now()
+        let now = self.now()
         guard try await store.withStore({ try $0.enableWebhook(id: id, now: now) }) else { throw AdminError.notFound("webhook \(id)") }
         return try await webhook(id)
     }
@@ -170,7 +174,7 @@ public final class Admin: Sendable {
     /// A new secret; the old one signs beside it for ``rotationOverlap``. The new one is
     /// `secrets[0]` of the answer.
     public func rotateSecret(_ id: String) async throws -> Webhook {
-        let now = UnixTime.now()
+        let now = self.now()
         let secret = WebhookSecret.generate().text
         guard let webhook = try await store.withStore({ try $0.rotateSecret(id: id, to: secret, now: now, overlap: Self.rotationOverlap) })
         else { throw AdminError.notFound("webhook \(id)") }
@@ -180,14 +184,14 @@ public final class Admin: Sendable {
     /// Re-queues the webhook's failed deliveries; returns how many.
     public func retryFailed(_ id: String) async throws -> Int {
         _ = try await webhook(id)
-        let now = UnixTime.now()
+        let now = self.now()
         return try await store.withStore { try $0.requeueFailed(endpoint: id, now: now) }
     }
 
     /// Re-sends every event stored since `since` that matched the webhook; returns how many.
     public func recover(_ id: String, since: Int64) async throws -> Int {
         _ = try await webhook(id)
-        let now = UnixTime.now()
+        let now = self.now()
         // In short transactions, each a store call of its own, as ``deleteWebhook(_:)`` does.
         var progress = RecoverProgress()
         while true {
@@ -216,7 +220,7 @@ public final class Admin: Sendable {
     /// no other attempt of that delivery starts (a second request is refused as a conflict).
     /// A failure keeps a pending delivery on its schedule and leaves any other one `failed`.
     public func retryDelivery(_ id: Int64) async throws -> AttemptReport {
-        let now = UnixTime.now()
+        let now = self.now()
         let lease = attempts.lease
         let claim = try await store.withStore { try $0.claimDelivery(id: id, now: now, lease: lease) }
         switch claim {
@@ -226,8 +230,7 @@ public final class Admin: Sendable {
             throw AdminError(kind: .conflict, description: "an attempt of delivery \(id) is in progress; try again when it ends")
         case let .claimed(job, was):
             let webhook = try await store.withStore { try $0.webhook(id: job.endpoint) }
-            var (outcome, _) = await attempts.run(job, webhook: webhook, evenIfDisabled: true)
-            if was != .pending, case .retry = outcome.next { outcome.next = .failed }
+            let (outcome, _) = await attempts.run(job, webhook: webhook, occasion: .operatorRetry(wasPending: was == .pending))
             return try await record(outcome)
         }
     }
@@ -236,15 +239,14 @@ public final class Admin: Sendable {
     /// signed like any other event, and records it in the delivery log.
     public func sendTest(_ id: String) async throws -> AttemptReport {
         let webhook = try await webhook(id)
-        let now = UnixTime.now()
+        let now = self.now()
         let messageID = "test_" + Self.randomHex(12)
         let body = Array(Self.testEvent(id: messageID, now: now).utf8)
         let lease = attempts.lease
         let job = try await store.withStore {
             try $0.appendClaimed(messageID, body: body, endpoint: id, now: now, lease: lease)
         }
-        var (outcome, _) = await attempts.run(job, webhook: webhook, evenIfDisabled: true)
-        if case .retry = outcome.next { outcome.next = .failed }
+        let (outcome, _) = await attempts.run(job, webhook: webhook, occasion: .test)
         return try await record(outcome)
     }
 
@@ -258,7 +260,7 @@ public final class Admin: Sendable {
     }
 
     private func record(_ outcome: DeliveryOutcome) async throws -> AttemptReport {
-        let now = UnixTime.now()
+        let now = self.now()
         let states = try await store.withStore { try $0.complete([outcome], now: now) }
         return AttemptReport(
             deliveryID: outcome.delivery.id, messageID: outcome.delivery.messageID,
@@ -297,56 +299,64 @@ public final class Admin: Sendable {
     }
 }
 
+/// Counts attempts: the daemon's metrics. An admin command counts none.
+public protocol AttemptCounting: Sendable {
+    /// An attempt was sent (or tried to be), with this result.
+    func attempted(_ result: SendResult)
+    /// A delivery failed without an attempt (its webhook deleted, disabled, or its URL invalid).
+    func notAttempted()
+}
+
 /// One attempt of a claimed delivery to its webhook: what the dispatcher and an operator's
-/// retry or test share.
-final class WebhookAttempts: Sendable {
-    let sender: HTTPSender
-    let retry: RetryPolicy
+/// retry or test share. What comes next is the ``OutcomePolicy``'s to say.
+public final class WebhookAttempts: Sendable {
+    let sender: any DeliverySending
+    let policy: OutcomePolicy
     let allowHTTP: Bool
     /// How long an attempt may hold its delivery.
-    let lease: Int64
-    let metrics: ServerMetrics?
+    public let lease: Int64
+    let metrics: (any AttemptCounting)?
+    let now: @Sendable () -> Int64
     private let signers = Mutex<[String: (key: String, signer: Signer)]>([:])
 
-    init(sender: HTTPSender, configuration: ServeConfiguration, metrics: ServerMetrics?) {
+    init(sender: any DeliverySending, configuration: ServeConfiguration, metrics: (any AttemptCounting)?, now: @escaping @Sendable () -> Int64) {
         self.sender = sender
         self.metrics = metrics
-        retry = configuration.retry
+        self.now = now
+        policy = configuration.outcomePolicy
         allowHTTP = configuration.sender.allowHTTP
         lease = configuration.effectiveLease.milliseconds
     }
 
-    /// Signs and sends `job` to `webhook` (nil: it was deleted) and decides what comes next.
-    func run(_ job: ClaimedDelivery, webhook: Webhook?, evenIfDisabled: Bool = false) async -> (DeliveryOutcome, gone: Bool) {
-        func failed(_ error: String) -> (DeliveryOutcome, gone: Bool) {
+    /// Signs and sends `job` to `webhook` (nil: it was deleted); returns the outcome and whether
+    /// the webhook answered 410 (the rest of its queue fails). Only the queue's own attempts are
+    /// refused for a disabled webhook: an operator's retry or test goes out all the same.
+    public func run(_ job: ClaimedDelivery, webhook: Webhook?, occasion: OutcomePolicy.Occasion = .queued) async -> (DeliveryOutcome, gone: Bool) {
+        let attempt = Attempt(policy: policy, occasion: occasion, now: now)
+        func notSent(_ event: OutcomePolicy.Event, _ error: String) -> (DeliveryOutcome, gone: Bool) {
             metrics?.notAttempted()
-            return (Attempt.failed(job, error: error), false)
+            return (attempt.notSent(job, event, error: error), false)
         }
-        guard let webhook else { return failed("the webhook was deleted") }
-        guard evenIfDisabled || webhook.state != .disabled else { return failed("the webhook is disabled") }
+        guard let webhook else { return notSent(.refused, "the webhook was deleted") }
+        guard occasion != .queued || webhook.state != .disabled else { return notSent(.refused, "the webhook is disabled") }
         let endpoint: Endpoint
         do {
             endpoint = try Endpoint(webhook.url, allowHTTP: allowHTTP)
         } catch {
-            return failed(error.description)
+            return notSent(.refused, error.description)
         }
         var job = job
         if webhook.template != "raw" {
             do {
                 job.body = try template(for: webhook).render(job.body)
             } catch {
-                // Not the endpoint's doing: failed without an attempt counting against its health.
-                var (outcome, _) = failed("\(error)")
-                outcome.interrupted = true
-                return (outcome, false)
+                return notSent(.unrenderable, "\(error)")
             }
         }
-        var random = SystemRandomNumberGenerator()
-        let (outcome, result) = await Attempt.run(
-            job, to: endpoint, signer: signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key },
-            sender: sender, retry: retry, random: &random)
+        let (outcome, gone, result) = await attempt.run(
+            job, to: endpoint, signer: signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key }, sender: sender)
         metrics?.attempted(result)
-        return (outcome, result.verdict == .gone)
+        return (outcome, gone)
     }
 
     private let templates = Mutex<[String: (updatedAt: Int64, template: PayloadTemplate)]>([:])
@@ -362,7 +372,7 @@ final class WebhookAttempts: Sendable {
     /// Signers by webhook, rebuilt when the webhook changes or a rotated-out secret expires
     /// (keyed HMAC states are worth keeping).
     func signer(for webhook: Webhook) -> Signer {
-        let secrets = webhook.signingSecrets(now: UnixTime.now())
+        let secrets = webhook.signingSecrets(now: now())
         let key = "\(webhook.updatedAt) \(secrets.count)"
         if let cached = signers.withLock({ $0[webhook.id] }), cached.key == key { return cached.signer }
         let signer = Signer(secrets: secrets.compactMap { try? WebhookSecret($0) })

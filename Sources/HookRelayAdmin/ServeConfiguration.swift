@@ -64,6 +64,9 @@ public struct ServeConfiguration: Sendable {
         HealthPolicy(unhealthyAfter: unhealthyAfter, disableAfter: disableAfter.milliseconds)
     }
 
+    /// What comes after each attempt: retries by ``retry``, health by ``healthPolicy``.
+    public var outcomePolicy: OutcomePolicy { OutcomePolicy(retry: retry, health: healthPolicy) }
+
     /// The keys a config file may hold (documented in man/hookrelay-serve.1).
     struct File: Decodable {
         var db: String?
@@ -96,6 +99,8 @@ public struct ServeConfiguration: Sendable {
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
         public let description: String
+
+        public init(description: String) { self.description = description }
     }
 
     /// Applies a config file: TOML, or JSON when its name ends in `.json` or its text starts

@@ -1,4 +1,5 @@
 import Foundation
+import HookRelayAdmin
 @testable import HookRelayServer
 import Logging
 import NIOCore
@@ -7,7 +8,7 @@ import Testing
 
 /// The rules behind serve's backoff on wrong tokens and its connection timeouts, in process with
 /// time passed in (issue 12): nothing here sleeps.
-@Suite struct ServeLimitsUnitTests {
+@Suite struct ServeLimitsTests {
     /// A log handler keeping the messages, to count lines per burst.
     final class Lines: LogHandler, @unchecked Sendable {
         let messages = Mutex<[String]>([])

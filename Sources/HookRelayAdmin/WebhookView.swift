@@ -2,13 +2,10 @@ import Foundation
 import HookRelayCore
 import HookRelayDelivery
 import HookRelayStore
-import HTTPTypes
-import Hummingbird
-import NIOCore
 
 /// The JSON form of a webhook. The secret is shown whole only in the response that created it
 /// (or rotated it); otherwise its first characters.
-struct WebhookView: Encodable {
+public struct WebhookView: Encodable {
     var id: String
     var url: String
     var description: String
@@ -34,7 +31,7 @@ struct WebhookView: Encodable {
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
     }
 
-    init(_ webhook: Webhook, revealSecret: Bool = false) {
+    public init(_ webhook: Webhook, revealSecret: Bool = false) {
         id = webhook.id
         url = webhook.url
         description = webhook.description

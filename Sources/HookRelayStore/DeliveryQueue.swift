@@ -1,3 +1,5 @@
+import HookRelayCore
+
 /// A message to deliver: one event's exact bytes, to each of `endpoints`.
 public struct NewMessage: Sendable {
     /// The Standard Webhooks message id (`webhook-id` on the wire): the event's `id`, else a hash of its bytes.
@@ -59,12 +61,7 @@ public enum DeliveryStatus: String, Sendable, Equatable {
 
 /// A claimed delivery's attempt and where it leaves the delivery.
 public struct DeliveryOutcome: Sendable {
-    public enum Next: Sendable, Equatable {
-        case delivered
-        case failed
-        /// Try again at this time (Unix milliseconds).
-        case retry(at: Int64)
-    }
+    public typealias Next = NextStep
 
     public var delivery: ClaimedDelivery
     public var attempt: AttemptRecord
@@ -124,7 +121,7 @@ public struct DeliveryState: Sendable, Equatable {
 /// database with `FOR UPDATE SKIP LOCKED` claims would implement the same operations.
 ///
 /// Implementations are used from one thread at a time; times are Unix milliseconds.
-public protocol DeliveryStore: AnyObject {
+public protocol DeliveryQueue: AnyObject, SendableMetatype {
     /// Adds messages and their deliveries in one transaction. A delivery whose message id and
     /// endpoint are already stored is not added again. Returns how many deliveries were added.
     func append(_ messages: [NewMessage], now: Int64) throws -> Int
@@ -176,7 +173,7 @@ public protocol DeliveryStore: AnyObject {
     func ingestFinished() throws
 }
 
-extension DeliveryStore {
+extension DeliveryQueue {
     public func ingestFinished() throws {}
 
     public func nextDue() throws -> Int64? { try nextDue(excluding: []) }

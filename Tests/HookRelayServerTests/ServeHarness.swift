@@ -1,0 +1,212 @@
+import Foundation
+import HookRelayAdmin
+import HookRelayCore
+import HookRelayDelivery
+@testable import HookRelayServer
+import HookRelayStore
+import HummingbirdTesting
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// A wall clock that moves only when a test moves it (Unix milliseconds).
+final class ManualClock: Sendable {
+    private let time: Mutex<Int64>
+
+    init(_ start: Int64 = 1_800_000_000_000) { time = Mutex(start) }
+
+    var now: Int64 { time.withLock { $0 } }
+
+    func advance(_ duration: Duration) { time.withLock { $0 += duration.milliseconds } }
+}
+
+/// Stands in for the HTTP sender: records each request and answers with the status a test
+/// scripted (204 when none is left), or holds it until ``abortInFlight()``.
+final class FakeSender: DeliverySending {
+    struct Request: Sendable {
+        var url: String
+        var body: [UInt8]
+        var headers: [(String, String)]
+
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
+    }
+
+    /// What the receiver does with a request.
+    enum Answer: Sendable {
+        case status(Int)
+        /// No answer until the attempts in flight are cut off.
+        case hang
+    }
+
+    private struct State {
+        var answers: [Answer] = []
+        var aborted = false
+        var hanging: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    private let count = Mutex(0)
+    /// Every request, as it comes.
+    let requests: AsyncStream<Request>
+
+    /// How many requests came.
+    var sent: Int { count.withLock { $0 } }
+    private let received: AsyncStream<Request>.Continuation
+
+    init() { (requests, received) = AsyncStream.makeStream(of: Request.self) }
+
+    /// The receiver's next answers, in order.
+    func script(_ answers: Answer...) { state.withLock { $0.answers += answers } }
+
+    func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult {
+        let answer = state.withLock { $0.answers.isEmpty ? .status(204) : $0.answers.removeFirst() }
+        count.withLock { $0 += 1 }
+        received.yield(Request(url: endpoint.url, body: body, headers: headers))
+        switch answer {
+        case let .status(status):
+            let verdict: SendResult.Verdict = (200..<300).contains(status) ? .success : status == 410 ? .gone : .retry
+            return SendResult(verdict: verdict, httpStatus: status, error: verdict == .success ? nil : "HTTP \(status)")
+        case .hang:
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.aborted { return true }
+                    state.hanging.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+            return SendResult(verdict: .retry, error: "the connection was closed")
+        }
+    }
+
+    func check(_ url: String) async throws -> Endpoint { try Endpoint(url, allowHTTP: true) }
+
+    var abortedInFlight: Bool { state.withLock { $0.aborted } }
+
+    func abortInFlight() {
+        let hanging = state.withLock { state in
+            state.aborted = true
+            defer { state.hanging.removeAll() }
+            return state.hanging
+        }
+        for continuation in hanging { continuation.resume() }
+    }
+
+    func shutdown() { received.finish() }
+}
+
+/// `serve` in this process: its state, router and dispatch service on a database in a fresh
+/// directory, with a ``ManualClock`` and a ``FakeSender``. Nothing waits on the wall clock:
+/// after moving the clock a test wakes the dispatcher, as ingest and every change do.
+struct ServeHarness {
+    let clock = ManualClock()
+    let sender = FakeSender()
+    let state: ServerState
+    static let token = "test-token"
+
+    init(_ configure: (inout ServeConfiguration) -> Void = { _ in }) throws {
+        var configuration = ServeConfiguration()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        configuration.database = directory.appendingPathComponent("serve.db").path
+        configuration.sender.allowHTTP = true
+        configuration.concurrency = 4
+        configure(&configuration)
+        let clock = clock
+        state = try ServerState(
+            configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), sender: sender,
+            now: { clock.now })
+    }
+
+    var admin: Admin { state.admin }
+
+    /// Runs `body` with the API's router and the dispatch service running; the service stops
+    /// (gracefully, as on SIGTERM) when `body` returns.
+    func run(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let application = Application(
+            router: Routes.build(state, token: APIToken(Self.token)), services: [DispatchService(state: state)],
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await application.test(.router) { client in try await body(client) }
+    }
+
+    /// Moves the clock and wakes the dispatcher, which then claims what fell due.
+    func advance(_ duration: Duration) {
+        clock.advance(duration)
+        state.wakeDispatcher()
+    }
+
+    /// A webhook to `url`, created through the operator layer; returns its id.
+    func webhook(_ url: String = "http://receiver.test/hook", _ fields: [String: Any] = [:]) async throws -> String {
+        var fields = fields
+        fields["url"] = url
+        let webhook = try await admin.createWebhook(fields)
+        try await state.refreshWebhook(webhook.id)
+        return webhook.id
+    }
+
+    /// The delivery of `webhook`'s one event, as the log holds it.
+    func delivery(of webhook: String) async throws -> DeliveryRecord {
+        let records = try await admin.deliveries(webhook: webhook, status: nil, since: nil, before: nil, limit: 10)
+        try #require(records.count == 1, "expected one delivery of \(webhook), found \(records.count)")
+        return records[0]
+    }
+}
+
+extension TestClientProtocol {
+    /// `POST /v1/events` with the test token (several events as NDJSON); returns the status.
+    @discardableResult
+    func postEvent(_ json: String, ndjson: Bool = false) async throws -> HTTPResponse.Status {
+        try await execute(
+            uri: "/v1/events", method: .post,
+            headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: ndjson ? "application/x-ndjson" : "application/json"],
+            body: ByteBuffer(string: json)
+        ).status
+    }
+}
+
+/// The next value of `stream`, or a test failure after `limit` (a guard against a hang, not a
+/// time being measured: what is awaited comes within milliseconds).
+func next<T: Sendable>(_ stream: AsyncStream<T>, within limit: Duration = .seconds(20)) async throws -> T {
+    let value = await withTaskGroup(of: T?.self) { group in
+        group.addTask {
+            var iterator = stream.makeAsyncIterator()
+            return await iterator.next()
+        }
+        group.addTask {
+            try? await Task.sleep(for: limit)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+    return try #require(value, "nothing came within \(limit)")
+}
+
+struct NotReached: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Waits until `condition` holds: what the dispatcher records after an attempt comes a moment
+/// later. Fails after `limit` (a guard against a hang, not a measured time).
+func eventually(_ what: String, within limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+    let end = ContinuousClock.now + limit
+    while try await !condition() {
+        guard ContinuousClock.now < end else { throw NotReached(description: "\(what) did not happen within \(limit)") }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+extension TestClientProtocol {
+    /// A request to the API with the test token; returns the status.
+    @discardableResult
+    func api(_ method: HTTPRequest.Method, _ path: String, _ json: String? = nil) async throws -> HTTPResponse.Status {
+        try await execute(
+            uri: "/v1/" + path, method: method,
+            headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: "application/json"],
+            body: json.map { ByteBuffer(string: $0) }
+        ).status
+    }
+}
