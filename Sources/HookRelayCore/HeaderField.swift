@@ -1,6 +1,7 @@
-/// The one check of the extra request headers a user gives (`deliver --header`, a webhook's
-/// `headers` through the API, the admin commands and the web page), and of every header line
-/// the request writer puts on the wire.
+/// The one reading and check of the extra request headers a user gives (`deliver --header`,
+/// `webhooks add|update --header`, a webhook's `headers` through the API, the web page's lines,
+/// a spooled URL's headers), and of every header line the request writer puts on the wire: the
+/// same mistake gets the same message wherever it is made.
 public enum HeaderField {
     /// The most extra headers a webhook or a `deliver` run may have.
     public static let maxCount = 32
@@ -51,6 +52,7 @@ public enum HeaderField {
         case tooMany(count: Int)
         case tooLarge(bytes: Int)
         case duplicate(name: String)
+        case malformedLine(line: String)
 
         public var description: String {
             switch self {
@@ -64,6 +66,7 @@ public enum HeaderField {
             case let .tooLarge(bytes):
                 return "the headers take \(bytes) bytes, more than the \(HeaderField.maxTotalBytes) allowed"
             case let .duplicate(name): return "header \(name) is given twice"
+            case let .malformedLine(line): return "header line '\(JSONString.printable(line))' needs the form 'Name: value'"
             }
         }
     }
@@ -116,6 +119,18 @@ public enum HeaderField {
         let name = line[..<colon].trimmingSpaces()
         let value = line[line.index(after: colon)...].trimmingSpaces()
         return (name, value)
+    }
+
+    /// Parses `Name: value` lines (each `--header`, each line of the web page's field) and
+    /// checks them together as ``validate(_:)`` does, in the order given.
+    public static func parseLines(_ lines: [String]) throws(Problem) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        for line in lines {
+            guard let header = parse(line: line) else { throw .malformedLine(line: line) }
+            headers.append(header)
+        }
+        try validate(headers)
+        return headers
     }
 }
 

@@ -6,7 +6,8 @@ import Musl
 import Darwin
 #endif
 
-/// Receives what a ``RecordReader`` finds, in input order.
+/// Receives what a ``RecordReader`` finds, in input order. The modes that read events do not
+/// implement it: ``RecordPipeline`` is their handler, and they give it a ``RecordSink``.
 public protocol RecordHandler {
     /// A valid JSON object. The view is valid only during the call.
     mutating func record(_ record: RecordView) throws

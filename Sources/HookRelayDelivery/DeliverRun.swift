@@ -18,10 +18,8 @@ public struct DeliverRun: Sendable {
 
     public struct Configuration: Sendable {
         public var mode: Mode = .send
-        public var input = EventInput(paths: [])
-        public var invalidPolicy = InvalidPolicy.report
-        public var maxRecordSize = RecordReaderConfiguration.defaultMaxRecordSize
-        public var maxDepth = RecordReaderConfiguration.defaultMaxDepth
+        /// Inputs, the invalid-record policy and the limits (`send` mode).
+        public var records = RecordPipeline.Configuration()
         public var layout = EventLayout()
         public var urls: [String] = []
         /// What is sent for an event: its bytes, or a rendering of it.
@@ -219,60 +217,24 @@ public struct DeliverRun: Sendable {
             // Backpressure: without a spool, unsent events wait in the input, not in memory.
             append = { messages in dispatcher.append(messages, limit: limit) }
         }
-        let invalidFile: InvalidRecordFile?
-        do {
-            invalidFile = try configuration.invalidPolicy.openFile()
-        } catch {
-            diagnostics.report("\(error); check the --invalid path")
-            return .ioError
-        }
-        var handler = SpoolingHandler(
-            urls: configuration.urls, layout: configuration.layout, template: configuration.template, append: append, diagnostics: diagnostics,
-            failFast: configuration.invalidPolicy == .fail, invalidFile: invalidFile)
-        let readerConfiguration = RecordReaderConfiguration(
-            selector: configuration.layout.selector, maxRecordSize: configuration.maxRecordSize, maxDepth: configuration.maxDepth)
-        var status = ExitStatus.success
-        do {
-            try configuration.input.forEach(diagnostics: diagnostics, status: &status) { fd, name, prefix in
-                handler.prefix = prefix
-                try RecordReader(fd: fd, name: name, configuration: readerConfiguration).run(&handler)
-            }
-            try handler.commit()
-        } catch is SpoolingHandler.StopAtInvalid {
-            do { try handler.commit() } catch {
-                diagnostics.report("\(error)")
-                status = .ioError
-            }
-            status = max(status, .dataError)
-        } catch {
-            diagnostics.report("\(error)")
-            status = max(status, .ioError)
-        }
+        var sink = SpoolingSink(urls: configuration.urls, layout: configuration.layout, template: configuration.template, append: append)
+        let outcome = RecordPipeline(configuration: configuration.records, diagnostics: diagnostics)
+            .run(&sink, selector: configuration.layout.selector)
         results.counts.withLock {
-            $0.invalid = handler.invalid
-            $0.unrendered = handler.unrendered
+            $0.invalid = outcome.counts.invalid
+            $0.unrendered = outcome.counts.rejected
         }
-        if handler.invalid > 0, invalidFile == nil { status = max(status, .dataError) }
-        if handler.unrendered > 0 { status = max(status, .dataError) }
-        return status
+        return outcome.status
     }
 }
 
 /// Turns records into messages and appends them in batches (one transaction per batch).
-struct SpoolingHandler: RecordHandler {
-    struct StopAtInvalid: Error {}
-
+struct SpoolingSink: RecordSink {
     let urls: [String]
     let layout: EventLayout
     let template: PayloadTemplate?
     let append: ([NewMessage]) throws -> Void
-    let diagnostics: Diagnostics
-    let failFast: Bool
-    let invalidFile: InvalidRecordFile?
-    var prefix = ""
     var batch: [NewMessage] = []
-    var invalid = 0
-    var unrendered = 0
 
     static let batchSize = 2048
 
@@ -284,9 +246,7 @@ struct SpoolingHandler: RecordHandler {
                 body = try template.render(body, layout: layout)
             } catch {
                 // Reported and counted, never sent malformed.
-                unrendered += 1
-                diagnostics.report(prefix + "event \(id): \(error)")
-                return
+                throw RecordRejected("event \(id): \(error)")
             }
         }
         batch.append(NewMessage(messageID: id, body: body, endpoints: urls))
@@ -299,16 +259,9 @@ struct SpoolingHandler: RecordHandler {
         batch.removeAll(keepingCapacity: true)
     }
 
-    mutating func invalid(_ error: InvalidRecord) throws {
-        invalid += 1
-        diagnostics.report(prefix + error.description(stopped: failFast))
-        if failFast { throw StopAtInvalid() }
-    }
-
-    mutating func invalidBytes(_ bytes: UnsafeRawBufferPointer) throws { try invalidFile?.append(bytes) }
-
-    mutating func invalidEnd() throws { try invalidFile?.endRecord() }
-
     /// A pause in the input: what was read so far is committed and can be sent.
     mutating func inputIdle() throws { try commit() }
+
+    /// The end, or a stop at an invalid record: what was read before it is committed and sent.
+    mutating func finish(complete: Bool) throws { try commit() }
 }

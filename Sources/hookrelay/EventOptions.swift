@@ -30,6 +30,12 @@ struct InputOptions: ParsableArguments {
     }
 
     var recordSizeLimit: Int { ByteCount.parse(maxRecordSize) ?? RecordReaderConfiguration.defaultMaxRecordSize }
+
+    /// The inputs, invalid-record policy and limits of the record pipeline these options give.
+    var records: RecordPipeline.Configuration {
+        RecordPipeline.Configuration(
+            input: EventInput(paths: files), invalidPolicy: InvalidPolicy(invalid), maxRecordSize: recordSizeLimit, maxDepth: maxDepth)
+    }
 }
 
 /// Options that select events: the shared `Filter` of `filter`, and later of webhooks.

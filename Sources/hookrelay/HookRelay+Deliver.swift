@@ -116,7 +116,7 @@ struct DeliverCommand: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
         }
-        _ = try parsedHeaders()
+        _ = try givenHeaders()
         _ = try templates.payloadTemplate()
     }
 
@@ -148,25 +148,18 @@ struct DeliverCommand: AsyncParsableCommand {
         return lease
     }
 
-    /// `--header` values as (name, value), with `${VAR}` taken from the environment, checked
-    /// as every header is (``HeaderField``).
-    func parsedHeaders() throws -> [(String, String)] {
-        let parsed = try headers.map { header in
-            guard let (name, value) = HeaderField.parse(line: header) else {
-                throw ValidationError("--header '\(JSONString.printable(header))' needs the form 'Name: value'")
-            }
-            do {
-                return (name: name, value: try TargetSettings.expand(value, environment: ProcessInfo.processInfo.environment))
-            } catch {
-                throw ValidationError("--header \(name) \(error)")
-            }
-        }
+    /// `--header` lines as the spool records them (`${VAR}` unexpanded), read and checked as
+    /// every header is (``HeaderField/parseLines(_:)``), and checked again with `${VAR}` taken
+    /// from the environment, as a drain of the spool would send them.
+    func givenHeaders() throws -> [TargetSettings.Header] {
         do {
-            try HeaderField.validate(parsed)
+            var settings = TargetSettings()
+            settings.headers = try HeaderField.parseLines(headers).map { TargetSettings.Header(name: $0.name, value: $0.value) }
+            _ = try settings.expandedHeaders(environment: ProcessInfo.processInfo.environment)
+            return settings.headers
         } catch {
             throw ValidationError("--header: \(error)")
         }
-        return parsed.map { ($0.name, $0.value) }
     }
 
     func run() async throws {
@@ -179,10 +172,7 @@ struct DeliverCommand: AsyncParsableCommand {
         }
         var configuration = DeliverRun.Configuration()
         configuration.mode = retryFailed ? .retryFailed : drain ? .drain : .send
-        configuration.input = EventInput(paths: input.files)
-        configuration.invalidPolicy = InvalidPolicy(input.invalid)
-        configuration.maxRecordSize = input.recordSizeLimit
-        configuration.maxDepth = input.maxDepth
+        configuration.records = input.records
         configuration.urls = urls
         configuration.template = try templates.payloadTemplate()
         let signer = try signing.signer()
@@ -196,7 +186,7 @@ struct DeliverCommand: AsyncParsableCommand {
         configuration.secrets = signer.secrets
         configuration.patch = try patch()
         var settings = TargetSettings().applying(configuration.patch)
-        settings.headers = headers.compactMap(HeaderField.parse(line:)).map { TargetSettings.Header(name: $0.name, value: $0.value) }
+        settings.headers = try givenHeaders()
         settings.signatureSchemes = unsigned ? [] : try signing.chosenSchemes().map(\.rawValue)
         configuration.settings = settings
         configuration.concurrency = concurrency

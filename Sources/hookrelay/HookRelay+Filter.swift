@@ -37,15 +37,12 @@ struct FilterCommand: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         let configuration = FilterRun.Configuration(
-            input: EventInput(paths: input.files),
+            records: input.records,
             filter: selection.filter,
             layout: selection.layout,
             invert: invert,
             countOnly: count,
-            summary: summary,
-            invalidPolicy: InvalidPolicy(input.invalid),
-            maxRecordSize: input.recordSizeLimit,
-            maxDepth: input.maxDepth)
+            summary: summary)
         let status = FilterRun(configuration: configuration).run(output: OutputBuffer(fd: 1))
         try exitProcess(with: status)
     }

@@ -27,75 +27,7 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        let template = try templates.payloadTemplate()
-        let diagnostics = Diagnostics()
-        let output = OutputBuffer(fd: 1)
-        let layout = EventLayout()
-        var status = ExitStatus.success
-        let invalidFile: InvalidRecordFile?
-        do {
-            invalidFile = try InvalidPolicy(input.invalid).openFile()
-        } catch {
-            throw CommandFailure(status: .ioError, message: "\(error); check the --invalid path")
-        }
-        var handler = RenderHandler(
-            template: template, layout: layout, output: output, diagnostics: diagnostics,
-            failFast: InvalidPolicy(input.invalid) == .fail, invalidFile: invalidFile)
-        let reader = RecordReaderConfiguration(selector: layout.selector, maxRecordSize: input.recordSizeLimit, maxDepth: input.maxDepth)
-        do {
-            try EventInput(paths: input.files).forEach(diagnostics: diagnostics, status: &status) { fd, name, prefix in
-                handler.prefix = prefix
-                try RecordReader(fd: fd, name: name, configuration: reader).run(&handler)
-            }
-            try output.flush()
-        } catch OutputError.brokenPipe {
-            try exitProcess(with: .success)
-        } catch is RenderHandler.Stop {
-            try? output.flush()
-        }
-        if handler.invalid > 0, invalidFile == nil { status = max(status, .dataError) }
-        if handler.unrendered > 0 { status = max(status, .dataError) }
-        try exitProcess(with: status)
+        var sink = RenderSink(template: try templates.payloadTemplate(), output: OutputBuffer(fd: 1))
+        try exitProcess(with: RecordPipeline(configuration: input.records).run(&sink, selector: sink.layout.selector).status)
     }
-}
-
-/// Renders each record and writes the body as a line.
-struct RenderHandler: RecordHandler {
-    struct Stop: Error {}
-
-    let template: PayloadTemplate
-    let layout: EventLayout
-    let output: OutputBuffer
-    let diagnostics: Diagnostics
-    let failFast: Bool
-    let invalidFile: InvalidRecordFile?
-    var prefix = ""
-    var invalid = 0
-    var unrendered = 0
-
-    mutating func record(_ record: RecordView) throws {
-        let body: [UInt8]
-        do {
-            body = try template.render(Array(record.bytes), layout: layout)
-        } catch {
-            unrendered += 1
-            diagnostics.report(prefix + "line \(record.line): \(error)")
-            return
-        }
-        try body.withUnsafeBytes { try output.write($0) }
-        try output.write(byte: 0x0A)
-        try output.endRecord()
-    }
-
-    mutating func invalid(_ error: InvalidRecord) throws {
-        invalid += 1
-        diagnostics.report(prefix + error.description(stopped: failFast))
-        if failFast { throw Stop() }
-    }
-
-    mutating func invalidBytes(_ bytes: UnsafeRawBufferPointer) throws { try invalidFile?.append(bytes) }
-
-    mutating func invalidEnd() throws { try invalidFile?.endRecord() }
-
-    mutating func inputIdle() throws { try output.flush() }
 }

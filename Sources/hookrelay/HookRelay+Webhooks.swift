@@ -346,17 +346,16 @@ struct WebhookSettings: ParsableArguments {
         if !severities.isEmpty { fields["severities"] = list(severities) }
         if let text { fields["description"] = text }
         if !headers.isEmpty {
-            var parsed: [String: String] = [:]
-            for header in headers {
-                guard let (name, value) = HeaderField.parse(line: header) else {
-                    throw ValidationError("--header '\(JSONString.printable(header))' must be 'Name: value'")
+            do {
+                fields["headers"] = Dictionary(try HeaderField.parseLines(headers).map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+            } catch {
+                // A line that is no header, or a name given twice, is a usage error (64); a header
+                // the API's checks refuse is an invalid setting (65), as the man page says.
+                switch error {
+                case .malformedLine, .duplicate: throw ValidationError("--header: \(error)")
+                default: throw CommandFailure(status: .dataError, message: "--header: \(error)")
                 }
-                guard !parsed.keys.contains(where: { HeaderField.canonical($0) == HeaderField.canonical(name) }) else {
-                    throw ValidationError("--header \(JSONString.printable(name)) is given twice")
-                }
-                parsed[name] = value
             }
-            fields["headers"] = parsed
         }
         if let secret { fields["secret"] = secret }
         if let template { fields["template"] = template }

@@ -385,7 +385,7 @@ import Testing
             (["deliveries", "list", "--limit", "0"], "--limit must be from 1 to 1000"),
             (["deliveries", "show", "abc"], "delivery id 'abc' is not a number"),
             (["webhooks", "update", "wh_x"], "give a setting to change"),
-            (["webhooks", "add", "--create", "--url", "https://a.example/", "--header", "NoColon"], "--header 'NoColon' must be 'Name: value'"),
+            (["webhooks", "add", "--create", "--url", "https://a.example/", "--header", "NoColon"], "--header: header line 'NoColon' needs the form 'Name: value'"),
         ] {
             let result = try await Self.run(arguments, db: db)
             #expect(result.status == 64, "\(arguments): \(result.stderr)")

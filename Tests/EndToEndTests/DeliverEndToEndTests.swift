@@ -355,7 +355,7 @@ import Testing
         (["deliver", "--url", "URL", "--allow-http", "--wait", "5s"], [:], "--wait needs --spool"),
         (["deliver", "--spool", "/nonexistent/spool.db", "--drain", "--url", "URL"], [:], "--drain sends to the URLs stored in the spool; leave out --url"),
         (["deliver", "--url", "URL", "--allow-http", "--header", "User-Agent: x"], [:], "--header: hookrelay sets the User-Agent header itself"),
-        (["deliver", "--url", "URL", "--allow-http", "--header", "no colon"], [:], "--header 'no colon' needs the form 'Name: value'"),
+        (["deliver", "--url", "URL", "--allow-http", "--header", "no colon"], [:], "--header: header line 'no colon' needs the form 'Name: value'"),
         (["deliver", "--url", "URL", "--allow-http", "--lease", "1m"], [:], "--lease needs --spool"),
         (["deliver", "--url", "URL", "--allow-http", "--spool", "/nonexistent/spool.db", "--lease", "10s"], [:],
          "--lease (10s) must be at least --timeout + --connect-timeout (20s)"),

@@ -35,6 +35,19 @@ import Testing
         #expect(Deliver.ids(receiver.requests) == ["t-2"], "only the event that rendered to JSON was sent")
     }
 
+    /// `render` rejects what `deliver` would not send: reported with its line, the next record
+    /// still rendered, and the run ends with 65.
+    @Test func renderReportsARenderingThatIsNotJSONAndGoesOn() throws {
+        let scratch = try ScratchDirectory()
+        let template = try scratch.file("bad.mustache", #"{"title": {{finding.title}} }"#)
+        let numeric = #"{"event_type":"finding","id":"t-2","finding":{"title":"42","severity":"low"}}"#
+        let events = try scratch.file("events.ndjson", Self.finding + "\n" + numeric + "\n")
+        let result = try HookRelayProcess.run(["render", "--template", template, events])
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(result.lines == [#"{"title":42}"#], "\(result.output)")
+        #expect(result.stderr.hasPrefix("hookrelay: \(events): line 1: template \(template) rendered a body that is not valid JSON"), "\(result.stderr)")
+    }
+
     @Test func deliverSendsTheRenderedBodySignedOverThatBody() throws {
         let receiver = try Receiver()
         let result = try Deliver.run(

@@ -70,4 +70,47 @@ import Testing
         #expect(refused.text.contains(#"<option value="slack" selected>"#))
         #expect(refused.text.contains(#"value="finding" checked"#))
     }
+
+    /// One reading and check of header lines (`HeaderField.parseLines`): the same mistake gets
+    /// the same message from `deliver --header`, `webhooks add --header`, the API and the web page,
+    /// each after the name of what was given (`--header`, the field `"headers"`).
+    @Test func aHeaderMistakeHasTheSameMessageEverywhere() async throws {
+        let server = try await ServeProcess.started()
+        defer { server.abandon() }
+        try await Self.logIn(server)
+        // The API takes a JSON object: it has no lines, and no name twice in one spelling. The
+        // admin command's statuses stay as its man page gives them: 64 a bad flag, 65 a setting
+        // the API's checks refuse.
+        let mistakes: [(lines: [String], message: String, api: Bool, addStatus: Int32)] = [
+            (["X-Team: a", "x_team: b"], "header x_team is given twice", true, 64),
+            (["X-Team: a", "X-Team: b"], "header X-Team is given twice", false, 64),
+            (["Host: a.example"], "hookrelay sets the Host header itself (or it changes how the request is framed); remove it", true, 65),
+            (["X-Team: a", "no colon"], "header line 'no colon' needs the form 'Name: value'", false, 64),
+        ]
+        for (lines, message, api, addStatus) in mistakes {
+            let flags = lines.flatMap { ["--header", $0] }
+            let deliver = try Deliver.run(["deliver", "--url", "http://127.0.0.1:9/x", "--allow-http"] + flags)
+            #expect(deliver.status == 64 && deliver.stderr.contains("--header: \(message)\n"), "\(deliver.stderr)")
+            let add = try await AdminCommandTests.run(["webhooks", "add", "--create", "--url", "https://a.example/"] + flags, db: server.database)
+            #expect(add.status == addStatus && add.stderr.contains("--header: \(message)\n"), "\(add.stderr)")
+
+            let form = try await server.request("GET", "/ui/webhooks/new", authorization: .some(nil))
+            let fields = [("csrf", try Self.csrf(in: form.text)), ("url", "https://a.example/"), ("headers", lines.joined(separator: "\r\n"))]
+            let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+            let page = try await server.request(
+                "POST", "/ui/webhooks", body: Data(body.utf8), contentType: "application/x-www-form-urlencoded", authorization: .some(nil))
+            let shown = ["&quot;": "\"", "&#39;": "'", "&#x27;": "'", "&#34;": "\"", "&amp;": "&"].reduce(page.text) {
+                $0.replacingOccurrences(of: $1.key, with: $1.value)
+            }
+            #expect(page.status == 422 && shown.contains("\"headers\": \(message)"), "\(page.status) \(shown)")
+
+            guard api else { continue }
+            let headers = Dictionary(uniqueKeysWithValues: lines.map { line in
+                let colon = line.firstIndex(of: ":")!
+                return (String(line[..<colon]), String(line[line.index(after: colon)...]))
+            })
+            let answer = try await server.post("/v1/webhooks", json: ["url": "https://a.example/", "headers": headers])
+            #expect(answer.status == 422 && answer.errorMessage == "\"headers\": \(message)", "\(answer.status) \(answer.text)")
+        }
+    }
 }

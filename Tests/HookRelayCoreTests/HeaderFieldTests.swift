@@ -57,6 +57,25 @@ import Testing
         #expect(HeaderField.parse(line: "no colon") == nil)
     }
 
+    /// The lines of `--header` (deliver, webhooks add|update) and of the web page's field: one
+    /// reading, then the checks of ``HeaderField/validate(_:)``, so each mistake has one message.
+    @Test func linesAreParsedAndCheckedTogether() throws {
+        let parsed = try HeaderField.parseLines(["X-Team: appsec", " X-Token :${TOKEN} "])
+        #expect(parsed.map(\.name) == ["X-Team", "X-Token"] && parsed.map(\.value) == ["appsec", "${TOKEN}"])
+        #expect(try HeaderField.parseLines([]).isEmpty)
+        #expect(throws: HeaderField.Problem.malformedLine(line: "no colon")) { try HeaderField.parseLines(["X-A: b", "no colon"]) }
+        #expect(throws: HeaderField.Problem.duplicate(name: "x_team")) { try HeaderField.parseLines(["X-Team: a", "x_team: b"]) }
+        #expect(throws: HeaderField.Problem.reserved(name: "Host")) { try HeaderField.parseLines(["Host: evil.example"]) }
+        #expect(throws: HeaderField.Problem.emptyName) { try HeaderField.parseLines([": value"]) }
+        #expect(throws: HeaderField.Problem.tooMany(count: 33)) { try HeaderField.parseLines((0..<33).map { "X-H\($0): v" }) }
+    }
+
+    @Test func theMessagesOfLineMistakes() {
+        #expect(HeaderField.Problem.malformedLine(line: "no colon").description == "header line 'no colon' needs the form 'Name: value'")
+        #expect(HeaderField.Problem.malformedLine(line: "a\u{1b}[2Jb").description == "header line 'a\\u{1b}[2Jb' needs the form 'Name: value'")
+        #expect(HeaderField.Problem.duplicate(name: "x_team").description == "header x_team is given twice")
+    }
+
     @Test func storedTextRefusesControlCharacters() {
         #expect(StoredText.isClean("a\tb é ✓"))
         for bad in ["a\u{0}b", "a\nb", "a\rb", "\u{1b}[2J", "a\u{85}b", "a\u{9b}b", "a\u{7f}"] {

@@ -42,23 +42,24 @@ struct Form: Sendable {
         default: fields["severities"] = [String]()
         }
         fields["description"] = self["description"] ?? ""
-        var headers: [String: String] = [:]
-        for line in (self["headers"] ?? "").split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let (name, value) = HeaderField.parse(line: String(line)) else {
-                throw AdminError.invalid("header line \"\(line)\" needs the form Name: value")
-            }
-            guard headers.updateValue(value, forKey: name) == nil else { throw AdminError.invalid("header \(name) is given twice") }
-        }
-        fields["headers"] = headers
-        fields["template"] = self["template"] ?? "raw"
-        let lines = (self["template_vars"] ?? "").split(whereSeparator: \.isNewline).map(String.init)
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         do {
-            fields["template_vars"] = try TemplateVariables.parse(lines, source: "template value")
+            // Read and checked as the API's "headers" and every --header are, with their messages.
+            fields["headers"] = Dictionary(try HeaderField.parseLines(lines("headers")).map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        } catch {
+            throw AdminError.invalid("\"headers\": \(error)")
+        }
+        fields["template"] = self["template"] ?? "raw"
+        do {
+            fields["template_vars"] = try TemplateVariables.parse(lines("template_vars"), source: "template value")
         } catch {
             throw AdminError.invalid(error.description)
         }
         return fields
+    }
+
+    /// The lines of a text area that hold more than spaces.
+    private func lines(_ name: String) -> [String] {
+        (self[name] ?? "").split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
     }
 }
 
