@@ -90,6 +90,11 @@ extension Admin {
             }) {
                 throw invalid("\"template_vars\": \(JSONString.printable(bad.key)) holds a control character (NUL, ESC, CR, ...)")
             }
+            do {
+                try TemplateVariables.check(variables, source: "\"template_vars\"")
+            } catch {
+                throw invalid(error.description)
+            }
             webhook.templateVariables = variables
         }
         do {

@@ -25,4 +25,12 @@ public enum TemplateVariables {
         }
         return values
     }
+
+    /// Checks values given as an object (the API's `template_vars`): the same rule for names as
+    /// ``parse(_:source:)``, a name that is not empty and has no spaces around it.
+    public static func check(_ values: [String: String], source: String) throws(Problem) {
+        for name in values.keys.sorted() where name.isEmpty || name[...].trimmingSpaces() != name {
+            throw Problem(description: "\(source): the name \(JSONString.quote(name)) is empty or has spaces around it; give a name such as \"team\"")
+        }
+    }
 }

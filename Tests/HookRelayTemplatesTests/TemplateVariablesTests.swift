@@ -23,4 +23,12 @@ import Testing
             "\(error)".contains(message)
         }
     }
+
+    /// The API's `template_vars` object takes names by the same rule (it took an empty one).
+    @Test func namesGivenAsAnObjectFollowTheSameRule() throws {
+        try TemplateVariables.check(["project": "SEC", "empty": ""], source: "\"template_vars\"")
+        for bad in ["", " team", "team\t"] {
+            #expect(throws: TemplateVariables.Problem.self) { try TemplateVariables.check([bad: "x"], source: "\"template_vars\"") }
+        }
+    }
 }
