@@ -185,7 +185,7 @@ public final class Admin: Sendable {
     public func retryFailed(_ id: String) async throws -> Int {
         _ = try await webhook(id)
         let now = self.now()
-        return try await store.withStore { try $0.requeueFailed(endpoint: id, now: now) }
+        return try await store.withStore { try $0.requeueFailed(webhook: id, now: now) }
     }
 
     /// Re-sends every event stored since `since` that matched the webhook; returns how many.
@@ -196,7 +196,7 @@ public final class Admin: Sendable {
         var progress = RecoverProgress()
         while true {
             let current = progress
-            progress = try await store.withStore { try $0.recoverBatch(endpoint: id, since: since, now: now, progress: current) }
+            progress = try await store.withStore { try $0.recoverBatch(webhook: id, since: since, now: now, progress: current) }
             if progress.isDone { return progress.requeued }
             try? await Task.sleep(for: Self.bulkPause)
         }
@@ -208,7 +208,7 @@ public final class Admin: Sendable {
         webhook: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
     ) async throws -> [DeliveryRecord] {
         if let webhook { _ = try await self.webhook(webhook) }
-        return try await reader.withStore { try $0.deliveries(endpoint: webhook, status: status, since: since, before: before, limit: limit) }
+        return try await reader.withStore { try $0.deliveries(webhook: webhook, status: status, since: since, before: before, limit: limit) }
     }
 
     public func delivery(_ id: Int64) async throws -> DeliveryDetail {
@@ -229,7 +229,7 @@ public final class Admin: Sendable {
         case .busy:
             throw AdminError(kind: .conflict, description: "an attempt of delivery \(id) is in progress; try again when it ends")
         case let .claimed(job, was):
-            let webhook = try await store.withStore { try $0.webhook(id: job.endpoint) }
+            let webhook = try await store.withStore { try $0.webhook(id: job.target) }
             let (outcome, _) = await attempts.run(job, webhook: webhook, occasion: .operatorRetry(wasPending: was == .pending))
             return try await record(outcome)
         }

@@ -94,7 +94,7 @@ public enum AdminText {
         table([["ID", "WEBHOOK", "WEBHOOK-ID", "STATUS", "ATTEMPTS", "HTTP", "CREATED", "ERROR"]] + page.map { record in
             let state = record.state
             return [
-                String(state.id), state.endpoint, state.messageID, state.status.rawValue, String(state.attempts),
+                String(state.id), state.target, state.messageID, state.status.rawValue, String(state.attempts),
                 state.lastHTTPStatus.map(String.init) ?? "-", time(record.createdAt), text(state.lastError.map { line($0) }),
             ]
         })
@@ -104,7 +104,7 @@ public enum AdminText {
     public static func delivery(_ detail: DeliveryDetail) -> String {
         let state = detail.record.state
         var output = fields([
-            ("id", String(state.id)), ("webhook", state.endpoint), ("webhook-id", state.messageID), ("status", state.status.rawValue),
+            ("id", String(state.id)), ("webhook", state.target), ("webhook-id", state.messageID), ("status", state.status.rawValue),
             ("attempts", String(state.attempts)), ("last http status", state.lastHTTPStatus.map(String.init) ?? "-"),
             ("last error", text(state.lastError)), ("last latency", state.lastLatencyMilliseconds.map { "\($0) ms" } ?? "-"),
             ("next attempt", state.status == .pending ? time(state.nextAttemptAt) : "-"),

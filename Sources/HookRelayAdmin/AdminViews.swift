@@ -24,7 +24,7 @@ struct DeliveryView: Encodable {
 
     init(_ record: DeliveryRecord) {
         id = record.state.id
-        webhook = record.state.endpoint
+        webhook = record.state.target
         messageID = record.state.messageID
         status = record.state.status.rawValue
         attempts = record.state.attempts

@@ -122,7 +122,7 @@ public struct DeliverRun: Sendable {
                 group.addTask(executorPreference: HTTPSender.taskExecutor) {
                     while let job = await dispatcher.next() {
                         let (outcome, gone) = await attempt(job, dispatcher: dispatcher, results: results)
-                        dispatcher.finish(outcome, endpointGone: gone)
+                        dispatcher.finish(outcome, targetGone: gone)
                     }
                     return []
                 }
@@ -151,7 +151,7 @@ public struct DeliverRun: Sendable {
 
     /// One attempt of `job`, and where it leaves the delivery.
     private func attempt(_ job: ClaimedDelivery, dispatcher: Dispatcher, results: ResultWriter) async -> (DeliveryOutcome, gone: Bool) {
-        let ownURL = routes.isOwn(job.endpoint)
+        let ownURL = routes.isOwn(job.target)
         // What is not sent never follows a retry schedule, so any policy's will do.
         let unsent = Attempt(policy: OutcomePolicy(retry: RetryPolicy()))
         /// Not sent: failed, or for a URL another run spooled, kept pending for a later run (what
@@ -159,17 +159,17 @@ public struct DeliverRun: Sendable {
         func notSent(_ error: String, holding: Bool) -> (DeliveryOutcome, Bool) {
             results.counts.withLock { $0.unavailable += 1 }
             guard holding else { return (unsent.notSent(job, .refused, error: error), false) }
-            if routes.hold(job.endpoint) {
-                diagnostics.report("\(job.endpoint): \(error); its deliveries stay pending in the spool (exit status 69)")
+            if routes.hold(job.target) {
+                diagnostics.report("\(job.target): \(error); its deliveries stay pending in the spool (exit status 69)")
             }
             return (unsent.notSent(job, .held, error: "held back: " + error), false)
         }
-        if dispatcher.isGone(job.endpoint) {
+        if dispatcher.isGone(job.target) {
             return notSent("the endpoint answered 410 Gone earlier in this run", holding: false)
         }
         let route: TargetRoute
         do {
-            route = try routes.route(for: job.endpoint, configuration: configuration)
+            route = try routes.route(for: job.target, configuration: configuration)
         } catch {
             return notSent(error.description, holding: !ownURL)
         }
@@ -179,7 +179,7 @@ public struct DeliverRun: Sendable {
         if verdict == .permanent {
             if !ownURL { return notSent(result.error ?? "not sent", holding: true) }
             // The address is not allowed: say so once per URL, not once per event.
-            if let error = result.error { results.reportOnce(key: job.endpoint, "\(job.endpoint): \(error)") }
+            if let error = result.error { results.reportOnce(key: job.target, "\(job.target): \(error)") }
         }
         if verdict == .gone || verdict == .permanent {
             results.counts.withLock { $0.unavailable += 1 }
@@ -249,7 +249,7 @@ struct SpoolingSink: RecordSink {
                 throw RecordRejected("event \(id): \(error)")
             }
         }
-        batch.append(NewMessage(messageID: id, body: body, endpoints: urls))
+        batch.append(NewMessage(messageID: id, body: body, targets: urls))
         if batch.count >= Self.batchSize { try commit() }
     }
 

@@ -31,13 +31,13 @@ struct DispatchMachine {
     private var outcomes: [DeliveryOutcome] = []
     private var appends: [NewMessage] = []
     private var gone: Set<String> = []
-    private var newlyGone: [(endpoint: String, error: String)] = []
+    private var newlyGone: [(target: String, error: String)] = []
     /// Claimed but not handed out when stopping, to hand back to the store.
     private var releasing: [ClaimedDelivery] = []
     /// Deliveries attempted in this run and waiting for a retry (for the progress line).
     private var unfinished: Set<Int64> = []
     private(set) var inFlight = 0
-    /// Deliveries claimed (buffered or in flight) per endpoint, when a per-endpoint limit is set.
+    /// Deliveries claimed (buffered or in flight) per target, when a per-target limit is set.
     private var perEndpoint: [String: Int] = [:]
     /// Deliveries appended and not finished (the in-memory store's backpressure).
     private(set) var outstanding = 0
@@ -56,7 +56,7 @@ struct DispatchMachine {
     /// Messages for the store thread to append; the reader then waits while ``mustWait(limit:)``.
     mutating func append(_ messages: [NewMessage]) {
         appends += messages
-        outstanding += messages.reduce(0) { $0 + $1.endpoints.count }
+        outstanding += messages.reduce(0) { $0 + $1.targets.count }
     }
 
     func mustWait(limit: Int) -> Bool { outstanding >= limit && !finished }
@@ -103,35 +103,35 @@ struct DispatchMachine {
     /// An attempt finished; returns whether the store thread should run a round now.
     mutating func attemptFinished(_ outcome: DeliveryOutcome, targetGone: Bool) -> Bool {
         inFlight -= 1
-        if settings.maxPerEndpoint != nil { perEndpoint[outcome.delivery.endpoint, default: 1] -= 1 }
+        if settings.maxPerEndpoint != nil { perEndpoint[outcome.delivery.target, default: 1] -= 1 }
         outcomes.append(outcome)
-        if targetGone, gone.insert(outcome.delivery.endpoint).inserted {
-            newlyGone.append((outcome.delivery.endpoint, outcome.attempt.error ?? "410 Gone"))
+        if targetGone, gone.insert(outcome.delivery.target).inserted {
+            newlyGone.append((outcome.delivery.target, outcome.attempt.error ?? "410 Gone"))
         }
         return settings.promptOutcomes || outcomes.count >= Self.outcomeBatch || inFlight == 0 || waiting > 0 || !newlyGone.isEmpty
     }
 
-    func isGone(_ endpoint: String) -> Bool { gone.contains(endpoint) }
+    func isGone(_ target: String) -> Bool { gone.contains(target) }
 
     // MARK: The store thread's rounds
 
     /// What one store round does, in this order: tell the store the input ended, append, release,
-    /// record the outcomes (before failing the gone endpoints' queues, so the 410 itself is
+    /// record the outcomes (before failing the gone targets' queues, so the 410 itself is
     /// recorded first), then claim up to `wanted` under `quota`.
     struct Round {
         var ingestJustFinished: Bool
         var appends: [NewMessage]
         var release: [ClaimedDelivery]
         var outcomes: [DeliveryOutcome]
-        var gone: [(endpoint: String, error: String)]
+        var gone: [(target: String, error: String)]
         var wanted: Int
-        var quota: EndpointQuota?
+        var quota: TargetQuota?
         var stopping: Bool
 
         var hadWork: Bool { !appends.isEmpty || !outcomes.isEmpty }
     }
 
-    /// Takes what waits for the store. `paused`: endpoints that get nothing for now.
+    /// Takes what waits for the store. `paused`: targets that get nothing for now.
     mutating func beginRound(paused: Set<String>) -> Round {
         var round = Round(
             ingestJustFinished: inputDone && !ingestFinishedSeen, appends: appends, release: releasing, outcomes: outcomes,
@@ -149,9 +149,9 @@ struct DispatchMachine {
         }
         // Endpoints at their limit get nothing this round: a slow one cannot take every worker.
         if let limit = settings.maxPerEndpoint {
-            round.quota = EndpointQuota(limit: limit, held: perEndpoint, paused: paused)
+            round.quota = TargetQuota(limit: limit, held: perEndpoint, paused: paused)
         } else if !paused.isEmpty {
-            round.quota = EndpointQuota(limit: Int.max, held: perEndpoint, paused: paused)
+            round.quota = TargetQuota(limit: Int.max, held: perEndpoint, paused: paused)
         }
         // This round claims whatever the wake-up was about.
         woken = false
@@ -163,7 +163,7 @@ struct DispatchMachine {
     /// round found nothing to do (then the store thread may sleep, see ``idle(due:now:)``).
     mutating func endRound(_ round: Round, claimed: [ClaimedDelivery], memoryOutstanding: Int?) -> (handOut: [ClaimedDelivery], idle: Bool) {
         if let memoryOutstanding {
-            outstanding = memoryOutstanding + appends.reduce(0) { $0 + $1.endpoints.count }
+            outstanding = memoryOutstanding + appends.reduce(0) { $0 + $1.targets.count }
         }
         // Drop the jobs already handed out, so the buffer holds only what waits.
         if bufferStart > 0 {
@@ -171,7 +171,7 @@ struct DispatchMachine {
             bufferStart = 0
         }
         if settings.maxPerEndpoint != nil {
-            for job in claimed { perEndpoint[job.endpoint, default: 0] += 1 }
+            for job in claimed { perEndpoint[job.target, default: 0] += 1 }
         }
         buffer += claimed
         var handOut: [ClaimedDelivery] = []
@@ -241,7 +241,7 @@ struct DispatchMachine {
         if !ingestDone, let idleWait = settings.idleWait {
             // Nothing waits: sleep the longest (what another process changed is seen within it).
             guard let due else { return .sleep(idleWait) }
-            // Due now but not claimed: its endpoints are at their limit (a finishing attempt wakes
+            // Due now but not claimed: its targets are at their limit (a finishing attempt wakes
             // the thread) or held; look again soon.
             let wait = due - now
             return .sleep(wait <= 0 ? Self.idlePoll : min(idleWait, wait))

@@ -107,16 +107,16 @@ public final class Dispatcher: @unchecked Sendable {
         }
     }
 
-    /// Records an attempt. Deliveries to an endpoint that answered 410 are failed at once.
-    public func finish(_ outcome: DeliveryOutcome, endpointGone: Bool = false) {
+    /// Records an attempt. Deliveries to a target that answered 410 are failed at once.
+    public func finish(_ outcome: DeliveryOutcome, targetGone: Bool = false) {
         locked {
-            if machine.attemptFinished(outcome, targetGone: endpointGone) { condition.broadcast() }
+            if machine.attemptFinished(outcome, targetGone: targetGone) { condition.broadcast() }
         }
     }
 
-    /// Whether an endpoint answered 410 Gone earlier in this run.
-    public func isGone(_ endpoint: String) -> Bool {
-        locked { machine.isGone(endpoint) }
+    /// Whether a target answered 410 Gone earlier in this run.
+    public func isGone(_ target: String) -> Bool {
+        locked { machine.isGone(target) }
     }
 
     /// Resumes the first `count` waiting workers with nothing: the run is over for them.
@@ -162,8 +162,8 @@ public final class Dispatcher: @unchecked Sendable {
             if !round.gone.isEmpty {
                 // Outcomes first, so the 410 itself is recorded before the rest are failed.
                 apply(try store.complete(round.outcomes, now: time))
-                for (endpoint, error) in round.gone {
-                    failedByGone += try store.failPending(endpoint: endpoint, error: error, now: time)
+                for (target, error) in round.gone {
+                    failedByGone += try store.failPending(target: target, error: error, now: time)
                 }
             }
             let (states, claimed) = try store.completeAndClaim(
@@ -193,7 +193,7 @@ public final class Dispatcher: @unchecked Sendable {
                 continue
             }
 
-            // Until the input is done the run cannot end. Held endpoints' deliveries are not
+            // Until the input is done the run cannot end. Held targets' deliveries are not
             // waited for.
             let due: Int64? = switch locked({ machine.dueQuery }) {
             case .nextDue: try store.nextDue(excluding: held)

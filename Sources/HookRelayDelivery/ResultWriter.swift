@@ -47,7 +47,7 @@ final class ResultWriter: Sendable {
         let status = state.lastHTTPStatus.map(String.init) ?? "null"
         let error = state.lastError.map(JSONString.quote) ?? "null"
         let latency = state.lastLatencyMilliseconds.map(String.init) ?? "null"
-        return #"{"webhook_id":\#(JSONString.quote(state.messageID)),"url":\#(JSONString.quote(state.endpoint)),"status":"\#(state.status.rawValue)","attempts":\#(state.attempts),"http_status":\#(status),"error":\#(error),"latency_ms":\#(latency)}"#
+        return #"{"webhook_id":\#(JSONString.quote(state.messageID)),"url":\#(JSONString.quote(state.target)),"status":"\#(state.status.rawValue)","attempts":\#(state.attempts),"http_status":\#(status),"error":\#(error),"latency_ms":\#(latency)}"#
             + "\n"
     }
 

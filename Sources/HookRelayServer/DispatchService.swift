@@ -26,7 +26,7 @@ struct DispatchService: Service {
             now: state.now,
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
-                    "webhook": "\(delivery.endpoint)", "webhook_id": "\(delivery.messageID)", "attempts": .stringConvertible(delivery.attempts),
+                    "webhook": "\(delivery.target)", "webhook_id": "\(delivery.messageID)", "attempts": .stringConvertible(delivery.attempts),
                     "http_status": delivery.lastHTTPStatus.map { .stringConvertible($0) } ?? "-", "error": "\(delivery.lastError ?? "-")",
                 ])
             })
@@ -40,7 +40,7 @@ struct DispatchService: Service {
                         group.addTask(executorPreference: HTTPSender.taskExecutor) {
                             while let job = await dispatcher.next() {
                                 let (outcome, gone) = await attempt(job)
-                                dispatcher.finish(outcome, endpointGone: gone)
+                                dispatcher.finish(outcome, targetGone: gone)
                             }
                         }
                     }
@@ -73,6 +73,6 @@ struct DispatchService: Service {
     }
 
     private func attempt(_ job: ClaimedDelivery) async -> (DeliveryOutcome, gone: Bool) {
-        await state.admin.attempts.run(job, webhook: state.webhook(job.endpoint))
+        await state.admin.attempts.run(job, webhook: state.webhook(job.target))
     }
 }

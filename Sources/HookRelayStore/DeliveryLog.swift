@@ -42,7 +42,7 @@ extension SQLiteSpool {
     private static func record(_ row: Statement) -> DeliveryRecord {
         DeliveryRecord(
             state: DeliveryState(
-                id: row.int(0), messageID: row.text(1) ?? "", endpoint: row.text(2) ?? "",
+                id: row.int(0), messageID: row.text(1) ?? "", target: row.text(2) ?? "",
                 status: row.text(3).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending, attempts: Int(row.int(4)),
                 lastHTTPStatus: row.optionalInt(5).map(Int.init), lastError: row.text(6),
                 lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8)),
@@ -53,7 +53,7 @@ extension SQLiteSpool {
     /// nil) in `status` (any when nil) whose event was stored at or after `since`, with ids
     /// below `before` (the cursor: the last id of the previous page).
     public func deliveries(
-        endpoint: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
+        webhook endpoint: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
     ) throws -> [DeliveryRecord] {
         // Deliveries are numbered in the order their events were stored, so `since` becomes a
         // lower bound on the id, which the (endpoint, status) index can seek to.
@@ -152,7 +152,7 @@ extension SQLiteSpool {
 
     /// Puts an endpoint's failed deliveries back in the queue, due now with a fresh schedule.
     /// Returns how many.
-    public func requeueFailed(endpoint: String, now: Int64) throws -> Int {
+    public func requeueFailed(webhook endpoint: String, now: Int64) throws -> Int {
         try connection.write {
             try connection.statement("""
                 UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, attempts = 0, updated_at = ?1
@@ -168,10 +168,10 @@ extension SQLiteSpool {
     ///
     /// In transactions of at most ``bulkBatch`` deliveries (``recoverBatch(endpoint:since:now:progress:)``),
     /// pausing between them for other writers.
-    public func recover(endpoint: String, since: Int64, now: Int64) throws -> Int {
+    public func recover(webhook endpoint: String, since: Int64, now: Int64) throws -> Int {
         var progress = RecoverProgress()
         while true {
-            progress = try recoverBatch(endpoint: endpoint, since: since, now: now, progress: progress)
+            progress = try recoverBatch(webhook: endpoint, since: since, now: now, progress: progress)
             if progress.isDone { return progress.requeued }
             Self.pauseBetweenBatches()
         }
@@ -190,7 +190,7 @@ public struct WebhookActivity: Sendable, Equatable {
 extension SQLiteSpool {
     /// Each endpoint's activity: its latest delivery, its pending deliveries, and those that
     /// failed at or after `since`.
-    public func activity(endpoint: String, since: Int64) throws -> WebhookActivity {
+    public func activity(webhook endpoint: String, since: Int64) throws -> WebhookActivity {
         let last = try connection.statement(
             "SELECT updated_at FROM deliveries WHERE endpoint = ?1 AND status = 'delivered' ORDER BY id DESC LIMIT 1")
         last.bind(1, endpoint)
@@ -210,7 +210,7 @@ extension SQLiteSpool {
 
     /// Deliveries that ended delivered and failed, per hour (`hour` is Unix ms / 3,600,000),
     /// from `since` on.
-    public func hourlyOutcomes(endpoint: String, since: Int64) throws -> [(hour: Int64, delivered: Int, failed: Int)] {
+    public func hourlyOutcomes(webhook endpoint: String, since: Int64) throws -> [(hour: Int64, delivered: Int, failed: Int)] {
         let statement = try connection.statement("""
             SELECT updated_at / 3600000, sum(status = 'delivered'), sum(status = 'failed') FROM deliveries
             WHERE endpoint = ?1 AND status IN ('delivered', 'failed') AND updated_at >= ?2

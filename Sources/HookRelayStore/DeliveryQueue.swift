@@ -1,20 +1,23 @@
 import HookRelayCore
 
-/// A message to deliver: one event's exact bytes, to each of `endpoints`.
+/// A message to deliver: one event's exact bytes, to each of `targets`.
+///
+/// A delivery's target is where it goes: a URL in `deliver`, a webhook id in `serve` (the
+/// schema's `deliveries.endpoint` column). ``Endpoint`` (HookRelayDelivery) is a parsed URL.
 public struct NewMessage: Sendable {
     /// The Standard Webhooks message id (`webhook-id` on the wire): the event's `id`, else a hash of its bytes.
     public var messageID: String
     public var body: [UInt8]
-    public var endpoints: [String]
+    public var targets: [String]
 
-    public init(messageID: String, body: [UInt8], endpoints: [String]) {
+    public init(messageID: String, body: [UInt8], targets: [String]) {
         self.messageID = messageID
         self.body = body
-        self.endpoints = endpoints
+        self.targets = targets
     }
 }
 
-/// A delivery (one message to one endpoint) claimed by a worker until `leaseUntil`.
+/// A delivery (one message to one target) claimed by a worker until `leaseUntil`.
 public struct ClaimedDelivery: Sendable {
     public var id: Int64
     /// Fencing token: a completion counts only if the delivery has not been claimed again since.
@@ -22,7 +25,8 @@ public struct ClaimedDelivery: Sendable {
     /// The Standard Webhooks message id (`webhook-id` on the wire): the event's `id`, else a hash of its bytes.
     public var messageID: String
     public var body: [UInt8]
-    public var endpoint: String
+    /// A URL in `deliver`, a webhook id in `serve`.
+    public var target: String
     /// Attempts made before this one.
     public var attempts: Int
     /// When the message entered the store (Unix milliseconds).
@@ -82,9 +86,9 @@ public struct DeliveryOutcome: Sendable {
     }
 }
 
-/// A per-endpoint limit on claimed deliveries, and what each endpoint holds now: a slow or dead
-/// endpoint cannot take every worker.
-public struct EndpointQuota: Sendable {
+/// A per-target limit on claimed deliveries, and what each target holds now: a slow or dead
+/// receiver cannot take every worker.
+public struct TargetQuota: Sendable {
     public var limit: Int
     public var held: [String: Int]
     /// Endpoints that get nothing (paused webhooks).
@@ -96,9 +100,9 @@ public struct EndpointQuota: Sendable {
         self.paused = paused
     }
 
-    /// How many more deliveries `endpoint` may have claimed.
-    public func free(_ endpoint: String) -> Int {
-        paused.contains(endpoint) ? 0 : max(0, limit - held[endpoint, default: 0])
+    /// How many more deliveries `target` may have claimed.
+    public func free(_ target: String) -> Int {
+        paused.contains(target) ? 0 : max(0, limit - held[target, default: 0])
     }
 }
 
@@ -107,7 +111,8 @@ public struct DeliveryState: Sendable, Equatable {
     public var id: Int64
     /// The Standard Webhooks message id (`webhook-id` on the wire): the event's `id`, else a hash of its bytes.
     public var messageID: String
-    public var endpoint: String
+    /// A URL in `deliver`, a webhook id in `serve`.
+    public var target: String
     public var status: DeliveryStatus
     public var attempts: Int
     public var lastHTTPStatus: Int?
@@ -128,7 +133,7 @@ public protocol DeliveryQueue: AnyObject, SendableMetatype {
 
     /// Claims up to `limit` due deliveries for `lease` milliseconds, oldest first for each
     /// endpoint; with a quota, no endpoint gets more than it has free.
-    func claim(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery]
+    func claim(limit: Int, now: Int64, lease: Int64, quota: TargetQuota?) throws -> [ClaimedDelivery]
 
     /// Records attempts and moves deliveries on, in one transaction. Outcomes whose claim has
     /// been superseded (the lease expired and another worker claimed the delivery) keep their
@@ -139,7 +144,7 @@ public protocol DeliveryQueue: AnyObject, SendableMetatype {
     /// `complete` then `claim`, in one transaction where the store has them: what a
     /// dispatcher does each round.
     func completeAndClaim(
-        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery])
 
     /// The earliest time a pending delivery becomes due (its next attempt or the end of its
@@ -151,9 +156,9 @@ public protocol DeliveryQueue: AnyObject, SendableMetatype {
     /// which also waits for the leases of other processes.
     func nextUnclaimedDue(excluding: Set<String>) throws -> Int64?
 
-    /// Marks every pending delivery to `endpoint` that no worker holds failed (the endpoint
+    /// Marks every pending delivery to `target` that no worker holds failed (the target
     /// answered 410 Gone). Held ones are failed by their workers.
-    func failPending(endpoint: String, error: String, now: Int64) throws -> [DeliveryState]
+    func failPending(target: String, error: String, now: Int64) throws -> [DeliveryState]
 
     /// Puts every failed delivery back to pending, due now. Returns how many.
     func requeueFailed(now: Int64) throws -> Int
@@ -181,7 +186,7 @@ extension DeliveryQueue {
     public var inMemoryOutstanding: Int? { nil }
 
     public func completeAndClaim(
-        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
         (try complete(outcomes, now: now), try claim(limit: limit, now: now, lease: lease, quota: quota))
     }

@@ -28,12 +28,12 @@ public final class MemoryStore: DeliveryQueue {
     public func append(_ messages: [NewMessage], now: Int64) throws -> Int {
         var added = 0
         for message in messages {
-            for endpoint in message.endpoints {
+            for endpoint in message.targets {
                 let id = nextID
                 nextID += 1
                 entries[id] = Entry(
                     state: DeliveryState(
-                        id: id, messageID: message.messageID, endpoint: endpoint, status: .pending, attempts: 0,
+                        id: id, messageID: message.messageID, target: endpoint, status: .pending, attempts: 0,
                         lastHTTPStatus: nil, lastError: nil, lastLatencyMilliseconds: nil, nextAttemptAt: now),
                     body: message.body, createdAt: now)
                 due.push((now, id))
@@ -44,7 +44,7 @@ public final class MemoryStore: DeliveryQueue {
         return added
     }
 
-    public func claim(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
+    public func claim(limit: Int, now: Int64, lease: Int64, quota: TargetQuota?) throws -> [ClaimedDelivery] {
         // Entries of finished or rescheduled deliveries stay in the heap until their time; when
         // they outnumber the live ones, rebuild it so memory follows what is outstanding.
         if due.count > 2 * entries.count + 1024 {
@@ -58,12 +58,12 @@ public final class MemoryStore: DeliveryQueue {
         while claimed.count < limit, let (time, id) = due.top, time <= now {
             due.pop()
             guard var entry = entries[id], entry.dueAt == time else { continue }
-            if let free = quota?.free(entry.state.endpoint) {
+            if let free = quota?.free(entry.state.target) {
                 guard free > 0 else {
                     held.append((time, id))
                     continue
                 }
-                quota?.held[entry.state.endpoint, default: 0] += 1
+                quota?.held[entry.state.target, default: 0] += 1
             }
             entry.claim += 1
             entry.leaseUntil = now + lease
@@ -71,7 +71,7 @@ public final class MemoryStore: DeliveryQueue {
             due.push((entry.dueAt, id))
             claimed.append(ClaimedDelivery(
                 id: id, claim: entry.claim, messageID: entry.state.messageID, body: entry.body,
-                endpoint: entry.state.endpoint, attempts: entry.state.attempts, createdAt: entry.createdAt))
+                target: entry.state.target, attempts: entry.state.attempts, createdAt: entry.createdAt))
         }
         return claimed
     }
@@ -101,7 +101,7 @@ public final class MemoryStore: DeliveryQueue {
 
     public func nextDue(excluding: Set<String>) throws -> Int64? {
         if !excluding.isEmpty {
-            return entries.values.lazy.filter { !excluding.contains($0.state.endpoint) }.map(\.dueAt).min()
+            return entries.values.lazy.filter { !excluding.contains($0.state.target) }.map(\.dueAt).min()
         }
         // The heap's top may be stale (finished or moved); skip those.
         while let (time, id) = due.top {
@@ -124,9 +124,9 @@ public final class MemoryStore: DeliveryQueue {
         }
     }
 
-    public func failPending(endpoint: String, error: String, now: Int64) throws -> [DeliveryState] {
+    public func failPending(target endpoint: String, error: String, now: Int64) throws -> [DeliveryState] {
         var failed: [DeliveryState] = []
-        for (id, var entry) in entries where entry.state.endpoint == endpoint && entry.state.status == .pending && entry.leaseUntil == nil {
+        for (id, var entry) in entries where entry.state.target == endpoint && entry.state.status == .pending && entry.leaseUntil == nil {
             entry.state.status = .failed
             entry.state.lastError = error
             entries[id] = nil

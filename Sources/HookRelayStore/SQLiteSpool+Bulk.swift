@@ -87,7 +87,7 @@ extension SQLiteSpool {
     ///
     /// A delivery re-queued by an earlier batch (its `updated_at` is `now` or later) is not
     /// re-queued again, whatever became of it since.
-    public func recoverBatch(endpoint: String, since: Int64, now: Int64, progress: RecoverProgress) throws -> RecoverProgress {
+    public func recoverBatch(webhook endpoint: String, since: Int64, now: Int64, progress: RecoverProgress) throws -> RecoverProgress {
         guard let status = progress.statuses.first else { return progress }
         var progress = progress
         let limit = bulkBatch

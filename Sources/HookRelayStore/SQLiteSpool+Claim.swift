@@ -9,14 +9,14 @@ extension SQLiteSpool {
     /// wait for the endpoints at their limit.
     ///
     /// The deliveries of a deleted webhook whose discarding is under way are never claimed.
-    func claimInTransaction(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
+    func claimInTransaction(limit: Int, now: Int64, lease: Int64, quota: TargetQuota?) throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let discarding = try discardingEndpoints()
         // Paused webhooks as of this transaction: a dispatcher's own list may be a moment old.
         var quota = quota
         let paused = try pausedWebhooks()
         if !paused.isEmpty {
-            quota = EndpointQuota(limit: quota?.limit ?? Int.max, held: quota?.held ?? [:], paused: paused.union(quota?.paused ?? []))
+            quota = TargetQuota(limit: quota?.limit ?? Int.max, held: quota?.held ?? [:], paused: paused.union(quota?.paused ?? []))
         }
         guard let quota else {
             let sql = discarding.isEmpty ? ClaimSQL.oldestDue : ClaimSQL.oldestDueSkippingDiscarded
@@ -117,7 +117,7 @@ extension SQLiteSpool {
             }
             return ClaimedDelivery(
                 id: id, claim: token, messageID: message.messageID, body: message.body,
-                endpoint: endpoint, attempts: attempts, createdAt: message.createdAt)
+                target: endpoint, attempts: attempts, createdAt: message.createdAt)
         }
     }
 }

@@ -72,7 +72,7 @@ public final class SQLiteSpool: ServeStore {
                     messageRow = findMessage.int(0)
                     try findMessage.run()
                 }
-                for endpoint in message.endpoints {
+                for endpoint in message.targets {
                     try insertDelivery.bind(1, messageRow).bind(2, endpoint).bind(3, now).run()
                     added += connection.changes
                 }
@@ -84,12 +84,12 @@ public final class SQLiteSpool: ServeStore {
         }
     }
 
-    public func claim(limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?) throws -> [ClaimedDelivery] {
+    public func claim(limit: Int, now: Int64, lease: Int64, quota: TargetQuota?) throws -> [ClaimedDelivery] {
         try connection.write { try claimInTransaction(limit: limit, now: now, lease: lease, quota: quota) }
     }
 
     public func completeAndClaim(
-        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: EndpointQuota?
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
         defer { announceHealthChanges() }
         return try connection.write {
@@ -155,7 +155,7 @@ public final class SQLiteSpool: ServeStore {
     }
 
     private func updateHealth(after outcome: DeliveryOutcome, now: Int64, policy: HealthPolicy) throws {
-        let webhook = outcome.delivery.endpoint
+        let webhook = outcome.delivery.target
         guard let change = try recordHealth(
             webhook: webhook, succeeded: outcome.next == .delivered, gone: outcome.attempt.httpStatus == 410, now: now,
             policy: policy)
@@ -202,7 +202,7 @@ public final class SQLiteSpool: ServeStore {
         return value
     }
 
-    public func failPending(endpoint: String, error: String, now: Int64) throws -> [DeliveryState] {
+    public func failPending(target endpoint: String, error: String, now: Int64) throws -> [DeliveryState] {
         try connection.write {
             let statement = try connection.statement("""
                 UPDATE deliveries SET status = 'failed', last_error = ?1, updated_at = ?2, lease_until = NULL, lease_owner = NULL
@@ -302,7 +302,7 @@ public final class SQLiteSpool: ServeStore {
 
     static func state(_ row: Statement) -> DeliveryState {
         DeliveryState(
-            id: row.int(0), messageID: row.text(1) ?? "", endpoint: row.text(2) ?? "",
+            id: row.int(0), messageID: row.text(1) ?? "", target: row.text(2) ?? "",
             status: row.text(3).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending, attempts: Int(row.int(4)),
             lastHTTPStatus: row.optionalInt(5).map(Int.init), lastError: row.text(6),
             lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8))

@@ -41,9 +41,9 @@ public protocol WebhookQueue: DeliveryQueue {
     /// Stores a message with one delivery, already claimed: a test event.
     func appendClaimed(_ messageID: String, body: [UInt8], endpoint: String, now: Int64, lease: Int64) throws -> ClaimedDelivery
     /// Puts the webhook's failed deliveries back to pending, due now. Returns how many.
-    func requeueFailed(endpoint: String, now: Int64) throws -> Int
+    func requeueFailed(webhook: String, now: Int64) throws -> Int
     /// One short batch of re-sending what the webhook's stored events since `since` were.
-    func recoverBatch(endpoint: String, since: Int64, now: Int64, progress: RecoverProgress) throws -> RecoverProgress
+    func recoverBatch(webhook: String, since: Int64, now: Int64, progress: RecoverProgress) throws -> RecoverProgress
     /// Releases the claims of processes that no longer run and finishes interrupted deletions;
     /// returns how many deliveries were released.
     @discardableResult func recoverOrphans(now: Int64) throws -> Int
@@ -55,10 +55,10 @@ public protocol WebhookQueue: DeliveryQueue {
 /// recent activity.
 public protocol DeliveryLog: AnyObject {
     /// Newest first; `endpoint` is a webhook id.
-    func deliveries(endpoint: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int) throws -> [DeliveryRecord]
+    func deliveries(webhook: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int) throws -> [DeliveryRecord]
     func delivery(id: Int64) throws -> DeliveryDetail?
-    func activity(endpoint: String, since: Int64) throws -> WebhookActivity
-    func hourlyOutcomes(endpoint: String, since: Int64) throws -> [(hour: Int64, delivered: Int, failed: Int)]
+    func activity(webhook: String, since: Int64) throws -> WebhookActivity
+    func hourlyOutcomes(webhook: String, since: Int64) throws -> [(hour: Int64, delivered: Int, failed: Int)]
 }
 
 /// The counts behind `GET /metrics`, read without holding up writers.

@@ -10,7 +10,7 @@ import Testing
     /// Claimed deliveries, one per endpoint given, from a real in-memory queue.
     func jobs(_ endpoints: String...) throws -> [ClaimedDelivery] {
         let queue = MemoryStore()
-        _ = try queue.append(endpoints.enumerated().map { NewMessage(messageID: "m\($0.offset)", body: [], endpoints: [$0.element]) }, now: 0)
+        _ = try queue.append(endpoints.enumerated().map { NewMessage(messageID: "m\($0.offset)", body: [], targets: [$0.element]) }, now: 0)
         return try queue.claim(limit: endpoints.count, now: 0, lease: 100)
     }
 
@@ -114,14 +114,14 @@ import Testing
         #expect(atOnce, "a 410 is acted on at once")
         _ = machine.attemptFinished(outcome(claimed[1], .failed), targetGone: true)
         let round = machine.beginRound(paused: [])
-        #expect(round.gone.map(\.endpoint) == ["a"])
+        #expect(round.gone.map(\.target) == ["a"])
         #expect(round.gone.first?.error == "HTTP 410")
         #expect(machine.isGone("a") && !machine.isGone("b"))
     }
 
     @Test func withoutASpoolTheReaderWaitsWhileTooMuchIsOutstanding() {
         var machine = DispatchMachine(Self.deliver)
-        machine.append([NewMessage(messageID: "m", body: [], endpoints: ["a", "b", "c"])])
+        machine.append([NewMessage(messageID: "m", body: [], targets: ["a", "b", "c"])])
         #expect(machine.mustWait(limit: 3))
         let round = machine.beginRound(paused: [])
         #expect(round.appends.count == 1)
@@ -132,7 +132,7 @@ import Testing
     @Test func progressCountsAttemptedDeliveriesWaitingForARetry() {
         var machine = DispatchMachine(Self.deliver)
         func state(_ id: Int64, _ status: DeliveryStatus) -> DeliveryState {
-            DeliveryState(id: id, messageID: "m", endpoint: "a", status: status, attempts: 1, nextAttemptAt: 0)
+            DeliveryState(id: id, messageID: "m", target: "a", status: status, attempts: 1, nextAttemptAt: 0)
         }
         var result = machine.record([])
         #expect(result.retrying == nil)

@@ -17,12 +17,12 @@ import Testing
         // 500 endpoints, each with one delivery due only much later.
         for index in 0..<500 { try add(spool, 1, to: "wh_later_\(index)", prefix: "later\(index)", due: 10_000_000) }
         try add(spool, 3, to: "wh_now", prefix: "now", due: 1_000)
-        let quota = EndpointQuota(limit: 2, held: [:])
+        let quota = TargetQuota(limit: 2, held: [:])
         let claimed = try spool.claim(limit: 100, now: 2_000, lease: 60_000, quota: quota)
-        #expect(claimed.map(\.endpoint) == ["wh_now", "wh_now"], "the quota of 2 holds")
+        #expect(claimed.map(\.target) == ["wh_now", "wh_now"], "the quota of 2 holds")
         #expect(Set(claimed.map(\.messageID)) == ["now-0", "now-1"])
         // At the later time, every endpoint has one due.
-        let later = try spool.claim(limit: 1_000, now: 10_000_000, lease: 60_000, quota: EndpointQuota(limit: 2, held: ["wh_now": 2]))
+        let later = try spool.claim(limit: 1_000, now: 10_000_000, lease: 60_000, quota: TargetQuota(limit: 2, held: ["wh_now": 2]))
         #expect(later.count == 500)
     }
 
@@ -30,8 +30,8 @@ import Testing
         let spool = try SQLiteSpool(path: temporarySpool())
         try add(spool, SQLiteSpool.dueScanLimit + 100, to: "wh_backlog", prefix: "old", due: 1_000)
         try add(spool, 1, to: "wh_newer", prefix: "new", due: 1_500)
-        let claimed = try spool.claim(limit: 10, now: 2_000, lease: 60_000, quota: EndpointQuota(limit: 3, held: [:]))
-        #expect(claimed.count { $0.endpoint == "wh_backlog" } == 3)
+        let claimed = try spool.claim(limit: 10, now: 2_000, lease: 60_000, quota: TargetQuota(limit: 3, held: [:]))
+        #expect(claimed.count { $0.target == "wh_backlog" } == 3)
         #expect(claimed.map(\.messageID).contains("new-0"), "the newer endpoint was starved")
     }
 }

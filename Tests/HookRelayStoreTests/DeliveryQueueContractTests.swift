@@ -26,7 +26,7 @@ enum QueueKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(try store.append([message("a", ["u1", "u2"]), message("b")], now: 1000) == 3)
         let claimed = try store.claim(limit: 10, now: 1000, lease: 60_000)
         #expect(claimed.map(\.messageID) == ["a", "a", "b"])
-        #expect(claimed.map(\.endpoint) == ["u1", "u2", "https://a.example/hook"])
+        #expect(claimed.map(\.target) == ["u1", "u2", "https://a.example/hook"])
         #expect(claimed[0].body == Array(#"{"id":"a"}"#.utf8))
         // Claimed deliveries are not handed out again while leased.
         #expect(try store.claim(limit: 10, now: 1001, lease: 60_000).isEmpty)
@@ -37,7 +37,7 @@ enum QueueKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(try store.nextDue() == 5000)
         #expect(try store.claim(limit: 10, now: 4999, lease: 60_000).isEmpty)
         let retried = try store.claim(limit: 10, now: 5000, lease: 60_000)
-        #expect(retried.map(\.endpoint) == ["u2"])
+        #expect(retried.map(\.target) == ["u2"])
         #expect(retried[0].attempts == 1)
     }
 
@@ -59,10 +59,10 @@ enum QueueKind: String, CaseIterable, CustomTestStringConvertible {
     func goneEndpointFailsItsPendingDeliveries(_ kind: QueueKind) throws {
         let store = try kind.make()
         _ = try store.append([message("a", ["gone", "ok"]), message("b", ["gone"])], now: 0)
-        let failed = try store.failPending(endpoint: "gone", error: "410 Gone", now: 1)
+        let failed = try store.failPending(target: "gone", error: "410 Gone", now: 1)
         #expect(failed.map(\.messageID).sorted() == ["a", "b"])
         #expect(failed.allSatisfy { $0.status == .failed && $0.lastError == "410 Gone" })
-        #expect(try store.claim(limit: 10, now: 2, lease: 100).map(\.endpoint) == ["ok"])
+        #expect(try store.claim(limit: 10, now: 2, lease: 100).map(\.target) == ["ok"])
     }
 
     @Test(arguments: QueueKind.allCases)
@@ -70,13 +70,13 @@ enum QueueKind: String, CaseIterable, CustomTestStringConvertible {
         let store = try kind.make()
         _ = try store.append([message("m1", ["slow", "fast"]), message("m2", ["slow", "fast"])], now: 0)
         _ = try store.append([message("m3", ["slow", "fast"])], now: 1)
-        let quota = EndpointQuota(limit: 2, held: ["slow": 2, "fast": 1])
+        let quota = TargetQuota(limit: 2, held: ["slow": 2, "fast": 1])
         let claimed = try store.claim(limit: 10, now: 5, lease: 100, quota: quota)
-        #expect(claimed.map(\.endpoint) == ["fast"])
+        #expect(claimed.map(\.target) == ["fast"])
         #expect(claimed.map(\.messageID) == ["m1"], "each endpoint's oldest first")
-        let slow = try store.claim(limit: 10, now: 5, lease: 100, quota: EndpointQuota(limit: 1, held: [:]))
-        #expect(slow.map(\.endpoint).sorted() == ["fast", "slow"])
-        let slowOne = slow.filter { $0.endpoint == "slow" }
+        let slow = try store.claim(limit: 10, now: 5, lease: 100, quota: TargetQuota(limit: 1, held: [:]))
+        #expect(slow.map(\.target).sorted() == ["fast", "slow"])
+        let slowOne = slow.filter { $0.target == "slow" }
         #expect(slowOne.map(\.messageID) == ["m1"])
         try store.release(slowOne)
         #expect(try store.claim(limit: 10, now: 5, lease: 100).map(\.messageID).sorted() == ["m1", "m2", "m3", "m3"])
@@ -88,22 +88,22 @@ enum QueueKind: String, CaseIterable, CustomTestStringConvertible {
         _ = try store.append([message("a", ["u1"]), message("b", ["u2"])], now: 100)
         #expect(try store.nextUnclaimedDue(excluding: []) == 100)
         let claimed = try store.claim(limit: 10, now: 100, lease: 1_000)
-        _ = try store.complete(claimed.map { outcome($0, .retry(at: $0.endpoint == "u1" ? 700 : 500), status: 503) }, now: 110)
+        _ = try store.complete(claimed.map { outcome($0, .retry(at: $0.target == "u1" ? 700 : 500), status: 503) }, now: 110)
         #expect(try store.nextUnclaimedDue(excluding: []) == 500)
         #expect(try store.nextUnclaimedDue(excluding: ["u2"]) == 700, "an excluded (paused) endpoint is not waited for")
         #expect(try store.nextDue(excluding: ["u1", "u2"]) == nil)
         #expect(try store.claim(limit: 10, now: 499, lease: 1_000).isEmpty)
-        #expect(try store.claim(limit: 10, now: 500, lease: 1_000).map(\.endpoint) == ["u2"])
+        #expect(try store.claim(limit: 10, now: 500, lease: 1_000).map(\.target) == ["u2"])
     }
 
     @Test(arguments: QueueKind.allCases)
     func aPausedEndpointGetsNothingAndTheOthersGoOn(_ kind: QueueKind) throws {
         let store = try kind.make()
         _ = try store.append([message("a", ["paused", "open"])], now: 0)
-        let quota = EndpointQuota(limit: 10, held: [:], paused: ["paused"])
-        #expect(try store.claim(limit: 10, now: 0, lease: 100, quota: quota).map(\.endpoint) == ["open"])
+        let quota = TargetQuota(limit: 10, held: [:], paused: ["paused"])
+        #expect(try store.claim(limit: 10, now: 0, lease: 100, quota: quota).map(\.target) == ["open"])
         #expect(try store.claim(limit: 10, now: 0, lease: 100, quota: quota).isEmpty)
-        #expect(try store.claim(limit: 10, now: 0, lease: 100).map(\.endpoint) == ["paused"], "resumed")
+        #expect(try store.claim(limit: 10, now: 0, lease: 100).map(\.target) == ["paused"], "resumed")
     }
 
     @Test(arguments: QueueKind.allCases)

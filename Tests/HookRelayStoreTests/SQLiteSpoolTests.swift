@@ -10,7 +10,7 @@ func temporarySpool() -> String {
 }
 
 func message(_ id: String, _ endpoints: [String] = ["https://a.example/hook"]) -> NewMessage {
-    NewMessage(messageID: id, body: Array(#"{"id":"\#(id)"}"#.utf8), endpoints: endpoints)
+    NewMessage(messageID: id, body: Array(#"{"id":"\#(id)"}"#.utf8), targets: endpoints)
 }
 
 func outcome(_ delivery: ClaimedDelivery, _ next: DeliveryOutcome.Next, status: Int? = 204, at time: Int64 = 1000) -> DeliveryOutcome {

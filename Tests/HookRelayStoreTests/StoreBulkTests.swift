@@ -70,12 +70,12 @@ import Testing
         // An ingest that had not heard of the deletion yet adds nothing for it.
         try ingest(store, 10, first: 10_000, targets: ["a", "b"], now: 2)
         #expect(try pending(store, "a") == 700)
-        let quota = EndpointQuota(limit: 10_000, held: [:])
-        #expect(try store.claim(limit: 5_000, now: 3, lease: 100, quota: quota).allSatisfy { $0.endpoint == "b" })
+        let quota = TargetQuota(limit: 10_000, held: [:])
+        #expect(try store.claim(limit: 5_000, now: 3, lease: 100, quota: quota).allSatisfy { $0.target == "b" })
         try store.connection.execute("UPDATE deliveries SET lease_until = NULL")
         let claimed = try store.claim(limit: 5_000, now: 3, lease: 100)
         #expect(claimed.count == 1_210)
-        #expect(claimed.allSatisfy { $0.endpoint == "b" })
+        #expect(claimed.allSatisfy { $0.target == "b" })
         #expect(try store.discardPending(of: "a") == (500, false))
         #expect(try store.discardPending(of: "a") == (200, true))
         #expect(try pending(store, "a") == 0)
@@ -94,7 +94,7 @@ import Testing
         }
         let reopened = try SQLiteSpool(path: path)
         reopened.bulkBatch = 500
-        #expect(try reopened.claim(limit: 5_000, now: 3, lease: 100, quota: EndpointQuota(limit: 10_000, held: [:])).isEmpty)
+        #expect(try reopened.claim(limit: 5_000, now: 3, lease: 100, quota: TargetQuota(limit: 10_000, held: [:])).isEmpty)
         let commits = recordCommits(reopened)
         try reopened.recoverOrphans(now: 3)
         #expect(try pending(reopened, "a") == 0)
@@ -111,15 +111,15 @@ import Testing
         try store.connection.execute("UPDATE deliveries SET status = 'failed' WHERE id % 3 = 0")
         let commits = recordCommits(store)
         // The 1,300 events stored at 5 or later, delivered or failed.
-        #expect(try store.recover(endpoint: "a", since: 5, now: 10) == 1_300)
+        #expect(try store.recover(webhook: "a", since: 5, now: 10) == 1_300)
         let sizes = commits.all
         #expect(sizes.count >= 5, "\(sizes)")
         #expect(sizes.allSatisfy { $0 <= Self.bound(500) }, "\(sizes)")
         #expect(try pending(store, "a") == 1_300)
         #expect(try store.counts()[.pending] == 1_300)
         // Nothing left to re-queue since 5; everything since 0.
-        #expect(try store.recover(endpoint: "a", since: 5, now: 11) == 0)
-        #expect(try store.recover(endpoint: "a", since: 0, now: 12) == 1_000)
+        #expect(try store.recover(webhook: "a", since: 5, now: 11) == 0)
+        #expect(try store.recover(webhook: "a", since: 0, now: 12) == 1_000)
     }
 
     /// A delivery re-queued by an earlier batch that has failed again by the time a later batch
@@ -128,12 +128,12 @@ import Testing
         let store = try store(batch: 2)
         try ingest(store, 4)
         try store.connection.execute("UPDATE deliveries SET status = 'delivered'")
-        var progress = try store.recoverBatch(endpoint: "a", since: 0, now: 10, progress: RecoverProgress())
+        var progress = try store.recoverBatch(webhook: "a", since: 0, now: 10, progress: RecoverProgress())
         #expect(progress.requeued == 2)
         // The two re-queued ones fail at once (their webhook was disabled, say).
         try store.connection.execute("UPDATE deliveries SET status = 'failed', updated_at = 11 WHERE status = 'pending'")
         while !progress.isDone {
-            progress = try store.recoverBatch(endpoint: "a", since: 0, now: 10, progress: progress)
+            progress = try store.recoverBatch(webhook: "a", since: 0, now: 10, progress: progress)
         }
         #expect(progress.requeued == 4)
         #expect(try pending(store, "a") == 2)

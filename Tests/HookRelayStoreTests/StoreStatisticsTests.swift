@@ -118,14 +118,14 @@ import Testing
         }, now: 3)
         #expect(try store.counts() == (try actual()))
         _ = try store.requeueFailed(now: 4)
-        _ = try store.failPending(endpoint: "c", error: "gone", now: 4)
+        _ = try store.failPending(target: "c", error: "gone", now: 4)
         #expect(try store.counts() == (try actual()))
-        _ = try store.recover(endpoint: "a", since: 0, now: 5)
+        _ = try store.recover(webhook: "a", since: 0, now: 5)
         #expect(try store.counts() == (try actual()))
         _ = try store.deleteWebhook(id: "a")
         try store.connection.execute("DELETE FROM messages WHERE id = 2")
         #expect(try store.counts() == (try actual()))
-        #expect(try store.activity(endpoint: "c", since: 0).pending == (try actual())[.pending] ?? 0)
+        #expect(try store.activity(webhook: "c", since: 0).pending == (try actual())[.pending] ?? 0)
     }
 
     @Test func theStatisticsConnectionRefusesWrites() throws {

@@ -31,7 +31,7 @@ import Testing
         #expect(try store.ingest(events, now: 1) == [false, false])
         #expect(try store.ingest([events[0]], now: 2) == [true])
         #expect(try store.counts() == [.pending: 2, .skipped: 1])
-        #expect(try store.claim(limit: 10, now: 3, lease: 100).map(\.endpoint) == ["a", "a"])
+        #expect(try store.claim(limit: 10, now: 3, lease: 100).map(\.target) == ["a", "a"])
     }
 
     @Test func aPausedWebhookIsNeverClaimedWhateverTheDispatcherLastHeard() throws {
@@ -42,11 +42,11 @@ import Testing
         let events = [IngestedEvent(id: "e1", body: Array(#"{"id":"e1"}"#.utf8), targets: [("a", false), ("b", false)])]
         _ = try store.ingest(events, now: 1)
         // A quota that does not know of the pause yet, and no quota at all.
-        #expect(try store.claim(limit: 10, now: 2, lease: 100, quota: EndpointQuota(limit: 8, held: [:])).map(\.endpoint) == ["b"])
+        #expect(try store.claim(limit: 10, now: 2, lease: 100, quota: TargetQuota(limit: 8, held: [:])).map(\.target) == ["b"])
         _ = try store.setPaused(id: "a", false, now: 3)
         _ = try store.setPaused(id: "b", true, now: 3)
         _ = try store.ingest([IngestedEvent(id: "e2", body: Array(#"{"id":"e2"}"#.utf8), targets: [("b", false)])], now: 3)
-        #expect(try store.claim(limit: 10, now: 4, lease: 100).map(\.endpoint) == ["a"])
+        #expect(try store.claim(limit: 10, now: 4, lease: 100).map(\.target) == ["a"])
     }
 
     @Test func deletingAWebhookDiscardsItsPendingDeliveries() throws {
@@ -57,7 +57,7 @@ import Testing
         #expect(try store.deleteWebhook(id: "a") == 1)
         #expect(try store.deleteWebhook(id: "a") == nil)
         #expect(try store.webhooks().map(\.id) == ["b"])
-        #expect(try store.claim(limit: 10, now: 2, lease: 100).map(\.endpoint) == ["b"])
+        #expect(try store.claim(limit: 10, now: 2, lease: 100).map(\.target) == ["b"])
     }
 
     @Test func healthGoesUnhealthyThenDisabledAndBackOnSuccess() {
@@ -103,9 +103,9 @@ import Testing
     @Test func claimsUnderAQuotaTakeEndpointsInTurn() throws {
         let store = try SQLiteSpool(path: temporarySpool())
         _ = try store.append((1...3).map { message("m\($0)", ["a", "b", "c"]) }, now: 0)
-        let quota = EndpointQuota(limit: 10, held: [:])
+        let quota = TargetQuota(limit: 10, held: [:])
         // One delivery per round: the endpoint after the last one served goes next.
-        let order = try (0..<6).flatMap { _ in try store.claim(limit: 1, now: 0, lease: 100, quota: quota).map(\.endpoint) }
+        let order = try (0..<6).flatMap { _ in try store.claim(limit: 1, now: 0, lease: 100, quota: quota).map(\.target) }
         #expect(order == ["a", "b", "c", "a", "b", "c"])
     }
 }

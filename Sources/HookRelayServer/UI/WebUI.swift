@@ -91,7 +91,7 @@ enum WebUI {
                 let now = UnixTime.now()
                 let webhooks = try await admin.webhooks()
                 let activity = try await state.read { store in
-                    try webhooks.map { try store.activity(endpoint: $0.id, since: now - 24 * 3_600_000) }
+                    try webhooks.map { try store.activity(webhook: $0.id, since: now - 24 * 3_600_000) }
                 }
                 let rows: [[String: Any]] = zip(webhooks, activity).map { webhook, activity in
                     [
@@ -193,7 +193,7 @@ enum WebUI {
             try await signedIn { _, context, session in
                 let id = try context.parameters.require("id")
                 let webhook = try await admin.webhook(id)
-                let pending = try await state.read { try $0.activity(endpoint: id, since: 0).pending }
+                let pending = try await state.read { try $0.activity(webhook: id, since: 0).pending }
                 return page("Delete webhook", "delete", ["id": id, "url": webhook.url, "pending": pending], session: sessions.take(session))
             }(request, context)
         }
@@ -229,7 +229,7 @@ enum WebUI {
             var deliveries = try await admin.deliveries(webhook: id, status: status, since: nil, before: before, limit: limit + 1)
             let hasOlder = deliveries.count > limit
             deliveries = Array(deliveries.prefix(limit))
-            let hours = try await state.read { try $0.hourlyOutcomes(endpoint: id, since: now - 24 * 3_600_000) }
+            let hours = try await state.read { try $0.hourlyOutcomes(webhook: id, since: now - 24 * 3_600_000) }
             let rows: [[String: Any]] = deliveries.map { record in
                 [
                     "id": record.state.id, "event_id": record.state.messageID, "status": record.state.status.rawValue,
@@ -268,7 +268,7 @@ enum WebUI {
         @Sendable func deliveryPage(_ id: Int64, session: UISession) async throws -> Response {
             let detail = try await admin.delivery(id)
             let state = detail.record.state
-            let webhook = try? await admin.webhook(state.endpoint)
+            let webhook = try? await admin.webhook(state.target)
             let event = (try? JSONSerialization.jsonObject(with: Data(detail.event)))
                 .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) }
                 .map { String(decoding: $0, as: UTF8.self) } ?? String(decoding: detail.event, as: UTF8.self)
@@ -280,7 +280,7 @@ enum WebUI {
                 ]
             }
             return page("Delivery #\(id)", "delivery", [
-                "id": id, "webhook": state.endpoint, "webhook_url": webhook?.url ?? state.endpoint + " (deleted)",
+                "id": id, "webhook": state.target, "webhook_url": webhook?.url ?? state.target + " (deleted)",
                 "event_id": state.messageID, "status": state.status.rawValue, "attempts": state.attempts,
                 "created": time(detail.record.createdAt),
                 "next_attempt": state.status == .pending ? time(state.nextAttemptAt) as Any : false,
