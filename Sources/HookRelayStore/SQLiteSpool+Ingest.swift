@@ -42,6 +42,9 @@ public struct IngestBatch: Sendable {
 
     public var count: Int { ids.count }
 
+    /// The deliveries of all its events.
+    public var targetCount: Int { targets.count }
+
     /// Adds a delivery to `webhooks[webhook]` to the event that the next ``append(id:body:)`` ends.
     public mutating func addTarget(_ webhook: Int, skipped: Bool) {
         targets.append(UInt32(webhook) << 1 | (skipped ? 1 : 0))
@@ -107,13 +110,16 @@ extension SQLiteSpool {
     /// (`discarding`): this process may not have heard of the deletion yet. Returns, per batch
     /// and event, whether it was a duplicate.
     ///
-    /// `delivery_counts` is kept here rather than by its trigger: the trigger's upsert for each
-    /// row was a third of the transaction's time, so the triggers are off for this connection
-    /// while it runs and the counts are added once per webhook and status. Every trigger on
+    /// `delivery_counts` is kept here rather than by its trigger when there are many deliveries:
+    /// the trigger's upsert for each row was a third of the transaction's time, so the triggers
+    /// are off for this connection while it runs and the counts are added once per webhook and
+    /// status. Below ``deliveryRowsPerStatement`` deliveries the triggers count: switching them
+    /// costs preparing the statements again, more than a few upserts. Every trigger on
     /// `messages` and `deliveries` must be accounted for here (a test lists them).
     public func ingest(_ batches: [IngestBatch], now: Int64) throws -> [[Bool]] {
         defer { boundWAL() }
-        return try connection.withoutTriggers {
+        let countHere = batches.reduce(0) { $0 + $1.targetCount } >= Self.deliveryRowsPerStatement
+        return try connection.withTriggers(off: countHere) {
             try connection.write {
                 let discarding = try discardingWebhooks()
                 let insertMessage = try connection.statement(
@@ -145,6 +151,7 @@ extension SQLiteSpool {
                     return duplicates
                 }
                 try deliveries.flush()
+                guard countHere else { return duplicates }
                 let count = try connection.statement("""
                     INSERT INTO delivery_counts (endpoint, status, n) VALUES (?1, ?2, ?3)
                         ON CONFLICT (endpoint, status) DO UPDATE SET n = n + excluded.n
@@ -158,26 +165,31 @@ extension SQLiteSpool {
         }
     }
 
-    /// The WAL's size past which ingest, after its commit, tries harder to checkpoint: twice the
-    /// automatic checkpoint's 32 MiB (`wal_autocheckpoint`). The automatic checkpoint runs right
-    /// after a commit, while readers that began before it (scrapes, claims) still hold older
-    /// snapshots, so in a stream of short reads it rarely copied the whole WAL, and the WAL was
-    /// never started over: ingest as fast as this grew it to 150 MB in the scrape torture test.
+    /// The WAL's size past which ingest, after its commit, empties it: twice the automatic
+    /// checkpoint's 32 MiB (`wal_autocheckpoint`). The automatic checkpoint may copy the whole
+    /// WAL, but the WAL is only started over when no reader is still using it as the next write
+    /// begins; in a stream of short reads (scrapes) that hardly happened, and ingest as fast as
+    /// this grew the WAL to 150 MB in the scrape torture test.
     static let walLimit = 64 << 20
+    /// After a try that a reader outlasted, how much the WAL grows before the next one.
+    static let walRetryGrowth = 512 << 10
 
-    /// When the WAL has grown past ``walLimit``: passive checkpoints, 200 µs apart, until
-    /// one has copied the whole WAL (the next write then starts it over). Passive: it neither
-    /// waits for readers nor holds up writers, so a long reader costs each commit about 5 ms.
+    /// When the WAL has grown past ``walLimit``: a checkpoint that copies it whole, waits up to
+    /// 20 ms for the readers still using it, and empties it. Other writers wait for it that long
+    /// at most (in their busy handler). When a reader outlasts it (SQLITE_BUSY), what could be
+    /// copied was, and the next try comes once the WAL has grown ``walRetryGrowth`` more (a long
+    /// reader would otherwise cost every commit 20 ms).
     private func boundWAL() {
         var status = stat()
-        guard stat(connection.path + "-wal", &status) == 0, Int(status.st_size) > Self.walLimit else { return }
-        for _ in 0..<25 {
-            var frames: Int32 = 0
-            var copied: Int32 = 0
-            let code = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied)
-            if code != SQLITE_OK || frames == copied { return }
-            usleep(200)
+        guard stat(connection.path + "-wal", &status) == 0 else { return }
+        let size = Int(status.st_size)
+        // Smaller than when stuck: the WAL was started over.
+        if size < walStuckAt { walStuckAt = 0 }
+        guard size > Self.walLimit, size >= walStuckAt + Self.walRetryGrowth else { return }
+        let code = connection.waitingWhenBusy(tries: 20_000 / SQLiteConnection.busyStep) {
+            sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
         }
+        walStuckAt = code == SQLITE_OK ? 0 : size
     }
 
     /// The webhooks whose deliveries are being discarded (deleted webhooks).
@@ -234,10 +246,11 @@ private struct DeliveryRows {
 }
 
 extension SQLiteConnection {
-    /// Runs `body` with this connection's triggers off (only ``SQLiteSpool/ingest(_:now:)-([IngestBatch],_)``
-    /// does, and keeps up what they would have). Switching expires the connection's prepared
-    /// statements, which SQLite prepares again when they are next run.
-    func withoutTriggers<T>(_ body: () throws -> T) rethrows -> T {
+    /// Runs `body` with this connection's triggers off when `off` (only ingest does, and keeps
+    /// up what they would have). Switching expires the connection's prepared statements, which
+    /// SQLite prepares again when they are next run.
+    func withTriggers<T>(off: Bool, _ body: () throws -> T) rethrows -> T {
+        guard off else { return try body() }
         hookrelay_enable_triggers(handle, 0)
         defer { hookrelay_enable_triggers(handle, 1) }
         return try body()

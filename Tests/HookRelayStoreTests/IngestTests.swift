@@ -3,8 +3,8 @@ import HookRelayCore
 import Testing
 @testable import HookRelayStore
 
-/// `serve`'s ingest: many rows a statement, with the count triggers off while it runs and the
-/// counts it adds itself (issue 14).
+/// `serve`'s ingest: many rows a statement, and for many deliveries the count triggers off
+/// while it runs and the counts it adds itself (issue 14).
 @Suite struct IngestTests {
     /// Deliveries by webhook and status, as `delivery_counts` holds them (zeros left out).
     func kept(_ store: SQLiteSpool) throws -> [String: Int] {
@@ -57,8 +57,11 @@ import Testing
     @Test func theTriggersCountAgainAfterIngestAndAfterAFailedOne() throws {
         let store = try SQLiteSpool(path: temporarySpool())
         _ = try store.ingest([event("e1", [("a", false)])], now: 1)
-        // The same webhook twice for one event breaks the unique key: nothing is kept.
-        #expect(throws: SQLiteError.self) { try store.ingest([event("e2", [("a", false), ("a", false)])], now: 2) }
+        // The same webhook twice for one event breaks the unique key: nothing is kept, with
+        // the triggers off (many deliveries) or on (a few).
+        let many = (2...SQLiteSpool.deliveryRowsPerStatement + 2).map { event("e\($0)", [("a", false)]) }
+        #expect(throws: SQLiteError.self) { try store.ingest(many + [event("x", [("a", false), ("a", false)])], now: 2) }
+        #expect(throws: SQLiteError.self) { try store.ingest([event("y", [("a", false), ("a", false)])], now: 2) }
         #expect(try actual(store) == ["a pending": 1])
         // Changes other than ingest are counted by the triggers again.
         let claimed = try store.claim(limit: 1, now: 3, lease: 100)
