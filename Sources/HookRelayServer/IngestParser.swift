@@ -44,31 +44,36 @@ final class IngestParser: Sendable {
     /// (and the look at the client) would cost them more than it spares anyone else.
     static let inlineBytes = 64 << 10
 
-    /// The events of a body, each with its deliveries, parsed on this parser's queue (a small
-    /// body in place). `connected` is asked now and then; when it says no, parsing stops with
-    /// ``ClientGone``.
+    /// The events of a body, each with its deliveries to the webhooks of `matchers`, parsed on
+    /// this parser's queue (a small body in place). `connected` is asked now and then; when it
+    /// says no, parsing stops with ``ClientGone``.
     func events(
-        in body: ByteBuffer, ndjson: Bool, maxEventBytes: Int, state: ServerState,
+        in body: ByteBuffer, ndjson: Bool, maxEventBytes: Int, matchers: IngestMatchers,
         connected: @escaping @Sendable () async -> @Sendable () -> Bool
-    ) async throws -> [IngestedEvent] {
+    ) async throws -> IngestBatch {
         if body.readableBytes <= Self.inlineBytes {
-            return try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, state: state, connected: { true })
+            return try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, connected: { true })
         }
         let connected = await connected()
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result {
-                    try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, state: state, connected: connected)
+                    try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, connected: connected)
                 })
             }
         }
     }
 
+    private static let layout = EventLayout()
+    private static let selector = layout.selector
+
     private static func parse(
-        _ body: ByteBuffer, ndjson: Bool, maxEventBytes limit: Int, state: ServerState, connected: () -> Bool
-    ) throws -> [IngestedEvent] {
-        let reader = RecordReaderConfiguration(selector: EventLayout().selector, maxRecordSize: limit)
-        var events: [IngestedEvent] = []
+        _ body: ByteBuffer, ndjson: Bool, maxEventBytes limit: Int, matchers: IngestMatchers, connected: () -> Bool
+    ) throws -> IngestBatch {
+        let reader = RecordReaderConfiguration(selector: selector, maxRecordSize: limit)
+        // Grown as records pass, not reserved from the body's size: a body refused (an event too
+        // large, say) then costs no second copy of its size.
+        var events = IngestBatch(webhooks: matchers.webhooks)
         var index = 0
         var randomIDs = RandomEventIDs()
         do {
@@ -79,9 +84,10 @@ final class IngestParser: Sendable {
                         throw APIError(status: .badRequest, message: "several JSON values in the body; send one event, or use content-type application/x-ndjson")
                     }
                     if index % checkEvery == 0, !connected() { throw ClientGone() }
-                    let eventID = EventLayout().id(of: record)
+                    let eventID = layout.id(of: record)
                     let id = eventID.map { MessageID.make(eventID: $0, body: record.bytes) } ?? randomIDs.next()
-                    events.append(IngestedEvent(id: id, body: Array(record.bytes), targets: state.targets(for: record)))
+                    matchers.addTargets(for: record, to: &events)
+                    events.append(id: id, body: record.bytes)
                 }
             }
         } catch let invalid as InvalidRecord {

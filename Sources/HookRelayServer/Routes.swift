@@ -226,10 +226,10 @@ enum Routes {
             throw APIError(status: .badRequest, message: "the request body cannot be read (\(error)); nothing was accepted")
         }
         let channel = context.channel
-        let events: [IngestedEvent]
+        let events: IngestBatch
         do {
             events = try await state.parser.events(
-                in: body, ndjson: ndjson, maxEventBytes: state.configuration.maxEventBytes, state: state,
+                in: body, ndjson: ndjson, maxEventBytes: state.configuration.maxEventBytes, matchers: state.ingestMatchers,
                 connected: {
                     let presence = await ClientPresence.of(channel)
                     return { channel.isActive && presence?.isGone != true }
@@ -238,11 +238,11 @@ enum Routes {
             // Nobody reads this; it only ends the request quietly.
             return error(.badRequest, "the client went away; nothing was accepted")
         }
-        guard !events.isEmpty else { throw APIError(status: .badRequest, message: "the body holds no event") }
+        guard events.count > 0 else { throw APIError(status: .badRequest, message: "the body holds no event") }
         let duplicates = try await state.ingest(events)
         let accepted = duplicates.filter { !$0 }.count
         state.metrics.ingested(accepted)
-        return json(Accepted(accepted: accepted, duplicates: events.count - accepted, ids: events.map(\.id)), status: .accepted)
+        return json(Accepted(accepted: accepted, duplicates: events.count - accepted, ids: events.ids), status: .accepted)
     }
 
     static func newEventID() -> String { "evt_" + Admin.randomHex(12) }

@@ -18,8 +18,10 @@ final class ServerState: StoreAccess {
     /// (``refreshWebhook(_:)``), all reloaded when the stored counters moved otherwise (another
     /// process, health transitions; ``reloadWebhooks()``).
     private let directory: Mutex<(webhooks: [String: Webhook], version: WebhooksVersion)>
-    /// What ingest needs of each webhook, rebuilt when one changes rather than for every event.
-    private let matchers = Mutex<[(id: String, filter: Filter, disabled: Bool)]>([])
+    /// What ingest needs of each webhook, rebuilt when their settings change rather than for
+    /// every event; a health change only updates whether one is disabled. Changed only while
+    /// holding ``directory`` (directory first), so it always follows the directory's last change.
+    private let matchers = Mutex(IngestMatchers())
     /// Webhooks whose deliveries wait: the dispatcher claims none of theirs.
     private let paused = Mutex<Set<String>>([])
     /// The operator's actions, on this state's connection.
@@ -38,11 +40,10 @@ final class ServerState: StoreAccess {
     private let reader: SerialStore
     let metrics = ServerMetrics()
     private let pending = Mutex<(batch: [IngestRequest], committing: Bool)>(([], false))
-    private let layout = EventLayout()
 
     /// One `POST /v1/events` waiting for the commit that includes it.
     private struct IngestRequest {
-        var events: [IngestedEvent]
+        var events: IngestBatch
         var continuation: CheckedContinuation<[Bool], any Error>
     }
 
@@ -67,17 +68,12 @@ final class ServerState: StoreAccess {
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
 
-    /// Changes the directory and the matchers derived from it.
-    private func changeDirectory<T: Sendable>(_ body: (inout [String: Webhook]) -> T) -> T {
-        let result = directory.withLock { body(&$0.webhooks) }
-        rebuildMatchers()
-        return result
-    }
-
     private func rebuildMatchers() {
-        let snapshot = directory.withLock { $0.webhooks.values.sorted { $0.id < $1.id } }
-        matchers.withLock { $0 = snapshot.map { ($0.id, $0.filter, $0.state == .disabled) } }
-        paused.withLock { $0 = Set(snapshot.filter(\.paused).map(\.id)) }
+        directory.withLock { directory in
+            let built = IngestMatchers(directory.webhooks.values)
+            matchers.withLock { $0 = built }
+            paused.withLock { $0 = Set(directory.webhooks.values.filter(\.paused).map(\.id)) }
+        }
     }
 
     /// Reads the webhooks again when they changed (through the API, in another process, or in
@@ -152,9 +148,13 @@ final class ServerState: StoreAccess {
         directory.withLock { $0.webhooks[id] }
     }
 
-    /// Notes a health change the dispatcher or an operator's attempt committed.
+    /// Notes a health change the dispatcher or an operator's attempt committed: the webhook's
+    /// state, and whether ingest skips its deliveries (its filter and pause are as they were).
     func healthChanged(_ id: String, from: Webhook.Health, to: Webhook.Health) {
-        changeDirectory { $0[id]?.state = to }
+        directory.withLock { directory in
+            directory.webhooks[id]?.state = to
+            matchers.withLock { $0.healthChanged(id, to: to) }
+        }
         logger.notice("webhook health changed", metadata: ["webhook": "\(id)", "from": "\(from.rawValue)", "to": "\(to.rawValue)"])
     }
 
@@ -174,17 +174,13 @@ final class ServerState: StoreAccess {
 
     // MARK: Ingest
 
-    /// The deliveries an event gets: one per webhook whose filter it matches (skipped when the
-    /// webhook is disabled).
-    func targets(for record: RecordView) -> [(webhook: String, skipped: Bool)] {
-        matchers.withLock { matchers in
-            matchers.compactMap { $0.filter.evaluate(record, layout: layout).matches ? ($0.id, $0.disabled) : nil }
-        }
-    }
+    /// What decides the deliveries of the events being parsed now: one per webhook whose filter
+    /// an event matches, skipped when the webhook is disabled. A request takes it once.
+    var ingestMatchers: IngestMatchers { matchers.withLock { $0 } }
 
     /// Commits events with their deliveries; returns, per event, whether it was a duplicate.
     /// Requests arriving while a commit runs are written together by the next one (group commit).
-    func ingest(_ events: [IngestedEvent]) async throws -> [Bool] {
+    func ingest(_ events: IngestBatch) async throws -> [Bool] {
         try await withCheckedThrowingContinuation { continuation in
             let lead = pending.withLock { state -> Bool in
                 state.batch.append(IngestRequest(events: events, continuation: continuation))
@@ -207,13 +203,9 @@ final class ServerState: StoreAccess {
             }
             guard !batch.isEmpty else { return }
             do {
-                let duplicates = try store.spool.ingest(batch.flatMap(\.events), now: now())
-                if duplicates.contains(false) { wakeDispatcher() }
-                var offset = 0
-                for request in batch {
-                    request.continuation.resume(returning: Array(duplicates[offset..<(offset + request.events.count)]))
-                    offset += request.events.count
-                }
+                let duplicates = try store.spool.ingest(batch.map(\.events), now: now())
+                if duplicates.contains(where: { $0.contains(false) }) { wakeDispatcher() }
+                for (request, duplicates) in zip(batch, duplicates) { request.continuation.resume(returning: duplicates) }
             } catch {
                 logger.error("ingest failed", metadata: ["error": "\(error)"])
                 for request in batch { request.continuation.resume(throwing: error) }

@@ -55,11 +55,7 @@ public final class SQLiteConnection {
         // SQLite's own busy timeout sleeps in steps of up to 100 ms; the spool's writers hold
         // the lock for a millisecond or two, so wait in short steps instead.
         busyLimit = max(1, Int(busyTimeout.components.seconds) * 1_000_000 / Self.busyStep)
-        sqlite3_busy_handler(handle, { context, count in
-            guard let context, Int(count) < Int(bitPattern: context) else { return 0 }
-            usleep(useconds_t(SQLiteConnection.busyStep))
-            return 1
-        }, UnsafeMutableRawPointer(bitPattern: busyLimit))
+        waitWhenBusy(tries: busyLimit)
         sqlite3_extended_result_codes(handle, 1)
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=FULL")
@@ -73,6 +69,22 @@ public final class SQLiteConnection {
         // (due index, recent rows) over and over, and each checkpoint writes a page once.
         try execute("PRAGMA wal_autocheckpoint=8192")
         try execute("PRAGMA journal_size_limit=67108864")
+    }
+
+    /// Waits `tries` steps of ``busyStep`` for another connection's lock before giving up.
+    private func waitWhenBusy(tries: Int) {
+        sqlite3_busy_handler(handle, { context, count in
+            guard let context, Int(count) < Int(bitPattern: context) else { return 0 }
+            usleep(useconds_t(SQLiteConnection.busyStep))
+            return 1
+        }, UnsafeMutableRawPointer(bitPattern: tries))
+    }
+
+    /// Runs `body` waiting at most `tries` steps of ``busyStep`` for a lock instead of the busy timeout.
+    func waitingWhenBusy<T>(tries: Int, _ body: () throws -> T) rethrows -> T {
+        waitWhenBusy(tries: tries)
+        defer { waitWhenBusy(tries: busyLimit) }
+        return try body()
     }
 
     /// Creates the database file 0600 when missing; tightens a looser one (and its `-wal` and

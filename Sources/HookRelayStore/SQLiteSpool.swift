@@ -112,6 +112,9 @@ public final class SQLiteSpool: ServeStore {
     /// 2,048 due rows first halved `serve`'s deliveries per second (`bench/serve.sh`, (c)).
     var backlogUntil: Int64 = 0
 
+    /// The WAL's size when ingest last failed to empty it (see `boundWAL`).
+    var walStuckAt = 0
+
     public func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {
         guard !outcomes.isEmpty else { return [] }
         defer { announceHealthChanges() }

@@ -32,10 +32,10 @@ public protocol WebhookQueue: DeliveryQueue {
     /// Hears each webhook health change once its transaction has committed.
     var onHealthChange: (@Sendable (_ webhook: String, _ from: WebhookHealth, _ to: WebhookHealth) -> Void)? { get set }
 
-    /// Stores events and their deliveries (`skipped` for a disabled webhook, none for one being
-    /// deleted) in one transaction. Returns, for each event, whether it was new (false: its id
-    /// was stored before, and nothing was added).
-    func ingest(_ events: [IngestedEvent], now: Int64) throws -> [Bool]
+    /// Stores the events of several requests and their deliveries (`skipped` for a disabled
+    /// webhook, none for one being deleted) in one transaction (group commit). Returns, per batch
+    /// and event, whether it was a duplicate (its id was stored before: nothing was added).
+    func ingest(_ batches: [IngestBatch], now: Int64) throws -> [[Bool]]
     /// Claims one delivery for an operator's attempt, whatever its state.
     func claimDelivery(id: Int64, now: Int64, lease: Int64) throws -> ManualClaim
     /// Stores a message with one delivery, already claimed: a test event.

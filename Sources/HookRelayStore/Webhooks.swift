@@ -87,20 +87,6 @@ extension Severity: Codable {
     }
 }
 
-/// An event to store with the webhooks it goes to.
-public struct IngestedEvent: Sendable {
-    public var id: String
-    public var body: [UInt8]
-    /// Webhook ids, each with whether its delivery is `skipped` (the webhook is disabled).
-    public var targets: [(webhook: String, skipped: Bool)]
-
-    public init(id: String, body: [UInt8], targets: [(webhook: String, skipped: Bool)]) {
-        self.id = id
-        self.body = body
-        self.targets = targets
-    }
-}
-
 extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
@@ -249,36 +235,6 @@ extension SQLiteSpool {
             discarded += batch.discarded
             if batch.done { return discarded }
             Self.pauseBetweenBatches()
-        }
-    }
-
-    /// Stores events and their deliveries in one transaction (one commit for the whole batch).
-    /// An event whose id is already stored is a duplicate: nothing is added for it.
-    /// Returns, per event, whether it was a duplicate.
-    public func ingest(_ events: [IngestedEvent], now: Int64) throws -> [Bool] {
-        try connection.write {
-            let insertMessage = try connection.statement(
-                "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(webhook_id) DO NOTHING RETURNING id")
-            // None for a webhook deleted meanwhile (this process may not have heard of it yet).
-            let insertDelivery = try connection.statement("""
-                INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at)
-                SELECT ?1, ?2, ?3, ?4, ?4 WHERE NOT EXISTS (SELECT 1 FROM discarding WHERE endpoint = ?2)
-                """)
-            return try events.map { event in
-                insertMessage.bind(1, event.id).bind(2, blob: event.body).bind(3, now)
-                guard try insertMessage.step() else {
-                    try insertMessage.run()
-                    return true
-                }
-                let messageRow = insertMessage.int(0)
-                try insertMessage.run()
-                for target in event.targets {
-                    try insertDelivery.bind(1, messageRow).bind(2, target.webhook)
-                        .bind(3, target.skipped ? DeliveryStatus.skipped.rawValue : DeliveryStatus.pending.rawValue)
-                        .bind(4, now).run()
-                }
-                return false
-            }
         }
     }
 
