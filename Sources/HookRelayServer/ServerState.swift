@@ -14,16 +14,9 @@ final class ServerState: StoreAccess {
     let sender: any DeliverySending
     /// The wall clock, Unix milliseconds: tests give a fake one.
     let now: @Sendable () -> Int64
-    /// The webhooks: one updated after each change made through the API or the web page
-    /// (``refreshWebhook(_:)``), all reloaded when the stored counters moved otherwise (another
-    /// process, health transitions; ``reloadWebhooks()``).
-    private let directory: Mutex<(webhooks: [String: Webhook], version: WebhooksVersion)>
-    /// What ingest needs of each webhook, rebuilt when their settings change rather than for
-    /// every event; a health change only updates whether one is disabled. Changed only while
-    /// holding ``directory`` (directory first), so it always follows the directory's last change.
-    private let matchers = Mutex(IngestMatchers())
-    /// Webhooks whose deliveries wait: the dispatcher claims none of theirs.
-    private let paused = Mutex<Set<String>>([])
+    /// The webhooks and what ingest and the dispatcher derive from them, replaced whole by each
+    /// change (``refreshWebhook(_:)``, ``reloadWebhooks()``, ``healthChanged(_:from:to:)``).
+    private let directory: Mutex<WebhookDirectory>
     /// The operator's actions, on this state's connection.
     let admin: Admin
     /// Parses event bodies off the cooperative pool, within the parse budget.
@@ -59,21 +52,12 @@ final class ServerState: StoreAccess {
         let store = try Database.open(configuration.database, role: .writer)
         // Attempts made here (an operator's retry or test) count towards health like the dispatcher's.
         store.healthPolicy = configuration.healthPolicy
-        directory = Mutex((Dictionary(uniqueKeysWithValues: try store.webhooks().map { ($0.id, $0) }), try store.webhooksVersion()))
+        directory = Mutex(WebhookDirectory(try store.webhooks(), version: try store.webhooksVersion()))
         self.store = SerialStore(store)
         statistics = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.statistics")
         reader = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.reader")
         admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics, now: now)
-        rebuildMatchers()
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
-    }
-
-    private func rebuildMatchers() {
-        directory.withLock { directory in
-            let built = IngestMatchers(directory.webhooks.values)
-            matchers.withLock { $0 = built }
-            paused.withLock { $0 = Set(directory.webhooks.values.filter(\.paused).map(\.id)) }
-        }
     }
 
     /// Reads the webhooks again when they changed (through the API, in another process, or in
@@ -87,12 +71,11 @@ final class ServerState: StoreAccess {
         }) else { return false }
         // Reloads may end out of order: an older snapshot never replaces a newer one.
         let replaced = directory.withLock { directory -> WebhooksVersion? in
-            guard version > directory.version else { return nil }
-            defer { directory = (Dictionary(uniqueKeysWithValues: webhooks.map { ($0.id, $0) }), version) }
+            guard let next = directory.replaced(by: webhooks, at: version) else { return nil }
+            defer { directory = next }
             return directory.version
         }
         guard let replaced else { return false }
-        rebuildMatchers()
         wakeDispatcher()
         return version.settings != replaced.settings
     }
@@ -103,15 +86,11 @@ final class ServerState: StoreAccess {
     func refreshWebhook(_ id: String) async throws {
         let (webhook, version) = try await withStore { store in (try store.webhook(id: id), try store.webhooksVersion()) }
         let applied = directory.withLock { directory -> Bool in
-            guard version > directory.version else { return false }
-            directory.webhooks[id] = webhook
-            if version.settings == directory.version.settings + 1, version.health == directory.version.health {
-                directory.version = version
-            }
+            guard let next = directory.refreshed(id, to: webhook, at: version) else { return false }
+            directory = next
             return true
         }
         guard applied else { return }
-        rebuildMatchers()
         wakeDispatcher()
     }
 
@@ -129,8 +108,7 @@ final class ServerState: StoreAccess {
     private let dispatcherWake = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// The webhooks whose deliveries wait.
-    var pausedWebhooks: Set<String> { paused.withLock { $0 } }
-
+    var pausedWebhooks: Set<String> { directory.withLock { $0.paused } }
 
     func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try await store.withStore(body)
@@ -151,10 +129,7 @@ final class ServerState: StoreAccess {
     /// Notes a health change the dispatcher or an operator's attempt committed: the webhook's
     /// state, and whether ingest skips its deliveries (its filter and pause are as they were).
     func healthChanged(_ id: String, from: Webhook.Health, to: Webhook.Health) {
-        directory.withLock { directory in
-            directory.webhooks[id]?.state = to
-            matchers.withLock { $0.healthChanged(id, to: to) }
-        }
+        directory.withLock { $0 = $0.healthChanged(id, to: to) }
         logger.notice("webhook health changed", metadata: ["webhook": "\(id)", "from": "\(from.rawValue)", "to": "\(to.rawValue)"])
     }
 
@@ -176,7 +151,7 @@ final class ServerState: StoreAccess {
 
     /// What decides the deliveries of the events being parsed now: one per webhook whose filter
     /// an event matches, skipped when the webhook is disabled. A request takes it once.
-    var ingestMatchers: IngestMatchers { matchers.withLock { $0 } }
+    var ingestMatchers: IngestMatchers { directory.withLock { $0.matchers } }
 
     /// Commits events with their deliveries; returns, per event, whether it was a duplicate.
     /// Requests arriving while a commit runs are written together by the next one (group commit).
