@@ -35,12 +35,10 @@ struct WebhookDirectory: Sendable {
     /// watcher's reload brings in).
     func refreshed(_ id: String, to webhook: Webhook?, at version: WebhooksVersion) -> WebhookDirectory? {
         guard version > self.version else { return nil }
-        var next = self
-        next.webhooks[id] = webhook
-        if version.settings == self.version.settings + 1, version.health == self.version.health { next.version = version }
-        next.matchers = IngestMatchers(next.webhooks.values)
-        next.paused = Set(next.webhooks.values.filter(\.paused).map(\.id))
-        return next
+        var webhooks = self.webhooks
+        webhooks[id] = webhook
+        let next = version.settings == self.version.settings + 1 && version.health == self.version.health
+        return WebhookDirectory(Array(webhooks.values), version: next ? version : self.version)
     }
 
     /// A health transition this process committed: the webhook's state, and whether ingest

@@ -24,11 +24,16 @@ public struct RecoverProgress: Sendable, Equatable {
 extension SQLiteSpool {
     /// The deleted webhooks whose pending deliveries are still being discarded.
     func discardingEndpoints() throws -> Set<String> {
-        let statement = try connection.statement("SELECT endpoint FROM discarding")
-        var endpoints: Set<String> = []
-        while try statement.step() { if let endpoint = statement.text(0) { endpoints.insert(endpoint) } }
+        try textSet("SELECT endpoint FROM discarding")
+    }
+
+    /// The first column of every row `sql` selects.
+    func textSet(_ sql: String) throws -> Set<String> {
+        let statement = try connection.statement(sql)
+        var values: Set<String> = []
+        while try statement.step() { if let value = statement.text(0) { values.insert(value) } }
         try statement.run()
-        return endpoints
+        return values
     }
 
     /// Deletes a webhook, in one short transaction, and marks its pending deliveries for

@@ -44,11 +44,7 @@ extension SQLiteSpool {
 
     /// The webhooks whose deliveries wait (schema 8's partial index: nothing read when none is).
     private func pausedWebhooks() throws -> Set<String> {
-        let statement = try connection.statement("SELECT id FROM webhooks INDEXED BY webhooks_paused WHERE paused = 1")
-        var paused: Set<String> = []
-        while try statement.step() { if let id = statement.text(0) { paused.insert(id) } }
-        try statement.run()
-        return paused
+        try textSet("SELECT id FROM webhooks INDEXED BY webhooks_paused WHERE paused = 1")
     }
 
     /// The most due deliveries ``dueEndpoints(now:)`` reads before it leaves the choice of

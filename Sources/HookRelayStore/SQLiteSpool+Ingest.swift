@@ -123,7 +123,7 @@ extension SQLiteSpool {
         let countHere = batches.reduce(0) { $0 + $1.targetCount } >= Self.deliveryRowsPerStatement
         return try connection.withTriggers(off: countHere) {
             try connection.write {
-                let discarding = try discardingWebhooks()
+                let discarding = try discardingEndpoints()
                 let insertMessage = try connection.statement(
                     "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(webhook_id) DO NOTHING")
                 var deliveries = try DeliveryRows(connection, now: now)
@@ -192,15 +192,6 @@ extension SQLiteSpool {
             sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
         }
         walStuckAt = code == SQLITE_OK ? 0 : size
-    }
-
-    /// The webhooks whose deliveries are being discarded (deleted webhooks).
-    private func discardingWebhooks() throws -> Set<String> {
-        let statement = try connection.statement("SELECT endpoint FROM discarding")
-        var all: Set<String> = []
-        while try statement.step() { all.insert(statement.text(0) ?? "") }
-        try statement.run()
-        return all
     }
 }
 
