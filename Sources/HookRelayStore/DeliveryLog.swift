@@ -55,6 +55,14 @@ extension SQLiteSpool {
     public func deliveries(
         webhook endpoint: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
     ) throws -> [DeliveryRecord] {
+        // One snapshot for the statements below: a delivery finishing between two of them would
+        // otherwise be listed twice, pending and delivered.
+        try connection.read { try deliveriesInSnapshot(webhook: endpoint, status: status, since: since, before: before, limit: limit) }
+    }
+
+    private func deliveriesInSnapshot(
+        webhook endpoint: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
+    ) throws -> [DeliveryRecord] {
         // Deliveries are numbered in the order their events were stored, so `since` becomes a
         // lower bound on the id, which the (endpoint, status) index can seek to.
         var lowest: Int64 = 0

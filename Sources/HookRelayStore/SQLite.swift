@@ -162,6 +162,14 @@ public final class SQLiteConnection {
         }
     }
 
+    /// Runs `body`'s reads in one read transaction: they all see the same snapshot, so a row
+    /// that changes meanwhile is seen once, as it was (not once before and once after).
+    public func read<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        defer { try? execute("COMMIT") }
+        return try body()
+    }
+
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// Virtual-machine steps this connection's cached statements have run: a measure of how

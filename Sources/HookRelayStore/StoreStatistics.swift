@@ -37,9 +37,9 @@ extension SQLiteSpool {
     /// keep a checkpoint from emptying the WAL. Counting the deliveries here instead took about
     /// a second at 600k deliveries, and six scraping loops grew the WAL to 579 MB in 15 s.
     public func statistics(now: Int64) throws -> StoreStatistics {
-        try connection.execute("BEGIN")
-        defer { try? connection.execute("COMMIT") }
-        return StoreStatistics(deliveries: try counts(), oldestDueAt: try oldestDueAt(now: now), webhooks: try webhookCounts())
+        try connection.read {
+            StoreStatistics(deliveries: try counts(), oldestDueAt: try oldestDueAt(now: now), webhooks: try webhookCounts())
+        }
     }
 
     /// The due time of the pending delivery due longest (`next_attempt_at <= now`), or nil.

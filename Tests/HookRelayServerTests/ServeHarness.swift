@@ -156,7 +156,7 @@ final class ServeHarness: Sendable {
     /// The delivery of `webhook`'s one event, as the log holds it.
     func delivery(of webhook: String) async throws -> DeliveryRecord {
         let records = try await admin.deliveries(webhook: webhook, status: nil, since: nil, before: nil, limit: 10)
-        try #require(records.count == 1, "expected one delivery of \(webhook), found \(records.count)")
+        try #require(records.count == 1, "expected one delivery of \(webhook), found \(records)")
         return records[0]
     }
 }
