@@ -19,7 +19,7 @@ struct DispatchService: Service {
         let configuration = state.configuration
         let state = self.state
         let dispatcher = Dispatcher(
-            store: try Self.openQueue(state), claimBatch: configuration.concurrency * 2,
+            store: try await Self.openQueue(state), claimBatch: configuration.concurrency * 2,
             lease: .milliseconds(state.admin.attempts.lease),
             waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency, heldEndpoints: { state.pausedWebhooks },
             idleWait: Self.idleWait,
@@ -62,14 +62,12 @@ struct DispatchService: Service {
         state.sender.shutdown()
     }
 
-    /// The dispatcher's connection, with what processes that ended left in flight released.
-    private static func openQueue(_ state: ServerState) throws -> sending any DeliveryQueue {
-        let queue = try Database.open(state.configuration.database, role: .dispatcher)
-        queue.healthPolicy = state.configuration.healthPolicy
-        queue.onHealthChange = { state.healthChanged($0, from: $1, to: $2) }
-        let released = try queue.recoverOrphans(now: state.now())
+    /// The dispatcher's queue, once what processes that ended left in flight is released.
+    private static func openQueue(_ state: ServerState) async throws -> sending any DeliveryQueue {
+        let now = state.now()
+        let released = try await state.withStore { try $0.recoverOrphans(now: now) }
         if released > 0 { state.logger.notice("resending deliveries left in flight by a process that ended", metadata: ["count": "\(released)"]) }
-        return queue
+        return state.dispatcherQueue()
     }
 
     private func attempt(_ job: ClaimedDelivery) async -> (DeliveryOutcome, gone: Bool) {

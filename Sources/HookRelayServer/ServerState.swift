@@ -6,8 +6,8 @@ import HookRelayStore
 import Logging
 import Synchronization
 
-/// The daemon's shared state: the API's database connection (on a serial queue of its own,
-/// since SQLite calls block), the webhooks as last written, and ingest with group commit.
+/// The daemon's shared state: the one writer connection (on a serial queue of its own, since
+/// SQLite calls block; ingest, the API and the dispatcher share it), the readers, the webhooks as last written, and ingest with group commit.
 final class ServerState: StoreAccess {
     let configuration: ServeConfiguration
     let logger: Logger
@@ -110,6 +110,11 @@ final class ServerState: StoreAccess {
     /// The webhooks whose deliveries wait.
     var pausedWebhooks: Set<String> { directory.withLock { $0.paused } }
 
+    /// The dispatcher's queue: the same connection as ingest and the API (``SharedWriterQueue``).
+    func dispatcherQueue() -> sending any DeliveryQueue {
+        SharedWriterQueue(store)
+    }
+
     func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try await store.withStore(body)
     }
@@ -167,42 +172,25 @@ final class ServerState: StoreAccess {
         }
     }
 
-    /// On the store queue: commits every waiting request, one transaction per round, until none wait.
+    /// On the store queue: commits every waiting request in one transaction, then queues itself
+    /// again while requests wait, so the dispatcher's calls and the API's changes queued
+    /// meanwhile take their turn between two commits.
     private func commitPending() {
-        while true {
-            let batch = pending.withLock { state -> [IngestRequest] in
-                let batch = state.batch
-                state.batch.removeAll()
-                if batch.isEmpty { state.committing = false }
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            do {
-                let duplicates = try store.spool.ingest(batch.map(\.events), now: now())
-                if duplicates.contains(where: { $0.contains(false) }) { wakeDispatcher() }
-                for (request, duplicates) in zip(batch, duplicates) { request.continuation.resume(returning: duplicates) }
-            } catch {
-                logger.error("ingest failed", metadata: ["error": "\(error)"])
-                for request in batch { request.continuation.resume(throwing: error) }
-            }
+        let batch = pending.withLock { state -> [IngestRequest] in
+            let batch = state.batch
+            state.batch.removeAll()
+            if batch.isEmpty { state.committing = false }
+            return batch
         }
-    }
-}
-
-/// The API's connection on a serial queue of its own (SQLite calls block). Only ever used on
-/// that queue, which is what makes it safe to share.
-final class SerialStore: StoreAccess, @unchecked Sendable {
-    let spool: any ServeStore
-    let queue: DispatchQueue
-
-    init(_ spool: any ServeStore, label: String = "hookrelay.store") {
-        self.spool = spool
-        queue = DispatchQueue(label: label)
-    }
-
-    func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body(self.spool) }) }
+        guard !batch.isEmpty else { return }
+        do {
+            let duplicates = try store.spool.ingest(batch.map(\.events), now: now())
+            if duplicates.contains(where: { $0.contains(false) }) { wakeDispatcher() }
+            for (request, duplicates) in zip(batch, duplicates) { request.continuation.resume(returning: duplicates) }
+        } catch {
+            logger.error("ingest failed", metadata: ["error": "\(error)"])
+            for request in batch { request.continuation.resume(throwing: error) }
         }
+        store.queue.async { self.commitPending() }
     }
 }

@@ -174,6 +174,12 @@ public protocol DeliveryQueue: AnyObject, SendableMetatype {
     /// the second.
     var inMemoryOutstanding: Int? { get }
 
+    /// Whether each commit reaches the disk before it returns (the default), or may be
+    /// forgotten by a power cut while a crash still loses nothing: enough for claims and
+    /// completions, since a forgotten completion only sends the delivery again with the same
+    /// `webhook-id`. Set between transactions.
+    func setDurableCommits(_ durable: Bool) throws
+
     /// No other connection appends any more: take over housekeeping it was doing.
     func ingestFinished() throws
 }

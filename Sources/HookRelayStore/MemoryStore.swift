@@ -25,6 +25,9 @@ public final class MemoryStore: DeliveryQueue {
 
     public var inMemoryOutstanding: Int? { outstanding }
 
+    /// Nothing here reaches a disk.
+    public func setDurableCommits(_ durable: Bool) throws {}
+
     public func append(_ messages: [NewMessage], now: Int64) throws -> Int {
         var added = 0
         for message in messages {

@@ -8,9 +8,9 @@ import Glibc
 ///
 /// WAL mode; every write is a `BEGIN IMMEDIATE` transaction. Appends run with
 /// `synchronous=FULL`, so an event counted as spooled survives a power cut. Claims and
-/// completions run with `synchronous=NORMAL`: a process crash loses nothing, and a power cut can
-/// at worst forget that a delivery was made, which sends it again with the same `webhook-id`
-/// (delivery is at-least-once anyway).
+/// completions run with `synchronous=NORMAL` (``setDurableCommits(_:)``): a process crash loses
+/// nothing, and a power cut can at worst forget that a delivery was made, which sends it again
+/// with the same `webhook-id` (delivery is at-least-once anyway).
 ///
 /// Claims record the claiming process; ``recoverOrphans(now:)`` releases the claims of processes
 /// that no longer run, so a run after a crash resends in-flight deliveries at once instead of
@@ -27,6 +27,7 @@ public final class SQLiteSpool: ServeStore {
     /// ``recoverBatch(endpoint:since:now:progress:)``), small so each holds the write lock briefly
     /// (`bench/scrape.sh` measures ingest beside a deletion).
     public var bulkBatch = 1_000
+    private var durableCommits: Bool
 
     /// Opens or creates the spool at `path` and migrates it to the current schema.
     /// - Parameters:
@@ -38,7 +39,8 @@ public final class SQLiteSpool: ServeStore {
     public init(path: String, durableWrites: Bool = true, checkpoints: Bool = true) throws {
         connection = try SQLiteConnection(path: path)
         owner = "pid:\(getpid())"
-        if !durableWrites { try connection.execute("PRAGMA synchronous=NORMAL") }
+        durableCommits = true
+        try setDurableCommits(durableWrites)
         if !checkpoints { try connection.execute("PRAGMA wal_autocheckpoint=0") }
         try Schema.migrate(connection)
     }
@@ -47,9 +49,15 @@ public final class SQLiteSpool: ServeStore {
     public static func open(path: String, role: ConnectionRole) throws -> SQLiteSpool {
         switch role {
         case .writer: return try SQLiteSpool(path: path, durableWrites: true)
-        case .dispatcher: return try SQLiteSpool(path: path, durableWrites: false)
         case .reader: return try reader(path: path)
         }
+    }
+
+    /// `synchronous=FULL` when durable, else `NORMAL`.
+    public func setDurableCommits(_ durable: Bool) throws {
+        guard durable != durableCommits else { return }
+        try connection.execute(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+        durableCommits = durable
     }
 
     public func append(_ messages: [NewMessage], now: Int64) throws -> Int {

@@ -71,11 +71,9 @@ public typealias ServeStore = WebhookQueue & WebhookRepository & DeliveryLog & S
 
 /// What a connection is opened for; a backend tunes each (durability, read-only, checkpoints).
 public enum ConnectionRole: Sendable {
-    /// Ingest, the API's and web page's changes, admin commands: every commit durable.
+    /// Ingest, the API's and web page's changes, the dispatcher's claims and completions (which
+    /// relax durability, ``DeliveryQueue/setDurableCommits(_:)``), admin commands: `serve` has one.
     case writer
-    /// The dispatcher's claims and completions: a power cut may forget a completion (the
-    /// delivery is sent again with the same `webhook-id`), a crash loses nothing.
-    case dispatcher
     /// Reads for the API, the web page and metrics: refuses writes, never waits for them.
     case reader
 }

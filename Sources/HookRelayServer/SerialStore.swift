@@ -1,0 +1,89 @@
+import Dispatch
+import HookRelayAdmin
+import HookRelayStore
+
+/// A connection on a serial queue of its own (SQLite calls block). Only ever used on that
+/// queue, which is what makes it safe to share.
+final class SerialStore: StoreAccess, @unchecked Sendable {
+    let spool: any ServeStore
+    let queue: DispatchQueue
+
+    init(_ spool: any ServeStore, label: String = "hookrelay.store") {
+        self.spool = spool
+        queue = DispatchQueue(label: label)
+    }
+
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body(self.spool) }) }
+        }
+    }
+}
+
+/// The dispatcher's side of `serve`'s one writer connection: each call waits its turn on the
+/// writer's queue, between ingest's group commits and the API's changes (instead of meeting them
+/// in SQLite's busy handler on a second connection), and commits with relaxed durability.
+///
+/// Called from the dispatcher's store thread only, never from the writer's queue itself.
+final class SharedWriterQueue: DeliveryQueue, @unchecked Sendable {
+    private let writer: SerialStore
+
+    init(_ writer: SerialStore) {
+        self.writer = writer
+    }
+
+    private func run<T>(_ body: (any ServeStore) throws -> T) throws -> T {
+        try writer.queue.sync {
+            let store = writer.spool
+            try store.setDurableCommits(false)
+            let result = Result { try body(store) }
+            try store.setDurableCommits(true)
+            return try result.get()
+        }
+    }
+
+    func append(_ messages: [NewMessage], now: Int64) throws -> Int {
+        try run { try $0.append(messages, now: now) }
+    }
+
+    func claim(limit: Int, now: Int64, lease: Int64, quota: TargetQuota?) throws -> [ClaimedDelivery] {
+        try run { try $0.claim(limit: limit, now: now, lease: lease, quota: quota) }
+    }
+
+    func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {
+        try run { try $0.complete(outcomes, now: now) }
+    }
+
+    func completeAndClaim(
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
+    ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
+        try run { try $0.completeAndClaim(outcomes, limit: limit, now: now, lease: lease, quota: quota) }
+    }
+
+    func nextDue(excluding: Set<String>) throws -> Int64? {
+        try run { try $0.nextDue(excluding: excluding) }
+    }
+
+    func nextUnclaimedDue(excluding: Set<String>) throws -> Int64? {
+        try run { try $0.nextUnclaimedDue(excluding: excluding) }
+    }
+
+    func failPending(target: String, error: String, now: Int64) throws -> [DeliveryState] {
+        try run { try $0.failPending(target: target, error: error, now: now) }
+    }
+
+    func requeueFailed(now: Int64) throws -> Int {
+        try run { try $0.requeueFailed(now: now) }
+    }
+
+    func pendingStates(now: Int64) throws -> [DeliveryState] {
+        try run { try $0.pendingStates(now: now) }
+    }
+
+    func release(_ deliveries: [ClaimedDelivery]) throws {
+        try run { try $0.release(deliveries) }
+    }
+
+    /// The dispatcher sets nothing here: every call relaxes durability for itself.
+    func setDurableCommits(_ durable: Bool) throws {}
+}
