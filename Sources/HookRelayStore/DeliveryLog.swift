@@ -141,15 +141,12 @@ extension SQLiteSpool {
     /// now (a test event): it is in the delivery log like any other.
     public func appendClaimed(_ messageID: String, body: [UInt8], endpoint: String, now: Int64, lease: Int64) throws -> ClaimedDelivery {
         try connection.write {
-            let message = try connection.statement(
-                "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) RETURNING id")
-            message.bind(1, messageID).bind(2, blob: body).bind(3, now)
-            guard try message.step() else { throw SQLiteError(code: 0, message: "no message id", context: "in \(connection.path)") }
-            let messageRow = message.int(0)
-            try message.run()
-            try connection.statement("""
-                INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?3)
-                """).bind(1, messageRow).bind(2, endpoint).bind(3, now).run()
+            let inserted = try insert([IngestBatch([NewMessage(messageID: messageID, body: body, targets: [endpoint])])], now: now, stored: .duplicate)
+            guard inserted.added == 1 else {
+                let why = inserted.duplicates == [[true]] ? "the message id \(messageID) is already stored" : "the webhook \(endpoint) is being deleted"
+                throw SQLiteError(code: 0, message: why, context: "in \(connection.path)")
+            }
+            // The delivery's row: the last insert (one row) was it.
             let id = connection.lastInsertedRow
             guard let claimed = try claimed(ClaimSQL.byID, leaseUntil: now + lease, bind: { $0.bind(":id", id) }).first else {
                 throw SQLiteError(code: 0, message: "the test delivery vanished", context: "in \(connection.path)")

@@ -75,18 +75,29 @@ public struct IngestBatch: Sendable {
 extension IngestBatch {
     /// The same events in a batch's form.
     public init(_ events: [IngestedEvent]) {
+        self.init(events, id: \.id, body: \.body, targets: \.targets)
+    }
+
+    /// Messages in a batch's form: their targets (URLs in `deliver`) are the webhooks.
+    public init(_ messages: [NewMessage]) {
+        self.init(messages, id: \.messageID, body: \.body) { $0.targets.map { ($0, false) } }
+    }
+
+    private init<Item>(
+        _ items: [Item], id: (Item) -> String, body: (Item) -> [UInt8], targets: (Item) -> [(webhook: String, skipped: Bool)]
+    ) {
         var webhooks: [String] = []
         var index: [String: Int] = [:]
-        for event in events {
-            for target in event.targets where index[target.webhook] == nil {
+        for item in items {
+            for target in targets(item) where index[target.webhook] == nil {
                 index[target.webhook] = webhooks.count
                 webhooks.append(target.webhook)
             }
         }
-        self.init(webhooks: webhooks, events: events.count)
-        for event in events {
-            for target in event.targets { addTarget(index[target.webhook]!, skipped: target.skipped) }
-            event.body.withUnsafeBytes { append(id: event.id, body: $0) }
+        self.init(webhooks: webhooks, events: items.count)
+        for item in items {
+            for target in targets(item) { addTarget(index[target.webhook]!, skipped: target.skipped) }
+            body(item).withUnsafeBytes { append(id: id(item), body: $0) }
         }
     }
 }
@@ -103,8 +114,10 @@ extension WebhookQueue {
 extension SQLiteSpool {
     /// Deliveries inserted by one statement, rather than a statement each.
     static let deliveryRowsPerStatement = 64
-    static let insertDeliveries = DeliveryRows.sql(rows: deliveryRowsPerStatement)
-    static let insertDelivery = DeliveryRows.sql(rows: 1)
+    /// The delivery rows' statements: `[rows > 1][ignoringExisting]`.
+    static let insertDeliveries = [false, true].map { many in
+        [false, true].map { DeliveryRows.sql(rows: many ? deliveryRowsPerStatement : 1, ignoringExisting: $0) }
+    }
 
     /// Stores the events of several batches and their deliveries in one transaction (group
     /// commit). An event whose id is already stored (or came earlier in the same transaction) is
@@ -123,47 +136,84 @@ extension SQLiteSpool {
         let countHere = batches.reduce(0) { $0 + $1.targetCount } >= Self.deliveryRowsPerStatement
         return try connection.withTriggers(off: countHere) {
             try connection.write {
-                let discarding = try discardingEndpoints()
-                let insertMessage = try connection.statement(
-                    "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(webhook_id) DO NOTHING")
-                var deliveries = try DeliveryRows(connection, now: now)
-                var added: [String: (pending: Int, skipped: Int)] = [:]
-                let duplicates = try batches.map { batch in
-                    let gone = batch.webhooks.map(discarding.contains)
-                    var counts = [Int](repeating: 0, count: 2 * batch.webhooks.count)
-                    var duplicates: [Bool] = []
-                    duplicates.reserveCapacity(batch.count)
-                    try batch.forEach { id, body, targets in
-                        try insertMessage.bind(1, id).bind(2, blob: body).bind(3, now).run()
-                        guard connection.changes == 1 else {
-                            duplicates.append(true)
-                            return
-                        }
-                        let messageRow = connection.lastInsertedRow
-                        for target in targets where !gone[Int(target >> 1)] {
-                            try deliveries.add(message: messageRow, webhook: batch.webhooks[Int(target >> 1)], skipped: target & 1 == 1)
-                            counts[Int(target)] += 1
-                        }
-                        duplicates.append(false)
-                    }
-                    for (webhook, name) in batch.webhooks.enumerated() where counts[2 * webhook] + counts[2 * webhook + 1] > 0 {
-                        added[name, default: (0, 0)].pending += counts[2 * webhook]
-                        added[name, default: (0, 0)].skipped += counts[2 * webhook + 1]
-                    }
-                    return duplicates
-                }
-                try deliveries.flush()
-                guard countHere else { return duplicates }
-                let count = try connection.statement("""
-                    INSERT INTO delivery_counts (endpoint, status, n) VALUES (?1, ?2, ?3)
-                        ON CONFLICT (endpoint, status) DO UPDATE SET n = n + excluded.n
-                    """)
-                for (webhook, n) in added {
-                    if n.pending > 0 { try count.bind(1, webhook).bind(2, DeliveryStatus.pending.rawValue).bind(3, n.pending).run() }
-                    if n.skipped > 0 { try count.bind(1, webhook).bind(2, DeliveryStatus.skipped.rawValue).bind(3, n.skipped).run() }
-                }
-                return duplicates
+                let inserted = try insert(batches, now: now, stored: .duplicate)
+                if countHere { try addCounts(inserted.counts) }
+                return inserted.duplicates
             }
+        }
+    }
+
+    /// What ``insert(_:now:stored:)`` does with an event whose id is already stored.
+    enum StoredMessage {
+        /// It is a duplicate: nothing is added (`serve`'s ingest, a test event).
+        case duplicate
+        /// It gets deliveries to the targets it does not have yet (`deliver --spool`: the same
+        /// event for another URL).
+        case addTargets
+    }
+
+    /// The one insert path of messages and their deliveries, in the caller's transaction: for
+    /// ingest, ``append(_:now:)`` and ``appendClaimed(_:body:endpoint:now:lease:)``. No delivery
+    /// is added for a webhook being deleted (`discarding`): this process may not have heard of
+    /// the deletion yet. Returns, per batch and event, whether its id was stored before (or
+    /// earlier in this transaction); how many deliveries were added; and, per webhook, the
+    /// pending and skipped deliveries of the new events (what the triggers count).
+    func insert(_ batches: [IngestBatch], now: Int64, stored: StoredMessage) throws -> Inserted {
+        let discarding = try discardingEndpoints()
+        let insertMessage = try connection.statement(
+            "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(webhook_id) DO NOTHING")
+        let findMessage = try connection.statement("SELECT id FROM messages WHERE webhook_id = ?1")
+        // A repeated delivery is an error where each event's targets are distinct (the counts
+        // rely on every row being added), and skipped where a stored message gets more.
+        var deliveries = try DeliveryRows(connection, now: now, ignoringExisting: stored == .addTargets)
+        var added: [String: (pending: Int, skipped: Int)] = [:]
+        let duplicates = try batches.map { batch in
+            let gone = batch.webhooks.map(discarding.contains)
+            var counts = [Int](repeating: 0, count: 2 * batch.webhooks.count)
+            var duplicates: [Bool] = []
+            duplicates.reserveCapacity(batch.count)
+            try batch.forEach { id, body, targets in
+                try insertMessage.bind(1, id).bind(2, blob: body).bind(3, now).run()
+                let isNew = connection.changes == 1
+                duplicates.append(!isNew)
+                let messageRow: Int64
+                if isNew {
+                    messageRow = connection.lastInsertedRow
+                } else {
+                    guard stored == .addTargets, try findMessage.bind(1, id).step() else { return }
+                    messageRow = findMessage.int(0)
+                    try findMessage.run()
+                }
+                for target in targets where !gone[Int(target >> 1)] {
+                    try deliveries.add(message: messageRow, webhook: batch.webhooks[Int(target >> 1)], skipped: target & 1 == 1)
+                    if isNew { counts[Int(target)] += 1 }
+                }
+            }
+            for (webhook, name) in batch.webhooks.enumerated() where counts[2 * webhook] + counts[2 * webhook + 1] > 0 {
+                added[name, default: (0, 0)].pending += counts[2 * webhook]
+                added[name, default: (0, 0)].skipped += counts[2 * webhook + 1]
+            }
+            return duplicates
+        }
+        try deliveries.flush()
+        return Inserted(duplicates: duplicates, added: deliveries.inserted, counts: added)
+    }
+
+    struct Inserted {
+        var duplicates: [[Bool]]
+        var added: Int
+        var counts: [String: (pending: Int, skipped: Int)]
+    }
+
+    /// Adds to `delivery_counts` what the triggers would have for the deliveries of new events.
+    private func addCounts(_ counts: [String: (pending: Int, skipped: Int)]) throws {
+        let count = try connection.statement("""
+            INSERT INTO delivery_counts (endpoint, status, n) VALUES (?1, ?2, ?3)
+                ON CONFLICT (endpoint, status) DO UPDATE SET n = n + excluded.n
+            """)
+        for (webhook, n) in counts {
+            if n.pending > 0 { try count.bind(1, webhook).bind(2, DeliveryStatus.pending.rawValue).bind(3, n.pending).run() }
+            if n.skipped > 0 { try count.bind(1, webhook).bind(2, DeliveryStatus.skipped.rawValue).bind(3, n.skipped).run() }
         }
     }
 
@@ -202,18 +252,26 @@ private struct DeliveryRows {
     let now: Int64
     let many: Statement
     var waiting: [(message: Int64, webhook: String, skipped: Bool)] = []
+    /// Rows inserted so far (a row whose message already goes to its webhook is not).
+    private(set) var inserted = 0
 
-    init(_ connection: SQLiteConnection, now: Int64) throws {
+    let ignoringExisting: Bool
+
+    init(_ connection: SQLiteConnection, now: Int64, ignoringExisting: Bool) throws {
         self.connection = connection
         self.now = now
-        many = try connection.statement(SQLiteSpool.insertDeliveries)
+        self.ignoringExisting = ignoringExisting
+        many = try connection.statement(SQLiteSpool.insertDeliveries[1][ignoringExisting ? 1 : 0])
         waiting.reserveCapacity(SQLiteSpool.deliveryRowsPerStatement)
     }
 
     /// `?1` is the time; row `k` binds `?(3k + 2)` (message), `?(3k + 3)` (webhook), `?(3k + 4)` (status).
-    static func sql(rows: Int) -> String {
+    /// `ignoringExisting`: a row whose message already goes to its webhook is not added (else
+    /// it fails the statement).
+    static func sql(rows: Int, ignoringExisting: Bool) -> String {
         "INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES "
             + (0..<rows).map { row in "(?\(3 * row + 2), ?\(3 * row + 3), ?\(3 * row + 4), ?1, ?1)" }.joined(separator: ", ")
+            + (ignoringExisting ? " ON CONFLICT(message_id, endpoint) DO NOTHING" : "")
     }
 
     mutating func add(message: Int64, webhook: String, skipped: Bool) throws {
@@ -225,15 +283,21 @@ private struct DeliveryRows {
     mutating func flush() throws {
         guard !waiting.isEmpty else { return }
         let full = waiting.count == SQLiteSpool.deliveryRowsPerStatement
-        let statement = full ? many : try connection.statement(SQLiteSpool.insertDelivery)
+        let statement = full ? many : try connection.statement(SQLiteSpool.insertDeliveries[0][ignoringExisting ? 1 : 0])
         statement.bind(1, now)
         for (row, delivery) in waiting.enumerated() {
             let first = Int32(full ? 3 * row + 2 : 2)
             statement.bind(first, delivery.message).bind(first + 1, delivery.webhook)
                 .bind(first + 2, delivery.skipped ? DeliveryStatus.skipped.rawValue : DeliveryStatus.pending.rawValue)
-            if !full { try statement.run() }
+            if !full {
+                try statement.run()
+                inserted += connection.changes
+            }
         }
-        if full { try statement.run() }
+        if full {
+            try statement.run()
+            inserted += connection.changes
+        }
         waiting.removeAll(keepingCapacity: true)
     }
 }

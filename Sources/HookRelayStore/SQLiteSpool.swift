@@ -61,35 +61,7 @@ public final class SQLiteSpool: ServeStore {
     }
 
     public func append(_ messages: [NewMessage], now: Int64) throws -> Int {
-        try connection.write {
-            let insertMessage = try connection.statement(
-                "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(webhook_id) DO NOTHING RETURNING id")
-            let findMessage = try connection.statement("SELECT id FROM messages WHERE webhook_id = ?1")
-            let insertDelivery = try connection.statement(
-                "INSERT INTO deliveries(message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?3) ON CONFLICT(message_id, endpoint) DO NOTHING")
-            var added = 0
-            for message in messages {
-                insertMessage.bind(1, message.messageID).bind(2, blob: message.body).bind(3, now)
-                let messageRow: Int64
-                if try insertMessage.step() {
-                    messageRow = insertMessage.int(0)
-                    try insertMessage.run()
-                } else {
-                    findMessage.bind(1, message.messageID)
-                    guard try findMessage.step() else { continue }
-                    messageRow = findMessage.int(0)
-                    try findMessage.run()
-                }
-                for endpoint in message.targets {
-                    try insertDelivery.bind(1, messageRow).bind(2, endpoint).bind(3, now).run()
-                    added += connection.changes
-                }
-                insertMessage.reset()
-                findMessage.reset()
-                insertDelivery.reset()
-            }
-            return added
-        }
+        try connection.write { try insert([IngestBatch(messages)], now: now, stored: .addTargets).added }
     }
 
     public func claim(limit: Int, now: Int64, lease: Int64, quota: TargetQuota?) throws -> [ClaimedDelivery] {

@@ -27,6 +27,17 @@ func outcome(_ delivery: ClaimedDelivery, _ next: DeliveryOutcome.Next, status: 
         #expect(try store.append([message("a", ["u1"])], now: 0) == 1)
         #expect(try store.append([message("a", ["u1", "u2"])], now: 0) == 1)
         #expect(try store.counts() == [.pending: 2])
+        // The same within one append, past a multi-row statement's worth of rows.
+        let many = (0..<SQLiteSpool.deliveryRowsPerStatement).map { "m\($0)" }
+        #expect(try store.append([message("b", many + ["u1"]), message("b", ["u1", "u3"] + many)], now: 0) == many.count + 2)
+        #expect(try store.counts() == [.pending: many.count + 4])
+    }
+
+    @Test func aTestEventsIDMustBeNew() throws {
+        let store = try SQLiteSpool(path: temporarySpool())
+        #expect(try store.appendClaimed("t1", body: [], endpoint: "w", now: 0, lease: 10).messageID == "t1")
+        #expect(throws: SQLiteError.self) { try store.appendClaimed("t1", body: [], endpoint: "w", now: 0, lease: 10) }
+        #expect(try store.counts() == [.pending: 1])
     }
 
     @Test func spoolSurvivesReopeningAndRequeuesFailed() throws {
