@@ -92,7 +92,13 @@ extension SQLiteSpool {
     }
 
     /// One delivery with its event and its attempts; nil when there is none.
+    /// The row and its attempts are read in one snapshot: an attempt recorded meanwhile is in
+    /// both or neither.
     public func delivery(id: Int64) throws -> DeliveryDetail? {
+        try connection.read { try deliveryInSnapshot(id: id) }
+    }
+
+    private func deliveryInSnapshot(id: Int64) throws -> DeliveryDetail? {
         let row = try connection.statement("""
             SELECT \(Self.recordColumns), m.body FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.id = ?1
             """)
