@@ -354,16 +354,4 @@ enum Serve {
     static func keyLength(of secret: String) -> Int? {
         Data(base64Encoded: String(secret.dropFirst("whsec_".count)))?.count
     }
-
-    /// The requests whose `webhook-id` is `id`.
-    static func requests(_ receiver: Receiver, id: String) -> [Receiver.Request] {
-        receiver.requests.filter { $0.headers["webhook-id"] == id }
-    }
-
-    /// The `webhook health changed` lines of one webhook, as their `to=` states in order.
-    static func healthChanges(in log: String, webhook: String) -> [String] {
-        log.split(separator: "\n").filter { $0.contains("webhook health changed") && $0.contains("webhook=\(webhook)") }.compactMap { line in
-            line.split(separator: " ").first { $0.hasPrefix("to=") }.map { String($0.dropFirst(3)) }
-        }
-    }
 }

@@ -38,12 +38,17 @@ final class FakeSender: DeliverySending {
         case status(Int)
         /// No answer until the attempts in flight are cut off.
         case hang
+        /// This status, once the test calls ``release()``.
+        case held(Int)
     }
 
     private struct State {
         var answers: [Answer] = []
         var aborted = false
         var hanging: [CheckedContinuation<Void, Never>] = []
+        var released = false
+        var held: [CheckedContinuation<Void, Never>] = []
+        var all: [Request] = []
     }
 
     private let state = Mutex(State())
@@ -61,13 +66,26 @@ final class FakeSender: DeliverySending {
     func script(_ answers: Answer...) { state.withLock { $0.answers += answers } }
 
     func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult {
-        let answer = state.withLock { $0.answers.isEmpty ? .status(204) : $0.answers.removeFirst() }
+        let request = Request(url: endpoint.url, body: body, headers: headers)
+        let answer = state.withLock { state in
+            state.all.append(request)
+            return state.answers.isEmpty ? .status(204) : state.answers.removeFirst()
+        }
         count.withLock { $0 += 1 }
-        received.yield(Request(url: endpoint.url, body: body, headers: headers))
+        received.yield(request)
         switch answer {
         case let .status(status):
-            let verdict: SendResult.Verdict = (200..<300).contains(status) ? .success : status == 410 ? .gone : .retry
-            return SendResult(verdict: verdict, httpStatus: status, error: verdict == .success ? nil : "HTTP \(status)")
+            return Self.result(status)
+        case let .held(status):
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.released { return true }
+                    state.held.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+            return Self.result(status)
         case .hang:
             await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state in
@@ -79,6 +97,27 @@ final class FakeSender: DeliverySending {
             }
             return SendResult(verdict: .retry, error: "the connection was closed")
         }
+    }
+
+    private static func result(_ status: Int) -> SendResult {
+        let verdict: SendResult.Verdict = (200..<300).contains(status) ? .success : status == 410 ? .gone : .retry
+        return SendResult(verdict: verdict, httpStatus: status, error: verdict == .success ? nil : "HTTP \(status)")
+    }
+
+    /// Every request so far, in the order they came.
+    var all: [Request] { state.withLock { $0.all } }
+
+    /// How many requests carried each `webhook-id`.
+    var tally: [String: Int] { all.reduce(into: [:]) { $0[$1.header("webhook-id") ?? "", default: 0] += 1 } }
+
+    /// Answers the ``Answer/held(_:)`` requests, those waiting and those to come.
+    func release() {
+        let held = state.withLock { state in
+            state.released = true
+            defer { state.held.removeAll() }
+            return state.held
+        }
+        for continuation in held { continuation.resume() }
     }
 
     func check(_ url: String) async throws -> Endpoint { try Endpoint(url, allowHTTP: true) }
@@ -104,8 +143,13 @@ final class ServeHarness: Sendable {
     let clock: ManualClock
     let sender: FakeSender
     let state: ServerState
-    /// The database's directory, removed with the harness.
+    let configuration: ServeConfiguration
+    /// What `serve` logged.
+    let log = LogRecorder()
+    /// The database's directory, removed with the harness that made it.
     let directory: URL
+    /// The harness whose database this one opened again (it keeps the directory).
+    private let original: ServeHarness?
     static let token = "test-token"
 
     init(_ configure: (inout ServeConfiguration) -> Void = { _ in }) throws {
@@ -116,16 +160,29 @@ final class ServeHarness: Sendable {
         configuration.sender.allowHTTP = true
         configuration.concurrency = 4
         configure(&configuration)
-        let clock = ManualClock()
-        let sender = FakeSender()
-        self.clock = clock
-        self.sender = sender
-        state = try ServerState(
-            configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), sender: sender,
-            now: { clock.now })
+        self.configuration = configuration
+        original = nil
+        clock = ManualClock()
+        sender = FakeSender()
+        state = try Self.state(configuration, clock: clock, sender: sender, log: log)
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    /// `serve` started again on `other`'s database, as a new process would be, at `other`'s time.
+    init(reopening other: ServeHarness) throws {
+        configuration = other.configuration
+        directory = other.directory
+        original = other
+        clock = other.clock
+        sender = FakeSender()
+        state = try Self.state(configuration, clock: clock, sender: sender, log: log)
+    }
+
+    private static func state(_ configuration: ServeConfiguration, clock: ManualClock, sender: FakeSender, log: LogRecorder) throws -> ServerState {
+        try ServerState(
+            configuration: configuration, logger: Logger(label: "test", factory: { _ in log }), sender: sender, now: { clock.now })
+    }
+
+    deinit { if original == nil { try? FileManager.default.removeItem(at: directory) } }
 
     var admin: Admin { state.admin }
 
@@ -215,5 +272,25 @@ extension TestClientProtocol {
             headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: "application/json"],
             body: json.map { ByteBuffer(string: $0) }
         ).status
+    }
+}
+
+/// An API answer: its status and its JSON object.
+struct APIAnswer {
+    var status: HTTPResponse.Status
+    var object: [String: Any]
+
+    subscript(key: String) -> Any? { object[key] }
+}
+
+extension TestClientProtocol {
+    /// A request to the API with the test token; returns the status and the JSON object answered.
+    func call(_ method: HTTPRequest.Method, _ path: String, _ json: String? = nil) async throws -> APIAnswer {
+        let response = try await execute(
+            uri: "/v1/" + path, method: method,
+            headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: "application/json"],
+            body: json.map { ByteBuffer(string: $0) })
+        let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+        return APIAnswer(status: response.status, object: try #require(object, "not a JSON object: \(String(buffer: response.body))"))
     }
 }
