@@ -76,34 +76,6 @@ import Glibc
         #expect(scans.requests.allSatisfy { $0.headers["x-team"] == nil })
     }
 
-    @Test func aDuplicateEventIsCountedAndNotSentAgain() async throws {
-        let receiver = try Receiver()
-        let server = try await ServeProcess.started()
-        defer { server.abandon() }
-        _ = try await server.createWebhook(receiver)
-        let events = (0..<3).map { #"{"event_type":"finding","id":"dup-\#($0)","severity":"high"}"# }
-        let first = try await server.postEvents(events)
-        #expect(first.status == 202)
-        #expect(first.int("accepted") == 3)
-        #expect(first.int("duplicates") == 0)
-        try await Serve.waitFor(receiver, 3, timeout: 10)
-
-        // The same three again, and one new one that shows when the dispatcher has caught up.
-        let again = try await server.postEvents(events + [#"{"event_type":"finding","id":"dup-new","severity":"high"}"#])
-        #expect(again.status == 202, "\(again.text)")
-        #expect(again.int("accepted") == 1)
-        #expect(again.int("duplicates") == 3)
-        #expect(again["ids"] as? [String] == ["dup-0", "dup-1", "dup-2", "dup-new"])
-        let single = try await server.postEvent(events[1])
-        #expect(single.status == 202)
-        #expect(single.int("accepted") == 0)
-        #expect(single.int("duplicates") == 1)
-
-        try await Serve.waitFor(receiver, 4, timeout: 10)
-        try await Serve.pause(0.5)
-        #expect(Deliver.tally(receiver.requests) == ["dup-0": 1, "dup-1": 1, "dup-2": 1, "dup-new": 1])
-    }
-
     // MARK: Crash and restart
 
     @Test func everyAcknowledgedEventIsDeliveredAfterAKillDuringALoad() async throws {
@@ -166,40 +138,6 @@ import Glibc
         }
         #expect(idsByBody.values.allSatisfy { $0.count == 1 })
         #expect(await server.stop().status == 0)
-    }
-
-    // MARK: Delete
-
-    @Test func deletingAWebhookDiscardsItsPendingDeliveries() async throws {
-        let receiver = try Receiver { _, _ in Receiver.Response(hang: true) }
-        let other = try Receiver()
-        let server = try await ServeProcess.started(config: ["retry_schedule": ["100ms", "100ms"], "timeout": "2s", "per_webhook_concurrency": 2])
-        defer { server.abandon() }
-        let doomed = try await server.createWebhook(receiver, ["events": ["finding"]])
-        _ = try await server.createWebhook(other)
-        let events = (0..<5).map { #"{"event_type":"finding","id":"del-\#($0)","severity":"high"}"# }
-        #expect(try await server.postEvents(events).status == 202)
-        try await Serve.waitFor(receiver, 2, timeout: 5)
-        try await Serve.waitFor(other, 5, timeout: 5)
-        // per_webhook_concurrency 2: two attempts hang (for the 2 s timeout), three deliveries wait
-        // (on a machine loaded past the timeout, the next two may have started too).
-        #expect(Deliver.ids(receiver.requests).count >= 2)
-
-        let deleted = try await server.request("DELETE", "/v1/webhooks/\(doomed.id)")
-        #expect(deleted.status == 200, "\(deleted.text)")
-        #expect(deleted.string("deleted") == doomed.id)
-        let discarded = deleted.int("discarded_deliveries") ?? deleted.string("discarded_deliveries").flatMap { Int($0) }
-        #expect(discarded == 5, "\(deleted.text)")
-        #expect(deleted.int("discarded_deliveries") != nil, "\(deleted.text)")
-        #expect(try await server.webhook(doomed.id).status == 404)
-        #expect(try await server.request("DELETE", "/v1/webhooks/\(doomed.id)").status == 404)
-        let atDelete = Deliver.ids(receiver.requests).sorted()
-
-        // Past the 2 s timeout of the hanging attempts and their 100 ms retries: nothing more comes.
-        #expect(try await server.postEvent(#"{"event_type":"finding","id":"del-after","severity":"high"}"#).status == 202)
-        try await Serve.pause(2.6)
-        #expect(Deliver.ids(receiver.requests).sorted() == atDelete)
-        #expect(Set(Deliver.ids(other.requests)) == Set(events.indices.map { "del-\($0)" } + ["del-after"]))
     }
 
     // MARK: Shutdown

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// The operator's routes of `hookrelay serve`, through the real binary: access, the delivery
-/// log, repair, test events, pause and resume, secret rotation, match.
+/// log, repair, test events, match (pause, resume and rotation: ServeOperatorEngineTests, in process).
 @Suite struct ServeOperatorTests {
     static let fast: [String: any Sendable] = ["retry_schedule": ["100ms", "100ms"]]
 
@@ -205,7 +205,7 @@ import Glibc
         #expect(try await server.post("/v1/webhooks/wh_none/recover?since=1h", json: [:]).status == 404)
     }
 
-    // MARK: Test events, pause, rotation
+    // MARK: Test events
 
     @Test func aTestEventIsSentSignedAndAnsweredWithItsOutcome() async throws {
         let answer = Setting(204)
@@ -233,52 +233,6 @@ import Glibc
         #expect(failed.string("status") == "failed")
         #expect(failed.int("http_status") == 503)
         #expect(try await server.post("/v1/webhooks/wh_none/test", json: [:]).status == 404)
-    }
-
-    @Test func aPausedWebhookAccumulatesAndResumeDrainsIt() async throws {
-        let receiver = try Receiver()
-        let server = try await ServeProcess.started()
-        defer { server.abandon() }
-        let webhook = try await server.createWebhook(receiver)
-        let paused = try await server.post("/v1/webhooks/\(webhook.id)/pause", json: [:])
-        #expect(paused.status == 200)
-        #expect(paused["paused"] as? Bool == true)
-        #expect(try await server.postEvents((1...5).map { #"{"event_type":"finding","id":"q-\#($0)"}"# }).status == 202)
-        try await Serve.pause(0.5)
-        #expect(receiver.requests.isEmpty, "a paused webhook was sent to")
-        #expect(try await Self.deliveries(server, webhook.id, query: "status=pending").count == 5)
-        let resumed = try await server.post("/v1/webhooks/\(webhook.id)/resume", json: [:])
-        #expect(resumed["paused"] as? Bool == false)
-        try await Serve.waitFor(receiver, 5)
-        #expect(Set(Deliver.ids(receiver.requests)) == Set((1...5).map { "q-\($0)" }))
-        #expect(try await server.post("/v1/webhooks/wh_none/pause", json: [:]).status == 404)
-    }
-
-    @Test func aRotatedSecretSignsBesideTheNewOneAndBothVerify() async throws {
-        let receiver = try Receiver()
-        let server = try await ServeProcess.started()
-        defer { server.abandon() }
-        let webhook = try await server.createWebhook(receiver)
-        let rotated = try await server.post("/v1/webhooks/\(webhook.id)/rotate-secret", json: [:])
-        #expect(rotated.status == 200, "\(rotated.text)")
-        let secret = try #require(rotated.string("secret"))
-        #expect(secret != webhook.secret && secret.hasPrefix("whsec_"))
-        let until = try #require(rotated["previous_secret_until"] as? Int)
-        #expect(abs(until - Int(Date().timeIntervalSince1970 * 1000) - 24 * 3600 * 1000) < 60_000, "24 h overlap")
-        #expect(try await server.webhook(webhook.id)["secret"] == nil, "the new secret is shown again")
-
-        #expect(try await server.postEvent(#"{"event_type":"finding","id":"rot-1"}"#).status == 202)
-        let request = try #require(try await Serve.waitFor(receiver, 1).first)
-        let signatures = (request.headers["webhook-signature"] ?? "").split(separator: " ")
-        #expect(signatures.count == 2, "\(signatures)")
-        #expect(try Python.referenceVerify(secret: secret, headers: request.headers, body: request.body) == "ok")
-        #expect(try Python.referenceVerify(secret: webhook.secret, headers: request.headers, body: request.body) == "ok")
-        for signature in signatures {
-            var one = request.headers
-            one["webhook-signature"] = String(signature)
-            let verdicts = try [secret, webhook.secret].map { try Python.referenceVerify(secret: $0, headers: one, body: request.body) }
-            #expect(verdicts.filter { $0 == "ok" }.count == 1, "each signature is one secret's")
-        }
     }
 
     // MARK: Match

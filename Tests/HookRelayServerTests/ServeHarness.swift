@@ -44,6 +44,7 @@ final class FakeSender: DeliverySending {
 
     private struct State {
         var answers: [Answer] = []
+        var answersByURL: [String: [Answer]] = [:]
         var aborted = false
         var hanging: [CheckedContinuation<Void, Never>] = []
         var released = false
@@ -65,10 +66,17 @@ final class FakeSender: DeliverySending {
     /// The receiver's next answers, in order.
     func script(_ answers: Answer...) { state.withLock { $0.answers += answers } }
 
+    /// The next answers to requests for `url`, in order, before those for any URL.
+    func script(for url: String, _ answers: Answer...) { state.withLock { $0.answersByURL[url, default: []] += answers } }
+
     func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult {
         let request = Request(url: endpoint.url, body: body, headers: headers)
         let answer = state.withLock { state in
             state.all.append(request)
+            if let answer = state.answersByURL[endpoint.url]?.first {
+                state.answersByURL[endpoint.url]?.removeFirst()
+                return answer
+            }
             return state.answers.isEmpty ? .status(204) : state.answers.removeFirst()
         }
         count.withLock { $0 += 1 }
@@ -107,8 +115,10 @@ final class FakeSender: DeliverySending {
     /// Every request so far, in the order they came.
     var all: [Request] { state.withLock { $0.all } }
 
-    /// How many requests carried each `webhook-id`.
-    var tally: [String: Int] { all.reduce(into: [:]) { $0[$1.header("webhook-id") ?? "", default: 0] += 1 } }
+    /// How many requests carried each `webhook-id` (to `url` only, when given).
+    func tally(_ url: String? = nil) -> [String: Int] {
+        all.filter { url == nil || $0.url == url }.reduce(into: [:]) { $0[$1.header("webhook-id") ?? "", default: 0] += 1 }
+    }
 
     /// Answers the ``Answer/held(_:)`` requests, those waiting and those to come.
     func release() {
@@ -285,10 +295,10 @@ struct APIAnswer {
 
 extension TestClientProtocol {
     /// A request to the API with the test token; returns the status and the JSON object answered.
-    func call(_ method: HTTPRequest.Method, _ path: String, _ json: String? = nil) async throws -> APIAnswer {
+    func call(_ method: HTTPRequest.Method, _ path: String, _ json: String? = nil, ndjson: Bool = false) async throws -> APIAnswer {
         let response = try await execute(
             uri: "/v1/" + path, method: method,
-            headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: "application/json"],
+            headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: ndjson ? "application/x-ndjson" : "application/json"],
             body: json.map { ByteBuffer(string: $0) })
         let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
         return APIAnswer(status: response.status, object: try #require(object, "not a JSON object: \(String(buffer: response.body))"))

@@ -18,24 +18,11 @@ import Testing
 
     static func event(_ id: String) -> String { #"{"event_type":"finding","id":"\#(id)","severity":"high"}"# }
 
-    /// The deliveries of `webhook` by their event id.
-    static func deliveries(_ serve: ServeHarness, _ webhook: String) async throws -> [String: DeliveryState] {
-        let records = try await serve.admin.deliveries(webhook: webhook, status: nil, since: nil, before: nil, limit: 100)
-        return Dictionary(uniqueKeysWithValues: records.map { ($0.state.messageID, $0.state) })
-    }
-
     /// Sends `event` and moves the clock through its retries until its delivery has `attempts` of them.
     static func fail(_ serve: ServeHarness, _ webhook: String, _ event: String, attempts: Int) async throws {
         for attempt in 1...attempts {
             if attempt > 1 { serve.advance(.seconds(1)) }
-            try await eventually("\(event)'s attempt \(attempt)") { try await deliveries(serve, webhook)[event]?.attempts == attempt }
-        }
-    }
-
-    /// Waits until nothing is pending or in flight.
-    static func settled(_ serve: ServeHarness) async throws {
-        try await eventually("nothing pending") {
-            try await serve.state.read { try $0.statistics(now: 0).deliveries[.pending] } == nil
+            try await eventually("\(event)'s attempt \(attempt)") { try await serve.deliveries(webhook)[event]?.attempts == attempt }
         }
     }
 
@@ -51,11 +38,11 @@ import Testing
             // h-1 fails three times: unhealthy, and it stays so while it has failed for less than disable_after.
             #expect(try await client.postEvent(Self.event("h-1")) == .accepted)
             try await Self.fail(serve, id, "h-1", attempts: 3)
-            try await eventually("h-1 failed") { try await Self.deliveries(serve, id)["h-1"]?.status == .failed }
+            try await eventually("h-1 failed") { try await serve.deliveries(id)["h-1"]?.status == .failed }
             #expect(try await client.call(.get, "webhooks/\(id)")["state"] as? String == "unhealthy")
             serve.advance(.seconds(1))
-            try await Self.settled(serve)
-            #expect(serve.sender.tally == ["h-1": 3], "retry_schedule has two retries")
+            try await serve.settled()
+            #expect(serve.sender.tally() == ["h-1": 3], "retry_schedule has two retries")
             #expect(try await client.call(.get, "webhooks/\(id)")["state"] as? String == "unhealthy")
 
             // Past disable_after since the first failure, h-2's first failure disables the webhook.
@@ -68,10 +55,10 @@ import Testing
             let skipped = try await client.call(.post, "events", Self.event("h-3"))
             #expect(skipped.status == .accepted)
             #expect(skipped["accepted"] as? Int == 1)
-            #expect(try await Self.deliveries(serve, id)["h-3"]?.status == .skipped)
+            #expect(try await serve.deliveries(id)["h-3"]?.status == .skipped)
             for _ in 0..<3 { serve.advance(.seconds(1)) }
-            try await Self.settled(serve)
-            #expect(serve.sender.tally == ["h-1": 3, "h-2": 1])
+            try await serve.settled()
+            #expect(serve.sender.tally() == ["h-1": 3, "h-2": 1])
             #expect(try await client.call(.get, "webhooks/\(id)")["state"] as? String == "disabled")
 
             // Enabled: h-4 fails twice (unhealthy again), then one success makes the webhook healthy.
@@ -82,14 +69,14 @@ import Testing
             #expect(try await client.postEvent(Self.event("h-4")) == .accepted)
             try await Self.fail(serve, id, "h-4", attempts: 2)
             serve.advance(.seconds(1))
-            try await eventually("h-4 delivered") { try await Self.deliveries(serve, id)["h-4"]?.status == .delivered }
+            try await eventually("h-4 delivered") { try await serve.deliveries(id)["h-4"]?.status == .delivered }
             try await eventually("four health changes") { serve.log.healthChanges(of: id).count >= 4 }
             #expect(serve.log.healthChanges(of: id) == ["unhealthy", "disabled", "unhealthy", "healthy"])
-            #expect(serve.sender.tally["h-4"] == 3)
+            #expect(serve.sender.tally()["h-4"] == 3)
             #expect(try await client.call(.get, "webhooks/\(id)")["state"] as? String == "healthy")
         }
-        #expect(serve.sender.tally["h-3"] == nil, "an event ingested while disabled was sent")
-        #expect(serve.sender.tally == ["h-1": 3, "h-2": 1, "h-4": 3])
+        #expect(serve.sender.tally()["h-3"] == nil, "an event ingested while disabled was sent")
+        #expect(serve.sender.tally() == ["h-1": 3, "h-2": 1, "h-4": 3])
 
         // The state is persisted: a new run reads it.
         let restarted = try ServeHarness(reopening: serve)
@@ -121,7 +108,7 @@ import Testing
             try await eventually("k-2's attempt") { serve.sender.sent == 4 }
             try await eventually("disabled") { try await serve.admin.webhook(id).state == .disabled }
         }
-        #expect(serve.sender.tally == ["k-1": 3, "k-2": 1])
+        #expect(serve.sender.tally() == ["k-1": 3, "k-2": 1])
     }
 
     @Test func theFailureCountIsShownWhileAWebhookFails() async throws {
@@ -134,7 +121,7 @@ import Testing
         try await serve.run { client in
             #expect(try await client.postEvent(Self.event("c-1")) == .accepted)
             try await Self.fail(serve, id, "c-1", attempts: 4)
-            try await Self.settled(serve)
+            try await serve.settled()
             let shown = try await client.call(.get, "webhooks/\(id)")
             #expect(shown["state"] as? String == "unhealthy")
             #expect(shown["consecutive_failures"] as? Int == 4, "\(shown.object)")
@@ -155,12 +142,12 @@ import Testing
             #expect(try await client.call(.get, "webhooks/\(id)")["state"] as? String == "disabled")
             #expect(try await client.postEvent(Self.event("g-2")) == .accepted)
             for _ in 0..<4 { serve.advance(.seconds(1)) }
-            try await Self.settled(serve)
-            let deliveries = try await Self.deliveries(serve, id)
+            try await serve.settled()
+            let deliveries = try await serve.deliveries(id)
             #expect(deliveries["g-1"]?.status == .failed && deliveries["g-1"]?.attempts == 1)
             #expect(deliveries["g-2"]?.status == .skipped)
         }
-        #expect(serve.sender.tally == ["g-1": 1], "one attempt, no retry, nothing after")
+        #expect(serve.sender.tally() == ["g-1": 1], "one attempt, no retry, nothing after")
         #expect(serve.log.healthChanges(of: id) == ["disabled"])
     }
 }
