@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// The operator's routes of `hookrelay serve`, through the real binary: access, the delivery
-/// log, repair, test events, match (pause, resume and rotation: ServeOperatorEngineTests, in process).
+/// log, repair, test events, match (pause, resume and rotation: ServeOperatorEngineTests; re-queueing,
+/// recovering and concurrent retries: ServeRepairTests; in process).
 @Suite struct ServeOperatorTests {
     static let fast: [String: any Sendable] = ["retry_schedule": ["100ms", "100ms"]]
 
@@ -148,61 +149,6 @@ import Glibc
         #expect(try await Self.deliveries(server, webhook.id, query: "since=\(Int(Date().timeIntervalSince1970) + 60)").isEmpty)
         #expect(try await Self.deliveries(server, webhook.id, query: "since=1h").count == 7)
         #expect(try await server.get("/v1/deliveries?limit=2")["deliveries"].map { ($0 as? [Any])?.count } == 2)
-    }
-
-    @Test func twoConcurrentRetriesOfOneDeliveryMakeOneAttempt() async throws {
-        let slow = Setting(false)
-        let receiver = try Receiver { _, _ in
-            slow.get() ? Receiver.Response(status: 204, delay: .milliseconds(600)) : Receiver.Response(status: 500)
-        }
-        let server = try await ServeProcess.started(config: ["retry_schedule": ["100ms"]])
-        defer { server.abandon() }
-        let webhook = try await server.createWebhook(receiver)
-        #expect(try await server.postEvent(#"{"event_type":"finding","id":"c-1"}"#).status == 202)
-        let failed = try await Self.waitForDeliveries(server, webhook.id, status: "failed", count: 1)
-        let id = try #require(failed.first?["id"] as? Int)
-        let before = receiver.requests.count
-        slow.set(true)
-        async let first = server.post("/v1/deliveries/\(id)/retry", json: [:])
-        async let second = server.post("/v1/deliveries/\(id)/retry", json: [:])
-        let statuses = try await [first.status, second.status].sorted()
-        #expect(statuses == [200, 409], "\(statuses)")
-        #expect(receiver.requests.count == before + 1, "one attempt")
-    }
-
-    @Test func retryFailedRequeuesAndRecoverResendsATimeRange() async throws {
-        let failing = Setting(true)
-        let receiver = try Receiver { _, _ in Receiver.Response(status: failing.get() ? 500 : 204) }
-        let server = try await ServeProcess.started(config: ["retry_schedule": ["100ms"]])
-        defer { server.abandon() }
-        let webhook = try await server.createWebhook(receiver)
-        #expect(try await server.postEvents(["f-1", "f-2"].map { #"{"event_type":"finding","id":"\#($0)"}"# }).status == 202)
-        _ = try await Self.waitForDeliveries(server, webhook.id, status: "failed", count: 2)
-        failing.set(false)
-        let requeued = try await server.post("/v1/webhooks/\(webhook.id)/retry-failed", json: [:])
-        #expect(requeued.int("requeued") == 2, "\(requeued.text)")
-        _ = try await Self.waitForDeliveries(server, webhook.id, status: "delivered", count: 2)
-        #expect(try await server.post("/v1/webhooks/\(webhook.id)/retry-failed", json: [:]).int("requeued") == 0)
-
-        // Two more events a moment later; recovering from between the batches resends those two only.
-        try await Serve.pause(1.1)
-        let boundary = Int(Date().timeIntervalSince1970)
-        try await Serve.pause(1.1)
-        #expect(try await server.postEvents(["g-1", "g-2"].map { #"{"event_type":"finding","id":"\#($0)"}"# }).status == 202)
-        _ = try await Self.waitForDeliveries(server, webhook.id, status: "delivered", count: 4)
-        let sent = Deliver.tally(receiver.requests)
-        let recovered = try await server.post("/v1/webhooks/\(webhook.id)/recover?since=\(boundary)", json: [:])
-        #expect(recovered.int("requeued") == 2, "\(recovered.text)")
-        try await Serve.waitUntil(timeout: 5) { receiver.requests.count >= sent.values.reduce(0, +) + 2 }
-        try await Serve.pause(0.2)
-        let now = Deliver.tally(receiver.requests)
-        #expect(now["g-1"] == sent["g-1"].map { $0 + 1 } && now["g-2"] == sent["g-2"].map { $0 + 1 }, "\(now)")
-        #expect(now["f-1"] == sent["f-1"] && now["f-2"] == sent["f-2"], "\(now)")
-        #expect(try await server.post("/v1/webhooks/\(webhook.id)/recover", json: [:]).status == 400)
-        #expect(try await server.post("/v1/webhooks/\(webhook.id)/recover?since=soon", json: [:]).status == 400)
-        // Found by the fuzzer: this overflowed and killed the daemon.
-        #expect(try await server.post("/v1/webhooks/\(webhook.id)/recover?since=31312312312312312", json: [:]).status == 400)
-        #expect(try await server.post("/v1/webhooks/wh_none/recover?since=1h", json: [:]).status == 404)
     }
 
     // MARK: Test events
