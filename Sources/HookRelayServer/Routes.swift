@@ -7,12 +7,6 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// An API error: `{"error":{"message":"…"}}` with its status.
-struct APIError: Error {
-    let status: HTTPResponse.Status
-    let message: String
-}
-
 enum Routes {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         json(data: AdminJSON.encode(value), status: status)
@@ -22,16 +16,13 @@ enum Routes {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        json(["error": ["message": message]], status: status)
-    }
-
     static func build(_ state: ServerState, token: APIToken) -> Router<ServeRequestContext> {
         let router = Router(context: ServeRequestContext.self)
-        router.add(middleware: ErrorMiddleware(logger: state))
+        router.add(middleware: ErrorMiddleware(logger: state.logger))
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
-            await state.isReady() ? json(["status": "ready"]) : error(.serviceUnavailable, "the database is not writable")
+            guard await state.isReady() else { throw APIError(status: .serviceUnavailable, message: "the database is not writable") }
+            return json(["status": "ready"])
         }
         // Outside /v1, so no API token is asked for: counts only, nothing of the configuration,
         // the webhooks or the events.
@@ -210,9 +201,9 @@ enum Routes {
         // A body of unknown length (chunked) may be as large as the limit.
         let reserved = min(declared ?? limit, limit)
         guard state.parser.reserve(reserved) else {
-            var response = error(.serviceUnavailable, "too many event bodies are being read at once (parse_budget); retry shortly")
-            response.headers[.retryAfter] = "1"
-            return response
+            throw APIError(
+                status: .serviceUnavailable, message: "too many event bodies are being read at once (parse_budget); retry shortly",
+                headers: [.retryAfter: "1"])
         }
         defer { state.parser.release(reserved) }
         let body: ByteBuffer
@@ -236,7 +227,7 @@ enum Routes {
                 })
         } catch is IngestParser.ClientGone {
             // Nobody reads this; it only ends the request quietly.
-            return error(.badRequest, "the client went away; nothing was accepted")
+            throw APIError(status: .badRequest, message: "the client went away; nothing was accepted")
         }
         guard events.count > 0 else { throw APIError(status: .badRequest, message: "the body holds no event") }
         let duplicates = try await state.ingest(events)
@@ -259,47 +250,19 @@ struct BearerAuth: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let client = context.client(request, behindProxy: behindProxy)
-        if case .wait(let seconds) = throttle.check(client) { return Self.tooManyFailures(retryAfter: seconds) }
+        if case .wait(let seconds) = throttle.check(client) {
+            throw APIError(
+                status: .tooManyRequests, message: "too many wrong API tokens from this address; retry after \(seconds) s",
+                headers: [.retryAfter: "\(seconds)"])
+        }
         guard token.accepts(authorization: request.headers[.authorization]) else {
             // No token at all guesses nothing; a wrong one counts.
             if request.headers[.authorization] != nil { throttle.failed(client) }
-            var response = Routes.error(.unauthorized, "a valid API token is required: send Authorization: Bearer TOKEN")
-            response.headers[.wwwAuthenticate] = "Bearer"
-            return response
+            throw APIError(
+                status: .unauthorized, message: "a valid API token is required: send Authorization: Bearer TOKEN",
+                headers: [.wwwAuthenticate: "Bearer"])
         }
         throttle.succeeded(client)
         return try await next(request, context)
-    }
-
-    static func tooManyFailures(retryAfter seconds: Int) -> Response {
-        var response = Routes.error(.tooManyRequests, "too many wrong API tokens from this address; retry after \(seconds) s")
-        response.headers[.retryAfter] = "\(seconds)"
-        return response
-    }
-}
-
-/// Turns errors into `{"error":{"message":"…"}}` responses; unexpected ones are logged, and
-/// their details (which may hold paths or values) are not sent.
-struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    let logger: ServerState
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as APIError {
-            return Routes.error(error.status, error.message)
-        } catch let error as AdminError {
-            let status: HTTPResponse.Status = switch error.kind {
-            case .notFound: .notFound
-            case .invalid: .unprocessableContent
-            case .conflict: .conflict
-            }
-            return Routes.error(status, error.description)
-        } catch let error as HTTPError {
-            return Routes.error(error.status, error.body ?? error.status.reasonPhrase)
-        } catch {
-            logger.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return Routes.error(.internalServerError, "internal error; see the server log")
-        }
     }
 }

@@ -15,6 +15,12 @@ struct ServeRequestContext: RequestContext, RemoteAddressRequestContext {
 
     var remoteAddress: SocketAddress? { channel.remoteAddress }
 
+    /// Reads the web page's form posts (``SessionForm``); the API reads its JSON bodies itself.
+    var requestDecoder: URLEncodedFormDecoder { URLEncodedFormDecoder() }
+
+    /// The largest form body read (1 MiB); the API's bodies have limits of their own.
+    var maxUploadSize: Int { 1 << 20 }
+
     /// The client as the backoff on wrong tokens counts it: its IP address; behind a declared
     /// TLS proxy, the last address the proxy added to `X-Forwarded-For`.
     func client(_ request: Request, behindProxy: Bool) -> String {

@@ -56,7 +56,7 @@ import Testing
         let csrf = try Self.csrf(in: form.text)
         let fields = [
             ("csrf", csrf), ("url", "http://127.0.0.1:65536/x"), ("description", "SOC team <night>"), ("severity_mode", "min"),
-            ("min_severity", "critical"), ("headers", "X-Team: appsec"), ("template", "slack"), ("event", "finding"),
+            ("min_severity", "critical"), ("headers", "X-Team: appsec"), ("template", "slack"), ("event[]", "finding"),
         ]
         let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
         let refused = try await server.request(

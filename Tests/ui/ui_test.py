@@ -97,7 +97,7 @@ try:
     step("add a webhook; its secret is shown once")
     driver.get(base + "/ui/webhooks/new")
     driver.find_element(By.ID, "url").send_keys(hook_url)
-    driver.find_element(By.CSS_SELECTOR, "input[name=event][value=finding]").click()
+    driver.find_element(By.CSS_SELECTOR, "input[name=\"event[]\"][value=finding]").click()
     driver.find_element(By.ID, "description").send_keys("<img src=x onerror=alert(1)> SOC")
     click_button("Add webhook")
     secret = driver.find_element(By.ID, "secret").text

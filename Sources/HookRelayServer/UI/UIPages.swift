@@ -84,7 +84,7 @@ enum UIPages {
               <input id="url" name="url" type="url" value="{{url}}" required placeholder="https://hooks.example.com/...">
               <fieldset>
                 <legend>Event types</legend>
-                {{#types}}<label class="check"><input type="checkbox" name="event" value="{{name}}"{{#checked}} checked{{/checked}}> {{name}}</label>{{/types}}
+                {{#types}}<label class="check"><input type="checkbox" name="event[]" value="{{name}}"{{#checked}} checked{{/checked}}> {{name}}</label>{{/types}}
                 <label for="other_events">Other types, comma-separated</label>
                 <input id="other_events" name="other_events" value="{{other_events}}">
                 <p class="hint">None chosen: every type.</p>
@@ -96,7 +96,7 @@ enum UIPages {
                 <label for="min_severity" class="hidden-label">Minimum severity</label>
                 <select id="min_severity" name="min_severity">{{#severity_options}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/severity_options}}</select>
                 <label class="check"><input type="radio" name="severity_mode" value="list"{{#mode_list}} checked{{/mode_list}}> Only these:</label>
-                {{#severity_checks}}<label class="check"><input type="checkbox" name="severity" value="{{name}}"{{#checked}} checked{{/checked}}> {{name}}</label>{{/severity_checks}}
+                {{#severity_checks}}<label class="check"><input type="checkbox" name="severity[]" value="{{name}}"{{#checked}} checked{{/checked}}> {{name}}</label>{{/severity_checks}}
               </fieldset>
               <label for="description">Description</label>
               <input id="description" name="description" value="{{description}}">

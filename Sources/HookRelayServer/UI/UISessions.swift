@@ -16,8 +16,8 @@ struct UISession: Sendable {
     var problem: String?
 
     /// Whether a form carries this session's CSRF token (compared in constant time).
-    func accepts(_ form: Form) -> Bool {
-        APIToken(csrf).matches(form["csrf"])
+    func accepts(_ form: some SessionForm) -> Bool {
+        APIToken(csrf).matches(form.csrf)
     }
 }
 

@@ -32,8 +32,8 @@ enum WebUI {
         router.post("/ui/login") { request, context in
             let client = context.client(request, behindProxy: secureCookie)
             if case .wait(let seconds) = state.authThrottle.check(client) { return loginHeldOff(seconds) }
-            let form = try await Form(request)
-            guard token.matches(form["token"]) else {
+            guard let form = try await decodeForm(LoginForm.self, request, context) else { return unreadableForm() }
+            guard token.matches(form.token) else {
                 state.authThrottle.failed(client)
                 state.logger.notice("web page login refused")
                 return page("Log in", "login", [:], session: nil, problem: "That is not the API token.", status: .unauthorized)
@@ -47,9 +47,9 @@ enum WebUI {
             state.logger.info("web page login")
             return response
         }
-        router.post("/ui/logout") { request, _ in
+        router.post("/ui/logout") { request, context in
             if let session = sessions.session(request) {
-                let form = try await Form(request)
+                guard let form = try await decodeForm(ActionForm.self, request, context) else { return unreadableForm() }
                 guard session.accepts(form) else { return forbidden() }
                 sessions.end(session.id)
             }
@@ -71,11 +71,11 @@ enum WebUI {
                 }
             }
         }
-        @Sendable func action(_ handler: @escaping @Sendable (Request, ServeRequestContext, UISession, Form) async throws -> Response)
-            -> @Sendable (Request, ServeRequestContext) async throws -> Response
-        {
+        @Sendable func action<F: SessionForm>(
+            _ type: F.Type, _ handler: @escaping @Sendable (Request, ServeRequestContext, UISession, F) async throws -> Response
+        ) -> @Sendable (Request, ServeRequestContext) async throws -> Response {
             signedIn { request, context, session in
-                let form = try await Form(request)
+                guard let form = try await decodeForm(type, request, context) else { return unreadableForm() }
                 guard session.accepts(form) else { return forbidden() }
                 do {
                     return try await handler(request, context, session, form)
@@ -84,6 +84,13 @@ enum WebUI {
                     return redirect(request.headers[.referer].flatMap(localPath) ?? "/ui")
                 }
             }
+        }
+
+        // The action buttons post the CSRF token alone.
+        @Sendable func action(_ handler: @escaping @Sendable (Request, ServeRequestContext, UISession, ActionForm) async throws -> Response)
+            -> @Sendable (Request, ServeRequestContext) async throws -> Response
+        {
+            action(ActionForm.self, handler)
         }
 
         router.get("/ui") { request, context in
@@ -116,10 +123,10 @@ enum WebUI {
                      session: sessions.take(session))
             }(request, context)
         }
-        router.post("/ui/webhooks", use: action { _, _, session, form in
+        router.post("/ui/webhooks", use: action(WebhookForm.self) { _, _, session, form in
             let webhook: Webhook
             do {
-                webhook = try await admin.createWebhook(try form.webhookFields(creating: true))
+                webhook = try await admin.createWebhook(try form.webhookFields())
             } catch let error as AdminError where error.kind == .invalid {
                 // The form again, as it was typed, with the reason: retyping it all is what a
                 // refused URL cost before.
@@ -138,9 +145,9 @@ enum WebUI {
                 try await webhookPage(try context.parameters.require("id"), request: request, session: sessions.take(session))
             }(request, context)
         }
-        router.post("/ui/webhooks/:id/update", use: action { _, context, session, form in
+        router.post("/ui/webhooks/:id/update", use: action(WebhookForm.self) { _, context, session, form in
             let id = try context.parameters.require("id")
-            _ = try await admin.updateWebhook(id, try form.webhookFields(creating: false))
+            _ = try await admin.updateWebhook(id, try form.webhookFields())
             try await state.refreshWebhook(id)
             state.logger.info("webhook changed", metadata: ["webhook": "\(id)"])
             sessions.flash(session.id, notice: "Settings saved.")
@@ -328,9 +335,12 @@ enum WebUI {
     }
 
     static func forbidden() -> Response {
+        plainText("The form's CSRF token is missing or stale: reload the page and try again.\n", status: .forbidden)
+    }
+
+    static func plainText(_ text: String, status: HTTPResponse.Status) -> Response {
         var response = Response(
-            status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: "The form's CSRF token is missing or stale: reload the page and try again.\n")))
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         secure(&response)
         return response
     }

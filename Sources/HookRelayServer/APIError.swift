@@ -1,0 +1,57 @@
+import HookRelayAdmin
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// An API error: `{"error":{"message":"…"}}` with its status and any headers it needs
+/// (`Retry-After`, `WWW-Authenticate`). Handlers throw it; Hummingbird's router answers it
+/// (``response(from:context:)``).
+struct APIError: HTTPResponseError {
+    let status: HTTPResponse.Status
+    let message: String
+    var headers: HTTPFields = [:]
+
+    /// What every unexpected error is answered with: its details (which may hold paths or
+    /// values) stay in the server log.
+    static let unexpected = APIError(status: .internalServerError, message: "internal error; see the server log")
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = Routes.json(["error": ["message": message]], status: status)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+}
+
+extension APIError {
+    /// An operator action's refusal, with the status its kind has in the API.
+    init(_ error: AdminError) {
+        let status: HTTPResponse.Status = switch error.kind {
+        case .notFound: .notFound
+        case .invalid: .unprocessableContent
+        case .conflict: .conflict
+        }
+        self.init(status: status, message: error.description)
+    }
+}
+
+/// Turns every error into an ``APIError``: an operator's refusal and Hummingbird's own errors
+/// (an unknown path, say) by their status; anything else into ``APIError/unexpected``, with one
+/// log line naming the path and the error (never the request's headers or body).
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as AdminError {
+            throw APIError(error)
+        } catch let error as HTTPError {
+            throw APIError(status: error.status, message: error.body ?? error.status.reasonPhrase)
+        } catch {
+            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            throw APIError.unexpected
+        }
+    }
+}

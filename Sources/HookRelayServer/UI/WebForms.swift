@@ -1,0 +1,119 @@
+import Foundation
+import HookRelayAdmin
+import HookRelayCore
+import HookRelayStore
+import HookRelayTemplates
+import Hummingbird
+
+/// A form the web page posts with the session's CSRF token. The forms are read by Hummingbird's
+/// `URLEncodedFormDecoder` (``ServeRequestContext/requestDecoder``): a field left out is nil, a
+/// list is a field named `name[]` (the decoder refuses a name given twice), and a body it cannot
+/// read is answered by ``WebUI/unreadableForm()``.
+protocol SessionForm: Decodable, Sendable {
+    var csrf: String? { get }
+}
+
+/// The form of every action button: the CSRF token alone.
+struct ActionForm: SessionForm {
+    var csrf: String?
+}
+
+/// The login form.
+struct LoginForm: Decodable, Sendable {
+    var token: String?
+}
+
+/// The webhook settings form (fields `event[]` and `severity[]` are checkbox groups).
+struct WebhookForm: SessionForm {
+    var csrf: String?
+    var url: String?
+    var events: [String] = []
+    var otherEvents: String?
+    var severityMode: String?
+    var minSeverity: String?
+    var severities: [String] = []
+    var description: String?
+    var headers: String?
+    var template: String?
+    var templateVars: String?
+
+    enum CodingKeys: String, CodingKey {
+        case csrf, url, events = "event", otherEvents = "other_events", severityMode = "severity_mode", minSeverity = "min_severity"
+        case severities = "severity", description, headers, template, templateVars = "template_vars"
+    }
+
+    /// The settings as the API's fields (see ``Admin/apply(_:to:)``).
+    func webhookFields() throws -> [String: Any] {
+        var fields: [String: Any] = [:]
+        fields["url"] = (url ?? "").trimmingCharacters(in: .whitespaces)
+        let others = (otherEvents ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        fields["events"] = events + others
+        switch severityMode ?? "any" {
+        case "min": fields["min_severity"] = minSeverity ?? ""
+        case "list":
+            guard !severities.isEmpty else { throw AdminError.invalid("choose at least one severity, or any severity") }
+            fields["severities"] = severities
+        default: fields["severities"] = [String]()
+        }
+        fields["description"] = description ?? ""
+        do {
+            // Read and checked as the API's "headers" and every --header are, with their messages.
+            fields["headers"] = Dictionary(try HeaderField.parseLines(Self.lines(headers)).map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        } catch {
+            throw AdminError.invalid("\"headers\": \(error)")
+        }
+        fields["template"] = template ?? "raw"
+        do {
+            fields["template_vars"] = try TemplateVariables.parse(Self.lines(templateVars), source: "template value")
+        } catch {
+            throw AdminError.invalid(error.description)
+        }
+        return fields
+    }
+
+    /// The lines of a text area that hold more than spaces.
+    private static func lines(_ text: String?) -> [String] {
+        (text ?? "").split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    }
+}
+
+extension WebUI {
+    /// The form `request` posts, or nil when its body cannot be read as one (a browser never
+    /// sends such a body: a name given twice, a list where one value belongs, bad escapes).
+    static func decodeForm<F: Decodable>(_ type: F.Type, _ request: Request, _ context: ServeRequestContext) async throws -> F? {
+        do {
+            return try await context.requestDecoder.decode(type, from: request, context: context)
+        } catch is URLEncodedFormError, is DecodingError {
+            return nil
+        }
+    }
+
+    static func unreadableForm() -> Response {
+        plainText("The form cannot be read: reload the page and try again.\n", status: .badRequest)
+    }
+
+    /// The settings form: of `webhook` (nil: a new one), or as it was `typed` when it was
+    /// refused, so nothing typed is lost.
+    static func settingsForm(_ webhook: Webhook?, action: String, submit: String, csrf: String, typed: WebhookForm? = nil) -> String {
+        let events = typed?.events ?? webhook?.events ?? []
+        let severities = Severity.allCases.reversed().map(\.description)
+        let mode = typed?.severityMode ?? (webhook?.minSeverity != nil ? "min" : !(webhook?.severities.isEmpty ?? true) ? "list" : "any")
+        let minimum = typed?.minSeverity ?? webhook?.minSeverity?.description ?? "high"
+        let chosen = Set(typed?.severities ?? webhook?.severities.map(\.description) ?? [])
+        let template = typed?.template ?? webhook?.template ?? "raw"
+        return UIPages.render("form", [
+            "action": action, "submit": submit, "csrf": csrf, "url": typed?.url ?? webhook?.url ?? "",
+            "types": knownTypes.map { ["name": $0, "checked": events.contains($0)] },
+            "other_events": typed?.otherEvents ?? events.filter { !knownTypes.contains($0) }.joined(separator: ", "),
+            "mode_any": mode == "any", "mode_min": mode == "min", "mode_list": mode == "list",
+            "severity_options": severities.map { ["name": $0, "selected": $0 == minimum] },
+            "severity_checks": severities.map { ["name": $0, "checked": chosen.contains($0)] },
+            "description": typed?.description ?? webhook?.description ?? "",
+            "headers": typed?.headers ?? (webhook?.headers ?? [:]).sorted { $0.key < $1.key }
+                .map { "\($0.key): \(HeaderField.masked(name: $0.key, value: $0.value))" }.joined(separator: "\n"),
+            "templates": PayloadTemplate.builtinNames.map { ["name": $0, "selected": $0 == template] },
+            "template_vars": typed?.templateVars ?? (webhook?.templateVariables ?? [:]).sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
+        ])
+    }
+}
