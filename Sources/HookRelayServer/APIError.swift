@@ -2,6 +2,7 @@ import HookRelayAdmin
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 
 /// An API error: `{"error":{"message":"…"}}` with its status and any headers it needs
 /// (`Retry-After`, `WWW-Authenticate`). Handlers throw it; Hummingbird's router answers it
@@ -34,8 +35,8 @@ extension APIError {
     }
 }
 
-/// Turns every error into an ``APIError``: an operator's refusal and Hummingbird's own errors
-/// (an unknown path, say) by their status; anything else into ``APIError/unexpected``, with one
+/// Turns every error into an ``APIError``: an operator's refusal, a body over the route's limit
+/// and Hummingbird's own errors (an unknown path, say) by their status; anything else into ``APIError/unexpected``, with one
 /// log line naming the path and the error (never the request's headers or body).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
@@ -47,6 +48,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as AdminError {
             throw APIError(error)
+        } catch is NIOTooManyBytesError {
+            // A body over a route's limit that its handler does not name (a web form).
+            throw APIError(status: .contentTooLarge, message: "the request body is larger than this route accepts; send a smaller one")
         } catch let error as HTTPError {
             throw APIError(status: error.status, message: error.body ?? error.status.reasonPhrase)
         } catch {

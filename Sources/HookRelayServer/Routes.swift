@@ -36,7 +36,13 @@ enum Routes {
         let admin = state.admin
         api.post("events") { request, context in try await ingest(request, context: context, state: state) }
         api.post("match") { request, _ in
-            let body = try await request.body.collect(upTo: state.configuration.maxEventBytes)
+            let limit = state.configuration.maxEventBytes
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: limit)
+            } catch is NIOTooManyBytesError {
+                throw APIError(status: .contentTooLarge, message: "the event is larger than \(ByteCount.format(limit)) (max_event_bytes)")
+            }
             return json(data: AdminJSON.match(try await admin.match(Array(buffer: body))))
         }
 

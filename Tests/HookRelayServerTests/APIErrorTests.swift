@@ -1,5 +1,6 @@
 import Foundation
 import HookRelayAdmin
+import HookRelayCore
 @testable import HookRelayServer
 import Hummingbird
 import HummingbirdTesting
@@ -63,6 +64,10 @@ import Testing
             try await check("/v1/deliveries?limit=0", .badRequest, "limit must be a number from 1 to 1000")
             try await check("/v1/events", method: .post, body: #"{"event_type":"finding"}"#, .serviceUnavailable,
                             "too many event bodies are being read at once (parse_budget); retry shortly", headers: ["retry-after": "1"])
+            // A body over a route's limit is a 413 saying so, not a 500.
+            let limit = serve.state.configuration.maxEventBytes
+            try await check("/v1/match", method: .post, body: String(repeating: " ", count: limit + 1), .contentTooLarge,
+                            "the event is larger than \(ByteCount.format(limit)) (max_event_bytes)")
             try await check("/v1/webhooks", token: nil, .unauthorized,
                             "a valid API token is required: send Authorization: Bearer TOKEN", headers: ["www-authenticate": "Bearer"])
             for _ in 0..<5 {

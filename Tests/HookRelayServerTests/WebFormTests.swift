@@ -87,6 +87,11 @@ import Testing
                 #expect(unreadable.headers[.contentType] == "text/plain; charset=utf-8")
             }
 
+            // Over the 1 MiB a form may have: 413 saying so, not a 500.
+            let huge = try await browser.post("/ui/webhooks", "csrf=\(csrf)&description=" + String(repeating: "x", count: 1 << 20))
+            #expect(huge.status == .contentTooLarge)
+            #expect(String(buffer: huge.body).contains("the request body is larger than this route accepts; send a smaller one"))
+
             let wrong = try await client.execute(
                 uri: "/ui/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "token=nope"))
             #expect(wrong.status == .unauthorized && String(buffer: wrong.body).contains("That is not the API token."))
