@@ -1,15 +1,20 @@
 import Foundation
+import HookRelayPostgres
 import Testing
 @testable import HookRelayStore
 
-/// Every ``DeliveryQueue`` implementation, for the contract suite.
+/// Every ``DeliveryQueue`` implementation, for the contract suite. PostgreSQL's case runs when
+/// the tests have a server (``PostgresTestServer``; skipped with a note otherwise).
 enum QueueKind: String, CaseIterable, CustomTestStringConvertible {
-    case sqlite, memory
+    case sqlite, memory, postgres
+
+    static var allCases: [QueueKind] { PostgresTestServer.runs ? [.sqlite, .memory, .postgres] : [.sqlite, .memory] }
 
     func make() throws -> any DeliveryQueue {
         switch self {
         case .sqlite: try SQLiteSpool(path: temporarySpool())
         case .memory: MemoryStore()
+        case .postgres: try PostgresStore.open(PostgresTestServer.freshURL(), role: .writer)
         }
     }
 
