@@ -23,8 +23,8 @@ import PostgresNIO
 /// it belongs in `serve`'s `ServiceGroup`, before the services that use the store (so it stops
 /// after them).
 ///
-/// Every call runs in its own transaction (`READ COMMITTED`; the delivery log and statistics
-/// read one snapshot); a deadlock or serialization failure is retried up to three times.
+/// Every change runs in one transaction (`READ COMMITTED`), every read in one statement or one
+/// read-only snapshot; a deadlock or serialization failure is retried up to three times.
 public final class PostgresStore: ServeStore {
     /// The most connections one store's pool opens (one store is used by one thread at a time).
     public static let maximumConnections = 2
