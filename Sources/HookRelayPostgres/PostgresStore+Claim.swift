@@ -8,24 +8,29 @@ import PostgresNIO
 /// Without a quota, one statement takes the oldest due deliveries no lease holds, skipping the
 /// rows another transaction has locked (`FOR UPDATE SKIP LOCKED`: two instances claiming at once
 /// never wait for each other nor take the same row), leases them and gives each a fencing token
-/// from the `claim_tokens` sequence, and reads their messages. Under a quota, the endpoints with
-/// pending deliveries are read first (one index probe each), visited in turn from where the last
-/// claim stopped, and one statement takes each endpoint's oldest up to what it has free.
+/// from the `claim_tokens` sequence, and reads their messages.
 ///
-/// The quota is this process's (``TargetQuota/held`` counts what its own workers hold), as in
-/// ``SQLiteSpool``: with several instances, each keeps its own per-webhook limit.
+/// Under a quota the per-endpoint limit holds across every instance: the endpoints with due
+/// deliveries and room left are read, and their `claim_turns` rows locked `FOR UPDATE SKIP
+/// LOCKED`, served longest ago first (at most `limit` of them: another instance claiming at the
+/// same moment takes the next ones). Then a second statement, whose snapshot holds every claim
+/// committed before those locks were had, counts each endpoint's leased deliveries and takes its
+/// oldest due ones up to `limit − leased` and what ``TargetQuota`` leaves this process. (A count
+/// in the locking statement itself would miss a claim committed while it waited: over-claiming.
+/// A counter kept up by claims and completions would drift when an instance dies.)
 struct ClaimRequest: Sendable {
     let limit: Int
     let now: Int64
     let leaseUntil: Int64
     let owner: String
     let quota: TargetQuota?
-    let cursor: String
+    /// Endpoints known to have their `claim_turns` row.
+    let known: Set<String>
 
-    /// What was claimed, and the endpoint the next claim under a quota starts after.
+    /// What was claimed, and the endpoints whose `claim_turns` row now exists.
     struct Result: Sendable {
         var claimed: [ClaimedDelivery] = []
-        var cursor: String?
+        var known: [String] = []
     }
 
     func run(in session: Session) async throws -> Result {
@@ -40,10 +45,8 @@ struct ClaimRequest: Sendable {
                 FOR UPDATE SKIP LOCKED
                 """))
         }
-        let endpoints = try await session.texts(Self.pendingEndpoints)
-        let start = endpoints.firstIndex { $0 > cursor } ?? 0
         var names: [String] = [], free: [Int64] = []
-        for endpoint in endpoints[start...] + endpoints[..<start] {
+        for endpoint in try await session.texts(Self.pendingEndpoints) {
             let room = min(quota.free(endpoint), limit)
             if room > 0 {
                 names.append(endpoint)
@@ -51,17 +54,44 @@ struct ClaimRequest: Sendable {
             }
         }
         guard !names.isEmpty else { return Result() }
+        let unknown = names.filter { !known.contains($0) }
+        if !unknown.isEmpty {
+            try await session.execute("INSERT INTO claim_turns (endpoint) SELECT unnest(\(unknown)::text[]) ON CONFLICT DO NOTHING")
+        }
+        let perEndpoint = Int64(quota.limit)
+        var turns: [String] = [], room: [Int64] = []
+        for row in try await session.rows("""
+            SELECT c.endpoint, t.free FROM claim_turns c JOIN unnest(\(names)::text[], \(free)::bigint[]) AS t(endpoint, free)
+                ON t.endpoint = c.endpoint
+            WHERE EXISTS (
+                    SELECT 1 FROM deliveries d WHERE d.endpoint = c.endpoint AND d.status = 'pending'
+                        AND d.next_attempt_at <= \(now) AND (d.lease_until IS NULL OR d.lease_until <= \(now)))
+                AND (SELECT count(*) FROM deliveries l
+                    WHERE l.endpoint = c.endpoint AND l.status = 'pending' AND l.lease_until > \(now)) < \(perEndpoint)
+            ORDER BY c.last_turn, c.endpoint LIMIT \(Int64(limit))
+            FOR UPDATE OF c SKIP LOCKED
+            """)
+        {
+            let (endpoint, free) = try row.decode((String, Int64).self)
+            turns.append(endpoint)
+            room.append(free)
+        }
+        guard !turns.isEmpty else { return Result(known: unknown) }
         let claimed = try await claim(in: session, picking: """
-            SELECT d.id, t.turn FROM unnest(\(names)::text[], \(free)::bigint[]) WITH ORDINALITY AS t(endpoint, free, turn)
+            SELECT d.id, t.turn FROM (
+                SELECT t.endpoint, t.turn, least(t.free, \(perEndpoint) - (
+                    SELECT count(*) FROM deliveries l WHERE l.endpoint = t.endpoint AND l.status = 'pending' AND l.lease_until > \(now))) AS room
+                FROM unnest(\(turns)::text[], \(room)::bigint[]) WITH ORDINALITY AS t(endpoint, free, turn)) t
             CROSS JOIN LATERAL (
                 SELECT id FROM deliveries
                 WHERE endpoint = t.endpoint AND status = 'pending' AND next_attempt_at <= \(now)
                     AND (lease_until IS NULL OR lease_until <= \(now))
-                ORDER BY next_attempt_at, id LIMIT t.free
+                ORDER BY next_attempt_at, id LIMIT greatest(t.room, 0)
                 FOR UPDATE SKIP LOCKED) d
-            LIMIT \(limit)
+            LIMIT \(Int64(limit))
             """)
-        return Result(claimed: claimed, cursor: claimed.last?.target)
+        try await session.execute("UPDATE claim_turns SET last_turn = nextval('claim_tokens') WHERE endpoint = ANY(\(turns)::text[])")
+        return Result(claimed: claimed, known: unknown)
     }
 
     /// The endpoints with pending deliveries, in order, none deleted or paused: a loose scan of

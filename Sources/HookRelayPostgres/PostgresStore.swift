@@ -41,8 +41,8 @@ public final class PostgresStore: ServeStore {
 
     public var healthPolicy: HealthPolicy?
     public var onHealthChange: (@Sendable (_ webhook: String, _ from: WebhookHealth, _ to: WebhookHealth) -> Void)?
-    /// Where the last claim under a quota stopped: the next one starts with the endpoint after it.
-    var claimCursor = ""
+    /// The endpoints whose `claim_turns` row this store has seen made.
+    var claimTurns = Set<String>()
     /// The most rows one transaction of a bulk change (deletion, recovery) changes.
     public var bulkBatch = 1_000
 
@@ -173,14 +173,14 @@ public final class PostgresStore: ServeStore {
         _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
         guard !outcomes.isEmpty || limit > 0 else { return ([], []) }
-        let claim = ClaimRequest(limit: limit, now: now, leaseUntil: now + lease, owner: owner, quota: quota, cursor: claimCursor)
+        let claim = ClaimRequest(limit: limit, now: now, leaseUntil: now + lease, owner: owner, quota: quota, known: claimTurns)
         let policy = healthPolicy
         let result = try transaction(outcomes.isEmpty ? "claiming deliveries" : "recording attempts") { session in
             let completed = try await Completion.run(outcomes, now: now, policy: policy, in: session)
             let claimed = try await claim.run(in: session)
             return (completed, claimed)
         }
-        if let cursor = result.1.cursor { claimCursor = cursor }
+        claimTurns.formUnion(result.1.known)
         if let onHealthChange {
             for change in result.0.changes { onHealthChange(change.webhook, change.from, change.to) }
         }

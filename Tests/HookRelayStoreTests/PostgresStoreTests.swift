@@ -74,6 +74,42 @@ struct PostgresStoreTests {
         #expect(Set(all[0] + all[1]).count == 1_200)
     }
 
+    @Test func thePerWebhookLimitHoldsAcrossInstances() throws {
+        let url = try PostgresTestServer.freshURL()
+        let first = try PostgresStore.open(url, role: .dispatcher)
+        let second = try PostgresStore.open(url, role: .dispatcher)
+        _ = try first.append((0..<10).map { message("m\($0)", ["a", "b"]) }, now: 0)
+        let quota = TargetQuota(limit: 3, held: [:])
+        let claimed = try first.claim(limit: 100, now: 1, lease: 1_000, quota: quota)
+        #expect(claimed.map(\.target).sorted() == ["a", "a", "a", "b", "b", "b"])
+        #expect(try second.claim(limit: 100, now: 1, lease: 1_000, quota: quota).isEmpty, "each webhook has its 3 in flight")
+        _ = try first.complete([outcome(claimed[0], .delivered)], now: 2)
+        #expect(try second.claim(limit: 100, now: 2, lease: 1_000, quota: quota).map(\.target) == [claimed[0].target])
+        // An expired lease no longer counts.
+        #expect(try second.claim(limit: 100, now: 1_001, lease: 1_000, quota: quota).count == 5)
+    }
+
+    @Test func instancesClaimingAtOnceKeepToThePerWebhookLimitTogether() throws {
+        let url = try PostgresTestServer.freshURL()
+        _ = try PostgresStore.open(url, role: .writer).append((0..<200).map { message("m\($0)", ["a", "b", "c", "d"]) }, now: 0)
+        let claimed = Mutex<[String: Int]>([:])
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 3) { _ in
+            do {
+                let store = try PostgresStore.open(url, role: .dispatcher)
+                for _ in 0..<20 {
+                    for job in try store.claim(limit: 2, now: 1, lease: 60_000, quota: TargetQuota(limit: 5, held: [:])) {
+                        claimed.withLock { $0[job.target, default: 0] += 1 }
+                    }
+                }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        #expect(claimed.withLock { $0 } == ["a": 5, "b": 5, "c": 5, "d": 5])
+    }
+
     @Test func thePasswordIsNeverInAMessage() throws {
         let secret = "s3cret-Pa55"
         for url in [
