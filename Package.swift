@@ -126,6 +126,7 @@ let package = Package(
             dependencies: [
                 "HookRelayServer",
                 "HookRelayAdmin",
+                "HookRelayPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

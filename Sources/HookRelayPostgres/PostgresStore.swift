@@ -61,7 +61,10 @@ public final class PostgresStore: ServeStore {
         self.logger = logger
         self.location = location.redacted
         owner = "pid:\(getpid())@\(Self.hostName())"
-        runner = Task(executorPreference: bridge.executor) { await client.run() }
+        // Detached: a task made inside a ServiceGroup's service inherits its graceful-shutdown
+        // handler, and PostgresClient.run() closes the pool on graceful shutdown, before the
+        // dispatcher has recorded the attempts still in flight.
+        runner = Task.detached(executorPreference: bridge.executor) { await client.run() }
         let redacted = location.redacted
         do {
             // A server that cannot be reached fails the start within the connection timeout
@@ -267,7 +270,7 @@ extension PostgresStore {
     public static func execute(_ statements: [String], at location: PostgresLocation, logger: Logger = defaultLogger) throws {
         let bridge = BlockingBridge()
         let client = PostgresClient(configuration: location.configuration, eventLoopGroup: bridge.eventLoop, backgroundLogger: logger)
-        let runner = Task(executorPreference: bridge.executor) { await client.run() }
+        let runner = Task.detached(executorPreference: bridge.executor) { await client.run() }
         defer { runner.cancel() }
         do {
             try bridge.run(timeout: location.configuration.options.connectTimeout + .seconds(60)) {
