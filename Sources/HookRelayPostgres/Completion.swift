@@ -80,37 +80,33 @@ enum Completion {
         return result
     }
 
+    typealias Health = (state: WebhookHealth, failures: Int, since: Int64?)
+
     /// Each outcome's effect on its webhook's health, in order (as ``SQLiteSpool`` records one
-    /// after another): the webhooks' rows are locked and read once, written once. A webhook
-    /// disabled here fails what waits for it and no worker holds.
+    /// after another). The webhooks are read without a lock first: when nothing would change
+    /// (successes of healthy webhooks, the common round) nothing is locked or written, so
+    /// instances completing for one webhook do not queue behind each other. Otherwise their rows
+    /// are locked (`FOR UPDATE`, by id), read again, and written once. A webhook disabled here
+    /// fails what waits for it and no worker holds.
     static func recordHealth(after outcomes: [DeliveryOutcome], now: Int64, policy: HealthPolicy, in session: Session) async throws
         -> [HealthChange]
     {
         let webhooks = Set(outcomes.map(\.delivery.target)).sorted()
         guard !webhooks.isEmpty else { return [] }
-        var health: [String: (state: WebhookHealth, failures: Int, since: Int64?)] = [:]
-        for row in try await session.rows("""
-            SELECT id, state, consecutive_failures, failing_since FROM webhooks WHERE id = ANY(\(webhooks)::text[]) ORDER BY id FOR UPDATE
-            """)
-        {
-            let (id, state, failures, since) = try row.decode((String, String, Int64, Int64?).self)
-            health[id] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), since)
+        func read(locking: Bool) async throws -> [String: Health] {
+            var health: [String: Health] = [:]
+            for row in try await session.rows("""
+                SELECT id, state, consecutive_failures, failing_since FROM webhooks WHERE id = ANY(\(webhooks)::text[])
+                ORDER BY id \(unescaped: locking ? "FOR UPDATE" : "")
+                """)
+            {
+                let (id, state, failures, since) = try row.decode((String, String, Int64, Int64?).self)
+                health[id] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), since)
+            }
+            return health
         }
-        var changes: [HealthChange] = []
-        var touched = Set<String>()
-        for outcome in outcomes {
-            let webhook = outcome.delivery.target
-            guard let current = health[webhook] else { continue }
-            let succeeded = outcome.next == .delivered
-            // A disabled webhook is only re-enabled by an operator, not by a late success.
-            if current.state == .disabled, succeeded { continue }
-            let next = policy.next(
-                current.state, failures: current.failures, failingSince: current.since, succeeded: succeeded,
-                gone: outcome.attempt.httpStatus == 410, now: now)
-            health[webhook] = (next.state, next.failures, next.failingSince)
-            touched.insert(webhook)
-            if next.state != current.state { changes.append(HealthChange(webhook: webhook, from: current.state, to: next.state)) }
-        }
+        guard !apply(outcomes, to: try await read(locking: false), now: now, policy: policy).touched.isEmpty else { return [] }
+        let (health, touched, changes) = apply(outcomes, to: try await read(locking: true), now: now, policy: policy)
         guard !touched.isEmpty else { return [] }
         let names = touched.sorted()
         let states = names.map { health[$0]!.state.rawValue }
@@ -132,5 +128,29 @@ enum Completion {
                 """)
         }
         return changes
+    }
+
+    /// The health after `outcomes`, which webhooks it changed, and their transitions.
+    static func apply(_ outcomes: [DeliveryOutcome], to health: [String: Health], now: Int64, policy: HealthPolicy)
+        -> (health: [String: Health], touched: Set<String>, changes: [HealthChange])
+    {
+        var health = health
+        var changes: [HealthChange] = []
+        var touched = Set<String>()
+        for outcome in outcomes {
+            let webhook = outcome.delivery.target
+            guard let current = health[webhook] else { continue }
+            let succeeded = outcome.next == .delivered
+            // A disabled webhook is only re-enabled by an operator, not by a late success.
+            if current.state == .disabled, succeeded { continue }
+            let next = policy.next(
+                current.state, failures: current.failures, failingSince: current.since, succeeded: succeeded,
+                gone: outcome.attempt.httpStatus == 410, now: now)
+            guard next.state != current.state || next.failures != current.failures || next.failingSince != current.since else { continue }
+            health[webhook] = (next.state, next.failures, next.failingSince)
+            touched.insert(webhook)
+            if next.state != current.state { changes.append(HealthChange(webhook: webhook, from: current.state, to: next.state)) }
+        }
+        return (health, touched, changes)
     }
 }
