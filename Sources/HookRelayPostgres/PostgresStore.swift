@@ -17,7 +17,7 @@ import PostgresNIO
 /// calls hold the whole pool).
 ///
 /// Connections: each store owns a `PostgresClient` (a pool of at most ``maximumConnections``)
-/// and runs it in a task of its own, cancelled when the store goes away. `serve` opens four
+/// and runs it in a detached task of its own, cancelled when the store goes away. `serve` opens four
 /// stores (writer, dispatcher, two readers), so up to eight connections per instance. The
 /// client is a ServiceLifecycle `Service`: when `serve` shares one client between its stores,
 /// it belongs in `serve`'s `ServiceGroup`, before the services that use the store (so it stops
