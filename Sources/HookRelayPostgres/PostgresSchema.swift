@@ -76,14 +76,16 @@ enum PostgresSchema {
         INSERT INTO meta (key, value) VALUES ('webhooks_version', 0), ('health_version', 0);
         CREATE TABLE discarding (endpoint text PRIMARY KEY);
         """,
-        // 2: per-webhook limits across instances: a row per endpoint that a claim under a quota
-        // locks (`FOR UPDATE SKIP LOCKED`) before counting the endpoint's leased deliveries, and
-        // the endpoints' turns (a claim takes the endpoints served longest ago first); the
-        // leased deliveries by endpoint, counted under that lock.
+        // 2: per-webhook limits across instances: a row per endpoint (made when its first
+        // delivery is stored) that a claim under a quota locks (`FOR UPDATE SKIP LOCKED`) before
+        // counting the endpoint's leased deliveries, and the endpoints' turns (a claim takes the
+        // endpoints served longest ago first); the leased deliveries by endpoint, counted under
+        // that lock.
         """
         CREATE TABLE claim_turns (endpoint text PRIMARY KEY, last_turn bigint NOT NULL DEFAULT 0);
         CREATE INDEX claim_turns_order ON claim_turns (last_turn, endpoint);
         CREATE INDEX deliveries_leased ON deliveries (endpoint) WHERE status = 'pending' AND lease_until IS NOT NULL;
+        INSERT INTO claim_turns (endpoint) SELECT DISTINCT endpoint FROM deliveries;
         """,
     ]
 

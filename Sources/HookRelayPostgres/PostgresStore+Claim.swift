@@ -10,60 +10,54 @@ import PostgresNIO
 /// never wait for each other nor take the same row), leases them and gives each a fencing token
 /// from the `claim_tokens` sequence, and reads their messages.
 ///
-/// Under a quota the per-endpoint limit holds across every instance: the endpoints with due
-/// deliveries and room left are read, and their `claim_turns` rows locked `FOR UPDATE SKIP
-/// LOCKED`, served longest ago first (at most `limit` of them: another instance claiming at the
-/// same moment takes the next ones). Then a second statement, whose snapshot holds every claim
-/// committed before those locks were had, counts each endpoint's leased deliveries and takes its
-/// oldest due ones up to `limit − leased` and what ``TargetQuota`` leaves this process. (A count
+/// Under a quota the per-endpoint limit holds across every instance. One statement finds the
+/// endpoints with pending deliveries (a loose scan of the pending-only `deliveries_endpoint_due`
+/// index), keeps those with a due unleased delivery and room left (neither paused nor deleted),
+/// and locks their `claim_turns` rows `FOR UPDATE SKIP LOCKED`, served longest ago first (at most
+/// `limit` of them: another instance claiming at the same moment takes the next ones). A second
+/// statement, whose snapshot holds every claim committed before those locks were had, counts each
+/// endpoint's leased deliveries, takes its oldest due ones up to `limit − leased` and what
+/// ``TargetQuota`` leaves this process, and gives the endpoints served their next turn. (A count
 /// in the locking statement itself would miss a claim committed while it waited: over-claiming.
-/// A counter kept up by claims and completions would drift when an instance dies.)
+/// A counter kept up by claims and completions would drift when an instance dies.) Every
+/// endpoint gets its `claim_turns` row when its first delivery is stored.
 struct ClaimRequest: Sendable {
     let limit: Int
     let now: Int64
     let leaseUntil: Int64
     let owner: String
     let quota: TargetQuota?
-    /// Endpoints known to have their `claim_turns` row.
-    let known: Set<String>
 
-    /// What was claimed, and the endpoints whose `claim_turns` row now exists.
-    struct Result: Sendable {
-        var claimed: [ClaimedDelivery] = []
-        var known: [String] = []
-    }
-
-    func run(in session: Session) async throws -> Result {
-        guard limit > 0 else { return Result() }
+    func run(in session: Session) async throws -> [ClaimedDelivery] {
+        guard limit > 0 else { return [] }
         guard let quota else {
-            return Result(claimed: try await claim(in: session, picking: """
+            return try await claim(in: session, picking: """
                 SELECT id, 0::bigint AS turn FROM deliveries
                 WHERE status = 'pending' AND next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until <= \(now))
                     AND endpoint NOT IN (SELECT endpoint FROM discarding)
                     AND endpoint NOT IN (SELECT id FROM webhooks WHERE paused)
                 ORDER BY next_attempt_at, id LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
-                """))
-        }
-        var names: [String] = [], free: [Int64] = []
-        for endpoint in try await session.texts(Self.pendingEndpoints) {
-            let room = min(quota.free(endpoint), limit)
-            if room > 0 {
-                names.append(endpoint)
-                free.append(Int64(room))
-            }
-        }
-        guard !names.isEmpty else { return Result() }
-        let unknown = names.filter { !known.contains($0) }
-        if !unknown.isEmpty {
-            try await session.execute("INSERT INTO claim_turns (endpoint) SELECT unnest(\(unknown)::text[]) ON CONFLICT DO NOTHING")
+                """)
         }
         let perEndpoint = Int64(quota.limit)
+        let heldNames = quota.held.keys.sorted()
+        let heldCounts = heldNames.map { Int64(quota.held[$0]!) }
+        let paused = quota.paused.sorted()
         var turns: [String] = [], room: [Int64] = []
         for row in try await session.rows("""
-            SELECT c.endpoint, t.free FROM claim_turns c JOIN unnest(\(names)::text[], \(free)::bigint[]) AS t(endpoint, free)
-                ON t.endpoint = c.endpoint
-            WHERE EXISTS (
+            WITH RECURSIVE e(endpoint) AS (
+                SELECT min(endpoint) FROM deliveries WHERE status = 'pending'
+                UNION ALL
+                SELECT (SELECT min(endpoint) FROM deliveries WHERE status = 'pending' AND endpoint > e.endpoint)
+                FROM e WHERE e.endpoint IS NOT NULL)
+            SELECT c.endpoint, least(\(Int64(limit)), \(perEndpoint) - coalesce(h.n, 0))
+            FROM claim_turns c JOIN e ON e.endpoint = c.endpoint
+                LEFT JOIN unnest(\(heldNames)::text[], \(heldCounts)::bigint[]) AS h(endpoint, n) ON h.endpoint = c.endpoint
+            WHERE c.endpoint <> ALL(\(paused)::text[]) AND \(perEndpoint) - coalesce(h.n, 0) > 0
+                AND c.endpoint NOT IN (SELECT endpoint FROM discarding)
+                AND c.endpoint NOT IN (SELECT id FROM webhooks WHERE paused)
+                AND EXISTS (
                     SELECT 1 FROM deliveries d WHERE d.endpoint = c.endpoint AND d.status = 'pending'
                         AND d.next_attempt_at <= \(now) AND (d.lease_until IS NULL OR d.lease_until <= \(now)))
                 AND (SELECT count(*) FROM deliveries l
@@ -76,8 +70,8 @@ struct ClaimRequest: Sendable {
             turns.append(endpoint)
             room.append(free)
         }
-        guard !turns.isEmpty else { return Result(known: unknown) }
-        let claimed = try await claim(in: session, picking: """
+        guard !turns.isEmpty else { return [] }
+        return try await claim(in: session, turns: true, picking: """
             SELECT d.id, t.turn FROM (
                 SELECT t.endpoint, t.turn, least(t.free, \(perEndpoint) - (
                     SELECT count(*) FROM deliveries l WHERE l.endpoint = t.endpoint AND l.status = 'pending' AND l.lease_until > \(now))) AS room
@@ -90,26 +84,13 @@ struct ClaimRequest: Sendable {
                 FOR UPDATE SKIP LOCKED) d
             LIMIT \(Int64(limit))
             """)
-        try await session.execute("UPDATE claim_turns SET last_turn = nextval('claim_tokens') WHERE endpoint = ANY(\(turns)::text[])")
-        return Result(claimed: claimed, known: unknown)
     }
-
-    /// The endpoints with pending deliveries, in order, none deleted or paused: a loose scan of
-    /// the pending-only `deliveries_endpoint_due` index, one probe per endpoint.
-    static let pendingEndpoints: PostgresQuery = """
-        WITH RECURSIVE e(endpoint) AS (
-            SELECT min(endpoint) FROM deliveries WHERE status = 'pending'
-            UNION ALL
-            SELECT (SELECT min(endpoint) FROM deliveries WHERE status = 'pending' AND endpoint > e.endpoint)
-            FROM e WHERE e.endpoint IS NOT NULL)
-        SELECT endpoint FROM e WHERE endpoint IS NOT NULL
-            AND endpoint NOT IN (SELECT endpoint FROM discarding)
-            AND endpoint NOT IN (SELECT id FROM webhooks WHERE paused)
-        """
 
     /// Leases the deliveries `picking` selects (`id`, and `turn`, the order to hand them out
     /// in), with their messages.
-    private func claim(in session: Session, picking: PostgresQuery) async throws -> [ClaimedDelivery] {
+    /// With `turns`, the endpoints served get the next turn (`claim_turns.last_turn`), in the
+    /// same statement (their rows are locked already).
+    private func claim(in session: Session, turns: Bool = false, picking: PostgresQuery) async throws -> [ClaimedDelivery] {
         var query = picking
         let lease = query.binds.count + 1
         query.sql = """
@@ -117,7 +98,12 @@ struct ClaimRequest: Sendable {
             claimed AS (
                 UPDATE deliveries d SET claim = nextval('claim_tokens'), lease_until = $\(lease), lease_owner = $\(lease + 1)
                 FROM picked WHERE d.id = picked.id
-                RETURNING d.id, d.claim, d.message_id, d.endpoint, d.attempts, d.next_attempt_at, picked.turn)
+                RETURNING d.id, d.claim, d.message_id, d.endpoint, d.attempts, d.next_attempt_at, picked.turn)\(turns ? """
+            ,
+            served AS (
+                UPDATE claim_turns SET last_turn = nextval('claim_tokens')
+                WHERE endpoint IN (SELECT DISTINCT endpoint FROM claimed))
+            """ : "")
             SELECT c.id, c.claim, m.webhook_id, m.body, c.endpoint, c.attempts, m.created_at
             FROM claimed c JOIN messages m ON m.id = c.message_id
             ORDER BY c.turn, c.next_attempt_at, c.id

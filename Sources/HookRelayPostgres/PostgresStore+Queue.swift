@@ -35,6 +35,7 @@ extension PostgresStore {
             repeated.append(flags)
         }
         guard !ids.isEmpty else { return repeated }
+        let endpoints = Array(Set(targets))
         let stored = try transaction("storing events") { [ids, bodies, targetIDs, targets, statuses] session in
             Set(try await session.texts("""
                 WITH new AS (
@@ -48,7 +49,11 @@ extension PostgresStore {
                     FROM unnest(\(targetIDs)::text[], \(targets)::text[], \(statuses)::text[]) WITH ORDINALITY AS t(webhook_id, endpoint, status, n)
                     JOIN new USING (webhook_id)
                     WHERE t.endpoint NOT IN (SELECT endpoint FROM discarding)
-                    ORDER BY new.id, t.n)
+                    ORDER BY new.id, t.n),
+                turns AS (
+                    -- The claims under a quota lock an endpoint's claim_turns row: every endpoint has one.
+                    INSERT INTO claim_turns (endpoint) SELECT n.endpoint FROM unnest(\(endpoints)::text[]) AS n(endpoint)
+                    WHERE NOT EXISTS (SELECT 1 FROM claim_turns c WHERE c.endpoint = n.endpoint) ON CONFLICT DO NOTHING)
                 SELECT webhook_id FROM new
                 """))
         }
@@ -82,6 +87,7 @@ extension PostgresStore {
                 INSERT INTO deliveries (message_id, endpoint, status, next_attempt_at, updated_at)
                 SELECT id, \(endpoint), 'pending', \(now), \(now) FROM message RETURNING id
                 """)
+            try await session.execute("INSERT INTO claim_turns (endpoint) VALUES (\(endpoint)) ON CONFLICT DO NOTHING")
             guard let id, let claimed = try await Self.claimByID(id, leaseUntil: now + lease, owner: owner, in: session) else {
                 throw PostgresStoreError(message: "the test delivery vanished", location: location)
             }
@@ -223,3 +229,4 @@ extension PostgresStore {
         return discarded
     }
 }
+

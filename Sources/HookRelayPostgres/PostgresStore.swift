@@ -41,8 +41,6 @@ public final class PostgresStore: ServeStore {
 
     public var healthPolicy: HealthPolicy?
     public var onHealthChange: (@Sendable (_ webhook: String, _ from: WebhookHealth, _ to: WebhookHealth) -> Void)?
-    /// The endpoints whose `claim_turns` row this store has seen made.
-    var claimTurns = Set<String>()
     /// The most rows one transaction of a bulk change (deletion, recovery) changes.
     public var bulkBatch = 1_000
 
@@ -144,6 +142,7 @@ public final class PostgresStore: ServeStore {
                 targets.append(target)
             }
         }
+        let endpoints = Array(Set(targets))
         return try transaction("appending messages") { [ids, bodies, targetIDs, targets] session in
             try await session.count("""
                 WITH new AS (
@@ -157,7 +156,11 @@ public final class PostgresStore: ServeStore {
                     SELECT stored.id, t.endpoint, 'pending', \(now), \(now)
                     FROM unnest(\(targetIDs)::text[], \(targets)::text[]) WITH ORDINALITY AS t(webhook_id, endpoint, n)
                     JOIN stored USING (webhook_id) ORDER BY stored.id, t.n
-                    ON CONFLICT (message_id, endpoint) DO NOTHING RETURNING 1)
+                    ON CONFLICT (message_id, endpoint) DO NOTHING RETURNING 1),
+                turns AS (
+                    -- The claims under a quota lock an endpoint's claim_turns row: every endpoint has one.
+                    INSERT INTO claim_turns (endpoint) SELECT n.endpoint FROM unnest(\(endpoints)::text[]) AS n(endpoint)
+                    WHERE NOT EXISTS (SELECT 1 FROM claim_turns c WHERE c.endpoint = n.endpoint) ON CONFLICT DO NOTHING)
                 SELECT count(*) FROM added
                 """)
         }
@@ -176,18 +179,17 @@ public final class PostgresStore: ServeStore {
         _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
         guard !outcomes.isEmpty || limit > 0 else { return ([], []) }
-        let claim = ClaimRequest(limit: limit, now: now, leaseUntil: now + lease, owner: owner, quota: quota, known: claimTurns)
+        let claim = ClaimRequest(limit: limit, now: now, leaseUntil: now + lease, owner: owner, quota: quota)
         let policy = healthPolicy
         let result = try transaction(outcomes.isEmpty ? "claiming deliveries" : "recording attempts") { session in
             let completed = try await Completion.run(outcomes, now: now, policy: policy, in: session)
             let claimed = try await claim.run(in: session)
             return (completed, claimed)
         }
-        claimTurns.formUnion(result.1.known)
         if let onHealthChange {
             for change in result.0.changes { onHealthChange(change.webhook, change.from, change.to) }
         }
-        return (result.0.states, result.1.claimed)
+        return (result.0.states, result.1)
     }
 
     public func nextDue(excluding: Set<String>) throws -> Int64? {
