@@ -110,6 +110,23 @@ struct PostgresStoreTests {
         #expect(claimed.withLock { $0 } == ["a": 5, "b": 5, "c": 5, "d": 5])
     }
 
+    @Test func recoverOrphansReleasesTheClaimsOfThisHostsStoppedProcessesOnly() throws {
+        let store = try PostgresStore.open(PostgresTestServer.freshURL(), role: .dispatcher)
+        _ = try store.append([message("a"), message("b"), message("c")], now: 0)
+        let claimed = try store.claim(limit: 3, now: 0, lease: 60_000)
+        let host = store.owner[store.owner.firstIndex(of: "@")!...]
+        // a: a process of this host that no longer runs; b: another host's; c: this process's.
+        let owners = ["pid:\(Int32.max)\(host)", "pid:\(Int32.max)@elsewhere.example", store.owner]
+        try store.transaction("test") { [ids = claimed.map(\.id)] session in
+            try await session.execute("""
+                UPDATE deliveries d SET lease_owner = o.owner FROM unnest(\(ids)::bigint[], \(owners)::text[]) AS o(id, owner)
+                WHERE d.id = o.id
+                """)
+        }
+        #expect(try store.recoverOrphans(now: 1) == 1)
+        #expect(try store.claim(limit: 3, now: 1, lease: 60_000).map(\.messageID) == ["a"])
+    }
+
     @Test func thePasswordIsNeverInAMessage() throws {
         let secret = "s3cret-Pa55"
         for url in [
