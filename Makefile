@@ -6,7 +6,8 @@
 #                                         naming $(PREFIX)/bin/hookrelay
 #   make uninstall PREFIX=/usr/local      removes what install put there
 #   make uninstall-systemd                removes the units (stop and disable them first)
-#   make test                             README's test command (bash .ci/deps && swift test: installs what the tests need, then runs them)
+#   make test                             README's test command (bash .ci/deps && bash .ci/postgres swift test: installs what
+#                                         the tests need, then runs them beside a throwaway PostgreSQL cluster)
 #   make completions                      regenerates contrib/completions from the argument parser
 #
 # DESTDIR is prepended to every installed path (staged installs, packaging).
@@ -67,7 +68,7 @@ uninstall-systemd:
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDDIR)/,$(UNITS))
 
 test:
-	bash .ci/deps && $(SWIFT) test
+	bash .ci/deps && bash .ci/postgres $(SWIFT) test
 
 # After adding or changing a subcommand or option: `make completions`, then commit
 # contrib/completions (CompletionTests fails while they differ from what the binary generates).

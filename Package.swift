@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure Swift: events, the JSON scanner, filters, severities, signing, retry schedules.
@@ -34,6 +35,19 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // SQLite store: schema, migrations, the spool/outbox with leased claims, attempts.
         .target(name: "HookRelayStore", dependencies: ["HookRelayCore", "CSQLite"]),
+        // The PostgreSQL store: the same roles as the SQLite one, for several `serve` instances
+        // sharing one database (postgres-nio's PostgresClient).
+        .target(
+            name: "HookRelayPostgres",
+            dependencies: [
+                "HookRelayCore",
+                "HookRelayStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Payload templates: events rendered through Mustache into chat and ticketing payloads.
         .target(
             name: "HookRelayTemplates",
@@ -61,6 +75,7 @@ let package = Package(
                 "HookRelayStore",
                 "HookRelayDelivery",
                 "HookRelayTemplates",
+                "HookRelayPostgres",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -96,7 +111,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HookRelayCoreTests", dependencies: ["HookRelayCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "HookRelayStoreTests", dependencies: ["HookRelayStore"]),
+        .testTarget(name: "HookRelayStoreTests", dependencies: ["HookRelayStore", "HookRelayPostgres"]),
         .testTarget(name: "HookRelayTemplatesTests", dependencies: ["HookRelayTemplates", "HookRelayCore"]),
         .testTarget(
             name: "HookRelayDeliveryTests",
@@ -111,6 +126,7 @@ let package = Package(
             dependencies: [
                 "HookRelayServer",
                 "HookRelayAdmin",
+                "HookRelayPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

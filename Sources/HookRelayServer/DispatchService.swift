@@ -1,4 +1,5 @@
 import Foundation
+import HookRelayAdmin
 import HookRelayCore
 import HookRelayDelivery
 import HookRelayStore

@@ -14,7 +14,8 @@ public enum HookRelayServer {
     public static func run(_ configuration: ServeConfiguration, logger: Logger) async throws {
         // Nothing is created (lock, token, database) unless the address can be listened on.
         try await ServeStartup.checkListen(host: configuration.host, port: configuration.port)
-        let lock = try ServeStartup.DatabaseLock(database: configuration.database)
+        // One serve per SQLite file; any number share a PostgreSQL database.
+        let lock = Database.isURL(configuration.database) ? nil : try ServeStartup.DatabaseLock(database: configuration.database)
         defer { withExtendedLifetime(lock) {} }
         let token = try APITokenSource.resolve(configuration, environment: ProcessInfo.processInfo.environment, logger: logger)
         let sender = HTTPSender(configuration: configuration.sender)
@@ -40,7 +41,7 @@ public enum HookRelayServer {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice(
-                    "listening", metadata: ["address": "\(configuration.host):\(port)", "db": "\(configuration.database)", "max_connections": "\(cap)"])
+                    "listening", metadata: ["address": "\(configuration.host):\(port)", "db": "\(Database.displayName(configuration.database))", "max_connections": "\(cap)"])
             },
             logger: Logger(label: "hookrelay.http", factory: { _ in SwiftLogNoOpLogHandler() }))
         let group = ServiceGroup(
@@ -83,6 +84,9 @@ enum APITokenSource {
     static func resolve(_ configuration: ServeConfiguration, environment: [String: String], logger: Logger) throws -> APIToken {
         if let token = environment["HOOKRELAY_TOKEN"], !token.isEmpty { return APIToken(try checked(token, from: "HOOKRELAY_TOKEN")) }
         if let path = configuration.tokenFile { return APIToken(try read(path)) }
+        guard !Database.isURL(configuration.database) else {
+            throw TokenProblem(description: "with a PostgreSQL database, give the API token in HOOKRELAY_TOKEN or token_file (no file is made beside it)")
+        }
         let path = configuration.database + ".token"
         if FileManager.default.fileExists(atPath: path) { return APIToken(try read(path)) }
         let token = APIToken.generate()

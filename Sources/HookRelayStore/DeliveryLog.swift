@@ -6,6 +6,12 @@ public struct DeliveryRecord: Sendable, Equatable {
     /// When its event was stored (Unix ms).
     public var createdAt: Int64
     public var updatedAt: Int64
+
+    public init(state: DeliveryState, createdAt: Int64, updatedAt: Int64) {
+        self.state = state
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 /// One attempt as the log keeps it.
@@ -16,6 +22,14 @@ public struct AttemptEntry: Sendable, Equatable {
     public var error: String?
     /// The first 4 KiB of the response body.
     public var responseBody: [UInt8]
+
+    public init(startedAt: Int64, httpStatus: Int? = nil, latencyMilliseconds: Int, error: String? = nil, responseBody: [UInt8]) {
+        self.startedAt = startedAt
+        self.httpStatus = httpStatus
+        self.latencyMilliseconds = latencyMilliseconds
+        self.error = error
+        self.responseBody = responseBody
+    }
 }
 
 /// A delivery with its event and every attempt, oldest first.
@@ -23,6 +37,12 @@ public struct DeliveryDetail: Sendable {
     public var record: DeliveryRecord
     public var event: [UInt8]
     public var attempts: [AttemptEntry]
+
+    public init(record: DeliveryRecord, event: [UInt8], attempts: [AttemptEntry]) {
+        self.record = record
+        self.event = event
+        self.attempts = attempts
+    }
 }
 
 /// The answer to a request to claim one delivery for an attempt made now.
@@ -196,6 +216,12 @@ public struct WebhookActivity: Sendable, Equatable {
     public var pending: Int
     /// Deliveries that failed since the time asked about.
     public var failedRecently: Int
+
+    public init(lastDeliveredAt: Int64? = nil, pending: Int, failedRecently: Int) {
+        self.lastDeliveredAt = lastDeliveredAt
+        self.pending = pending
+        self.failedRecently = failedRecently
+    }
 }
 
 extension SQLiteSpool {

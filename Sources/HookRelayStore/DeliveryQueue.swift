@@ -31,6 +31,16 @@ public struct ClaimedDelivery: Sendable {
     public var attempts: Int
     /// When the message entered the store (Unix milliseconds).
     public var createdAt: Int64
+
+    public init(id: Int64, claim: Int64, messageID: String, body: [UInt8], target: String, attempts: Int, createdAt: Int64) {
+        self.id = id
+        self.claim = claim
+        self.messageID = messageID
+        self.body = body
+        self.target = target
+        self.attempts = attempts
+        self.createdAt = createdAt
+    }
 }
 
 /// What one attempt did.
@@ -119,6 +129,21 @@ public struct DeliveryState: Sendable, Equatable {
     public var lastError: String?
     public var lastLatencyMilliseconds: Int?
     public var nextAttemptAt: Int64
+
+    public init(
+        id: Int64, messageID: String, target: String, status: DeliveryStatus, attempts: Int, lastHTTPStatus: Int? = nil,
+        lastError: String? = nil, lastLatencyMilliseconds: Int? = nil, nextAttemptAt: Int64
+    ) {
+        self.id = id
+        self.messageID = messageID
+        self.target = target
+        self.status = status
+        self.attempts = attempts
+        self.lastHTTPStatus = lastHTTPStatus
+        self.lastError = lastError
+        self.lastLatencyMilliseconds = lastLatencyMilliseconds
+        self.nextAttemptAt = nextAttemptAt
+    }
 }
 
 /// The durable queue behind every mode that sends: append, claim with a lease, complete or

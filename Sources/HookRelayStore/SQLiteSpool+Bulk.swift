@@ -5,12 +5,12 @@ import Glibc
 /// Where a batched ``SQLiteSpool/recover(endpoint:since:now:)`` has got to: pass it back to
 /// ``SQLiteSpool/recoverBatch(endpoint:since:now:progress:)`` until it is done.
 public struct RecoverProgress: Sendable, Equatable {
-    /// The statuses still to visit, in order; the first is under way.
-    var statuses: [DeliveryStatus] = [.delivered, .failed, .skipped]
+    /// The statuses still to visit, in order; the first is under way (public for other backends).
+    public var statuses: [DeliveryStatus] = [.delivered, .failed, .skipped]
     /// The last delivery id visited in the current status.
-    var after: Int64 = 0
+    public var after: Int64 = 0
     /// Deliveries re-queued so far.
-    public internal(set) var requeued = 0
+    public var requeued = 0
 
     public var isDone: Bool { statuses.isEmpty }
 

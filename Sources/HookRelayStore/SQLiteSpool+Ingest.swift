@@ -58,8 +58,9 @@ public struct IngestBatch: Sendable {
         targetEnds.append(targets.count)
     }
 
-    /// Calls `body` with each event's message id, bytes and targets (see ``targets``).
-    fileprivate func forEach(_ body: (_ id: String, _ bytes: UnsafeRawBufferPointer, _ targets: ArraySlice<UInt32>) throws -> Void) rethrows {
+    /// Calls `body` with each event's message id, bytes and targets: a webhook's index times
+    /// two, plus one when its delivery is skipped.
+    public func forEach(_ body: (_ id: String, _ bytes: UnsafeRawBufferPointer, _ targets: ArraySlice<UInt32>) throws -> Void) rethrows {
         try bytes.withUnsafeBytes { all in
             var bodyStart = 0
             var targetStart = 0

@@ -77,11 +77,3 @@ public enum ConnectionRole: Sendable {
     /// Reads for the API, the web page and metrics: refuses writes, never waits for them.
     case reader
 }
-
-/// The backend a database location names.
-public enum Database {
-    /// Opens a connection to the database at `location` (a file path: SQLite) for `role`.
-    public static func open(_ location: String, role: ConnectionRole) throws -> sending any ServeStore {
-        try SQLiteSpool.open(path: location, role: role)
-    }
-}

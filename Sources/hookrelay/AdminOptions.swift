@@ -42,7 +42,7 @@ struct StoreOptions: ParsableArguments {
     func admin(sending: SendingOptions? = nil, create: Bool = false) throws -> Admin {
         let configuration = try configuration(sending: sending)
         let path = configuration.database
-        if !create, !FileManager.default.fileExists(atPath: path) {
+        if !create, !Database.isURL(path), !FileManager.default.fileExists(atPath: path) {
             throw CommandFailure(
                 status: .noInput,
                 message: "\(path): no such database; give the --db or --config of hookrelay serve, "

@@ -87,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(
                 status: .ioError,
-                message: "serve on \(configuration.host):\(configuration.port) with \(configuration.database) stopped: \(error)")
+                message: "serve on \(configuration.host):\(configuration.port) with \(Database.displayName(configuration.database)) stopped: \(error)")
         }
     }
 }

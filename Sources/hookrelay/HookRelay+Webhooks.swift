@@ -75,7 +75,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             var fields = try settings.fields()
             fields["url"] = url
             let path = try store.configuration(sending: sending).database
-            let existed = FileManager.default.fileExists(atPath: path)
+            let existed = Database.isURL(path) || FileManager.default.fileExists(atPath: path)
             do {
                 try await AdminRun.run {
                     let created = try await store.admin(sending: sending, create: create).createWebhook(fields)

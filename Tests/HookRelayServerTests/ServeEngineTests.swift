@@ -6,13 +6,14 @@ import HookRelayStore
 import Testing
 
 /// `serve`'s delivery behaviours in process (issue 14): the API's router, the dispatch service,
-/// the real SQLite store, a fake sender and a clock that moves only when told. Retries fall due
+/// the real store (SQLite, and PostgreSQL when the tests have a server), a fake sender and a clock that moves only when told. Retries fall due
 /// by moving the clock, not by waiting for it.
 @Suite struct ServeEngineTests {
     static let event = #"{"event_type":"finding","id":"evt_1","finding":{"title":"SQL injection","severity":"high"}}"#
 
-    @Test func retriesFollowTheScheduleOnTheClockAndHealthFollowsTheAttempts() async throws {
-        let serve = try ServeHarness {
+    @Test(arguments: StoreBackend.allCases)
+    func retriesFollowTheScheduleOnTheClockAndHealthFollowsTheAttempts(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend) {
             $0.retry = RetryPolicy(schedule: [.seconds(5), .seconds(60)], jitter: 0)
             $0.unhealthyAfter = 2
         }
@@ -44,8 +45,9 @@ import Testing
         #expect(serve.sender.sent == 3)
     }
 
-    @Test func aGoneAnswerDisablesTheWebhookAndFailsWhatElseWaits() async throws {
-        let serve = try ServeHarness { $0.perWebhookConcurrency = 1 }
+    @Test(arguments: StoreBackend.allCases)
+    func aGoneAnswerDisablesTheWebhookAndFailsWhatElseWaits(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend) { $0.perWebhookConcurrency = 1 }
         let id = try await serve.webhook()
         serve.sender.script(.status(410))
         try await serve.run { client in
@@ -63,8 +65,9 @@ import Testing
         #expect(serve.sender.sent == 1, "nothing more went to a webhook that answered 410")
     }
 
-    @Test func aPausedWebhookKeepsItsDeliveriesUntilResumed() async throws {
-        let serve = try ServeHarness()
+    @Test(arguments: StoreBackend.allCases)
+    func aPausedWebhookKeepsItsDeliveriesUntilResumed(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend)
         let paused = try await serve.webhook("http://paused.test/hook")
         let open = try await serve.webhook("http://open.test/hook")
         try await serve.run { client in
@@ -86,8 +89,9 @@ import Testing
         }
     }
 
-    @Test func aRotatedSecretSignsBesideTheNewOne() async throws {
-        let serve = try ServeHarness()
+    @Test(arguments: StoreBackend.allCases)
+    func aRotatedSecretSignsBesideTheNewOne(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend)
         let id = try await serve.webhook()
         try await serve.run { client in
             #expect(try await client.api(.post, "webhooks/\(id)/rotate-secret") == .ok)
@@ -100,8 +104,9 @@ import Testing
         }
     }
 
-    @Test func deletingAWebhookDiscardsItsPendingWork() async throws {
-        let serve = try ServeHarness { $0.retry = RetryPolicy(schedule: [.seconds(5)], jitter: 0) }
+    @Test(arguments: StoreBackend.allCases)
+    func deletingAWebhookDiscardsItsPendingWork(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend) { $0.retry = RetryPolicy(schedule: [.seconds(5)], jitter: 0) }
         let id = try await serve.webhook()
         serve.sender.script(.status(503))
         try await serve.run { client in
@@ -116,8 +121,9 @@ import Testing
         #expect(serve.sender.sent == 1, "the discarded retry was never sent")
     }
 
-    @Test func shutdownCutsOffAnAttemptAfterTheGraceAndLeavesItDueAtOnce() async throws {
-        let serve = try ServeHarness { $0.shutdownGrace = .milliseconds(50) }
+    @Test(arguments: StoreBackend.allCases)
+    func shutdownCutsOffAnAttemptAfterTheGraceAndLeavesItDueAtOnce(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend) { $0.shutdownGrace = .milliseconds(50) }
         let id = try await serve.webhook()
         serve.sender.script(.hang)
         try await serve.run { client in

@@ -2,6 +2,7 @@ import Foundation
 import HookRelayAdmin
 import HookRelayCore
 import HookRelayDelivery
+import HookRelayPostgres
 @testable import HookRelayServer
 import HookRelayStore
 import HummingbirdTesting
@@ -146,8 +147,18 @@ final class FakeSender: DeliverySending {
     func shutdown() { received.finish() }
 }
 
+/// The database `serve` runs on in a test: a SQLite file, or a fresh schema of the PostgreSQL
+/// test server (``PostgresTestDatabase``; without one the case is left out, or fails under CI).
+enum StoreBackend: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static var allCases: [StoreBackend] { PostgresTestDatabase.runs ? [.sqlite, .postgres] : [.sqlite] }
+
+    var testDescription: String { rawValue }
+}
+
 /// `serve` in this process: its state, router and dispatch service on a database in a fresh
-/// directory, with a ``ManualClock`` and a ``FakeSender``. Nothing waits on the wall clock:
+/// directory (or schema), with a ``ManualClock`` and a ``FakeSender``. Nothing waits on the wall clock:
 /// after moving the clock a test wakes the dispatcher, as ingest and every change do.
 final class ServeHarness: Sendable {
     let clock: ManualClock
@@ -162,11 +173,14 @@ final class ServeHarness: Sendable {
     private let original: ServeHarness?
     static let token = "test-token"
 
-    init(_ configure: (inout ServeConfiguration) -> Void = { _ in }) throws {
+    init(on backend: StoreBackend = .sqlite, _ configure: (inout ServeConfiguration) -> Void = { _ in }) throws {
         var configuration = ServeConfiguration()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        configuration.database = directory.appendingPathComponent("serve.db").path
+        configuration.database = switch backend {
+        case .sqlite: directory.appendingPathComponent("serve.db").path
+        case .postgres: try PostgresTestDatabase.freshURL()
+        }
         configuration.sender.allowHTTP = true
         configuration.concurrency = 4
         configure(&configuration)

@@ -1,0 +1,87 @@
+import Dispatch
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Runs postgres-nio's async calls for the store's synchronous protocols: each call becomes a
+/// task on one NIO event loop (its task executor preference) while the calling thread waits.
+///
+/// The store protocols are synchronous and used from one thread at a time: the dispatcher's own
+/// `Thread`, a serial `DispatchQueue`, an admin command's main thread. Those may block. The
+/// calling thread must never be the bridge's event loop (that deadlocks at once; checked), and
+/// should not be a Swift-concurrency cooperative thread: the pool has one thread per core, and
+/// with two cores two waiting calls would hold it all. The tasks themselves never need the
+/// cooperative pool (postgres-nio's connections and the client's pool run on the same loop, and a
+/// task with an executor preference runs its nonisolated code there), which is why a wait on a
+/// cooperative thread still finishes, only at the cost of that thread.
+final class BlockingBridge: Sendable {
+    /// One event-loop thread for every PostgreSQL store of the process: the connections' I/O and
+    /// the tasks that drive them, so a response resumes its task without waking another thread.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    let eventLoop: any EventLoop
+    let executor: LoopTaskExecutor
+
+    init(eventLoop: any EventLoop = BlockingBridge.eventLoops.next()) {
+        self.eventLoop = eventLoop
+        executor = LoopTaskExecutor(eventLoop)
+    }
+
+    /// Runs `body` on the event loop and waits for its result on the calling thread; after
+    /// `timeout`, `body` is cancelled (a connection still being made, a lease still waited for)
+    /// and ``TimedOut`` thrown.
+    func run<T: Sendable>(timeout: Duration, _ body: @escaping @Sendable () async throws -> T) throws -> T {
+        precondition(!eventLoop.inEventLoop, "a PostgreSQL store was called on its own event loop: that waits forever")
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task(executorPreference: executor) {
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await withThrowingTaskGroup(of: Race<T>.self) { group in
+                    group.addTask { .finished(try await body()) }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        return .timedOut
+                    }
+                    defer { group.cancelAll() }
+                    guard case let .finished(value) = try await group.next() else { throw TimedOut(after: timeout) }
+                    return value
+                })
+            } catch {
+                result = .failure(error)
+            }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
+    }
+}
+
+private enum Race<T: Sendable>: Sendable {
+    case finished(T)
+    case timedOut
+}
+
+/// The database did not answer in time (no connection could be made, or a lease or a statement
+/// took longer than the store allows).
+struct TimedOut: Error, CustomStringConvertible {
+    let after: Duration
+    var description: String { "no answer within \(after.components.seconds) s: is the server running, and the URL right?" }
+}
+
+/// A task executor that runs jobs on one SwiftNIO event loop.
+final class LoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute {
+            job.runSynchronously(on: self.asUnownedTaskExecutor())
+        }
+    }
+}

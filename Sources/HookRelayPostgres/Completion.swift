@@ -1,0 +1,156 @@
+import HookRelayCore
+import HookRelayStore
+import NIOCore
+import PostgresNIO
+
+/// Recording a round's outcomes, in the transaction that claims the next deliveries: the
+/// attempts, the fenced update of each delivery (only the claim that is current changes it), and
+/// with a health policy each webhook's health, as ``SQLiteSpool`` does, in a few statements
+/// however many outcomes there are (arrays and `unnest`, one bind per column).
+enum Completion {
+    struct HealthChange: Sendable {
+        var webhook: String
+        var from: WebhookHealth
+        var to: WebhookHealth
+    }
+
+    struct Result: Sendable {
+        var states: [DeliveryState?] = []
+        var changes: [HealthChange] = []
+    }
+
+    static func run(_ outcomes: [DeliveryOutcome], now: Int64, policy: HealthPolicy?, in session: Session) async throws -> Result {
+        guard !outcomes.isEmpty else { return Result() }
+        var ids: [Int64] = [], claims: [Int64] = [], statuses: [String] = [], next: [Int64] = []
+        var http: [Int64] = [], errors: [String] = [], hasError: [Bool] = [], latency: [Int64] = []
+        var counted: [Int64] = [], started: [Int64] = [], bodies: [ByteBuffer] = []
+        for outcome in outcomes {
+            let (status, at): (DeliveryStatus, Int64) = switch outcome.next {
+            case .delivered: (.delivered, now)
+            case .failed: (.failed, now)
+            case let .retry(at): (.pending, at)
+            }
+            ids.append(outcome.delivery.id)
+            claims.append(outcome.delivery.claim)
+            statuses.append(status.rawValue)
+            next.append(at)
+            // Arrays carry no NULLs here: -1 and a flag stand for them.
+            http.append(Int64(outcome.attempt.httpStatus ?? -1))
+            errors.append(outcome.attempt.error ?? "")
+            hasError.append(outcome.attempt.error != nil)
+            latency.append(Int64(outcome.attempt.latencyMilliseconds))
+            counted.append(outcome.counted ? 1 : 0)
+            started.append(outcome.attempt.startedAt)
+            bodies.append(ByteBuffer(bytes: outcome.attempt.responseBody))
+        }
+        let rows = try await session.rows("""
+            WITH o AS (
+                SELECT * FROM unnest(\(ids)::bigint[], \(claims)::bigint[], \(statuses)::text[], \(next)::bigint[],
+                    \(http)::bigint[], \(errors)::text[], \(hasError)::boolean[], \(latency)::bigint[], \(counted)::bigint[],
+                    \(started)::bigint[], \(bodies)::bytea[])
+                    WITH ORDINALITY AS o(id, claim, status, next, http, error, has_error, latency, counted, started, body, turn)),
+            logged AS (
+                INSERT INTO attempts (delivery_id, started_at, http_status, latency_ms, error, response_body)
+                SELECT o.id, o.started, nullif(o.http, -1), o.latency, CASE WHEN o.has_error THEN o.error END, o.body
+                FROM o WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = o.id) ORDER BY o.turn),
+            changed AS (
+                UPDATE deliveries d SET status = o.status, attempts = d.attempts + o.counted, next_attempt_at = o.next,
+                    lease_until = NULL, lease_owner = NULL, last_http_status = nullif(o.http, -1),
+                    last_error = CASE WHEN o.has_error THEN o.error END, last_latency_ms = o.latency, updated_at = \(now)
+                FROM o WHERE d.id = o.id AND d.claim = o.claim
+                RETURNING o.turn, d.id, d.message_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error,
+                    d.last_latency_ms, d.next_attempt_at)
+            SELECT c.turn, c.id, m.webhook_id, c.endpoint, c.status, c.attempts, c.last_http_status, c.last_error,
+                c.last_latency_ms, c.next_attempt_at
+            FROM changed c JOIN messages m ON m.id = c.message_id
+            """)
+        var result = Result(states: Array(repeating: nil, count: outcomes.count))
+        for row in rows {
+            let (turn, id, messageID, target, status, attempts, httpStatus, error, latency, nextAt) = try row.decode(
+                (Int64, Int64, String, String, String, Int64, Int64?, String?, Int64?, Int64).self)
+            result.states[Int(turn) - 1] = DeliveryState(
+                id: id, messageID: messageID, target: target, status: DeliveryStatus(rawValue: status) ?? .pending,
+                attempts: Int(attempts), lastHTTPStatus: httpStatus.map(Int.init), lastError: error,
+                lastLatencyMilliseconds: latency.map(Int.init), nextAttemptAt: nextAt)
+        }
+        if let policy {
+            let recorded = outcomes.indices.filter { result.states[$0] != nil && !outcomes[$0].interrupted }.map { outcomes[$0] }
+            result.changes = try await recordHealth(after: recorded, now: now, policy: policy, in: session)
+        }
+        return result
+    }
+
+    typealias Health = (state: WebhookHealth, failures: Int, since: Int64?)
+
+    /// Each outcome's effect on its webhook's health, in order (as ``SQLiteSpool`` records one
+    /// after another). The webhooks are read without a lock first: when nothing would change
+    /// (successes of healthy webhooks, the common round) nothing is locked or written, so
+    /// instances completing for one webhook do not queue behind each other. Otherwise their rows
+    /// are locked (`FOR UPDATE`, by id), read again, and written once. A webhook disabled here
+    /// fails what waits for it and no worker holds.
+    static func recordHealth(after outcomes: [DeliveryOutcome], now: Int64, policy: HealthPolicy, in session: Session) async throws
+        -> [HealthChange]
+    {
+        let webhooks = Set(outcomes.map(\.delivery.target)).sorted()
+        guard !webhooks.isEmpty else { return [] }
+        func read(locking: Bool) async throws -> [String: Health] {
+            var health: [String: Health] = [:]
+            for row in try await session.rows("""
+                SELECT id, state, consecutive_failures, failing_since FROM webhooks WHERE id = ANY(\(webhooks)::text[])
+                ORDER BY id \(unescaped: locking ? "FOR UPDATE" : "")
+                """)
+            {
+                let (id, state, failures, since) = try row.decode((String, String, Int64, Int64?).self)
+                health[id] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), since)
+            }
+            return health
+        }
+        guard !apply(outcomes, to: try await read(locking: false), now: now, policy: policy).touched.isEmpty else { return [] }
+        let (health, touched, changes) = apply(outcomes, to: try await read(locking: true), now: now, policy: policy)
+        guard !touched.isEmpty else { return [] }
+        let names = touched.sorted()
+        let states = names.map { health[$0]!.state.rawValue }
+        let failures = names.map { Int64(health[$0]!.failures) }
+        let since = names.map { health[$0]!.since ?? -1 }
+        try await session.execute("""
+            UPDATE webhooks w SET state = h.state, consecutive_failures = h.failures, failing_since = nullif(h.since, -1)
+            FROM unnest(\(names)::text[], \(states)::text[], \(failures)::bigint[], \(since)::bigint[]) AS h(id, state, failures, since)
+            WHERE w.id = h.id
+            """)
+        guard !changes.isEmpty else { return [] }
+        try await session.execute("UPDATE meta SET value = value + \(Int64(changes.count)) WHERE key = 'health_version'")
+        let disabled = Set(changes.filter { $0.to == .disabled }.map(\.webhook)).sorted()
+        if !disabled.isEmpty {
+            // A disabled webhook gets nothing more: what waits for it fails now (re-queue after enabling).
+            try await session.execute("""
+                UPDATE deliveries SET status = 'failed', last_error = 'the webhook was disabled', updated_at = \(now)
+                WHERE endpoint = ANY(\(disabled)::text[]) AND status = 'pending' AND (lease_until IS NULL OR lease_until <= \(now))
+                """)
+        }
+        return changes
+    }
+
+    /// The health after `outcomes`, which webhooks it changed, and their transitions.
+    static func apply(_ outcomes: [DeliveryOutcome], to health: [String: Health], now: Int64, policy: HealthPolicy)
+        -> (health: [String: Health], touched: Set<String>, changes: [HealthChange])
+    {
+        var health = health
+        var changes: [HealthChange] = []
+        var touched = Set<String>()
+        for outcome in outcomes {
+            let webhook = outcome.delivery.target
+            guard let current = health[webhook] else { continue }
+            let succeeded = outcome.next == .delivered
+            // A disabled webhook is only re-enabled by an operator, not by a late success.
+            if current.state == .disabled, succeeded { continue }
+            let next = policy.next(
+                current.state, failures: current.failures, failingSince: current.since, succeeded: succeeded,
+                gone: outcome.attempt.httpStatus == 410, now: now)
+            guard next.state != current.state || next.failures != current.failures || next.failingSince != current.since else { continue }
+            health[webhook] = (next.state, next.failures, next.failingSince)
+            touched.insert(webhook)
+            if next.state != current.state { changes.append(HealthChange(webhook: webhook, from: current.state, to: next.state)) }
+        }
+        return (health, touched, changes)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema, as numbered migrations recorded in `schema_migrations`. They mirror
+/// the SQLite schema (HookRelayStore's Schema.swift) in PostgreSQL's types: times are Unix
+/// milliseconds in `bigint`, bodies `bytea`, a webhook's lists and maps `jsonb`, flags `boolean`.
+///
+/// Every instance migrates when it opens the database, in one transaction under a transaction
+/// advisory lock: instances started at once wait for the first, then find nothing to do.
+enum PostgresSchema {
+    /// `pg_advisory_xact_lock`'s key: "hookrelay" in ASCII, the first eight bytes.
+    static let migrationLock: Int64 = 0x686F_6F6B_7265_6C61
+
+    static let migrations: [String] = [
+        // 1: what SQLite's migrations 1 to 8 built, in one step.
+        """
+        CREATE SEQUENCE claim_tokens;
+        CREATE TABLE messages (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            webhook_id text NOT NULL UNIQUE,
+            body bytea NOT NULL,
+            created_at bigint NOT NULL
+        );
+        CREATE INDEX messages_created ON messages (created_at);
+        CREATE TABLE deliveries (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            message_id bigint NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            endpoint text NOT NULL,
+            status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'skipped')),
+            attempts bigint NOT NULL DEFAULT 0,
+            next_attempt_at bigint NOT NULL,
+            claim bigint NOT NULL DEFAULT 0,
+            lease_until bigint,
+            lease_owner text,
+            last_http_status bigint,
+            last_error text,
+            last_latency_ms bigint,
+            updated_at bigint NOT NULL,
+            UNIQUE (message_id, endpoint)
+        );
+        CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
+        CREATE INDEX deliveries_endpoint_due ON deliveries (endpoint, next_attempt_at, id) WHERE status = 'pending';
+        CREATE INDEX deliveries_endpoint_status ON deliveries (endpoint, status, id);
+        CREATE TABLE attempts (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            delivery_id bigint NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+            started_at bigint NOT NULL,
+            http_status bigint,
+            latency_ms bigint NOT NULL,
+            error text,
+            response_body bytea
+        );
+        CREATE INDEX attempts_delivery ON attempts (delivery_id);
+        CREATE TABLE webhooks (
+            id text PRIMARY KEY,
+            url text NOT NULL,
+            description text NOT NULL DEFAULT '',
+            events jsonb NOT NULL DEFAULT '[]',
+            min_severity text,
+            severities jsonb NOT NULL DEFAULT '[]',
+            headers jsonb NOT NULL DEFAULT '{}',
+            secret text NOT NULL,
+            state text NOT NULL DEFAULT 'healthy' CHECK (state IN ('healthy', 'unhealthy', 'disabled')),
+            consecutive_failures bigint NOT NULL DEFAULT 0,
+            failing_since bigint,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            paused boolean NOT NULL DEFAULT false,
+            previous_secret_until bigint,
+            template text NOT NULL DEFAULT 'raw',
+            template_vars jsonb NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX webhooks_paused ON webhooks (id) WHERE paused;
+        CREATE TABLE meta (key text PRIMARY KEY, value bigint NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('webhooks_version', 0), ('health_version', 0);
+        CREATE TABLE discarding (endpoint text PRIMARY KEY);
+        """,
+        // 2: per-webhook limits across instances: a row per endpoint (made when its first
+        // delivery is stored) that a claim under a quota locks (`FOR UPDATE SKIP LOCKED`) before
+        // counting the endpoint's leased deliveries, and the endpoints' turns (a claim takes the
+        // endpoints served longest ago first); the leased deliveries by endpoint, counted under
+        // that lock.
+        """
+        CREATE TABLE claim_turns (endpoint text PRIMARY KEY, last_turn bigint NOT NULL DEFAULT 0);
+        CREATE INDEX claim_turns_order ON claim_turns (last_turn, endpoint);
+        CREATE INDEX deliveries_leased ON deliveries (endpoint) WHERE status = 'pending' AND lease_until IS NOT NULL;
+        INSERT INTO claim_turns (endpoint) SELECT DISTINCT endpoint FROM deliveries;
+        """,
+    ]
+
+    /// Brings the database to the latest version, once however many instances start together;
+    /// refuses a database that a newer hookrelay migrated.
+    static func migrate(_ client: PostgresClient, logger: Logger, location: String) async throws {
+        try await client.withConnection { connection in try await Session(connection: connection, logger: logger).transaction { session in
+            let connection = session.connection
+            // A reader's sessions default to read-only transactions; migrating writes.
+            try await connection.query("SET TRANSACTION READ WRITE", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version bigint PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+            var current = 0
+            for try await (version) in try await connection.query(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger
+            ).decode(Int.self) { current = version }
+            guard current <= migrations.count else {
+                throw PostgresStoreError(
+                    message: "the database's schema is version \(current), newer than this hookrelay understands "
+                        + "(\(migrations.count)): a newer hookrelay migrated it; upgrade hookrelay",
+                    location: location)
+            }
+            for version in current..<migrations.count {
+                // One statement at a time: the extended protocol takes no lists of statements.
+                for statement in migrations[version].components(separatedBy: ";\n") where !statement.allSatisfy(\.isWhitespace) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO schema_migrations (version) VALUES (\(version + 1))", logger: logger)
+            }
+        } }
+    }
+}

@@ -1,0 +1,104 @@
+import HookRelayCore
+import HookRelayStore
+import NIOCore
+import PostgresNIO
+
+/// The delivery log (``DeliveryLog``) and `/metrics`' counts (``StatisticsSource``): reads, each
+/// one statement or one read-only snapshot.
+extension PostgresStore {
+    static let recordColumns = """
+        d.id, m.webhook_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error, d.last_latency_ms,
+        d.next_attempt_at, m.created_at, d.updated_at
+        """
+
+    static func record(_ row: PostgresRow) throws -> DeliveryRecord {
+        let (id, messageID, target, status, attempts, http, error, latency, next, createdAt, updatedAt) = try row.decode(
+            (Int64, String, String, String, Int64, Int64?, String?, Int64?, Int64, Int64, Int64).self)
+        return DeliveryRecord(
+            state: DeliveryState(
+                id: id, messageID: messageID, target: target, status: DeliveryStatus(rawValue: status) ?? .pending,
+                attempts: Int(attempts), lastHTTPStatus: http.map(Int.init), lastError: error,
+                lastLatencyMilliseconds: latency.map(Int.init), nextAttemptAt: next),
+            createdAt: createdAt, updatedAt: updatedAt)
+    }
+
+    /// A page of the delivery log, newest first, in one statement (one snapshot).
+    public func deliveries(webhook: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int) throws -> [DeliveryRecord] {
+        let status = status?.rawValue, since = since ?? 0, before = before ?? Int64.max, limit = Int64(limit)
+        return try run("reading the delivery log") { session in
+            try await session.rows("""
+                SELECT \(unescaped: Self.recordColumns) FROM deliveries d JOIN messages m ON m.id = d.message_id
+                WHERE (\(webhook)::text IS NULL OR d.endpoint = \(webhook)) AND (\(status)::text IS NULL OR d.status = \(status))
+                    AND d.id < \(before) AND m.created_at >= \(since)
+                ORDER BY d.id DESC LIMIT \(limit)
+                """).map(Self.record)
+        }
+    }
+
+    public func delivery(id: Int64) throws -> DeliveryDetail? {
+        try transaction("reading a delivery", snapshot: true) { session in
+            guard let row = try await session.rows("""
+                SELECT \(unescaped: Self.recordColumns), m.body FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.id = \(id)
+                """).first else { return nil }
+            let record = try Self.record(row)
+            let event = try row.makeRandomAccess()[11].decode(ByteBuffer.self)
+            let attempts = try await session.rows("""
+                SELECT started_at, http_status, latency_ms, error, response_body FROM attempts WHERE delivery_id = \(id) ORDER BY id
+                """).map { row in
+                let (startedAt, http, latency, error, body) = try row.decode((Int64, Int64?, Int64, String?, ByteBuffer?).self)
+                return AttemptEntry(
+                    startedAt: startedAt, httpStatus: http.map(Int.init), latencyMilliseconds: Int(latency), error: error,
+                    responseBody: body?.bytes ?? [])
+            }
+            return DeliveryDetail(record: record, event: event.bytes, attempts: attempts)
+        }
+    }
+
+    public func activity(webhook: String, since: Int64) throws -> WebhookActivity {
+        try run("reading a webhook's activity") { session in
+            guard let row = try await session.rows("""
+                SELECT (SELECT updated_at FROM deliveries WHERE endpoint = \(webhook) AND status = 'delivered' ORDER BY id DESC LIMIT 1),
+                    (SELECT count(*) FROM deliveries WHERE endpoint = \(webhook) AND status = 'pending'),
+                    (SELECT count(*) FROM deliveries WHERE endpoint = \(webhook) AND status = 'failed' AND updated_at >= \(since))
+                """).first else { return WebhookActivity(lastDeliveredAt: nil, pending: 0, failedRecently: 0) }
+            let (last, pending, failed) = try row.decode((Int64?, Int64, Int64).self)
+            return WebhookActivity(lastDeliveredAt: last, pending: Int(pending), failedRecently: Int(failed))
+        }
+    }
+
+    public func hourlyOutcomes(webhook: String, since: Int64) throws -> [(hour: Int64, delivered: Int, failed: Int)] {
+        let hours = try run("reading a webhook's outcomes") { session in
+            try await session.rows("""
+                SELECT updated_at / 3600000, count(*) FILTER (WHERE status = 'delivered'), count(*) FILTER (WHERE status = 'failed')
+                FROM deliveries WHERE endpoint = \(webhook) AND status IN ('delivered', 'failed') AND updated_at >= \(since)
+                GROUP BY 1 ORDER BY 1
+                """).map { try $0.decode((Int64, Int64, Int64).self) }
+        }
+        return hours.map { (hour: $0.0, delivered: Int($0.1), failed: Int($0.2)) }
+    }
+
+    /// The counts of deliveries and webhooks, and the oldest due delivery, from one statement.
+    ///
+    /// The deliveries are counted here (SQLite keeps a counts table up by triggers instead):
+    /// cheap for a small store, a scan of the table for a large one (see docs/ARCHITECTURE.md).
+    public func statistics(now: Int64) throws -> StoreStatistics {
+        try run("reading statistics") { session in
+            var statistics = StoreStatistics()
+            for row in try await session.rows("""
+                SELECT 'delivery', status, count(*) FROM deliveries GROUP BY status
+                UNION ALL SELECT 'webhook', state, count(*) FROM webhooks GROUP BY state
+                UNION ALL SELECT 'due', '', (SELECT next_attempt_at FROM deliveries
+                    WHERE status = 'pending' AND next_attempt_at <= \(now) ORDER BY next_attempt_at LIMIT 1)
+                """)
+            {
+                let (kind, name, value) = try row.decode((String, String, Int64?).self)
+                switch kind {
+                case "delivery": if let status = DeliveryStatus(rawValue: name), let value { statistics.deliveries[status] = Int(value) }
+                case "webhook": if let state = WebhookHealth(rawValue: name), let value { statistics.webhooks[state] = Int(value) }
+                default: statistics.oldestDueAt = value
+                }
+            }
+            return statistics
+        }
+    }
+}

@@ -1,0 +1,293 @@
+import Foundation
+import HookRelayCore
+import HookRelayStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The PostgreSQL implementation of the store's roles (HookRelayStore's StoreRoles.swift), for
+/// several `serve` instances sharing one database: the same semantics as ``SQLiteSpool``, with
+/// claims that skip what other instances hold (`FOR UPDATE SKIP LOCKED`) and fencing tokens
+/// from one sequence.
+///
+/// Threads: the protocols are synchronous, and each call blocks its thread while the work runs
+/// as a task on the store's NIO event loop (``BlockingBridge``). Call it from a thread that may
+/// block (the dispatcher's `Thread`, a serial `DispatchQueue`, a command's main thread), never
+/// from the event loop and preferably not from Swift's cooperative pool (two cores: two waiting
+/// calls hold the whole pool).
+///
+/// Connections: each store owns a `PostgresClient` (a pool of at most ``maximumConnections``)
+/// and runs it in a detached task of its own, cancelled when the store goes away. `serve` opens four
+/// stores (writer, dispatcher, two readers), so up to eight connections per instance. The
+/// client is a ServiceLifecycle `Service`: when `serve` shares one client between its stores,
+/// it belongs in `serve`'s `ServiceGroup`, before the services that use the store (so it stops
+/// after them).
+///
+/// Every change runs in one transaction (`READ COMMITTED`), every read in one statement or one
+/// read-only snapshot; a deadlock or serialization failure is retried up to three times.
+public final class PostgresStore: ServeStore {
+    /// The most connections one store's pool opens (one store is used by one thread at a time).
+    public static let maximumConnections = 2
+
+    let client: PostgresClient
+    let bridge: BlockingBridge
+    let logger: Logger
+    /// The database's URL without its password.
+    public let location: String
+    /// Who holds a claim: `pid:<pid>@<host>`; ``recoverOrphans(now:)`` releases the claims of
+    /// this host's processes that no longer run.
+    let owner: String
+    private let runner: Task<Void, Never>
+
+    public var healthPolicy: HealthPolicy?
+    public var onHealthChange: (@Sendable (_ webhook: String, _ from: WebhookHealth, _ to: WebhookHealth) -> Void)?
+    /// The most rows one transaction of a bulk change (deletion, recovery) changes.
+    public var bulkBatch = 1_000
+    private var durableCommits = true
+
+    /// Connects to the database `location` names and migrates it to the current schema.
+    public init(location: PostgresLocation, role: ConnectionRole = .writer, logger: Logger = PostgresStore.defaultLogger) throws {
+        var configuration = location.configuration
+        configuration.options.maximumConnections = Self.maximumConnections
+        // No query waits forever on a lock or a stuck server; readers may not write.
+        configuration.options.additionalStartupParameters += [("statement_timeout", "60000")]
+        if role == .reader { configuration.options.additionalStartupParameters += [("default_transaction_read_only", "on")] }
+        bridge = BlockingBridge()
+        let client = PostgresClient(configuration: configuration, eventLoopGroup: bridge.eventLoop, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.location = location.redacted
+        owner = "pid:\(getpid())@\(Self.hostName())"
+        // Detached: a task made inside a ServiceGroup's service inherits its graceful-shutdown
+        // handler, and PostgresClient.run() closes the pool on graceful shutdown, before the
+        // dispatcher has recorded the attempts still in flight.
+        runner = Task.detached(executorPreference: bridge.executor) { await client.run() }
+        let redacted = location.redacted
+        do {
+            // A server that cannot be reached fails the start within the connection timeout
+            // (postgres-nio's pool would otherwise keep trying), then migrating may take long.
+            try bridge.run(timeout: configuration.options.connectTimeout + .seconds(1)) { try await client.withConnection { _ in } }
+            try bridge.run(timeout: timeout) { try await PostgresSchema.migrate(client, logger: logger, location: redacted) }
+        } catch {
+            runner.cancel()
+            throw PostgresStoreError(error, doing: "opening the database", location: redacted)
+        }
+    }
+
+    /// Warnings and errors only: postgres-nio reports each failed connection attempt at `info`.
+    public static var defaultLogger: Logger {
+        var logger = Logger(label: "hookrelay.postgres")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// Opens the database at `url` (`postgres://…`) for `role`.
+    public static func open(_ url: String, role: ConnectionRole) throws -> PostgresStore {
+        try PostgresStore(location: PostgresLocation(url), role: role)
+    }
+
+    deinit { runner.cancel() }
+
+    private static func hostName() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count) == 0 else { return "localhost" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: Running statements
+
+    /// How long one call may take: a statement is stopped by the server after 60 s
+    /// (`statement_timeout`), and a connection must be had before the rest.
+    public var timeout: Duration = .seconds(75)
+
+    /// Runs `body` on one connection of the pool, on the event loop, and waits for it.
+    func run<T: Sendable>(
+        _ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable (Session) async throws -> T
+    ) throws -> T {
+        let client = client
+        let logger = logger
+        do {
+            return try bridge.run(timeout: timeout ?? self.timeout) {
+                try await client.withConnection { connection in try await body(Session(connection: connection, logger: logger)) }
+            }
+        } catch {
+            throw PostgresStoreError(error, doing: what, location: location)
+        }
+    }
+
+    /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` when it throws), again
+    /// when the server ended it for a deadlock or a serialization failure.
+    func transaction<T: Sendable>(
+        _ what: String, snapshot: Bool = false, _ body: @escaping @Sendable (Session) async throws -> T
+    ) throws -> T {
+        let durable = durableCommits
+        return try run(what) { session in try await session.transaction(snapshot: snapshot, durable: durable, body) }
+    }
+
+    /// Not durable: the transactions run `SET LOCAL synchronous_commit TO off` (a crash of the
+    /// server may forget a completion: sent again, with the same `webhook-id`).
+    public func setDurableCommits(_ durable: Bool) throws {
+        durableCommits = durable
+    }
+
+    // MARK: DeliveryQueue
+
+    public func append(_ messages: [NewMessage], now: Int64) throws -> Int {
+        guard !messages.isEmpty else { return 0 }
+        var seen = Set<String>()
+        var ids: [String] = [], bodies: [ByteBuffer] = []
+        var pairs = Set<[String]>()
+        var targetIDs: [String] = [], targets: [String] = []
+        for message in messages {
+            if seen.insert(message.messageID).inserted {
+                ids.append(message.messageID)
+                bodies.append(ByteBuffer(bytes: message.body))
+            }
+            for target in message.targets where pairs.insert([message.messageID, target]).inserted {
+                targetIDs.append(message.messageID)
+                targets.append(target)
+            }
+        }
+        let endpoints = Array(Set(targets))
+        return try transaction("appending messages") { [ids, bodies, targetIDs, targets] session in
+            try await session.count("""
+                WITH new AS (
+                    INSERT INTO messages (webhook_id, body, created_at)
+                    SELECT i.webhook_id, i.body, \(now) FROM unnest(\(ids)::text[], \(bodies)::bytea[]) WITH ORDINALITY AS i(webhook_id, body, n)
+                    ORDER BY i.n
+                    ON CONFLICT (webhook_id) DO NOTHING RETURNING id, webhook_id),
+                stored AS (SELECT id, webhook_id FROM new UNION ALL SELECT id, webhook_id FROM messages WHERE webhook_id = ANY(\(ids)::text[])),
+                added AS (
+                    INSERT INTO deliveries (message_id, endpoint, status, next_attempt_at, updated_at)
+                    SELECT stored.id, t.endpoint, 'pending', \(now), \(now)
+                    FROM unnest(\(targetIDs)::text[], \(targets)::text[]) WITH ORDINALITY AS t(webhook_id, endpoint, n)
+                    JOIN stored USING (webhook_id) ORDER BY stored.id, t.n
+                    ON CONFLICT (message_id, endpoint) DO NOTHING RETURNING 1),
+                turns AS (
+                    -- The claims under a quota lock an endpoint's claim_turns row: every endpoint has one.
+                    INSERT INTO claim_turns (endpoint) SELECT n.endpoint FROM unnest(\(endpoints)::text[]) AS n(endpoint)
+                    WHERE NOT EXISTS (SELECT 1 FROM claim_turns c WHERE c.endpoint = n.endpoint) ON CONFLICT DO NOTHING)
+                SELECT count(*) FROM added
+                """)
+        }
+    }
+
+    public func claim(limit: Int, now: Int64, lease: Int64, quota: TargetQuota?) throws -> [ClaimedDelivery] {
+        try completeAndClaim([], limit: limit, now: now, lease: lease, quota: quota).claimed
+    }
+
+    public func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {
+        guard !outcomes.isEmpty else { return [] }
+        return try completeAndClaim(outcomes, limit: 0, now: now, lease: 0, quota: nil).states
+    }
+
+    public func completeAndClaim(
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
+    ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
+        guard !outcomes.isEmpty || limit > 0 else { return ([], []) }
+        let claim = ClaimRequest(limit: limit, now: now, leaseUntil: now + lease, owner: owner, quota: quota)
+        let policy = healthPolicy
+        let result = try transaction(outcomes.isEmpty ? "claiming deliveries" : "recording attempts") { session in
+            let completed = try await Completion.run(outcomes, now: now, policy: policy, in: session)
+            let claimed = try await claim.run(in: session)
+            return (completed, claimed)
+        }
+        if let onHealthChange {
+            for change in result.0.changes { onHealthChange(change.webhook, change.from, change.to) }
+        }
+        return (result.0.states, result.1)
+    }
+
+    public func nextDue(excluding: Set<String>) throws -> Int64? {
+        let excluded = excluding.sorted()
+        return try run("reading the next due time") { session in
+            try await session.optionalInt("""
+                SELECT min(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)
+                FROM deliveries WHERE status = 'pending' AND endpoint <> ALL(\(excluded)::text[])
+                """)
+        }
+    }
+
+    public func nextUnclaimedDue(excluding: Set<String>) throws -> Int64? {
+        let excluded = excluding.sorted()
+        return try run("reading the next due time") { session in
+            try await session.optionalInt("""
+                SELECT next_attempt_at FROM deliveries
+                WHERE status = 'pending' AND lease_until IS NULL AND endpoint <> ALL(\(excluded)::text[])
+                    AND endpoint NOT IN (SELECT endpoint FROM discarding)
+                ORDER BY next_attempt_at LIMIT 1
+                """)
+        }
+    }
+
+    public func failPending(target: String, error: String, now: Int64) throws -> [DeliveryState] {
+        try transaction("failing pending deliveries") { session in
+            try await session.states("""
+                UPDATE deliveries SET status = 'failed', last_error = \(error), updated_at = \(now), lease_until = NULL, lease_owner = NULL
+                WHERE endpoint = \(target) AND status = 'pending' AND (lease_until IS NULL OR lease_until <= \(now))
+                RETURNING \(unescaped: Session.stateColumns)
+                """)
+        }.sorted { $0.id < $1.id }
+    }
+
+    public func requeueFailed(now: Int64) throws -> Int {
+        try transaction("re-queueing failed deliveries") { session in
+            try await session.count("""
+                WITH requeued AS (
+                    UPDATE deliveries SET status = 'pending', next_attempt_at = \(now), attempts = 0, updated_at = \(now)
+                    WHERE status = 'failed' RETURNING 1)
+                SELECT count(*) FROM requeued
+                """)
+        }
+    }
+
+    public func pendingStates(now: Int64) throws -> [DeliveryState] {
+        try run("reading pending deliveries") { [owner] session in
+            try await session.states("""
+                SELECT \(unescaped: Session.stateColumns) FROM deliveries
+                WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= \(now) OR lease_owner = \(owner))
+                ORDER BY id
+                """)
+        }
+    }
+
+    public func release(_ deliveries: [ClaimedDelivery]) throws {
+        guard !deliveries.isEmpty else { return }
+        let ids = deliveries.map(\.id), claims = deliveries.map(\.claim)
+        try transaction("releasing claims") { session in
+            try await session.execute("""
+                UPDATE deliveries d SET lease_until = NULL, lease_owner = NULL
+                FROM unnest(\(ids)::bigint[], \(claims)::bigint[]) AS r(id, claim)
+                WHERE d.id = r.id AND d.claim = r.claim
+                """)
+        }
+    }
+
+    /// Whether a write can be made now (`/readyz`): the server answers and is not a read-only standby.
+    public func isWritable() -> Bool {
+        (try? run("checking the database", timeout: .seconds(2)) { session in
+            try await session.optionalInt("SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE 1 END")
+        }) == 1
+    }
+}
+
+extension PostgresStore {
+    /// Runs `statements` one after another on the database at `location`, outside any
+    /// transaction and without the store's schema: what a test or a setup script does first
+    /// (`CREATE DATABASE`, `CREATE SCHEMA`).
+    public static func execute(_ statements: [String], at location: PostgresLocation, logger: Logger = defaultLogger) throws {
+        let bridge = BlockingBridge()
+        let client = PostgresClient(configuration: location.configuration, eventLoopGroup: bridge.eventLoop, backgroundLogger: logger)
+        let runner = Task.detached(executorPreference: bridge.executor) { await client.run() }
+        defer { runner.cancel() }
+        do {
+            try bridge.run(timeout: location.configuration.options.connectTimeout + .seconds(60)) {
+                try await client.withConnection { connection in
+                    for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                }
+            }
+        } catch {
+            throw PostgresStoreError(error, doing: "running statements", location: location.redacted)
+        }
+    }
+}

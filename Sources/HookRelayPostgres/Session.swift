@@ -1,0 +1,80 @@
+import HookRelayStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// One leased connection with the store's logger, and the ways the store reads its answers.
+struct Session: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` when it throws), again
+    /// when the server ended it for a deadlock or a serialization failure. `snapshot`: a
+    /// read-only transaction whose statements all see one snapshot. Not `durable`: its commit
+    /// returns before the server has written it to disk.
+    func transaction<T: Sendable>(snapshot: Bool = false, durable: Bool = true, _ body: (Session) async throws -> T) async throws -> T {
+        var tries = 0
+        while true {
+            tries += 1
+            try await execute(snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
+            if !durable, !snapshot { try await execute("SET LOCAL synchronous_commit TO off") }
+            do {
+                let value = try await body(self)
+                try await execute("COMMIT")
+                return value
+            } catch {
+                try? await execute("ROLLBACK")
+                if tries < 3, PostgresStoreError.isRetryable(error) { continue }
+                throw error
+            }
+        }
+    }
+
+    func execute(_ query: PostgresQuery) async throws {
+        _ = try await connection.query(query, logger: logger).collect()
+    }
+
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await connection.query(query, logger: logger).collect()
+    }
+
+    /// The first column of the first row, an integer or NULL (nil too when there is no row).
+    func optionalInt(_ query: PostgresQuery) async throws -> Int64? {
+        guard let row = try await rows(query).first else { return nil }
+        return try row.decode(Int64?.self)
+    }
+
+    /// A `count(*)`.
+    func count(_ query: PostgresQuery) async throws -> Int {
+        Int(try await optionalInt(query) ?? 0)
+    }
+
+    /// The first column of every row, as text.
+    func texts(_ query: PostgresQuery) async throws -> [String] {
+        try await rows(query).map { try $0.decode(String.self) }
+    }
+
+    /// A delivery's state, in ``DeliveryState``'s order; valid in `RETURNING` too.
+    static let stateColumns = """
+        id, (SELECT webhook_id FROM messages WHERE messages.id = message_id), endpoint, status, attempts,
+        last_http_status, last_error, last_latency_ms, next_attempt_at
+        """
+
+    /// The rows of a statement selecting ``stateColumns``.
+    func states(_ query: PostgresQuery) async throws -> [DeliveryState] {
+        try await rows(query).map(Self.state)
+    }
+
+    static func state(_ row: PostgresRow) throws -> DeliveryState {
+        let (id, messageID, target, status, attempts, http, error, latency, next) = try row.decode(
+            (Int64, String, String, String, Int64, Int64?, String?, Int64?, Int64).self)
+        return DeliveryState(
+            id: id, messageID: messageID, target: target, status: DeliveryStatus(rawValue: status) ?? .pending,
+            attempts: Int(attempts), lastHTTPStatus: http.map(Int.init), lastError: error,
+            lastLatencyMilliseconds: latency.map(Int.init), nextAttemptAt: next)
+    }
+}
+
+extension ByteBuffer {
+    var bytes: [UInt8] { Array(readableBytesView) }
+}
