@@ -49,13 +49,13 @@ final class ServerState: StoreAccess {
         self.sender = sender
         parser = IngestParser(budget: configuration.effectiveParseBudget)
         authThrottle = AuthThrottle(limits: configuration.limits, logger: logger)
-        let store = try Database.open(configuration.database, role: .writer)
+        let store = try configuration.openDatabase(role: .writer)
         // Attempts made here (an operator's retry or test) count towards health like the dispatcher's.
         store.healthPolicy = configuration.healthPolicy
         directory = Mutex(WebhookDirectory(try store.webhooks(), version: try store.webhooksVersion()))
         self.store = SerialStore(store)
-        statistics = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.statistics")
-        reader = SerialStore(try Database.open(configuration.database, role: .reader), label: "hookrelay.reader")
+        statistics = SerialStore(try configuration.openDatabase(role: .reader), label: "hookrelay.statistics")
+        reader = SerialStore(try configuration.openDatabase(role: .reader), label: "hookrelay.reader")
         admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics, now: now)
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
