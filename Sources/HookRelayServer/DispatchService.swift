@@ -30,6 +30,16 @@ struct DispatchService: Service {
                     "webhook": "\(delivery.target)", "webhook_id": "\(delivery.messageID)", "attempts": .stringConvertible(delivery.attempts),
                     "http_status": delivery.lastHTTPStatus.map { .stringConvertible($0) } ?? "-", "error": "\(delivery.lastError ?? "-")",
                 ])
+            },
+            storeTrouble: { trouble in
+                switch trouble {
+                case let .unavailable(error):
+                    state.logger.error(
+                        "the database is unavailable: keeping the outcomes of attempts in flight and claiming nothing until it is back",
+                        metadata: ["error": "\(error)"])
+                case .recovered:
+                    state.logger.notice("the database is back: outcomes written, claiming again")
+                }
             })
         state.setDispatcherWake { dispatcher.inputArrived() }
         defer { state.setDispatcherWake(nil) }
