@@ -17,8 +17,9 @@ struct DispatchMachine {
         /// A durable store records each outcome at once; in memory a batch's worth is gathered.
         var promptOutcomes: Bool
         /// The wait after the first round that failed for a transient store error (ms), doubled
-        /// after each further failure up to `storeRetryCap`.
-        var storeRetryFirst: Int64 = 100
+        /// after each further failure up to `storeRetryCap`; nil: such an error ends the run
+        /// (`deliver`, whose exit status tells to run it again).
+        var storeRetryFirst: Int64?
         var storeRetryCap: Int64 = 5_000
     }
 
@@ -167,8 +168,8 @@ struct DispatchMachine {
 
     /// A round failed for a transient store error, having written all but `unwritten` (the
     /// round as it began, less what it wrote): keeps that for the next round, and returns how
-    /// long to wait before it (ms), or nil while stopping (the run ends: what it could not write
-    /// is sent again once its lease expires, with the same `webhook-id`).
+    /// long to wait before it (ms), or nil when the run ends: without `storeRetryFirst`, or while
+    /// stopping (what it could not write is sent again once its lease expires, same `webhook-id`).
     mutating func roundFailed(_ unwritten: Round?) -> Int64? {
         if let unwritten {
             if unwritten.ingestJustFinished { ingestFinishedSeen = false }
@@ -177,10 +178,10 @@ struct DispatchMachine {
             outcomes = unwritten.outcomes + outcomes
             newlyGone = unwritten.gone + newlyGone
         }
-        guard !stopping else { return nil }
+        guard !stopping, let first = settings.storeRetryFirst else { return nil }
         storeFailures += 1
         let doublings = Int64(min(storeFailures - 1, 20))
-        return min(settings.storeRetryCap, settings.storeRetryFirst << doublings)
+        return min(settings.storeRetryCap, first << doublings)
     }
 
     /// A round's result: what it claimed, and (for the in-memory store) how much is outstanding.

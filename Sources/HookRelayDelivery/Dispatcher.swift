@@ -34,14 +34,14 @@ public final class Dispatcher: @unchecked Sendable {
         maxPerEndpoint: Int? = nil, heldEndpoints: (@Sendable () -> Set<String>)? = nil, idleWait: Duration? = nil,
         now: @escaping @Sendable () -> Int64, report: @escaping Report,
         progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in },
-        storeRetry: (first: Duration, cap: Duration) = (.milliseconds(100), .seconds(5)),
+        storeRetry: (first: Duration, cap: Duration)? = nil,
         storeTrouble: @escaping @Sendable (StoreTrouble) -> Void = { _ in }
     ) {
         machine = DispatchMachine(DispatchMachine.Settings(
             claimBatch: max(1, claimBatch), maxPerEndpoint: maxPerEndpoint, waitUntil: waitUntil, idleWait: idleWait?.milliseconds,
             // Outcomes arriving while a transaction runs are written together by the next one.
             promptOutcomes: store.inMemoryOutstanding == nil,
-            storeRetryFirst: max(1, storeRetry.first.milliseconds), storeRetryCap: max(1, storeRetry.cap.milliseconds)))
+            storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1)))
         self.storeTrouble = storeTrouble
         self.heldEndpoints = heldEndpoints
         self.progress = progress
@@ -157,8 +157,8 @@ public final class Dispatcher: @unchecked Sendable {
 
     /// Runs rounds until the run is over. A round that fails for a transient store error
     /// (`StoreOutage.isTransient`: the database unreachable, a connection lost, a timeout) keeps
-    /// what it could not write, hands out nothing, and is run again after a capped backoff; any
-    /// other store error ends the run.
+    /// what it could not write, hands out nothing, and is run again after the capped backoff of
+    /// `storeRetry` (`serve`); without it (`deliver`), and for any other store error, the run ends.
     private func loop() throws {
         var failing = false
         while true {

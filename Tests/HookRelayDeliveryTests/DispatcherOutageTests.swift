@@ -66,11 +66,11 @@ import Testing
         let troubles = Mutex<[String]>([])
     }
 
-    func dispatcher(_ queue: FlakyQueue, _ reports: Reports) -> Dispatcher {
+    func dispatcher(_ queue: FlakyQueue, _ reports: Reports, retrying: Bool) -> Dispatcher {
         Dispatcher(
             store: queue, claimBatch: 4, lease: .seconds(60), waitUntil: nil, idleWait: .milliseconds(20), now: { 1_000 },
             report: { state in reports.final.withLock { $0.append(state) } },
-            storeRetry: (.milliseconds(1), .milliseconds(8)),
+            storeRetry: retrying ? (.milliseconds(1), .milliseconds(8)) : nil,
             storeTrouble: { trouble in
                 reports.troubles.withLock {
                     switch trouble {
@@ -79,6 +79,18 @@ import Testing
                     }
                 }
             })
+    }
+
+    /// A dispatcher running over `count` messages to one target, and the first job it handed out.
+    func started(
+        _ count: Int, transient: Bool = true, retrying: Bool = true
+    ) async throws -> (FlakyQueue, Reports, Dispatcher, Task<[DeliveryState], any Error>, ClaimedDelivery) {
+        let queue = FlakyQueue(transient: transient)
+        _ = try queue.append((0..<count).map { NewMessage(messageID: "m\($0)", body: [], targets: ["x"]) }, now: 0)
+        let reports = Reports()
+        let dispatcher = dispatcher(queue, reports, retrying: retrying)
+        let run = Task { try await dispatcher.run(reportingPending: false) }
+        return (queue, reports, dispatcher, run, try #require(await dispatcher.next()))
     }
 
     func outcome(_ job: ClaimedDelivery) -> DeliveryOutcome {
@@ -99,12 +111,7 @@ import Testing
     }
 
     @Test func anOutcomeFinishedWhileTheStoreIsDownIsWrittenWhenItIsBackAndNothingNewIsHandedOut() async throws {
-        let queue = FlakyQueue(transient: true)
-        _ = try queue.append([NewMessage(messageID: "a", body: [], targets: ["x"]), NewMessage(messageID: "b", body: [], targets: ["x"])], now: 0)
-        let reports = Reports()
-        let dispatcher = dispatcher(queue, reports)
-        let run = Task { try await dispatcher.run(reportingPending: false) }
-        let first = try #require(await dispatcher.next())
+        let (queue, reports, dispatcher, run, first) = try await started(2)
         // The store goes away while the attempt is in flight; the round writing its outcome fails 5 times.
         queue.fail(5)
         dispatcher.finish(outcome(first))
@@ -118,16 +125,11 @@ import Testing
         #expect(reports.final.withLock { $0.map(\.status) } == [.delivered, .delivered])
         #expect(reports.troubles.withLock { $0 } == ["unavailable", "recovered"], "once per outage, not per retry")
         dispatcher.stop()
-        try await run.value
+        _ = try await run.value
     }
 
     @Test func aWorkerGetsNothingWhileTheStoreIsDown() async throws {
-        let queue = FlakyQueue(transient: true)
-        _ = try queue.append((0..<3).map { NewMessage(messageID: "m\($0)", body: [], targets: ["x"]) }, now: 0)
-        let reports = Reports()
-        let dispatcher = dispatcher(queue, reports)
-        let run = Task { try await dispatcher.run(reportingPending: false) }
-        let first = try #require(await dispatcher.next())
+        let (queue, _, dispatcher, run, first) = try await started(3)
         // Two more are claimed and buffered; while rounds fail, none of them is handed out.
         queue.fail(1_000_000)
         dispatcher.finish(outcome(first))
@@ -141,15 +143,13 @@ import Testing
         #expect(queue.state.withLock { $0.completed } == [first.id])
         dispatcher.finish(outcome(next))
         dispatcher.stop()
-        try await run.value
+        _ = try await run.value
     }
 
-    @Test func aStoreErrorThatIsNotTransientEndsTheRun() async throws {
-        let queue = FlakyQueue(transient: false)
-        _ = try queue.append([NewMessage(messageID: "a", body: [], targets: ["x"])], now: 0)
-        let dispatcher = dispatcher(queue, Reports())
-        let run = Task { try await dispatcher.run(reportingPending: false) }
-        let first = try #require(await dispatcher.next())
+    @Test(arguments: [(transient: false, retrying: true), (transient: true, retrying: false)])
+    func aStoreErrorThatIsNotTransientOrWithoutRetriesEndsTheRun(_ case: (transient: Bool, retrying: Bool)) async throws {
+        // Without retries is `deliver`: its exit status tells to run it again.
+        let (queue, _, dispatcher, run, first) = try await started(1, transient: `case`.transient, retrying: `case`.retrying)
         queue.fail(1)
         dispatcher.finish(outcome(first))
         await #expect(throws: Unreachable.self) { try await run.value }
