@@ -16,6 +16,11 @@ struct DispatchMachine {
         var idleWait: Int64?
         /// A durable store records each outcome at once; in memory a batch's worth is gathered.
         var promptOutcomes: Bool
+        /// The wait after the first round that failed for a transient store error (ms), doubled
+        /// after each further failure up to `storeRetryCap`; nil: such an error ends the run
+        /// (`deliver`, whose exit status tells to run it again).
+        var storeRetryFirst: Int64?
+        var storeRetryCap: Int64 = 5_000
     }
 
     /// Outcomes that make the store thread write a batch before workers run short of jobs.
@@ -48,6 +53,9 @@ struct DispatchMachine {
     private(set) var finished = false
     /// Woken since the last round began: new input or a change to act on.
     private var woken = false
+    /// Rounds in a row that failed for a transient store error: while any did, nothing is handed
+    /// out (what was claimed waits in the buffer), and what the rounds could not write is kept.
+    private(set) var storeFailures = 0
 
     init(_ settings: Settings) { self.settings = settings }
 
@@ -90,7 +98,7 @@ struct DispatchMachine {
     /// A worker asks for its next job.
     mutating func workerAsks() -> Answer {
         if stopping { return .end }
-        if bufferStart < buffer.count {
+        if bufferStart < buffer.count, storeFailures == 0 {
             inFlight += 1
             bufferStart += 1
             return .job(buffer[bufferStart - 1])
@@ -158,10 +166,29 @@ struct DispatchMachine {
         return round
     }
 
+    /// A round failed for a transient store error, having written all but `unwritten` (the
+    /// round as it began, less what it wrote): keeps that for the next round, and returns how
+    /// long to wait before it (ms), or nil when the run ends: without `storeRetryFirst`, or while
+    /// stopping (what it could not write is sent again once its lease expires, same `webhook-id`).
+    mutating func roundFailed(_ unwritten: Round?) -> Int64? {
+        if let unwritten {
+            if unwritten.ingestJustFinished { ingestFinishedSeen = false }
+            appends = unwritten.appends + appends
+            releasing = unwritten.release + releasing
+            outcomes = unwritten.outcomes + outcomes
+            newlyGone = unwritten.gone + newlyGone
+        }
+        guard !stopping, let first = settings.storeRetryFirst else { return nil }
+        storeFailures += 1
+        let doublings = Int64(min(storeFailures - 1, 20))
+        return min(settings.storeRetryCap, first << doublings)
+    }
+
     /// A round's result: what it claimed, and (for the in-memory store) how much is outstanding.
     /// Returns the jobs for waiting workers (the first `count` waiters, in order), and whether the
     /// round found nothing to do (then the store thread may sleep, see ``idle(due:now:)``).
     mutating func endRound(_ round: Round, claimed: [ClaimedDelivery], memoryOutstanding: Int?) -> (handOut: [ClaimedDelivery], idle: Bool) {
+        storeFailures = 0
         if let memoryOutstanding {
             outstanding = memoryOutstanding + appends.reduce(0) { $0 + $1.targets.count }
         }

@@ -27,17 +27,22 @@ public final class Dispatcher: @unchecked Sendable {
     private let now: @Sendable () -> Int64
     private let report: Report
     private let progress: @Sendable (_ retrying: Int) -> Void
+    private let storeTrouble: @Sendable (StoreTrouble) -> Void
 
     public init(
         store: sending any DeliveryQueue, claimBatch: Int, lease: Duration, waitUntil: Int64?,
         maxPerEndpoint: Int? = nil, heldEndpoints: (@Sendable () -> Set<String>)? = nil, idleWait: Duration? = nil,
         now: @escaping @Sendable () -> Int64, report: @escaping Report,
-        progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in }
+        progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in },
+        storeRetry: (first: Duration, cap: Duration)? = nil,
+        storeTrouble: @escaping @Sendable (StoreTrouble) -> Void = { _ in }
     ) {
         machine = DispatchMachine(DispatchMachine.Settings(
             claimBatch: max(1, claimBatch), maxPerEndpoint: maxPerEndpoint, waitUntil: waitUntil, idleWait: idleWait?.milliseconds,
             // Outcomes arriving while a transaction runs are written together by the next one.
-            promptOutcomes: store.inMemoryOutstanding == nil))
+            promptOutcomes: store.inMemoryOutstanding == nil,
+            storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1)))
+        self.storeTrouble = storeTrouble
         self.heldEndpoints = heldEndpoints
         self.progress = progress
         self.store = store
@@ -150,71 +155,118 @@ public final class Dispatcher: @unchecked Sendable {
         }
     }
 
+    /// Runs rounds until the run is over. A round that fails for a transient store error
+    /// (`StoreOutage.isTransient`: the database unreachable, a connection lost, a timeout) keeps
+    /// what it could not write, hands out nothing, and is run again after the capped backoff of
+    /// `storeRetry` (`serve`); without it (`deliver`), and for any other store error, the run ends.
     private func loop() throws {
+        var failing = false
         while true {
-            let held = heldEndpoints?() ?? []
-            let round = locked { machine.beginRound(paused: held) }
-            if round.ingestJustFinished { try store.ingestFinished() }
-            let time = now()
-            if !round.appends.isEmpty { _ = try store.append(round.appends, now: time) }
-            if !round.release.isEmpty { try store.release(round.release) }
-            var failedByGone: [DeliveryState] = []
-            if !round.gone.isEmpty {
-                // Outcomes first, so the 410 itself is recorded before the rest are failed.
-                apply(try store.complete(round.outcomes, now: time))
-                for (target, error) in round.gone {
-                    failedByGone += try store.failPending(target: target, error: error, now: time)
+            var unwritten: DispatchMachine.Round?
+            do {
+                if try round(&unwritten) { return }
+                if failing {
+                    failing = false
+                    storeTrouble(.recovered)
+                }
+            } catch where StoreOutage.isTransient(error) {
+                guard let wait = locked({ machine.roundFailed(unwritten) }) else { throw error }
+                if !failing {
+                    failing = true
+                    storeTrouble(.unavailable(error))
+                }
+                locked {
+                    let until = Date().addingTimeInterval(Double(wait) / 1000)
+                    // Woken by a finished attempt or new input: keep waiting; by stop: run the last round.
+                    while !machine.stopping, condition.wait(until: until) {}
                 }
             }
-            let (states, claimed) = try store.completeAndClaim(
-                round.gone.isEmpty ? round.outcomes : [], limit: round.wanted, now: time, lease: lease, quota: round.quota)
-            apply(states, failedByGone: failedByGone)
-            for state in failedByGone { report(state) }
-            let memoryOutstanding = store.inMemoryOutstanding
-
-            let idle: Bool = locked {
-                let (handOut, idle) = machine.endRound(round, claimed: claimed, memoryOutstanding: memoryOutstanding)
-                for job in handOut { waiters.removeFirst().resume(returning: job) }
-                condition.broadcast()
-                return idle
-            }
-            guard idle else { continue }
-            if round.stopping {
-                let done: Bool = locked {
-                    guard machine.stoppedIdle() else {
-                        _ = condition.wait(until: Date().addingTimeInterval(Double(DispatchMachine.idlePoll) / 1000))
-                        return false
-                    }
-                    endWaiters(machine.finish())
-                    condition.broadcast()
-                    return true
-                }
-                if done { return }
-                continue
-            }
-
-            // Until the input is done the run cannot end. Held targets' deliveries are not
-            // waited for.
-            let due: Int64? = switch locked({ machine.dueQuery }) {
-            case .nextDue: try store.nextDue(excluding: held)
-            case .nextUnclaimedDue: try store.nextUnclaimedDue(excluding: held)
-            case .none: nil
-            }
-            let finished: Bool = locked {
-                switch machine.idle(due: due, now: now()) {
-                case .finish:
-                    endWaiters(machine.finish())
-                    condition.broadcast()
-                    return true
-                case let .sleep(milliseconds):
-                    _ = condition.wait(until: Date().addingTimeInterval(Double(milliseconds) / 1000))
-                    return false
-                case .runAgain:
-                    return false
-                }
-            }
-            if finished { return }
         }
+    }
+
+    /// One round; returns whether the run is over. `unwritten` follows what the round has yet
+    /// to write, for ``DispatchMachine/roundFailed(_:)``.
+    private func round(_ unwritten: inout DispatchMachine.Round?) throws -> Bool {
+        let held = heldEndpoints?() ?? []
+        let round = locked { machine.beginRound(paused: held) }
+        unwritten = round
+        if round.ingestJustFinished {
+            try store.ingestFinished()
+            unwritten?.ingestJustFinished = false
+        }
+        let time = now()
+        if !round.appends.isEmpty {
+            _ = try store.append(round.appends, now: time)
+            unwritten?.appends = []
+        }
+        if !round.release.isEmpty {
+            try store.release(round.release)
+            unwritten?.release = []
+        }
+        var failedByGone: [DeliveryState] = []
+        if !round.gone.isEmpty {
+            // Outcomes first, so the 410 itself is recorded before the rest are failed.
+            let states = try store.complete(round.outcomes, now: time)
+            unwritten?.outcomes = []
+            apply(states)
+            for (target, error) in round.gone {
+                failedByGone += try store.failPending(target: target, error: error, now: time)
+                unwritten?.gone.removeFirst()
+            }
+        }
+        let (states, claimed) = try store.completeAndClaim(
+            round.gone.isEmpty ? round.outcomes : [], limit: round.wanted, now: time, lease: lease, quota: round.quota)
+        unwritten = nil
+        apply(states, failedByGone: failedByGone)
+        for state in failedByGone { report(state) }
+        let memoryOutstanding = store.inMemoryOutstanding
+
+        let idle: Bool = locked {
+            let (handOut, idle) = machine.endRound(round, claimed: claimed, memoryOutstanding: memoryOutstanding)
+            for job in handOut { waiters.removeFirst().resume(returning: job) }
+            condition.broadcast()
+            return idle
+        }
+        guard idle else { return false }
+        if round.stopping {
+            return locked {
+                guard machine.stoppedIdle() else {
+                    _ = condition.wait(until: Date().addingTimeInterval(Double(DispatchMachine.idlePoll) / 1000))
+                    return false
+                }
+                endWaiters(machine.finish())
+                condition.broadcast()
+                return true
+            }
+        }
+
+        // Until the input is done the run cannot end. Held targets' deliveries are not
+        // waited for.
+        let due: Int64? = switch locked({ machine.dueQuery }) {
+        case .nextDue: try store.nextDue(excluding: held)
+        case .nextUnclaimedDue: try store.nextUnclaimedDue(excluding: held)
+        case .none: nil
+        }
+        return locked {
+            switch machine.idle(due: due, now: now()) {
+            case .finish:
+                endWaiters(machine.finish())
+                condition.broadcast()
+                return true
+            case let .sleep(milliseconds):
+                _ = condition.wait(until: Date().addingTimeInterval(Double(milliseconds) / 1000))
+                return false
+            case .runAgain:
+                return false
+            }
+        }
+    }
+
+    /// What the store thread reports about its store (`serve` logs it): once when rounds begin to
+    /// fail for a transient error, once when one succeeds again.
+    public enum StoreTrouble: Sendable {
+        case unavailable(any Error)
+        case recovered
     }
 
     /// Reports deliveries that reached a final state, and how many wait for a retry.

@@ -1,4 +1,5 @@
 import Dispatch
+import HookRelayCore
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -31,6 +32,16 @@ final class BlockingBridge: Sendable {
     /// `timeout`, `body` is cancelled (a connection still being made, a lease still waited for)
     /// and ``TimedOut`` thrown.
     func run<T: Sendable>(timeout: Duration, _ body: @escaping @Sendable () async throws -> T) throws -> T {
+        try run(timeout: timeout, connectWithin: nil) { _ in try await body() }
+    }
+
+    /// Runs `body` as ``run(timeout:_:)`` does, and fails it sooner, after `connectWithin`, when
+    /// it has not yet called its ``Connected`` by then: while the server is down, postgres-nio's
+    /// pool keeps a lease waiting (it retries connecting for a minute before failing requests),
+    /// and a caller should hear within seconds that the database is unavailable.
+    func run<T: Sendable>(
+        timeout: Duration, connectWithin: Duration?, _ body: @escaping @Sendable (Connected) async throws -> T
+    ) throws -> T {
         precondition(!eventLoop.inEventLoop, "a PostgreSQL store was called on its own event loop: that waits forever")
         let outcome = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
@@ -38,14 +49,24 @@ final class BlockingBridge: Sendable {
             let result: Result<T, any Error>
             do {
                 result = .success(try await withThrowingTaskGroup(of: Race<T>.self) { group in
-                    group.addTask { .finished(try await body()) }
+                    let connected = Connected()
+                    group.addTask { .finished(try await body(connected)) }
                     group.addTask {
-                        try await Task.sleep(for: timeout)
+                        if let connectWithin, connectWithin < timeout {
+                            try await Task.sleep(for: connectWithin)
+                            if !connected.done.load(ordering: .acquiring) { return .notConnected }
+                            try await Task.sleep(for: timeout - connectWithin)
+                        } else {
+                            try await Task.sleep(for: timeout)
+                        }
                         return .timedOut
                     }
                     defer { group.cancelAll() }
-                    guard case let .finished(value) = try await group.next() else { throw TimedOut(after: timeout) }
-                    return value
+                    switch try await group.next() {
+                    case let .finished(value): return value
+                    case .notConnected: throw TimedOut(after: connectWithin ?? timeout, connecting: true)
+                    case .timedOut, nil: throw TimedOut(after: timeout)
+                    }
                 })
             } catch {
                 result = .failure(error)
@@ -58,8 +79,16 @@ final class BlockingBridge: Sendable {
     }
 }
 
+/// What a call's body reports to ``BlockingBridge/run(timeout:connectWithin:_:)``: it has a connection.
+final class Connected: Sendable {
+    let done = Atomic<Bool>(false)
+
+    func callAsFunction() { done.store(true, ordering: .releasing) }
+}
+
 private enum Race<T: Sendable>: Sendable {
     case finished(T)
+    case notConnected
     case timedOut
 }
 
@@ -67,7 +96,14 @@ private enum Race<T: Sendable>: Sendable {
 /// took longer than the store allows).
 struct TimedOut: Error, CustomStringConvertible {
     let after: Duration
-    var description: String { "no answer within \(after.components.seconds) s: is the server running, and the URL right?" }
+    var connecting = false
+
+    var description: String {
+        let time = after < .seconds(1) ? "\(after.milliseconds) ms" : "\(after.components.seconds) s"
+        return connecting
+            ? "no connection to the database within \(time): is the server running, and the URL right?"
+            : "no answer within \(time): is the server running, and the URL right?"
+    }
 }
 
 /// A task executor that runs jobs on one SwiftNIO event loop.

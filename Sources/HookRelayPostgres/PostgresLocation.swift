@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import HookRelayStore
 import PostgresNIO
 
 /// A PostgreSQL database named by a libpq-style URL: `postgres://user[:password]@host[:port]/db?sslmode=…`
@@ -127,13 +128,17 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 }
 
 /// A failure of the PostgreSQL store: what happened, and the database (its URL without the password).
-public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
+public struct PostgresStoreError: TransientStoreError, Sendable, CustomStringConvertible {
     public let message: String
     public let location: String
+    /// The server could not be reached or went away, or did not answer in time
+    /// (``PostgresStoreError/isTransient(_:)``).
+    public let isTransient: Bool
 
-    public init(message: String, location: String) {
+    public init(message: String, location: String, isTransient: Bool = false) {
         self.message = message
         self.location = location
+        self.isTransient = isTransient
     }
 
     public var description: String { "\(location): \(message)" }
@@ -142,6 +147,7 @@ public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
     /// client's side. Never the query's binds (they hold event bodies and secrets).
     init(_ error: any Error, doing what: String, location: String) {
         self.location = location
+        isTransient = Self.isTransient(error)
         if let error = error as? PostgresStoreError {
             message = error.message
         } else if let error = error as? PSQLError {

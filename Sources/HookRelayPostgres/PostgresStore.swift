@@ -100,6 +100,14 @@ public final class PostgresStore: ServeStore {
     /// (`statement_timeout`), and a connection must be had before the rest.
     public var timeout: Duration = .seconds(75)
 
+    /// How long a call waits for a connection: while the server is down a call fails within it
+    /// (transient, see ``PostgresStoreError/isTransient(_:)``), and after such a failure within
+    /// ``reconnectWait`` until one succeeds (postgres-nio's pool keeps connecting meanwhile, and
+    /// the connection it makes waits in the pool).
+    public var connectionWait: Duration = .seconds(2)
+    public var reconnectWait: Duration = .milliseconds(250)
+    private var unreachable = false
+
     /// Runs `body` on one connection of the pool, on the event loop, and waits for it.
     func run<T: Sendable>(
         _ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable (Session) async throws -> T
@@ -107,11 +115,18 @@ public final class PostgresStore: ServeStore {
         let client = client
         let logger = logger
         do {
-            return try bridge.run(timeout: timeout ?? self.timeout) {
-                try await client.withConnection { connection in try await body(Session(connection: connection, logger: logger)) }
+            let result = try bridge.run(timeout: timeout ?? self.timeout, connectWithin: unreachable ? reconnectWait : connectionWait) { connected in
+                try await client.withConnection { connection in
+                    connected()
+                    return try await body(Session(connection: connection, logger: logger))
+                }
             }
+            unreachable = false
+            return result
         } catch {
-            throw PostgresStoreError(error, doing: what, location: location)
+            let failure = PostgresStoreError(error, doing: what, location: location)
+            unreachable = failure.isTransient
+            throw failure
         }
     }
 

@@ -1,4 +1,5 @@
 import HookRelayAdmin
+import HookRelayStore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -15,6 +16,15 @@ struct APIError: HTTPResponseError {
     /// What every unexpected error is answered with: its details (which may hold paths or
     /// values) stay in the server log.
     static let unexpected = APIError(status: .internalServerError, message: "internal error; see the server log")
+
+    /// What a transient store error (`StoreOutage.isTransient`: the database unreachable, a lost
+    /// connection, a timeout, a lock held too long) is answered with: 503 and `Retry-After`.
+    /// Every write of a request is one transaction, so nothing of it was stored.
+    static let storeUnavailable = APIError(
+        status: .serviceUnavailable, message: "the database is unavailable; nothing of this request was stored; retry",
+        headers: [.retryAfter: "\(storeRetryAfter)"])
+    /// Seconds: about how long the store waits for a connection before it gives up.
+    static let storeRetryAfter = 2
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = Routes.json(["error": ["message": message]], status: status)
@@ -53,6 +63,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(status: .contentTooLarge, message: "the request body is larger than this route accepts; send a smaller one")
         } catch let error as HTTPError {
             throw APIError(status: error.status, message: error.body ?? error.status.reasonPhrase)
+        } catch where StoreOutage.isTransient(error) {
+            // Logged where it happened (the ingest commit, the dispatcher): not once per request.
+            throw APIError.storeUnavailable
         } catch {
             logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             throw APIError.unexpected

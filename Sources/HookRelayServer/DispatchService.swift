@@ -15,6 +15,8 @@ struct DispatchService: Service {
     /// The longest the idle store thread sleeps without being woken: what an admin command in
     /// another process re-queued is claimed within it.
     static let idleWait = Duration.seconds(1)
+    /// While the database cannot be reached, a failed round is run again after 100 ms, doubling up to 5 s.
+    static let storeRetry = (first: Duration.milliseconds(100), cap: Duration.seconds(5))
 
     func run() async throws {
         let configuration = state.configuration
@@ -30,6 +32,17 @@ struct DispatchService: Service {
                     "webhook": "\(delivery.target)", "webhook_id": "\(delivery.messageID)", "attempts": .stringConvertible(delivery.attempts),
                     "http_status": delivery.lastHTTPStatus.map { .stringConvertible($0) } ?? "-", "error": "\(delivery.lastError ?? "-")",
                 ])
+            },
+            storeRetry: Self.storeRetry,
+            storeTrouble: { trouble in
+                switch trouble {
+                case let .unavailable(error):
+                    state.logger.error(
+                        "the database is unavailable: keeping the outcomes of attempts in flight and claiming nothing until it is back",
+                        metadata: ["error": "\(error)"])
+                case .recovered:
+                    state.logger.notice("the database is back: outcomes written, claiming again")
+                }
             })
         state.setDispatcherWake { dispatcher.inputArrived() }
         defer { state.setDispatcherWake(nil) }

@@ -63,12 +63,17 @@ struct WebhookWatcher: Service {
     let state: ServerState
 
     func run() async throws {
+        var failing = false
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             do {
                 if try await state.reloadWebhooks() { state.logger.info("webhooks reloaded: changed by another process") }
+                if failing { state.logger.notice("the webhooks can be read again") }
+                failing = false
             } catch {
-                state.logger.error("cannot read the webhooks", metadata: ["error": "\(error)"])
+                // Once per outage, and it keeps polling: the store reconnects by itself.
+                if !failing { state.logger.error("cannot read the webhooks; trying every second", metadata: ["error": "\(error)"]) }
+                failing = true
             }
         }
     }

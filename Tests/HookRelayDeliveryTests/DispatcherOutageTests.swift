@@ -1,0 +1,158 @@
+import HookRelayDelivery
+import HookRelayStore
+import Synchronization
+import Testing
+
+/// The dispatcher through a store that fails for a while: transient errors keep the outcomes and
+/// retry the round; other errors end the run. No database: a ``FlakyQueue`` over a ``MemoryStore``.
+@Suite struct DispatcherOutageTests {
+    struct Unreachable: TransientStoreError, CustomStringConvertible {
+        var isTransient: Bool
+        var description: String { isTransient ? "the database is unreachable" : "a constraint failed" }
+    }
+
+    /// A durable-looking queue (outcomes written at once) whose calls throw while ``failures`` is
+    /// above zero, each failure counting one down.
+    final class FlakyQueue: DeliveryQueue, @unchecked Sendable {
+        let memory = MemoryStore()
+        let error: Unreachable
+        let state = Mutex((failures: 0, failed: 0, completed: [Int64]()))
+
+        init(transient: Bool) { error = Unreachable(isTransient: transient) }
+
+        func fail(_ count: Int) { state.withLock { $0.failures = count } }
+
+        private func check() throws {
+            try state.withLock {
+                guard $0.failures > 0 else { return }
+                $0.failures -= 1
+                $0.failed += 1
+                throw error
+            }
+        }
+
+        var inMemoryOutstanding: Int? { nil }
+        func setDurableCommits(_ durable: Bool) throws {}
+        func append(_ messages: [NewMessage], now: Int64) throws -> Int { try memory.append(messages, now: now) }
+        func claim(limit: Int, now: Int64, lease: Int64, quota: TargetQuota?) throws -> [ClaimedDelivery] {
+            try check()
+            return try memory.claim(limit: limit, now: now, lease: lease, quota: quota)
+        }
+        func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {
+            try check()
+            let states = try memory.complete(outcomes, now: now)
+            state.withLock { $0.completed += outcomes.map(\.delivery.id) }
+            return states
+        }
+        func nextDue(excluding: Set<String>) throws -> Int64? {
+            try check()
+            return try memory.nextDue(excluding: excluding)
+        }
+        func nextUnclaimedDue(excluding: Set<String>) throws -> Int64? {
+            try check()
+            return try memory.nextUnclaimedDue(excluding: excluding)
+        }
+        func failPending(target: String, error: String, now: Int64) throws -> [DeliveryState] {
+            try memory.failPending(target: target, error: error, now: now)
+        }
+        func requeueFailed(now: Int64) throws -> Int { try memory.requeueFailed(now: now) }
+        func pendingStates(now: Int64) throws -> [DeliveryState] { try memory.pendingStates(now: now) }
+        func release(_ deliveries: [ClaimedDelivery]) throws { try memory.release(deliveries) }
+    }
+
+    /// What the dispatcher reported: final states and its store troubles.
+    final class Reports: Sendable {
+        let final = Mutex<[DeliveryState]>([])
+        let troubles = Mutex<[String]>([])
+    }
+
+    func dispatcher(_ queue: FlakyQueue, _ reports: Reports, retrying: Bool) -> Dispatcher {
+        Dispatcher(
+            store: queue, claimBatch: 4, lease: .seconds(60), waitUntil: nil, idleWait: .milliseconds(20), now: { 1_000 },
+            report: { state in reports.final.withLock { $0.append(state) } },
+            storeRetry: retrying ? (.milliseconds(1), .milliseconds(8)) : nil,
+            storeTrouble: { trouble in
+                reports.troubles.withLock {
+                    switch trouble {
+                    case .unavailable: $0.append("unavailable")
+                    case .recovered: $0.append("recovered")
+                    }
+                }
+            })
+    }
+
+    /// A dispatcher running over `count` messages to one target, and the first job it handed out.
+    func started(
+        _ count: Int, transient: Bool = true, retrying: Bool = true
+    ) async throws -> (FlakyQueue, Reports, Dispatcher, Task<[DeliveryState], any Error>, ClaimedDelivery) {
+        let queue = FlakyQueue(transient: transient)
+        _ = try queue.append((0..<count).map { NewMessage(messageID: "m\($0)", body: [], targets: ["x"]) }, now: 0)
+        let reports = Reports()
+        let dispatcher = dispatcher(queue, reports, retrying: retrying)
+        let run = Task { try await dispatcher.run(reportingPending: false) }
+        return (queue, reports, dispatcher, run, try #require(await dispatcher.next()))
+    }
+
+    func outcome(_ job: ClaimedDelivery) -> DeliveryOutcome {
+        DeliveryOutcome(delivery: job, attempt: AttemptRecord(startedAt: 1_000, httpStatus: 204, latencyMilliseconds: 3, error: nil), next: .delivered)
+    }
+
+    func eventually(_ what: String, _ condition: () -> Bool) async throws {
+        let end = ContinuousClock.now + .seconds(20)
+        while !condition() {
+            guard ContinuousClock.now < end else { throw DispatcherTimeout(what: what) }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    struct DispatcherTimeout: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "\(what) did not happen within 20 s" }
+    }
+
+    @Test func anOutcomeFinishedWhileTheStoreIsDownIsWrittenWhenItIsBackAndNothingNewIsHandedOut() async throws {
+        let (queue, reports, dispatcher, run, first) = try await started(2)
+        // The store goes away while the attempt is in flight; the round writing its outcome fails 5 times.
+        queue.fail(5)
+        dispatcher.finish(outcome(first))
+        try await eventually("five failed rounds") { queue.state.withLock { $0.failed == 5 } }
+        try await eventually("the kept outcome written") { queue.state.withLock { $0.completed.contains(first.id) } }
+        #expect(queue.state.withLock { $0.completed } == [first.id], "written once, after the outage")
+        let second = try #require(await dispatcher.next(), "handed out again once the store is back")
+        #expect(second.id != first.id)
+        dispatcher.finish(outcome(second))
+        try await eventually("both delivered") { reports.final.withLock { $0.count } == 2 }
+        #expect(reports.final.withLock { $0.map(\.status) } == [.delivered, .delivered])
+        #expect(reports.troubles.withLock { $0 } == ["unavailable", "recovered"], "once per outage, not per retry")
+        dispatcher.stop()
+        _ = try await run.value
+    }
+
+    @Test func aWorkerGetsNothingWhileTheStoreIsDown() async throws {
+        let (queue, _, dispatcher, run, first) = try await started(3)
+        // Two more are claimed and buffered; while rounds fail, none of them is handed out.
+        queue.fail(1_000_000)
+        dispatcher.finish(outcome(first))
+        try await eventually("rounds failing") { queue.state.withLock { $0.failed } >= 3 }
+        let asked = Task { await dispatcher.next() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(queue.state.withLock { $0.completed }.isEmpty)
+        queue.fail(0)
+        let next = try #require(await asked.value, "handed out once a round succeeds")
+        #expect(next.id != first.id)
+        #expect(queue.state.withLock { $0.completed } == [first.id])
+        dispatcher.finish(outcome(next))
+        dispatcher.stop()
+        _ = try await run.value
+    }
+
+    @Test(arguments: [(transient: false, retrying: true), (transient: true, retrying: false)])
+    func aStoreErrorThatIsNotTransientOrWithoutRetriesEndsTheRun(_ case: (transient: Bool, retrying: Bool)) async throws {
+        // Without retries is `deliver`: its exit status tells to run it again.
+        let (queue, _, dispatcher, run, first) = try await started(1, transient: `case`.transient, retrying: `case`.retrying)
+        queue.fail(1)
+        dispatcher.finish(outcome(first))
+        await #expect(throws: Unreachable.self) { try await run.value }
+        #expect(await dispatcher.next().map(\.id) == nil, "the run is over")
+    }
+}
