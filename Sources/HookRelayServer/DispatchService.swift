@@ -15,6 +15,9 @@ struct DispatchService: Service {
     /// The longest the idle store thread sleeps without being woken: what an admin command in
     /// another process re-queued is claimed within it.
     static let idleWait = Duration.seconds(1)
+    /// The same when changes are heard (PostgreSQL's `LISTEN`): a safety net for what nothing
+    /// announces (the leases of an instance that died).
+    static let heardIdleWait = Duration.seconds(30)
 
     func run() async throws {
         let configuration = state.configuration
@@ -23,7 +26,7 @@ struct DispatchService: Service {
             store: try await Self.openQueue(state), claimBatch: configuration.concurrency * 2,
             lease: .milliseconds(state.admin.attempts.lease),
             waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency, heldEndpoints: { state.pausedWebhooks },
-            idleWait: Self.idleWait,
+            idleWait: state.idleWait,
             now: state.now,
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
