@@ -1,0 +1,98 @@
+import Foundation
+import HookRelayAdmin
+import HookRelayPostgres
+@testable import HookRelayServer
+import HookRelayStore
+import Testing
+
+/// Two `serve` instances on one PostgreSQL database (issue 15): what one commits, the other hears
+/// through `LISTEN`/`NOTIFY` at once, without its idle timer (60 s here) or its webhook poll
+/// (30 s); after its listening connection is killed it listens again; `notify = false` polls.
+@Suite(.enabled(if: PostgresTestDatabase.runs, "\(PostgresTestDatabase.skipNote)"))
+struct ServeNotifyTests {
+    static let event = #"{"event_type":"finding","id":"evt_1"}"#
+    /// Far below the 60 s idle wait and the 30 s webhook poll: what comes within it was heard.
+    static let heard = Duration.seconds(5)
+
+    /// An instance (API only: it delivers nothing itself) and a second one on its database,
+    /// whose listening connection is told apart by `tag` in `pg_stat_activity`.
+    static func instances(
+        tag: String, _ configure: (inout ServeConfiguration) -> Void = { _ in }
+    ) throws -> (ServeHarness, ServeHarness) {
+        let first = try ServeHarness(on: .postgres, idleWait: .seconds(60)) { configuration in
+            configuration.database += "&application_name=\(tag)"
+            configure(&configuration)
+        }
+        return (first, try ServeHarness(reopening: first, idleWait: .seconds(60)))
+    }
+
+    static func feed(of serve: ServeHarness) throws -> PostgresChangeFeed {
+        try #require(serve.state.database.changes as? PostgresChangeFeed)
+    }
+
+    @Test func anEventIngestedOnOneInstanceIsClaimedByTheOtherWithoutItsIdleTimer() async throws {
+        let (ingesting, delivering) = try Self.instances(tag: "notify_claim")
+        let id = try await ingesting.webhook()
+        try await delivering.state.reloadWebhooks()
+        try await delivering.run(watching: true) { _ in
+            try await eventually("the second instance listens") { try Self.feed(of: delivering).connectionsMade == 1 }
+            try await ingesting.run(dispatching: false) { client in
+                #expect(try await client.postEvent(Self.event) == .accepted)
+                let request = try await next(delivering.sender.requests, within: Self.heard)
+                #expect(request.body == Array(Self.event.utf8))
+            }
+            try await eventually("delivered") { try await delivering.delivery(of: id).state.status == .delivered }
+        }
+        #expect(ingesting.sender.sent == 0)
+    }
+
+    @Test func aWebhookCreatedOrPausedOnOneInstanceReachesTheOthersDirectory() async throws {
+        let (changing, watching) = try Self.instances(tag: "notify_webhooks")
+        try await watching.run(watching: true) { _ in
+            try await eventually("the second instance listens") { try Self.feed(of: watching).connectionsMade == 1 }
+            let id = try await changing.webhook()
+            try await eventually("the new webhook known", within: Self.heard) { watching.state.webhook(id) != nil }
+            _ = try await changing.admin.setPaused(id, true)
+            try await eventually("the pause known", within: Self.heard) { watching.state.pausedWebhooks.contains(id) }
+            _ = try await changing.admin.setPaused(id, false)
+            try await eventually("the resume known", within: Self.heard) { !watching.state.pausedWebhooks.contains(id) }
+        }
+    }
+
+    @Test func aKilledListeningConnectionIsMadeAgainAndHearsTheNextChange() async throws {
+        let tag = "notify_killed"
+        let (ingesting, delivering) = try Self.instances(tag: tag)
+        let id = try await ingesting.webhook()
+        try await delivering.state.reloadWebhooks()
+        try await delivering.run(watching: true) { _ in
+            let feed = try Self.feed(of: delivering)
+            try await eventually("the second instance listens") { feed.connectionsMade == 1 }
+            let url = try PostgresLocation(delivering.configuration.database)
+            try PostgresStore.execute(
+                ["SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(tag) listener'"], at: url)
+            try await eventually("listening again") { feed.connectionsMade == 2 }
+            #expect(delivering.log.all.filter { $0.message.hasPrefix("the connection listening for changes was lost") }.count == 1)
+            try await ingesting.run(dispatching: false) { client in
+                #expect(try await client.postEvent(Self.event) == .accepted)
+                _ = try await next(delivering.sender.requests, within: Self.heard)
+            }
+            try await eventually("delivered") { try await delivering.delivery(of: id).state.status == .delivered }
+        }
+    }
+
+    @Test func withoutNotifyTheOtherInstancePolls() async throws {
+        let first = try ServeHarness(on: .postgres) { $0.notify = false }
+        let second = try ServeHarness(reopening: first)
+        #expect(second.state.database.changes == nil)
+        #expect(second.state.idleWait == .seconds(1))
+        try await second.run(watching: true) { _ in
+            let id = try await first.webhook()
+            try await eventually("the new webhook known by polling") { second.state.webhook(id) != nil }
+            try await first.run(dispatching: false) { client in
+                #expect(try await client.postEvent(Self.event) == .accepted)
+                _ = try await next(second.sender.requests)
+            }
+            try await eventually("delivered") { try await second.delivery(of: id).state.status == .delivered }
+        }
+    }
+}
