@@ -44,7 +44,8 @@ public final class PostgresChangeFeed: StoreChangeFeed {
         eventLoop = BlockingBridge.eventLoops.next()
     }
 
-    /// How many times a listening connection was made (the first included).
+    /// How many times a listening connection was made (the first included) and its
+    /// ``StoreChange/listening`` heard.
     public var connectionsMade: Int { connections.load(ordering: .relaxed) }
 
     public func listen(_ hear: @escaping @Sendable (StoreChange) async -> Void) async {
@@ -62,8 +63,8 @@ public final class PostgresChangeFeed: StoreChangeFeed {
                         if failing { self.logger.notice("listening for changes again", metadata: ["db": "\(self.location)"]) }
                         failing = false
                         pause = Self.firstPause
-                        self.connections.wrappingAdd(1, ordering: .relaxed)
                         await hear(.listening)
+                        self.connections.wrappingAdd(1, ordering: .relaxed)
                     } hear: { await hear($0) }
                 } catch {
                     lost = error
