@@ -137,6 +137,8 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "hookrelay",
+                // PostgresTestDatabase: the multi-instance torture's database.
+                "HookRelayPostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -5,12 +5,13 @@ import HookRelayStore
 /// PostgreSQL (HookRelayPostgres), anything else a SQLite file path. The lowest module that
 /// sees both backends; `serve` and the admin commands open their stores here.
 public enum Database {
-    /// Opens a connection to the database at `location` for `role`.
+    /// Opens a connection to the database at `location` for `role`; `password` is PostgreSQL's
+    /// when the URL has none (before `PGPASSWORD`).
     ///
     /// A PostgreSQL store blocks its calling thread for each call (``PostgresStore``): use it
     /// from threads that may block.
-    public static func open(_ location: String, role: ConnectionRole) throws -> sending any ServeStore {
-        if PostgresLocation.isURL(location) { return try PostgresStore.open(location, role: role) }
+    public static func open(_ location: String, role: ConnectionRole, password: String? = nil) throws -> sending any ServeStore {
+        if PostgresLocation.isURL(location) { return try PostgresStore.open(location, role: role, password: password) }
         return try SQLiteSpool.open(path: location, role: role)
     }
 

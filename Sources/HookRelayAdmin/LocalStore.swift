@@ -13,7 +13,7 @@ public final class LocalStore: StoreAccess {
 
     /// Opens, creating when missing, and migrates `configuration.database`.
     public init(configuration: ServeConfiguration) throws {
-        let spool = try Database.open(configuration.database, role: .writer)
+        let spool = try configuration.openDatabase(role: .writer)
         // A test event or a retry made here counts towards the webhook's health as the daemon's attempts do.
         spool.healthPolicy = configuration.healthPolicy
         self.spool = Mutex(spool)

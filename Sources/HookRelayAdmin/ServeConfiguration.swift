@@ -25,6 +25,8 @@ public struct ServeConfiguration: Sendable {
     public var shutdownGrace: Duration = .seconds(10)
     /// A file holding the API token (else `HOOKRELAY_TOKEN`, else one generated next to the database).
     public var tokenFile: String?
+    /// A file holding the PostgreSQL database's password, for a URL without one (else `PGPASSWORD`).
+    public var passwordFile: String?
     /// A TLS-terminating proxy is in front: listening beyond loopback is then expected.
     public var tlsProxy = false
     /// How long a claim holds a delivery before another process may take it; nil: ``defaultLease``.
@@ -64,6 +66,26 @@ public struct ServeConfiguration: Sendable {
     /// the largest NDJSON bodies.
     public var effectiveParseBudget: Int { limits.parseBudget ?? 2 * maxIngestBody(ndjson: true) }
 
+    /// The database: `--db`, else `HOOKRELAY_DB`, else the config file's `db` (applied before),
+    /// else `hookrelay.db`.
+    public mutating func setDatabase(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let flag {
+            database = flag
+        } else if let value = environment["HOOKRELAY_DB"], !value.isEmpty {
+            database = value
+        }
+    }
+
+    /// The password from ``passwordFile``, if one is set.
+    public func databasePassword() throws -> String? {
+        try passwordFile.map { try SecretFile.read($0, what: "the database password file") }
+    }
+
+    /// Opens the database for `role`, with the password of ``passwordFile``.
+    public func openDatabase(role: ConnectionRole) throws -> sending any ServeStore {
+        try Database.open(database, role: role, password: try databasePassword())
+    }
+
     /// When webhooks turn unhealthy and disabled.
     public var healthPolicy: HealthPolicy {
         HealthPolicy(unhealthyAfter: unhealthyAfter, disableAfter: disableAfter.milliseconds)
@@ -90,6 +112,7 @@ public struct ServeConfiguration: Sendable {
         var log_format: LogFormat?
         var shutdown_grace: String?
         var token_file: String?
+        var password_file: String?
         var tls_proxy: Bool?
         var lease: String?
         var header_timeout: String?
@@ -142,6 +165,7 @@ public struct ServeConfiguration: Sendable {
         if let value = file.log_format { logFormat = value }
         if let value = file.shutdown_grace { shutdownGrace = try Self.duration(value, key: "shutdown_grace", path: path) }
         if let value = file.token_file { tokenFile = value }
+        if let value = file.password_file { passwordFile = value }
         if let value = file.tls_proxy { tlsProxy = value }
         if let value = file.lease { lease = try Self.duration(value, key: "lease", path: path) }
         if let value = file.header_timeout { limits.headerTimeout = try Self.duration(value, key: "header_timeout", path: path) }

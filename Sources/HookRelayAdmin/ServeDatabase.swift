@@ -20,7 +20,7 @@ public final class ServeDatabase: Sendable {
             changes = nil
             return
         }
-        let url = try PostgresLocation(location)
+        let url = try PostgresLocation(location, password: try configuration.databasePassword())
         pool = try PostgresPool(location: url, connections: configuration.databaseConnections, notify: configuration.notify)
         changes = configuration.notify ? try PostgresChangeFeed(location: url, logger: logger) : nil
     }
@@ -28,7 +28,7 @@ public final class ServeDatabase: Sendable {
     /// A store for `role`: on the shared pool (PostgreSQL), or a connection of its own (SQLite).
     public func open(role: ConnectionRole) throws -> sending any ServeStore {
         if let pool { return PostgresStore(pool: pool) }
-        return try Database.open(location, role: role)
+        return try SQLiteSpool.open(path: location, role: role)
     }
 
     /// Closes the shared connections (after every store's last call; a later one fails).

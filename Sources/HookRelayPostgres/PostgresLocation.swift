@@ -24,14 +24,15 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         return lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://")
     }
 
-    public init(_ url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// - Parameter password: the password when the URL has none (a password file's), before `PGPASSWORD`.
+    public init(_ url: String, password given: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard Self.isURL(url), var parts = URLComponents(string: url) else {
             throw PostgresStoreError(message: "not a PostgreSQL URL (postgres://user@host:port/database?sslmode=require)",
                                      location: Self.redact(url))
         }
         var query: [String: String] = [:]
         for item in parts.queryItems ?? [] { query[item.name] = item.value ?? "" }
-        let password = parts.password ?? query["password"] ?? environment["PGPASSWORD"]
+        let password = parts.password ?? query["password"] ?? given ?? environment["PGPASSWORD"]
         // The URL without its password, whatever else is wrong with it.
         parts.password = nil
         parts.queryItems = parts.queryItems?.filter { $0.name != "password" }

@@ -62,9 +62,9 @@ public final class PostgresStore: ServeStore {
         return logger
     }
 
-    /// Opens the database at `url` (`postgres://…`) for `role`.
-    public static func open(_ url: String, role: ConnectionRole) throws -> PostgresStore {
-        try PostgresStore(location: PostgresLocation(url), role: role)
+    /// Opens the database at `url` (`postgres://…`) for `role`; `password` when the URL has none.
+    public static func open(_ url: String, role: ConnectionRole, password: String? = nil) throws -> PostgresStore {
+        try PostgresStore(location: PostgresLocation(url, password: password), role: role)
     }
 
     private static func hostName() -> String {

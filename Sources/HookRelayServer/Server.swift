@@ -104,20 +104,7 @@ enum APITokenSource {
     }
 
     private static func read(_ path: String) throws -> String {
-        var status = stat()
-        if stat(path, &status) == 0, status.st_mode & 0o077 != 0 {
-            throw ServeConfiguration.Problem(description: """
-                the API token file \(path) may be read by other users (mode \(String(status.st_mode & 0o777, radix: 8))): \
-                run chmod 600 \(path) (and make it owned by the user serve runs as)
-                """)
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenProblem(description: "cannot read the API token file \(path)")
-        }
-        let firstLine = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
-        let token = firstLine.trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty else { throw TokenProblem(description: "the API token file \(path) is empty") }
-        return try checked(token, from: "the API token file \(path)")
+        try checked(try SecretFile.read(path, what: "the API token file"), from: "the API token file \(path)")
     }
 
     /// The token, unless it is too short to withstand guessing.

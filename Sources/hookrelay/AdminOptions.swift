@@ -13,7 +13,7 @@ import Glibc
 /// Where the admin commands find the daemon's database and settings, and how they print.
 /// They need no API token: they work on the file, whose permissions are the access control.
 struct StoreOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The database of hookrelay serve (default: the config file's db, else hookrelay.db).", valueName: "path"))
+    @Option(help: ArgumentHelp("The database of hookrelay serve, a file or a postgres:// URL (default: HOOKRELAY_DB, else the config file's db, else hookrelay.db).", valueName: "path|url"))
     var db: String?
 
     @Option(help: ArgumentHelp(
@@ -32,7 +32,7 @@ struct StoreOptions: ParsableArguments {
         } catch let problem as ServeConfiguration.Problem {
             throw ValidationError(problem.description)
         }
-        if let db { configuration.database = db }
+        configuration.setDatabase(flag: db)
         try sending?.apply(to: &configuration)
         return configuration
     }

@@ -25,7 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("SQLite database file, created and migrated on first start.", valueName: "path"))
+    @Option(help: ArgumentHelp(
+        "SQLite database file (created and migrated on first start), or a postgres:// URL (default: HOOKRELAY_DB, else the config's db, else hookrelay.db).",
+        valueName: "path|url"))
     var db: String?
 
     @Option(help: ArgumentHelp("Address to listen on, HOST:PORT (default 127.0.0.1:8080; port 0 picks a free one).", valueName: "host:port"))
@@ -51,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServeConfiguration()
         do {
             if let config { try configuration.apply(file: config) }
-            if let db { configuration.database = db }
+            configuration.setDatabase(flag: db)
             if let listen { try configuration.setListen(listen) }
             if let tokenFile { configuration.tokenFile = tokenFile }
         } catch let problem as ServeConfiguration.Problem {

@@ -31,6 +31,11 @@ final class Receiver: Sendable {
 
     final class Log: Sendable {
         let state = Mutex<(requests: [Request], connections: Int)>(([], 0))
+        /// Requests received and not yet answered (nor their connection closed), and the most at once.
+        let inFlight = Mutex<(now: Int, most: Int)>((0, 0))
+
+        func began() { inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) } }
+        func ended() { inFlight.withLock { $0.now -= 1 } }
     }
 
     private let channel: any Channel
@@ -42,6 +47,8 @@ final class Receiver: Sendable {
     var url: String { "http://\(host):\(port)/hook" }
     var requests: [Request] { log.state.withLock { $0.requests } }
     var connections: Int { log.state.withLock { $0.connections } }
+    /// The most requests it held at once (received, not yet answered).
+    var mostInFlight: Int { log.inFlight.withLock { $0.most } }
 
     init(host: String = "127.0.0.1", respond: @escaping Respond = { _, _ in Response() }) throws {
         self.host = host
@@ -80,6 +87,8 @@ final class Receiver: Sendable {
         let respond: Respond
         var head: HTTPRequestHead?
         var body: [UInt8] = []
+        /// A request of this connection waits for its answer.
+        var answering = false
 
         init(log: Log, respond: @escaping Respond) {
             self.log = log
@@ -103,6 +112,8 @@ final class Receiver: Sendable {
                     return state.requests.count
                 }
                 let response = respond(request, count)
+                log.began()
+                answering = true
                 if response.hang { return }
                 if let delay = response.delay {
                     context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
@@ -116,7 +127,19 @@ final class Receiver: Sendable {
             }
         }
 
+        func channelInactive(context: ChannelHandlerContext) {
+            if answering {
+                answering = false
+                log.ended()
+            }
+            context.fireChannelInactive()
+        }
+
         private func write(_ response: Response, version: HTTPVersion, context: ChannelHandlerContext) {
+            if answering {
+                answering = false
+                log.ended()
+            }
             var responseHeaders = HTTPHeaders(response.headers)
             responseHeaders.add(name: "content-length", value: "\(response.body.utf8.count)")
             context.write(wrapOutboundOut(.head(HTTPResponseHead(

@@ -167,6 +167,11 @@ struct PostgresStoreTests {
         #expect(tcp.configuration.host == "db.example")
         #expect(tcp.configuration.port == 6543)
         #expect(tcp.configuration.password == "p")
+        // The password: the URL's, else a password file's (given), else PGPASSWORD.
+        let given = try PostgresLocation("postgres://u@h/app", password: "from-file", environment: ["PGPASSWORD": "p"])
+        #expect(given.configuration.password == "from-file")
+        let inURL = try PostgresLocation("postgres://u:in-url@h/app", password: "from-file", environment: ["PGPASSWORD": "p"])
+        #expect(inURL.configuration.password == "in-url" && !inURL.redacted.contains("in-url"))
         let options = try PostgresLocation.settings("-c search_path=s1 -cstatement_timeout=5s", location: "")
         #expect(options.map { "\($0.0)=\($0.1)" } == ["search_path=s1", "statement_timeout=5s"])
         #expect(!PostgresLocation.isURL("/var/lib/hookrelay/hookrelay.db"))

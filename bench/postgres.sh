@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The PostgreSQL backend (issue 15), against peers measured in the same run, on a throwaway
+# cluster with its durability on (fsync, synchronous_commit):
+#   (a) batched ingest: NDJSON batches of 1,000 into one `serve` on PostgreSQL (two webhooks:
+#       every event, and high and critical findings; nginx answering 204), against Python's
+#       psycopg writing the same rows (the events, a delivery per event and webhook) in the same
+#       batches, one transaction each, with arrays and unnest; and beside SQLite's `serve`;
+#   (b) scale-out: 16 webhooks whose receiver answers after 50 ms (latency-bound, not CPU-bound),
+#       SCALE_EVENTS events spread over the instances: deliveries/s of three instances on one
+#       database against one (the same settings per instance: concurrency 32, 8 per webhook);
+#   (c) end to end to nginx: deliveries/s of one `serve` on PostgreSQL against one on SQLite,
+#       and of two on PostgreSQL.
+#
+# usage: bench/postgres.sh [BATCH_EVENTS] [SCALE_EVENTS] [E2E_EVENTS]   (defaults 50000 600 20000)
+# needs PostgreSQL's server (Debian postgresql), nginx-light, curl, python3 with psycopg
+# (pip install psycopg). HOOKRELAY=path/to/hookrelay skips the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n_batch=${1:-50000}
+n_scale=${2:-600}
+n_e2e=${3:-20000}
+batch_size=1000
+work=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+receiver_port=$((port + 1))
+pids=()
+pg=""
+as_owner=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+    [ -n "$pg" ] && "${as_owner[@]}" "$pg/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "bench/postgres.sh: $*" >&2; exit 1; }
+
+for tool in nginx curl python3 psql; do
+    command -v "$tool" >/dev/null || fail "needs $tool (apt-get install postgresql nginx-light curl python3)"
+done
+python3 -c "import psycopg" 2>/dev/null || fail "needs Python's psycopg (pip install psycopg)"
+pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$pg/pg_ctl" ] || fail "needs PostgreSQL's server (apt-get install postgresql)"
+
+. bench/lib/binary.sh
+gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
+python3 "$gen" "$n_batch" > "$work/batch.ndjson"
+python3 "$gen" "$n_scale" 7 > "$work/scale.ndjson"
+python3 "$gen" "$n_e2e" 11 > "$work/e2e.ndjson"
+high() { "$bin" filter --event finding --min-severity high --count < "$1"; }
+
+# The cluster: durable as a production one would be; a unix socket only.
+mkdir -p "$work/pg"
+if [ "$(id -u)" -eq 0 ]; then chmod 711 "$work"; chown postgres: "$work/pg"; as_owner=(runuser -u postgres --); fi
+"${as_owner[@]}" "$pg/initdb" -D "$work/pg/data" --auth=trust -U postgres >"$work/pg/initdb.log" 2>&1 || fail "initdb: $(cat "$work/pg/initdb.log")"
+"${as_owner[@]}" "$pg/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w \
+    -o "-c listen_addresses='' -k $work/pg -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
+    || fail "the cluster did not start: $(cat "$work/pg/server.log")"
+# A fresh database (called in $(...), so named at random); prints its URL.
+database() {
+    local name
+    name=bench_$(od -An -N4 -tu4 /dev/urandom | tr -d " ")
+    psql -h "$work/pg" -U postgres -qc "CREATE DATABASE $name" postgres >/dev/null
+    echo "postgres:///$name?host=$work/pg&user=postgres"
+}
+
+. bench/lib/nginx.sh
+# The 50 ms receiver: answers 204 after 50 ms, counting requests at /count.
+cat > "$work/slow.py" <<'PY'
+import asyncio, sys
+count = 0
+async def handle(reader, writer):
+    global count
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if length:
+                await reader.readexactly(length)
+            if head.startswith(b"GET /count"):
+                body = str(count).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+            else:
+                await asyncio.sleep(0.05)
+                count += 1
+                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]), backlog=1024)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+PY
+python3 "$work/slow.py" "$receiver_port" & pids+=($!)
+slow_count() { curl -s "http://127.0.0.1:$receiver_port/count"; }
+
+HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
+export HOOKRELAY_TOKEN
+auth="Authorization: Bearer $HOOKRELAY_TOKEN"
+instance=0
+apis=()
+# Starts a serve on DB; adds its API to apis.
+serve() {
+    instance=$((instance + 1))
+    # Not on the caller's standard output: a $(...) would wait for the server to end.
+    "$bin" serve --db "$1" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 > /dev/null 2> "$work/serve$instance.log" &
+    pids+=($!)
+    for _ in $(seq 200); do grep -q 'listening' "$work/serve$instance.log" && break; sleep 0.1; done
+    local api
+    api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$work/serve$instance.log" | head -1)
+    [ "$api" != "http://" ] || fail "serve did not start: $(cat "$work/serve$instance.log")"
+    apis+=("$api")
+}
+stop_all() {
+    for pid in "${pids[@]:1}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    pids=("${pids[0]}")
+    apis=()
+}
+webhook() { curl -sf -H "$auth" -X POST "${apis[0]}/v1/webhooks" -d "$1" >/dev/null || fail "creating a webhook failed"; }
+two_webhooks() {
+    webhook "{\"url\": \"http://127.0.0.1:$port/a\"}"
+    webhook "{\"url\": \"http://127.0.0.1:$port/b\", \"events\": [\"finding\"], \"min_severity\": \"high\"}"
+}
+now() { date +%s.%N; }
+# The other instances learn of webhooks created through the first within a second.
+settle() { [ "${#apis[@]}" -eq 1 ] || sleep 1.5; }
+# NDJSON batches spread over the instances' APIs, one keep-alive connection each; prints seconds.
+cat > "$work/batches.py" <<'PY'
+import http.client, json, os, sys, time
+path, size, apis = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+lines = open(path, "rb").read().splitlines(keepends=True)
+bodies = [b"".join(lines[i:i + size]) for i in range(0, len(lines), size)]
+connections = [http.client.HTTPConnection(*api.removeprefix("http://").split(":")) for api in apis]
+headers = {"content-type": "application/x-ndjson", "authorization": "Bearer " + os.environ["HOOKRELAY_TOKEN"]}
+start = time.perf_counter()
+for n, body in enumerate(bodies):
+    connection = connections[n % len(connections)]
+    connection.request("POST", "/v1/events", body, headers)
+    response = connection.getresponse()
+    answer = response.read()
+    if response.status != 202 or json.loads(answer)["accepted"] != body.count(b"\n"):
+        sys.exit(f"batches.py: HTTP {response.status}: {answer[:300]!r}")
+print(f"{time.perf_counter() - start:.3f}")
+PY
+# Waits until COUNTER (a command) reaches N; prints the seconds since T0.
+wait_for() {
+    local counter=$1 n=$2 t0=$3 got last=-1 stalled
+    stalled=$(now)
+    while true; do
+        got=$($counter)
+        [ "$got" -ge "$n" ] && break
+        if [ "$got" -ne "$last" ]; then last=$got; stalled=$(now); fi
+        awk -v s="$stalled" -v t="$(now)" 'BEGIN { exit !(t - s > 60) }' && fail "stalled at $got of $n deliveries"
+        sleep 0.02
+    done
+    awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# (a)
+serve "$(database)"; two_webhooks
+a_pg=$(python3 "$work/batches.py" "$work/batch.ndjson" "$batch_size" "${apis[0]}")
+stop_all
+serve "$work/sqlite.db"; two_webhooks
+a_sqlite=$(python3 "$work/batches.py" "$work/batch.ndjson" "$batch_size" "${apis[0]}")
+stop_all
+peer_url=$(database)
+a_peer=$(python3 - "$work/batch.ndjson" "$batch_size" "$work/pg" "${peer_url#postgres:///}" <<'PY'
+import json, sys, time, psycopg
+path, size, host, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].split("?")[0]
+lines = open(path, "rb").read().splitlines()
+with psycopg.connect(host=host, user="postgres", dbname=name, autocommit=True) as connection:
+    connection.execute("""CREATE TABLE messages (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        webhook_id text NOT NULL UNIQUE, body bytea NOT NULL, created_at bigint NOT NULL)""")
+    connection.execute("""CREATE TABLE deliveries (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        message_id bigint NOT NULL REFERENCES messages(id), endpoint text NOT NULL, status text NOT NULL,
+        attempts integer NOT NULL DEFAULT 0, next_attempt_at bigint NOT NULL, updated_at bigint NOT NULL,
+        UNIQUE (message_id, endpoint))""")
+    connection.execute("CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending'")
+    start = time.perf_counter()
+    for i in range(0, len(lines), size):
+        ids, bodies, targets_id, targets = [], [], [], []
+        for line in lines[i:i + size]:
+            event = json.loads(line)
+            ids.append(event["id"]); bodies.append(line)
+            targets_id.append(event["id"]); targets.append("a")
+            if event.get("event_type") == "finding" and event.get("finding", {}).get("severity") in ("critical", "high"):
+                targets_id.append(event["id"]); targets.append("b")
+        with connection.transaction():
+            connection.execute("""INSERT INTO messages (webhook_id, body, created_at)
+                SELECT w, b, 1 FROM unnest(%s::text[], %s::bytea[]) AS t(w, b) ON CONFLICT DO NOTHING""", (ids, bodies))
+            connection.execute("""INSERT INTO deliveries (message_id, endpoint, status, next_attempt_at, updated_at)
+                SELECT m.id, t.e, 'pending', 1, 1 FROM unnest(%s::text[], %s::text[]) AS t(w, e)
+                JOIN messages m ON m.webhook_id = t.w""", (targets_id, targets))
+    print(f"{time.perf_counter() - start:.3f}")
+PY
+)
+
+# (b) 16 webhooks at the 50 ms receiver, every event to each.
+scale_run() {
+    local instances=$1 url t0
+    url=$(database)
+    for _ in $(seq "$instances"); do serve "$url"; done
+    for w in $(seq 16); do webhook "{\"url\": \"http://127.0.0.1:$receiver_port/w$w\"}"; done
+    settle
+    local base
+    base=$(slow_count)
+    counter() { echo $(( $(slow_count) - base )); }
+    t0=$(now)
+    python3 "$work/batches.py" "$work/scale.ndjson" 100 "${apis[@]}" >/dev/null
+    wait_for counter $((16 * n_scale)) "$t0"
+    stop_all
+}
+b_one=$(scale_run 1)
+b_three=$(scale_run 3)
+
+# (c) end to end to nginx.
+e2e_expected=$((n_e2e + $(high "$work/e2e.ndjson")))
+e2e_run() {
+    local db=$1 instances=$2 t0 base
+    for _ in $(seq "$instances"); do serve "$db"; done
+    two_webhooks
+    settle
+    base=$(requests)
+    counter() { echo $(( $(requests) - base )); }
+    t0=$(now)
+    python3 "$work/batches.py" "$work/e2e.ndjson" "$batch_size" "${apis[@]}" >/dev/null
+    wait_for counter "$e2e_expected" "$t0"
+    stop_all
+}
+c_sqlite=$(e2e_run "$work/e2e.db" 1)
+c_pg=$(e2e_run "$(database)" 1)
+c_pg2=$(e2e_run "$(database)" 2)
+
+echo "hookrelay serve on PostgreSQL $("$pg/postgres" --version | awk '{ print $3 }') (fsync and synchronous_commit on, a unix socket) and on SQLite, $(nproc) cores"
+awk -v n="$n_batch" -v pg="$a_pg" -v sq="$a_sqlite" -v peer="$a_peer" -v ns="$n_scale" -v one="$b_one" -v three="$b_three" \
+    -v ne="$e2e_expected" -v csq="$c_sqlite" -v cpg="$c_pg" -v cpg2="$c_pg2" 'BEGIN {
+    printf "%-64s %8s %10s\n", "", "seconds", "per s"
+    printf "%-64s %8.2f %10.0f   %.2fx the peer (required >= 0.8x)\n", sprintf("(a) ingest, NDJSON batches of 1,000, PostgreSQL: %d events", n), pg, n / pg, peer / pg
+    printf "%-64s %8.2f %10.0f\n", "    the same into SQLite", sq, n / sq
+    printf "%-64s %8.2f %10.0f\n", "    peer: psycopg, the same rows, a transaction a batch", peer, n / peer
+    printf "%-64s %8.2f %10.0f\n", sprintf("(b) 16 webhooks answering after 50 ms, one instance: %d deliveries", 16 * ns), one, 16 * ns / one
+    printf "%-64s %8.2f %10.0f   %.2fx one (required >= 2.5x)\n", "    three instances on one database", three, 16 * ns / three, one / three
+    printf "%-64s %8.2f %10.0f\n", sprintf("(c) end to end to nginx, SQLite: %d deliveries", ne), csq, ne / csq
+    printf "%-64s %8.2f %10.0f   %.2fx SQLite (required >= 0.5x)\n", "    one instance on PostgreSQL", cpg, ne / cpg, csq / cpg
+    printf "%-64s %8.2f %10.0f   %.2fx one\n", "    two instances on PostgreSQL", cpg2, ne / cpg2, cpg / cpg2
+}'
