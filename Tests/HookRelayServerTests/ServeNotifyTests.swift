@@ -102,4 +102,13 @@ struct ServeNotifyTests {
             try await eventually("delivered") { try await second.delivery(of: id).state.status == .delivered }
         }
     }
+
+    /// The shared pool is opened with the password file's password: one that others may read is
+    /// refused as the admin commands refuse it.
+    @Test func theSharedPoolReadsThePasswordFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-password-\(UUID().uuidString)").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("secret\n".utf8), attributes: [.posixPermissions: 0o644]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: ServeConfiguration.Problem.self) { try ServeHarness(on: .postgres) { $0.passwordFile = path } }
+    }
 }
