@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// It works while `serve` runs on the same file: SQLite's WAL mode lets both read, and a write
 /// waits for the other's transaction to end. The daemon picks up webhook changes within a second
-/// (it polls the webhooks' version, which every webhook-changing store function counts).
+/// (it polls the webhooks' version, which every webhook-changing store function counts); on
+/// PostgreSQL the store announces them (`NOTIFY`) and every `serve` hears them at once.
 public final class LocalStore: StoreAccess {
     private let spool: Mutex<any ServeStore>
 

@@ -33,6 +33,11 @@ public struct ServeConfiguration: Sendable {
     public var lease: Duration?
     /// How the daemon guards itself against slow, idle and too many clients.
     public var limits = ServeLimits()
+    /// PostgreSQL: changes are announced (`NOTIFY`) and heard (`LISTEN`) at once; false (for a
+    /// transaction-pooling proxy such as PgBouncer, which cannot `LISTEN`) polls every second.
+    public var notify = true
+    /// PostgreSQL: the connections the stores of one `serve` share (the listener has one more).
+    public var databaseConnections = 4
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
@@ -118,6 +123,8 @@ public struct ServeConfiguration: Sendable {
         var parse_budget: Int?
         var auth_failures: Int?
         var auth_backoff: String?
+        var notify: Bool?
+        var db_connections: Int?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -168,6 +175,11 @@ public struct ServeConfiguration: Sendable {
         if let value = file.max_connections { limits.maxConnections = value }
         if let value = file.parse_budget { limits.parseBudget = value }
         if let value = file.auth_failures { limits.authFailuresAllowed = value }
+        if let value = file.notify { notify = value }
+        if let value = file.db_connections {
+            guard value >= 1 else { throw Problem(description: "\(path): db_connections must be at least 1") }
+            databaseConnections = value
+        }
         if let value = file.auth_backoff {
             limits.authBackoff = try Self.duration(value, key: "auth_backoff", path: path)
             limits.authBackoffLimit = max(limits.authBackoffLimit, limits.authBackoff)

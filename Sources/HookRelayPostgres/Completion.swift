@@ -119,6 +119,7 @@ enum Completion {
             """)
         guard !changes.isEmpty else { return [] }
         try await session.execute("UPDATE meta SET value = value + \(Int64(changes.count)) WHERE key = 'health_version'")
+        try await session.notify(.webhooks)
         let disabled = Set(changes.filter { $0.to == .disabled }.map(\.webhook)).sorted()
         if !disabled.isEmpty {
             // A disabled webhook gets nothing more: what waits for it fails now (re-queue after enabling).

@@ -13,6 +13,8 @@ import PostgresNIO
 /// ``description``, in a log or in an error message: ``redacted`` is the URL without it.
 public struct PostgresLocation: Sendable, CustomStringConvertible {
     public var configuration: PostgresClient.Configuration
+    /// The TLS the URL asks for (also for the listener's connection of its own).
+    var tls = TLSChoice.disable
     /// The URL without its password, for logs and messages.
     public let redacted: String
     public var description: String { redacted }
@@ -53,8 +55,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         if host.hasPrefix("/") {
             configuration = .init(unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
         } else {
-            let tls = try Self.tls(mode: query["sslmode"] ?? environment["PGSSLMODE"] ?? "prefer", rootCertificate: query["sslrootcert"], location: redacted)
-            configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
+            tls = try Self.tls(mode: query["sslmode"] ?? environment["PGSSLMODE"] ?? "prefer", rootCertificate: query["sslrootcert"], location: redacted)
+            configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls.client)
         }
         if let timeout = query["connect_timeout"], let seconds = Int(timeout), seconds > 0 {
             configuration.options.connectTimeout = .seconds(seconds)
@@ -91,7 +93,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     /// libpq's `sslmode`: `disable`; `allow` and `prefer` try TLS without checking the
     /// certificate; `require` insists on TLS (and checks the chain when a CA file is given);
     /// `verify-ca` checks the chain, `verify-full` the chain and the host name.
-    static func tls(mode: String, rootCertificate: String?, location: String) throws -> PostgresClient.Configuration.TLS {
+    static func tls(mode: String, rootCertificate: String?, location: String) throws -> TLSChoice {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let rootCertificate { tls.trustRoots = .file(rootCertificate) }
         switch mode {
@@ -111,6 +113,30 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         default:
             throw PostgresStoreError(
                 message: "sslmode '\(mode)' is not one of disable, allow, prefer, require, verify-ca, verify-full", location: location)
+        }
+    }
+
+    /// TLS off, tried, or insisted on, with its settings.
+    enum TLSChoice: Sendable {
+        case disable
+        case prefer(TLSConfiguration)
+        case require(TLSConfiguration)
+
+        var client: PostgresClient.Configuration.TLS {
+            switch self {
+            case .disable: .disable
+            case let .prefer(tls): .prefer(tls)
+            case let .require(tls): .require(tls)
+            }
+        }
+
+        /// The same for a `PostgresConnection` made without the pool (the listener's).
+        func connection() throws -> PostgresConnection.Configuration.TLS {
+            switch self {
+            case .disable: .disable
+            case let .prefer(tls): .prefer(try NIOSSLContext(configuration: tls))
+            case let .require(tls): .require(try NIOSSLContext(configuration: tls))
+            }
         }
     }
 

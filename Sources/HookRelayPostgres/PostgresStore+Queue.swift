@@ -36,8 +36,9 @@ extension PostgresStore {
         }
         guard !ids.isEmpty else { return repeated }
         let endpoints = Array(Set(targets))
+        let due = statuses.contains(DeliveryStatus.pending.rawValue)
         let stored = try transaction("storing events") { [ids, bodies, targetIDs, targets, statuses] session in
-            Set(try await session.texts("""
+            let stored = Set(try await session.texts("""
                 WITH new AS (
                     INSERT INTO messages (webhook_id, body, created_at)
                     SELECT i.webhook_id, i.body, \(now) FROM unnest(\(ids)::text[], \(bodies)::bytea[]) WITH ORDINALITY AS i(webhook_id, body, n)
@@ -56,6 +57,8 @@ extension PostgresStore {
                     WHERE NOT EXISTS (SELECT 1 FROM claim_turns c WHERE c.endpoint = n.endpoint) ON CONFLICT DO NOTHING)
                 SELECT webhook_id FROM new
                 """))
+            if due, !stored.isEmpty { try await session.notify(.deliveries) }
+            return stored
         }
         var first = Set<String>()
         return zip(batches, repeated).map { batch, flags in
@@ -113,12 +116,12 @@ extension PostgresStore {
 
     public func requeueFailed(webhook: String, now: Int64) throws -> Int {
         try transaction("re-queueing failed deliveries") { session in
-            try await session.count("""
+            try await session.notifying(try await session.count("""
                 WITH requeued AS (
                     UPDATE deliveries SET status = 'pending', next_attempt_at = \(now), attempts = 0, updated_at = \(now)
                     WHERE endpoint = \(webhook) AND status = 'failed' RETURNING 1)
                 SELECT count(*) FROM requeued
-                """)
+                """))
         }
     }
 
@@ -135,14 +138,14 @@ extension PostgresStore {
                     ORDER BY id LIMIT \(limit)) page
                 """).first
             guard let (upTo, visited) = try row?.decode((Int64?, Int64).self), let upTo else { return (Int64?.none, Int64(0), 0) }
-            let requeued = try await session.count("""
+            let requeued = try await session.notifying(try await session.count("""
                 WITH requeued AS (
                     UPDATE deliveries SET status = 'pending', next_attempt_at = \(now), attempts = 0, updated_at = \(now)
                     WHERE endpoint = \(webhook) AND status = \(status) AND id > \(after) AND id <= \(upTo) AND updated_at < \(now)
                         AND (SELECT created_at FROM messages WHERE messages.id = message_id) >= \(since)
                     RETURNING 1)
                 SELECT count(*) FROM requeued
-                """)
+                """))
             return (upTo, visited, requeued)
         }
         var progress = progress
@@ -175,12 +178,12 @@ extension PostgresStore {
         }
         guard !dead.isEmpty else { return 0 }
         return try transaction("releasing the claims of stopped processes") { session in
-            try await session.count("""
+            try await session.notifying(try await session.count("""
                 WITH released AS (
                     UPDATE deliveries SET lease_until = NULL, lease_owner = NULL
                     WHERE lease_owner = ANY(\(dead)::text[]) AND status = 'pending' RETURNING 1)
                 SELECT count(*) FROM released
-                """)
+                """))
         }
     }
 
@@ -191,7 +194,7 @@ extension PostgresStore {
             guard try await session.count("WITH gone AS (DELETE FROM webhooks WHERE id = \(id) RETURNING 1) SELECT count(*) FROM gone") == 1 else {
                 return false
             }
-            try await session.execute("UPDATE meta SET value = value + 1 WHERE key = 'webhooks_version'")
+            try await Self.webhooksChanged(in: session)
             try await session.execute("INSERT INTO discarding (endpoint) VALUES (\(id)) ON CONFLICT DO NOTHING")
             return true
         }

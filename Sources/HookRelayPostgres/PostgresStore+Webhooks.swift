@@ -83,8 +83,12 @@ extension PostgresStore {
         }
     }
 
+    /// Counts up `webhooks_version` and announces the change (``Session/notify(_:)``): the other
+    /// instances reload their webhooks, and wake their dispatchers (a resumed or enabled webhook's
+    /// deliveries may be due).
     static func webhooksChanged(in session: Session) async throws {
         try await session.execute("UPDATE meta SET value = value + 1 WHERE key = 'webhooks_version'")
+        try await session.notify(.webhooks)
     }
 
     public func updateSettings(_ webhook: Webhook) throws -> Webhook? {

@@ -16,12 +16,9 @@ import PostgresNIO
 /// from the event loop and preferably not from Swift's cooperative pool (two cores: two waiting
 /// calls hold the whole pool).
 ///
-/// Connections: each store owns a `PostgresClient` (a pool of at most ``maximumConnections``)
-/// and runs it in a detached task of its own, cancelled when the store goes away. `serve` opens four
-/// stores (writer, dispatcher, two readers), so up to eight connections per instance. The
-/// client is a ServiceLifecycle `Service`: when `serve` shares one client between its stores,
-/// it belongs in `serve`'s `ServiceGroup`, before the services that use the store (so it stops
-/// after them).
+/// Connections: a store runs its calls on a ``PostgresPool``, its own (a pool of at most
+/// ``maximumConnections``, what an admin command opens) or one that every store of a `serve`
+/// process shares.
 ///
 /// Every change runs in one transaction (`READ COMMITTED`), every read in one statement or one
 /// read-only snapshot; a deadlock or serialization failure is retried up to three times.
@@ -29,15 +26,15 @@ public final class PostgresStore: ServeStore {
     /// The most connections one store's pool opens (one store is used by one thread at a time).
     public static let maximumConnections = 2
 
-    let client: PostgresClient
-    let bridge: BlockingBridge
+    let pool: PostgresPool
+    var client: PostgresClient { pool.client }
+    var bridge: BlockingBridge { pool.bridge }
     let logger: Logger
     /// The database's URL without its password.
-    public let location: String
+    public var location: String { pool.location }
     /// Who holds a claim: `pid:<pid>@<host>`; ``recoverOrphans(now:)`` releases the claims of
     /// this host's processes that no longer run.
     let owner: String
-    private let runner: Task<Void, Never>
 
     public var healthPolicy: HealthPolicy?
     public var onHealthChange: (@Sendable (_ webhook: String, _ from: WebhookHealth, _ to: WebhookHealth) -> Void)?
@@ -45,33 +42,17 @@ public final class PostgresStore: ServeStore {
     public var bulkBatch = 1_000
     private var durableCommits = true
 
-    /// Connects to the database `location` names and migrates it to the current schema.
-    public init(location: PostgresLocation, role: ConnectionRole = .writer, logger: Logger = PostgresStore.defaultLogger) throws {
-        var configuration = location.configuration
-        configuration.options.maximumConnections = Self.maximumConnections
-        // No query waits forever on a lock or a stuck server; readers may not write.
-        configuration.options.additionalStartupParameters += [("statement_timeout", "60000")]
-        if role == .reader { configuration.options.additionalStartupParameters += [("default_transaction_read_only", "on")] }
-        bridge = BlockingBridge()
-        let client = PostgresClient(configuration: configuration, eventLoopGroup: bridge.eventLoop, backgroundLogger: logger)
-        self.client = client
-        self.logger = logger
-        self.location = location.redacted
+    /// Connects to the database `location` names with a pool of its own, and migrates it to the
+    /// current schema; a `reader`'s sessions refuse writes.
+    public convenience init(location: PostgresLocation, role: ConnectionRole = .writer, logger: Logger = PostgresStore.defaultLogger) throws {
+        try self.init(pool: PostgresPool(location: location, connections: Self.maximumConnections, readOnly: role == .reader, logger: logger))
+    }
+
+    /// A store on `pool`, which other stores may share.
+    public init(pool: PostgresPool) {
+        self.pool = pool
+        logger = pool.logger
         owner = "pid:\(getpid())@\(Self.hostName())"
-        // Detached: a task made inside a ServiceGroup's service inherits its graceful-shutdown
-        // handler, and PostgresClient.run() closes the pool on graceful shutdown, before the
-        // dispatcher has recorded the attempts still in flight.
-        runner = Task.detached(executorPreference: bridge.executor) { await client.run() }
-        let redacted = location.redacted
-        do {
-            // A server that cannot be reached fails the start within the connection timeout
-            // (postgres-nio's pool would otherwise keep trying), then migrating may take long.
-            try bridge.run(timeout: configuration.options.connectTimeout + .seconds(1)) { try await client.withConnection { _ in } }
-            try bridge.run(timeout: timeout) { try await PostgresSchema.migrate(client, logger: logger, location: redacted) }
-        } catch {
-            runner.cancel()
-            throw PostgresStoreError(error, doing: "opening the database", location: redacted)
-        }
     }
 
     /// Warnings and errors only: postgres-nio reports each failed connection attempt at `info`.
@@ -85,8 +66,6 @@ public final class PostgresStore: ServeStore {
     public static func open(_ url: String, role: ConnectionRole, password: String? = nil) throws -> PostgresStore {
         try PostgresStore(location: PostgresLocation(url, password: password), role: role)
     }
-
-    deinit { runner.cancel() }
 
     private static func hostName() -> String {
         var name = [CChar](repeating: 0, count: 256)
@@ -114,11 +93,12 @@ public final class PostgresStore: ServeStore {
     ) throws -> T {
         let client = client
         let logger = logger
+        let notifies = pool.notifies
         do {
             let result = try bridge.run(timeout: timeout ?? self.timeout, connectWithin: unreachable ? reconnectWait : connectionWait) { connected in
                 try await client.withConnection { connection in
                     connected()
-                    return try await body(Session(connection: connection, logger: logger))
+                    return try await body(Session(connection: connection, logger: logger, notifies: notifies))
                 }
             }
             unreachable = false
@@ -165,7 +145,7 @@ public final class PostgresStore: ServeStore {
         }
         let endpoints = Array(Set(targets))
         return try transaction("appending messages") { [ids, bodies, targetIDs, targets] session in
-            try await session.count("""
+            try await session.notifying(try await session.count("""
                 WITH new AS (
                     INSERT INTO messages (webhook_id, body, created_at)
                     SELECT i.webhook_id, i.body, \(now) FROM unnest(\(ids)::text[], \(bodies)::bytea[]) WITH ORDINALITY AS i(webhook_id, body, n)
@@ -183,7 +163,7 @@ public final class PostgresStore: ServeStore {
                     INSERT INTO claim_turns (endpoint) SELECT n.endpoint FROM unnest(\(endpoints)::text[]) AS n(endpoint)
                     WHERE NOT EXISTS (SELECT 1 FROM claim_turns c WHERE c.endpoint = n.endpoint) ON CONFLICT DO NOTHING)
                 SELECT count(*) FROM added
-                """)
+                """))
         }
     }
 
@@ -247,12 +227,12 @@ public final class PostgresStore: ServeStore {
 
     public func requeueFailed(now: Int64) throws -> Int {
         try transaction("re-queueing failed deliveries") { session in
-            try await session.count("""
+            try await session.notifying(try await session.count("""
                 WITH requeued AS (
                     UPDATE deliveries SET status = 'pending', next_attempt_at = \(now), attempts = 0, updated_at = \(now)
                     WHERE status = 'failed' RETURNING 1)
                 SELECT count(*) FROM requeued
-                """)
+                """))
         }
     }
 
@@ -275,6 +255,8 @@ public final class PostgresStore: ServeStore {
                 FROM unnest(\(ids)::bigint[], \(claims)::bigint[]) AS r(id, claim)
                 WHERE d.id = r.id AND d.claim = r.claim
                 """)
+            // Another instance may claim them now.
+            try await session.notify(.deliveries)
         }
     }
 

@@ -7,6 +7,29 @@ import PostgresNIO
 struct Session: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// Whether changes are announced (``notify(_:)``).
+    var notifies = false
+
+    /// The channels ``PostgresChangeFeed`` listens on.
+    enum Channel: String, CaseIterable {
+        case deliveries = "hookrelay_deliveries"
+        case webhooks = "hookrelay_webhooks"
+    }
+
+    /// Announces a change to every listening instance when the transaction commits (nothing
+    /// when it rolls back). The server folds repeats within one transaction into one
+    /// notification; callers still send one per transaction at most, since the commit of a
+    /// transaction that notified takes a lock every such commit waits for.
+    func notify(_ channel: Channel) async throws {
+        guard notifies else { return }
+        try await execute("SELECT pg_notify(\(channel.rawValue), '')")
+    }
+
+    /// Announces new or re-queued deliveries when `count` is more than none; returns `count`.
+    func notifying(_ count: Int) async throws -> Int {
+        if count > 0 { try await notify(.deliveries) }
+        return count
+    }
 
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` when it throws), again
     /// when the server ended it for a deadlock or a serialization failure. `snapshot`: a

@@ -17,6 +17,9 @@ struct DispatchService: Service {
     static let idleWait = Duration.seconds(1)
     /// While the database cannot be reached, a failed round is run again after 100 ms, doubling up to 5 s.
     static let storeRetry = (first: Duration.milliseconds(100), cap: Duration.seconds(5))
+    /// The same when changes are heard (PostgreSQL's `LISTEN`): a safety net for what nothing
+    /// announces (the leases of an instance that died).
+    static let heardIdleWait = Duration.seconds(30)
 
     func run() async throws {
         let configuration = state.configuration
@@ -25,7 +28,7 @@ struct DispatchService: Service {
             store: try await Self.openQueue(state), claimBatch: configuration.concurrency * 2,
             lease: .milliseconds(state.admin.attempts.lease),
             waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency, heldEndpoints: { state.pausedWebhooks },
-            idleWait: Self.idleWait,
+            idleWait: state.idleWait,
             now: state.now,
             report: { delivery in
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [

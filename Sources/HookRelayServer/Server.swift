@@ -46,10 +46,9 @@ public enum HookRelayServer {
             logger: Logger(label: "hookrelay.http", factory: { _ in SwiftLogNoOpLogHandler() }))
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: application), .init(service: DispatchService(state: state)),
-                    .init(service: WebhookWatcher(state: state)),
-                ],
+                // Stopped in reverse order: the shared database connections last.
+                services: [.init(service: DatabaseService(database: state.database)), .init(service: application)]
+                    + ([DispatchService(state: state)] as [any Service] + state.watchers).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: Logger(label: "hookrelay.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))
@@ -58,14 +57,18 @@ public enum HookRelayServer {
     }
 }
 
-/// Picks up webhook changes other processes (the admin commands) made, within a second.
+/// Picks up webhook changes other processes (the admin commands) made, within
+/// ``ServerState/webhookPoll`` (a second; 30 s when changes are heard, ``ChangeListener``).
 struct WebhookWatcher: Service {
     let state: ServerState
 
     func run() async throws {
         var failing = false
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
+            // Ended by graceful shutdown: the poll may be 30 s long.
+            let poll = state.webhookPoll
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: poll) }
+            guard !Task.isShuttingDownGracefully else { break }
             do {
                 if try await state.reloadWebhooks() { state.logger.info("webhooks reloaded: changed by another process") }
                 if failing { state.logger.notice("the webhooks can be read again") }

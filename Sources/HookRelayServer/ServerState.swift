@@ -23,6 +23,12 @@ final class ServerState: StoreAccess {
     let parser: IngestParser
     /// Holds off clients that keep sending wrong tokens.
     let authThrottle: AuthThrottle
+    /// What the stores share (PostgreSQL's client) and the changes other processes announce.
+    let database: ServeDatabase
+    /// The longest the idle dispatcher sleeps, and the pause between two looks at the webhooks'
+    /// version: what another process changed is seen within them when nothing announces it.
+    let idleWait: Duration
+    let webhookPoll: Duration
 
     private let store: SerialStore
     /// A read-only connection for `GET /metrics`, on a queue of its own: a scrape's queries never
@@ -41,7 +47,8 @@ final class ServerState: StoreAccess {
     }
 
     init(
-        configuration: ServeConfiguration, logger: Logger, sender: any DeliverySending, now: @escaping @Sendable () -> Int64 = UnixTime.now
+        configuration: ServeConfiguration, logger: Logger, sender: any DeliverySending, now: @escaping @Sendable () -> Int64 = UnixTime.now,
+        idleWait: Duration? = nil
     ) throws {
         self.now = now
         self.configuration = configuration
@@ -49,13 +56,18 @@ final class ServerState: StoreAccess {
         self.sender = sender
         parser = IngestParser(budget: configuration.effectiveParseBudget)
         authThrottle = AuthThrottle(limits: configuration.limits, logger: logger)
-        let store = try configuration.openDatabase(role: .writer)
+        database = try ServeDatabase(configuration: configuration, logger: logger)
+        // Heard changes wake the dispatcher and reload the webhooks at once: the polls are a safety net.
+        let heard = database.changes != nil
+        self.idleWait = idleWait ?? (heard ? DispatchService.heardIdleWait : DispatchService.idleWait)
+        webhookPoll = heard ? .seconds(30) : .seconds(1)
+        let store = try database.open(role: .writer)
         // Attempts made here (an operator's retry or test) count towards health like the dispatcher's.
         store.healthPolicy = configuration.healthPolicy
         directory = Mutex(WebhookDirectory(try store.webhooks(), version: try store.webhooksVersion()))
         self.store = SerialStore(store)
-        statistics = SerialStore(try configuration.openDatabase(role: .reader), label: "hookrelay.statistics")
-        reader = SerialStore(try configuration.openDatabase(role: .reader), label: "hookrelay.reader")
+        statistics = SerialStore(try database.open(role: .reader), label: "hookrelay.statistics")
+        reader = SerialStore(try database.open(role: .reader), label: "hookrelay.reader")
         admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics, now: now)
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
@@ -95,7 +107,7 @@ final class ServerState: StoreAccess {
     }
 
     /// Wakes the dispatcher's store thread, which otherwise sleeps until the next delivery
-    /// falls due (at most ``DispatchService/idleWait``): new deliveries were committed or made due.
+    /// falls due (at most ``idleWait``): new deliveries were committed or made due.
     func wakeDispatcher() {
         dispatcherWake.withLock { $0 }?()
     }

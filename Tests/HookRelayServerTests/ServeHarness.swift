@@ -9,6 +9,7 @@ import HummingbirdTesting
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -173,7 +174,7 @@ final class ServeHarness: Sendable {
     private let original: ServeHarness?
     static let token = "test-token"
 
-    init(on backend: StoreBackend = .sqlite, _ configure: (inout ServeConfiguration) -> Void = { _ in }) throws {
+    init(on backend: StoreBackend = .sqlite, idleWait: Duration? = nil, _ configure: (inout ServeConfiguration) -> Void = { _ in }) throws {
         var configuration = ServeConfiguration()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -188,22 +189,27 @@ final class ServeHarness: Sendable {
         original = nil
         clock = ManualClock()
         sender = FakeSender()
-        state = try Self.state(configuration, clock: clock, sender: sender, log: log)
+        state = try Self.state(configuration, clock: clock, sender: sender, log: log, idleWait: idleWait)
     }
 
     /// `serve` started again on `other`'s database, as a new process would be, at `other`'s time.
-    init(reopening other: ServeHarness) throws {
-        configuration = other.configuration
+    init(reopening other: ServeHarness, idleWait: Duration? = nil, _ configure: (inout ServeConfiguration) -> Void = { _ in }) throws {
+        var configuration = other.configuration
+        configure(&configuration)
+        self.configuration = configuration
         directory = other.directory
         original = other
         clock = other.clock
         sender = FakeSender()
-        state = try Self.state(configuration, clock: clock, sender: sender, log: log)
+        state = try Self.state(configuration, clock: clock, sender: sender, log: log, idleWait: idleWait)
     }
 
-    private static func state(_ configuration: ServeConfiguration, clock: ManualClock, sender: FakeSender, log: LogRecorder) throws -> ServerState {
+    private static func state(
+        _ configuration: ServeConfiguration, clock: ManualClock, sender: FakeSender, log: LogRecorder, idleWait: Duration?
+    ) throws -> ServerState {
         try ServerState(
-            configuration: configuration, logger: Logger(label: "test", factory: { _ in log }), sender: sender, now: { clock.now })
+            configuration: configuration, logger: Logger(label: "test", factory: { _ in log }), sender: sender, now: { clock.now },
+            idleWait: idleWait)
     }
 
     deinit { if original == nil { try? FileManager.default.removeItem(at: directory) } }
@@ -211,10 +217,15 @@ final class ServeHarness: Sendable {
     var admin: Admin { state.admin }
 
     /// Runs `body` with the API's router and the dispatch service running; the service stops
-    /// (gracefully, as on SIGTERM) when `body` returns.
-    func run(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// (gracefully, as on SIGTERM) when `body` returns. `watching`: with `serve`'s watchers too
+    /// (the webhook poll and, on PostgreSQL, the change listener).
+    /// Not `dispatching`: the API only (another instance delivers what it stores).
+    func run(
+        dispatching: Bool = true, watching: Bool = false, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         let application = Application(
-            router: Routes.build(state, token: APIToken(Self.token)), services: [DispatchService(state: state)],
+            router: Routes.build(state, token: APIToken(Self.token)),
+            services: (dispatching ? [DispatchService(state: state)] as [any Service] : []) + (watching ? state.watchers : []),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await application.test(.router) { client in try await body(client) }
     }

@@ -1,0 +1,63 @@
+import HookRelayStore
+import Logging
+import PostgresNIO
+
+/// One `PostgresClient` (a pool of connections) and the event loop its calls run on, with the
+/// database migrated: owned by one store (an admin command's), or shared by every store of one
+/// `serve` process (``PostgresStore/init(pool:)``).
+///
+/// The client's `run()` goes in a detached task made here, so that the stores can be opened (and
+/// the schema migrated) before `serve`'s `ServiceGroup` runs, and so that it does not inherit a
+/// service's graceful-shutdown handler (postgres-nio closes the pool on graceful shutdown, which
+/// at SIGTERM came before the dispatcher had recorded the attempts in flight). Its end is
+/// ``close()``: `serve` calls it from a service listed first in its group, which stops last.
+public final class PostgresPool: Sendable {
+    let client: PostgresClient
+    let bridge: BlockingBridge
+    let logger: Logger
+    /// The database's URL without its password.
+    public let location: String
+    /// Whether the stores announce their changes (`NOTIFY`, ``PostgresChangeFeed``).
+    public let notifies: Bool
+    private let runner: Task<Void, Never>
+
+    /// Connects with at most `connections` connections and migrates the database to the current
+    /// schema. `readOnly`: every session refuses writes (a pool of readers only). Not `notify`:
+    /// no store of this pool sends `NOTIFY` (every instance then polls).
+    public init(
+        location: PostgresLocation, connections: Int, readOnly: Bool = false, notify: Bool = true,
+        logger: Logger = PostgresStore.defaultLogger
+    ) throws {
+        var configuration = location.configuration
+        configuration.options.maximumConnections = max(1, connections)
+        // No query waits forever on a lock or a stuck server.
+        configuration.options.additionalStartupParameters += [("statement_timeout", "60000")]
+        if readOnly { configuration.options.additionalStartupParameters += [("default_transaction_read_only", "on")] }
+        let bridge = BlockingBridge()
+        let client = PostgresClient(configuration: configuration, eventLoopGroup: bridge.eventLoop, backgroundLogger: logger)
+        self.client = client
+        self.bridge = bridge
+        self.logger = logger
+        self.location = location.redacted
+        notifies = notify
+        runner = Task.detached(executorPreference: bridge.executor) { await client.run() }
+        let redacted = location.redacted
+        do {
+            // A server that cannot be reached fails the start within the connection timeout
+            // (postgres-nio's pool would otherwise keep trying), then migrating may take long.
+            try bridge.run(timeout: configuration.options.connectTimeout + .seconds(1)) { try await client.withConnection { _ in } }
+            try bridge.run(timeout: .seconds(75)) { try await PostgresSchema.migrate(client, logger: logger, location: redacted) }
+        } catch {
+            runner.cancel()
+            throw PostgresStoreError(error, doing: "opening the database", location: redacted)
+        }
+    }
+
+    /// Closes the pool's connections once the calls running end; a store's later call fails.
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    deinit { runner.cancel() }
+}
