@@ -39,6 +39,9 @@ final class ServerState: StoreAccess {
     private let reader: SerialStore
     let metrics = ServerMetrics()
     private let pending = Mutex<(batch: [IngestRequest], committing: Bool)>(([], false))
+    /// Whether ingest's last commit failed for want of the database: such failures are logged
+    /// once per outage, not once per group commit.
+    private let ingestOutage = Mutex(false)
 
     /// One `POST /v1/events` waiting for the commit that includes it.
     private struct IngestRequest {
@@ -199,8 +202,15 @@ final class ServerState: StoreAccess {
             let duplicates = try store.spool.ingest(batch.map(\.events), now: now())
             if duplicates.contains(where: { $0.contains(false) }) { wakeDispatcher() }
             for (request, duplicates) in zip(batch, duplicates) { request.continuation.resume(returning: duplicates) }
+            if ingestOutage.withLock({ outage in defer { outage = false }; return outage }) {
+                logger.notice("ingest: the database is back")
+            }
         } catch {
-            logger.error("ingest failed", metadata: ["error": "\(error)"])
+            if !StoreOutage.isTransient(error) {
+                logger.error("ingest failed", metadata: ["error": "\(error)"])
+            } else if !ingestOutage.withLock({ outage in defer { outage = true }; return outage }) {
+                logger.error("ingest failed: the database is unavailable; answering 503 until it is back", metadata: ["error": "\(error)"])
+            }
             for request in batch { request.continuation.resume(throwing: error) }
         }
         store.queue.async { self.commitPending() }

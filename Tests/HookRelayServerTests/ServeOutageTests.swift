@@ -57,6 +57,8 @@ import Testing
             #expect(String(buffer: refused.body).contains("the database is unavailable; nothing of this request was stored"))
             // Not the 75 s a statement may take: a connection is waited for 2 s (then 250 ms).
             #expect(waited < .seconds(8), "answered after \(waited)")
+            // A second refusal in the same outage: ingest logs the outage once, not per commit.
+            #expect(try await client.postEvent(Self.event("c")) == .serviceUnavailable)
             #expect(try await client.execute(uri: "/readyz", method: .get).status == .serviceUnavailable)
             #expect(try await client.api(.get, "deliveries") == .serviceUnavailable, "the API's reads too")
 
@@ -88,5 +90,9 @@ import Testing
         #expect(!logged.contains { $0.message == "request failed" }, "no 500")
         #expect(logged.filter { $0.message.hasPrefix("the database is unavailable") }.count == 1, "logged once per outage")
         #expect(logged.contains { $0.message.hasPrefix("the database is back") })
+        #expect(logged.filter { $0.message.hasPrefix("ingest failed") }.map(\.message) == [
+            "ingest failed: the database is unavailable; answering 503 until it is back",
+        ])
+        #expect(logged.filter { $0.message == "ingest: the database is back" }.count == 1)
     }
 }
