@@ -34,28 +34,10 @@ extension TortureSuite {
             _ = try await server.createWebhook(all)
             _ = try await server.createWebhook(high, ["events": ["finding"], "min_severity": "high"])
 
-            let bodies = Shared<[String: String]>([:])
-            let acknowledged = Shared<[String: Bool]>([:])  // id: goes to `high` too
-            let stopIngest = Setting(false)
+            let load = TortureLoad(prefix: "k-")
             let kills = Shared(0)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    var random = SystemRandomNumberGenerator()
-                    var next = 0
-                    while !stopIngest.get() {
-                        let batch = (0..<Int.random(in: 1...40, using: &random)).map { _ in
-                            defer { next += 1 }
-                            return Self.event("k-\(next)", random: &random)
-                        }
-                        let ids = (next - batch.count..<next).map { "k-\($0)" }
-                        bodies.update { for (id, event) in zip(ids, batch) { $0[id] = event.body } }
-                        // A request refused or cut by a kill is not acknowledged; its events may still arrive.
-                        if let response = try? await server.postEvents(batch.map(\.body)), response.status == 202 {
-                            acknowledged.update { for (id, event) in zip(ids, batch) { $0[id] = event.high } }
-                        }
-                        try await Task.sleep(for: .milliseconds(Int.random(in: 10...60, using: &random)))
-                    }
-                }
+                group.addTask { try await load.run(pause: 10...60) { _ in server } }
                 group.addTask {
                     for _ in 0..<cycles {
                         try await Task.sleep(for: .milliseconds(Int.random(in: 200...1200)))
@@ -63,17 +45,14 @@ extension TortureSuite {
                         kills.update { $0 += 1 }
                         try await server.restart()
                     }
-                    stopIngest.set(true)
+                    load.stop.set(true)
                 }
                 try await group.waitForAll()
             }
             // After the last restart: wait until everything acknowledged has arrived and the queue is empty.
-            let acked = acknowledged.value
-            let expectedAll = Set(acked.keys)
-            let expectedHigh = Set(acked.filter(\.value).keys)
-            let quiet = try await Serve.waitUntil(timeout: Torture.scale(60, long: 300)) {
-                expectedAll.isSubset(of: Deliver.ids(all.requests)) && expectedHigh.isSubset(of: Deliver.ids(high.requests))
-            }
+            let acked = load.acknowledged.value
+            let (expectedAll, expectedHigh) = load.expected
+            let quiet = try await load.waitForArrivals(all: all, high: high, timeout: Torture.scale(60, long: 300))
             var depth = try await server.queueDepth()
             for _ in 0..<200 where depth != 0 {
                 try await Serve.pause(0.05)
@@ -83,20 +62,7 @@ extension TortureSuite {
             let exit = await server.stop()
             #expect(exit.status == 0, "\(exit.log.suffix(2000))")
 
-            let sent = bodies.value
-            var duplicates = 0
-            var lost = 0
-            for (receiver, expected) in [(all, expectedAll), (high, expectedHigh)] {
-                let requests = receiver.requests
-                let tally = Deliver.tally(requests)
-                duplicates += requests.count - tally.count
-                let missing = expected.subtracting(tally.keys)
-                lost += missing.count
-                #expect(missing.isEmpty, "\(missing.count) acknowledged events never reached \(receiver.url): \(missing.sorted().prefix(10))")
-                // Every request, first or repeated, carries the webhook-id of its event's own body.
-                let mismatched = requests.filter { sent[$0.headers["webhook-id"] ?? ""] != $0.text }
-                #expect(mismatched.isEmpty, "\(mismatched.count) requests carried another event's webhook-id or body")
-            }
+            let (lost, duplicates) = load.checkArrivals(all: all, high: high)
             let wrongFilter = Set(Deliver.ids(high.requests)).subtracting(expectedHigh).filter { acked[$0] != nil }
             #expect(wrongFilter.isEmpty, "low-severity events reached the high webhook: \(wrongFilter.sorted().prefix(5))")
             #expect(quiet, "not all acknowledged events arrived in time")

@@ -26,28 +26,10 @@ extension TortureSuite {
             // The others learn of webhooks made through the first within a second.
             try await Serve.pause(1.5)
 
-            let bodies = Shared<[String: String]>([:])
-            let acknowledged = Shared<[String: Bool]>([:])  // id: goes to `high` too
-            let stopIngest = Setting(false)
+            let load = TortureLoad(prefix: "p-")
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    var random = SystemRandomNumberGenerator()
-                    var next = 0
-                    while !stopIngest.get() {
-                        let batch = (0..<Int.random(in: 1...40, using: &random)).map { _ in
-                            defer { next += 1 }
-                            return TortureCrashTests.event("p-\(next)", random: &random)
-                        }
-                        let ids = (next - batch.count..<next).map { "p-\($0)" }
-                        bodies.update { for (id, event) in zip(ids, batch) { $0[id] = event.body } }
-                        // Spread over the instances; one being killed refuses or cuts the request.
-                        let server = servers[next % servers.count]
-                        if let response = try? await server.postEvents(batch.map(\.body)), response.status == 202 {
-                            acknowledged.update { for (id, event) in zip(ids, batch) { $0[id] = event.high } }
-                        }
-                        try await Task.sleep(for: .milliseconds(Int.random(in: 10...40, using: &random)))
-                    }
-                }
+                // Spread over the instances; one being killed refuses or cuts the request.
+                group.addTask { try await load.run(pause: 10...40) { servers[$0 % servers.count] } }
                 group.addTask {
                     for _ in 0..<cycles {
                         try await Task.sleep(for: .milliseconds(Int.random(in: 300...1200)))
@@ -55,35 +37,20 @@ extension TortureSuite {
                         await victim.kill()
                         try await victim.restart()
                     }
-                    stopIngest.set(true)
+                    load.stop.set(true)
                 }
                 try await group.waitForAll()
             }
 
-            let acked = acknowledged.value
-            let expectedAll = Set(acked.keys)
-            let expectedHigh = Set(acked.filter(\.value).keys)
-            let quiet = try await Serve.waitUntil(timeout: Torture.scale(90, long: 300)) {
-                expectedAll.isSubset(of: Deliver.ids(all.requests)) && expectedHigh.isSubset(of: Deliver.ids(high.requests))
-            }
+            let acked = load.acknowledged.value
+            let (expectedAll, expectedHigh) = load.expected
+            let quiet = try await load.waitForArrivals(all: all, high: high, timeout: Torture.scale(90, long: 300))
             for server in servers {
                 let exit = await server.stop()
                 #expect(exit.status == 0, "\(exit.log.suffix(2000))")
             }
-
-            let sent = bodies.value
-            var duplicates = 0
-            var lost = 0
-            for (receiver, expected) in [(all, expectedAll), (high, expectedHigh)] {
-                let requests = receiver.requests
-                let tally = Deliver.tally(requests)
-                duplicates += requests.count - tally.count
-                let missing = expected.subtracting(tally.keys)
-                lost += missing.count
-                #expect(missing.isEmpty, "\(missing.count) acknowledged events never reached \(receiver.url): \(missing.sorted().prefix(10))")
-                // Every request, first or repeated, whichever instance sent it, carries its event's webhook-id.
-                let mismatched = requests.filter { sent[$0.headers["webhook-id"] ?? ""] != $0.text }
-                #expect(mismatched.isEmpty, "\(mismatched.count) requests carried another event's webhook-id or body")
+            let (lost, duplicates) = load.checkArrivals(all: all, high: high)
+            for receiver in [all, high] {
                 #expect(receiver.mostInFlight <= limit, "\(receiver.url) held \(receiver.mostInFlight) requests at once; the limit is \(limit)")
             }
             #expect(quiet, "not all acknowledged events arrived in time")
