@@ -15,8 +15,15 @@ final class SerialStore: StoreAccess, @unchecked Sendable {
 
     func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body(self.spool) }) }
+            queue.async { continuation.resume(with: Result { try self.durably(body) }) }
         }
+    }
+
+    /// On the queue: runs `body` with every commit durable. The dispatcher's calls relax that
+    /// (``SharedWriterQueue``) and leave it so for the next of theirs; this sets it back.
+    func durably<T>(_ body: (any ServeStore) throws -> T) throws -> T {
+        try spool.setDurableCommits(true)
+        return try body(spool)
     }
 }
 
@@ -34,11 +41,9 @@ final class SharedWriterQueue: DeliveryQueue, @unchecked Sendable {
 
     private func run<T>(_ body: (any ServeStore) throws -> T) throws -> T {
         try writer.queue.sync {
-            let store = writer.spool
-            try store.setDurableCommits(false)
-            let result = Result { try body(store) }
-            try store.setDurableCommits(true)
-            return try result.get()
+            // Left relaxed for the next dispatcher call; every other use sets it back (``SerialStore/durably(_:)``).
+            try writer.spool.setDurableCommits(false)
+            return try body(writer.spool)
         }
     }
 

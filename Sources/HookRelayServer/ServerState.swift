@@ -199,7 +199,7 @@ final class ServerState: StoreAccess {
         }
         guard !batch.isEmpty else { return }
         do {
-            let duplicates = try store.spool.ingest(batch.map(\.events), now: now())
+            let duplicates = try store.durably { try $0.ingest(batch.map(\.events), now: now()) }
             if duplicates.contains(where: { $0.contains(false) }) { wakeDispatcher() }
             for (request, duplicates) in zip(batch, duplicates) { request.continuation.resume(returning: duplicates) }
             if ingestOutage.withLock({ outage in defer { outage = false }; return outage }) {
