@@ -38,10 +38,11 @@ final class ServerState: StoreAccess {
     /// they never wait behind (or hold up) ingest's group commits on ``store``.
     private let reader: SerialStore
     let metrics = ServerMetrics()
-    private let pending = Mutex<(batch: [IngestRequest], committing: Bool)>(([], false))
-    /// Whether ingest's last commit failed for want of the database: such failures are logged
-    /// once per outage, not once per group commit.
-    private let ingestOutage = Mutex(false)
+    /// The requests waiting for a commit; whether one is under way; and whether ingest's last
+    /// commit failed for want of the database (such failures are logged once per outage, not
+    /// once per group commit). One lock: the flag as a `Mutex<Bool>` of its own crashed the
+    /// release build's compiler in `init` (Swift 6.3.1, "Found ownership error").
+    private let pending = Mutex<(batch: [IngestRequest], committing: Bool, outage: Bool)>(([], false, false))
 
     /// One `POST /v1/events` waiting for the commit that includes it.
     private struct IngestRequest {
@@ -202,13 +203,13 @@ final class ServerState: StoreAccess {
             let duplicates = try store.durably { try $0.ingest(batch.map(\.events), now: now()) }
             if duplicates.contains(where: { $0.contains(false) }) { wakeDispatcher() }
             for (request, duplicates) in zip(batch, duplicates) { request.continuation.resume(returning: duplicates) }
-            if ingestOutage.withLock({ outage in defer { outage = false }; return outage }) {
+            if pending.withLock({ state in defer { state.outage = false }; return state.outage }) {
                 logger.notice("ingest: the database is back")
             }
         } catch {
             if !StoreOutage.isTransient(error) {
                 logger.error("ingest failed", metadata: ["error": "\(error)"])
-            } else if !ingestOutage.withLock({ outage in defer { outage = true }; return outage }) {
+            } else if !pending.withLock({ state in defer { state.outage = true }; return state.outage }) {
                 logger.error("ingest failed: the database is unavailable; answering 503 until it is back", metadata: ["error": "\(error)"])
             }
             for request in batch { request.continuation.resume(throwing: error) }
