@@ -43,11 +43,35 @@ enum Completion {
             started.append(outcome.attempt.startedAt)
             bodies.append(ByteBuffer(bytes: outcome.attempt.responseBody))
         }
-        let rows = try await session.rows("""
+        let rows = try await session.rows(Record(
+            ids: ids, claims: claims, statuses: statuses, next: next, http: http, errors: errors, hasError: hasError,
+            latency: latency, counted: counted, started: started, bodies: bodies, now: now))
+        var result = Result(states: Array(repeating: nil, count: outcomes.count))
+        var health: [String: Health] = [:]
+        for row in rows {
+            let (turn, id, messageID, target, status, attempts, httpStatus, error, latency, nextAt, state, failures, since) = try row.decode(
+                (Int64, Int64, String, String, String, Int64, Int64?, String?, Int64?, Int64, String?, Int64?, Int64?).self)
+            result.states[Int(turn) - 1] = DeliveryState(
+                id: id, messageID: messageID, target: target, status: DeliveryStatus(rawValue: status) ?? .pending,
+                attempts: Int(attempts), lastHTTPStatus: httpStatus.map(Int.init), lastError: error,
+                lastLatencyMilliseconds: latency.map(Int.init), nextAttemptAt: nextAt)
+            if let state, let failures { health[target] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), since) }
+        }
+        if let policy {
+            let recorded = outcomes.indices.filter { result.states[$0] != nil && !outcomes[$0].interrupted }.map { outcomes[$0] }
+            result.changes = try await recordHealth(after: recorded, read: health, now: now, policy: policy, in: session)
+        }
+        return result
+    }
+
+    /// The attempts logged and the deliveries updated, fenced on their claim, with each
+    /// delivery's webhook's health as it was (read without a lock: ``recordHealth``).
+    /// $1…$11 the outcomes' columns, $12 now.
+    struct Record: PreparedQuery {
+        static let sql = """
             WITH o AS (
-                SELECT * FROM unnest(\(ids)::bigint[], \(claims)::bigint[], \(statuses)::text[], \(next)::bigint[],
-                    \(http)::bigint[], \(errors)::text[], \(hasError)::boolean[], \(latency)::bigint[], \(counted)::bigint[],
-                    \(started)::bigint[], \(bodies)::bytea[])
+                SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::boolean[],
+                    $8::bigint[], $9::bigint[], $10::bigint[], $11::bytea[])
                     WITH ORDINALITY AS o(id, claim, status, next, http, error, has_error, latency, counted, started, body, turn)),
             logged AS (
                 INSERT INTO attempts (delivery_id, started_at, http_status, latency_ms, error, response_body)
@@ -56,57 +80,50 @@ enum Completion {
             changed AS (
                 UPDATE deliveries d SET status = o.status, attempts = d.attempts + o.counted, next_attempt_at = o.next,
                     lease_until = NULL, lease_owner = NULL, last_http_status = nullif(o.http, -1),
-                    last_error = CASE WHEN o.has_error THEN o.error END, last_latency_ms = o.latency, updated_at = \(now)
+                    last_error = CASE WHEN o.has_error THEN o.error END, last_latency_ms = o.latency, updated_at = $12
                 FROM o WHERE d.id = o.id AND d.claim = o.claim
                 RETURNING o.turn, d.id, d.message_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error,
                     d.last_latency_ms, d.next_attempt_at)
             SELECT c.turn, c.id, m.webhook_id, c.endpoint, c.status, c.attempts, c.last_http_status, c.last_error,
-                c.last_latency_ms, c.next_attempt_at
-            FROM changed c JOIN messages m ON m.id = c.message_id
-            """)
-        var result = Result(states: Array(repeating: nil, count: outcomes.count))
-        for row in rows {
-            let (turn, id, messageID, target, status, attempts, httpStatus, error, latency, nextAt) = try row.decode(
-                (Int64, Int64, String, String, String, Int64, Int64?, String?, Int64?, Int64).self)
-            result.states[Int(turn) - 1] = DeliveryState(
-                id: id, messageID: messageID, target: target, status: DeliveryStatus(rawValue: status) ?? .pending,
-                attempts: Int(attempts), lastHTTPStatus: httpStatus.map(Int.init), lastError: error,
-                lastLatencyMilliseconds: latency.map(Int.init), nextAttemptAt: nextAt)
+                c.last_latency_ms, c.next_attempt_at, w.state, w.consecutive_failures, w.failing_since
+            FROM changed c JOIN messages m ON m.id = c.message_id LEFT JOIN webhooks w ON w.id = c.endpoint
+            """
+        var ids, claims: [Int64]
+        var statuses: [String]
+        var next, http: [Int64]
+        var errors: [String]
+        var hasError: [Bool]
+        var latency, counted, started: [Int64]
+        var bodies: [ByteBuffer]
+        var now: Int64
+        func makeBindings() throws -> PostgresBindings {
+            try .of(ids, claims, statuses, next, http, errors, hasError, latency, counted, started, bodies, now)
         }
-        if let policy {
-            let recorded = outcomes.indices.filter { result.states[$0] != nil && !outcomes[$0].interrupted }.map { outcomes[$0] }
-            result.changes = try await recordHealth(after: recorded, now: now, policy: policy, in: session)
-        }
-        return result
     }
 
     typealias Health = (state: WebhookHealth, failures: Int, since: Int64?)
 
     /// Each outcome's effect on its webhook's health, in order (as ``SQLiteSpool`` records one
-    /// after another). The webhooks are read without a lock first: when nothing would change
-    /// (successes of healthy webhooks, the common round) nothing is locked or written, so
-    /// instances completing for one webhook do not queue behind each other. Otherwise their rows
-    /// are locked (`FOR UPDATE`, by id), read again, and written once. A webhook disabled here
-    /// fails what waits for it and no worker holds.
-    static func recordHealth(after outcomes: [DeliveryOutcome], now: Int64, policy: HealthPolicy, in session: Session) async throws
-        -> [HealthChange]
-    {
+    /// after another). `read`: the webhooks' health read without a lock (with the outcomes):
+    /// when nothing would change (successes of healthy webhooks, the common round) nothing is
+    /// locked or written, so instances completing for one webhook do not queue behind each
+    /// other. Otherwise their rows are locked (`FOR UPDATE`, by id), read again, and written
+    /// once. A webhook disabled here fails what waits for it and no worker holds.
+    static func recordHealth(
+        after outcomes: [DeliveryOutcome], read: [String: Health], now: Int64, policy: HealthPolicy, in session: Session
+    ) async throws -> [HealthChange] {
+        guard !apply(outcomes, to: read, now: now, policy: policy).touched.isEmpty else { return [] }
         let webhooks = Set(outcomes.map(\.delivery.target)).sorted()
-        guard !webhooks.isEmpty else { return [] }
-        func read(locking: Bool) async throws -> [String: Health] {
-            var health: [String: Health] = [:]
-            for row in try await session.rows("""
-                SELECT id, state, consecutive_failures, failing_since FROM webhooks WHERE id = ANY(\(webhooks)::text[])
-                ORDER BY id \(unescaped: locking ? "FOR UPDATE" : "")
-                """)
-            {
-                let (id, state, failures, since) = try row.decode((String, String, Int64, Int64?).self)
-                health[id] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), since)
-            }
-            return health
+        var locked: [String: Health] = [:]
+        for row in try await session.rows("""
+            SELECT id, state, consecutive_failures, failing_since FROM webhooks WHERE id = ANY(\(webhooks)::text[])
+            ORDER BY id FOR UPDATE
+            """)
+        {
+            let (id, state, failures, since) = try row.decode((String, String, Int64, Int64?).self)
+            locked[id] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), since)
         }
-        guard !apply(outcomes, to: try await read(locking: false), now: now, policy: policy).touched.isEmpty else { return [] }
-        let (health, touched, changes) = apply(outcomes, to: try await read(locking: true), now: now, policy: policy)
+        let (health, touched, changes) = apply(outcomes, to: locked, now: now, policy: policy)
         guard !touched.isEmpty else { return [] }
         let names = touched.sorted()
         let states = names.map { health[$0]!.state.rawValue }

@@ -30,8 +30,11 @@ public final class PostgresPool: Sendable {
     ) throws {
         var configuration = location.configuration
         configuration.options.maximumConnections = max(1, connections)
-        // No query waits forever on a lock or a stuck server.
-        configuration.options.additionalStartupParameters += [("statement_timeout", "60000")]
+        // No query waits forever on a lock or a stuck server. Commits return before the server
+        // has written them to disk unless a transaction asks otherwise (`Session.transaction`:
+        // every durable one does): the dispatcher's many small transactions then need no
+        // `SET LOCAL` round trip each.
+        configuration.options.additionalStartupParameters += [("statement_timeout", "60000"), ("synchronous_commit", "off"), ("enable_seqscan", "off")]
         if readOnly { configuration.options.additionalStartupParameters += [("default_transaction_read_only", "on")] }
         let bridge = BlockingBridge()
         let client = PostgresClient(configuration: configuration, eventLoopGroup: bridge.eventLoop, backgroundLogger: logger)

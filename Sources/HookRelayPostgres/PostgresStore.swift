@@ -87,7 +87,9 @@ public final class PostgresStore: ServeStore {
     public var reconnectWait: Duration = .milliseconds(250)
     private var unreachable = false
 
-    /// Runs `body` on one connection of the pool, on the event loop, and waits for it.
+    /// Runs `body` on one connection of the pool, on the event loop, and waits for it. For reads:
+    /// a change belongs in ``transaction(_:snapshot:_:)``, whose commit is durable (a session's
+    /// own commits are not, ``PostgresPool``).
     func run<T: Sendable>(
         _ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable (Session) async throws -> T
     ) throws -> T {
@@ -119,8 +121,9 @@ public final class PostgresStore: ServeStore {
         return try run(what) { session in try await session.transaction(snapshot: snapshot, durable: durable, body) }
     }
 
-    /// Not durable: the transactions run `SET LOCAL synchronous_commit TO off` (a crash of the
-    /// server may forget a completion: sent again, with the same `webhook-id`).
+    /// Not durable: the transactions commit without waiting for the disk (they leave the
+    /// session's `synchronous_commit = off`; a crash of the server may forget a completion: sent
+    /// again, with the same `webhook-id`).
     public func setDurableCommits(_ durable: Bool) throws {
         durableCommits = durable
     }

@@ -33,14 +33,16 @@ struct Session: Sendable {
 
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` when it throws), again
     /// when the server ended it for a deadlock or a serialization failure. `snapshot`: a
-    /// read-only transaction whose statements all see one snapshot. Not `durable`: its commit
-    /// returns before the server has written it to disk.
+    /// read-only transaction whose statements all see one snapshot. `durable`: its commit returns
+    /// once the server has written it to disk (`SET LOCAL synchronous_commit TO on`: a pool's
+    /// sessions start with it off, ``PostgresPool``, so a statement outside a durable
+    /// transaction, a read, commits without waiting).
     func transaction<T: Sendable>(snapshot: Bool = false, durable: Bool = true, _ body: (Session) async throws -> T) async throws -> T {
         var tries = 0
         while true {
             tries += 1
             try await execute(snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
-            if !durable, !snapshot { try await execute("SET LOCAL synchronous_commit TO off") }
+            if durable, !snapshot { try await execute("SET LOCAL synchronous_commit TO on") }
             do {
                 let value = try await body(self)
                 try await execute("COMMIT")
@@ -59,6 +61,13 @@ struct Session: Sendable {
 
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await connection.query(query, logger: logger).collect()
+    }
+
+    /// The rows of a statement prepared on this connection at its first use and run by name
+    /// afterwards: the server neither parses nor (once it keeps a generic plan) plans it again.
+    func rows<Statement: PreparedQuery>(_ statement: Statement) async throws -> [PostgresRow] {
+        let rows: AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow> = try await connection.execute(statement, logger: logger)
+        return try await rows.reduce(into: []) { $0.append($1) }
     }
 
     /// The first column of the first row, an integer or NULL (nil too when there is no row).
@@ -100,4 +109,22 @@ struct Session: Sendable {
 
 extension ByteBuffer {
     var bytes: [UInt8] { Array(readableBytesView) }
+}
+
+/// A statement of the dispatcher's round (claims, completions), which runs many times a second:
+/// prepared once per connection (postgres-nio keeps them by the type's name), its SQL fixed and
+/// written with `$n` parameters, the rows decoded by the caller.
+protocol PreparedQuery: PostgresPreparedStatement where Row == PostgresRow {}
+
+extension PreparedQuery {
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+extension PostgresBindings {
+    /// The parameters `$1`, `$2`, … in order.
+    static func of<each Value: PostgresThrowingDynamicTypeEncodable>(_ value: repeat each Value) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        repeat try bindings.append(each value)
+        return bindings
+    }
 }
