@@ -43,40 +43,42 @@ final class BlockingBridge: Sendable {
         timeout: Duration, connectWithin: Duration?, _ body: @escaping @Sendable (Connected) async throws -> T
     ) throws -> T {
         precondition(!eventLoop.inEventLoop, "a PostgreSQL store was called on its own event loop: that waits forever")
-        let outcome = Mutex<Result<T, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task(executorPreference: executor) {
+        // The limits are timers on the event loop that cancel the task: a call costs one task
+        // and no child tasks or sleeps (the store's calls are many small ones a second).
+        let call = Call<T>()
+        let task = Task(executorPreference: executor) {
             let result: Result<T, any Error>
             do {
-                result = .success(try await withThrowingTaskGroup(of: Race<T>.self) { group in
-                    let connected = Connected()
-                    group.addTask { .finished(try await body(connected)) }
-                    group.addTask {
-                        if let connectWithin, connectWithin < timeout {
-                            try await Task.sleep(for: connectWithin)
-                            if !connected.done.load(ordering: .acquiring) { return .notConnected }
-                            try await Task.sleep(for: timeout - connectWithin)
-                        } else {
-                            try await Task.sleep(for: timeout)
-                        }
-                        return .timedOut
-                    }
-                    defer { group.cancelAll() }
-                    switch try await group.next() {
-                    case let .finished(value): return value
-                    case .notConnected: throw TimedOut(after: connectWithin ?? timeout, connecting: true)
-                    case .timedOut, nil: throw TimedOut(after: timeout)
-                    }
-                })
+                result = .success(try await body(call.connected))
             } catch {
                 result = .failure(error)
             }
-            outcome.withLock { $0 = result }
-            done.signal()
+            call.state.withLock { $0.result = result }
+            call.done.signal()
         }
-        done.wait()
-        return try outcome.withLock { $0! }.get()
+        func limit(after: Duration, connecting: Bool) -> Scheduled<Void> {
+            eventLoop.scheduleTask(in: TimeAmount(after)) {
+                guard !connecting || !call.connected.done.load(ordering: .acquiring) else { return }
+                call.state.withLock { $0.timedOut = $0.timedOut ?? TimedOut(after: after, connecting: connecting) }
+                task.cancel()
+            }
+        }
+        var limits = [limit(after: timeout, connecting: false)]
+        if let connectWithin, connectWithin < timeout { limits.append(limit(after: connectWithin, connecting: true)) }
+        // The task ends soon after it is cancelled: what it waits for (a connection, a lease) ends at cancellation.
+        call.done.wait()
+        for limit in limits { limit.cancel() }
+        let (result, timedOut) = call.state.withLock { $0 }
+        if case let .failure(error)? = result, let timedOut, !(error is TimedOut) { throw timedOut }
+        return try result!.get()
     }
+}
+
+/// One call's result, the first limit it ran into, and its end.
+private final class Call<T: Sendable>: Sendable {
+    let state = Mutex<(result: Result<T, any Error>?, timedOut: TimedOut?)>((nil, nil))
+    let done = DispatchSemaphore(value: 0)
+    let connected = Connected()
 }
 
 /// What a call's body reports to ``BlockingBridge/run(timeout:connectWithin:_:)``: it has a connection.
@@ -84,12 +86,6 @@ final class Connected: Sendable {
     let done = Atomic<Bool>(false)
 
     func callAsFunction() { done.store(true, ordering: .releasing) }
-}
-
-private enum Race<T: Sendable>: Sendable {
-    case finished(T)
-    case notConnected
-    case timedOut
 }
 
 /// The database did not answer in time (no connection could be made, or a lease or a statement

@@ -3,10 +3,16 @@ import HookRelayStore
 import NIOCore
 import PostgresNIO
 
-/// Recording a round's outcomes, in the transaction that claims the next deliveries: the
-/// attempts, the fenced update of each delivery (only the claim that is current changes it), and
-/// with a health policy each webhook's health, as ``SQLiteSpool`` does, in a few statements
-/// however many outcomes there are (arrays and `unnest`, one bind per column).
+/// Recording a round's outcomes: the attempts, the fenced update of each delivery (only the claim
+/// that is current changes it), and with a health policy each webhook's health, as
+/// ``SQLiteSpool`` does, in a few statements however many outcomes there are (arrays and
+/// `unnest`, one bind per column).
+///
+/// The dispatcher's common round, deliveries that succeeded recorded without waiting for the
+/// disk, is one statement committed by itself, and a transaction follows only when a webhook's
+/// health changes (one that was failing recovers): one round trip instead of three. A crash of
+/// the server between the two may forget that recovery, which the webhook's next success makes
+/// again. Everything else (a failure or a retry, durable commits) is one transaction.
 enum Completion {
     struct HealthChange: Sendable {
         var webhook: String
@@ -19,8 +25,42 @@ enum Completion {
         var changes: [HealthChange] = []
     }
 
-    static func run(_ outcomes: [DeliveryOutcome], now: Int64, policy: HealthPolicy?, in session: Session) async throws -> Result {
+    static func run(
+        _ outcomes: [DeliveryOutcome], now: Int64, policy: HealthPolicy?, durable: Bool, in session: Session
+    ) async throws -> Result {
         guard !outcomes.isEmpty else { return Result() }
+        if !durable, outcomes.allSatisfy({ $0.next == .delivered }) {
+            var (result, health) = try await session.retrying { try await record(outcomes, now: now, in: session) }
+            if let policy, changes(recorded(outcomes, in: result), health, now: now, policy: policy) {
+                result.changes = try await session.transaction(durable: false) { session in
+                    try await recordHealth(after: recorded(outcomes, in: result), read: nil, now: now, policy: policy, in: session)
+                }
+            }
+            return result
+        }
+        return try await session.transaction(durable: durable) { session in
+            var (result, health) = try await record(outcomes, now: now, in: session)
+            if let policy {
+                result.changes = try await recordHealth(after: recorded(outcomes, in: result), read: health, now: now, policy: policy, in: session)
+            }
+            return result
+        }
+    }
+
+    /// The outcomes whose delivery was updated (the claim was current), less the interrupted
+    /// attempts: those that count towards health.
+    private static func recorded(_ outcomes: [DeliveryOutcome], in result: Result) -> [DeliveryOutcome] {
+        outcomes.indices.filter { result.states[$0] != nil && !outcomes[$0].interrupted }.map { outcomes[$0] }
+    }
+
+    /// Whether `outcomes` change the health of any webhook, from `health`.
+    private static func changes(_ outcomes: [DeliveryOutcome], _ health: [String: Health], now: Int64, policy: HealthPolicy) -> Bool {
+        !apply(outcomes, to: health, now: now, policy: policy).touched.isEmpty
+    }
+
+    /// The attempts and the deliveries' updates (``Record``); each delivery's state, and its
+    /// webhook's health as it was.
+    private static func record(_ outcomes: [DeliveryOutcome], now: Int64, in session: Session) async throws -> (Result, [String: Health]) {
         var ids: [Int64] = [], claims: [Int64] = [], statuses: [String] = [], next: [Int64] = []
         var http: [Int64] = [], errors: [String] = [], hasError: [Bool] = [], latency: [Int64] = []
         var counted: [Int64] = [], started: [Int64] = [], bodies: [ByteBuffer] = []
@@ -57,11 +97,7 @@ enum Completion {
                 lastLatencyMilliseconds: latency.map(Int.init), nextAttemptAt: nextAt)
             if let state, let failures { health[target] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), since) }
         }
-        if let policy {
-            let recorded = outcomes.indices.filter { result.states[$0] != nil && !outcomes[$0].interrupted }.map { outcomes[$0] }
-            result.changes = try await recordHealth(after: recorded, read: health, now: now, policy: policy, in: session)
-        }
-        return result
+        return (result, health)
     }
 
     /// The attempts logged and the deliveries updated, fenced on their claim, with each
@@ -104,15 +140,15 @@ enum Completion {
     typealias Health = (state: WebhookHealth, failures: Int, since: Int64?)
 
     /// Each outcome's effect on its webhook's health, in order (as ``SQLiteSpool`` records one
-    /// after another). `read`: the webhooks' health read without a lock (with the outcomes):
-    /// when nothing would change (successes of healthy webhooks, the common round) nothing is
-    /// locked or written, so instances completing for one webhook do not queue behind each
+    /// after another). `read`: the webhooks' health read without a lock (with the outcomes), or
+    /// none: when nothing would change (successes of healthy webhooks, the common round) nothing
+    /// is locked or written, so instances completing for one webhook do not queue behind each
     /// other. Otherwise their rows are locked (`FOR UPDATE`, by id), read again, and written
     /// once. A webhook disabled here fails what waits for it and no worker holds.
-    static func recordHealth(
-        after outcomes: [DeliveryOutcome], read: [String: Health], now: Int64, policy: HealthPolicy, in session: Session
+    private static func recordHealth(
+        after outcomes: [DeliveryOutcome], read: [String: Health]?, now: Int64, policy: HealthPolicy, in session: Session
     ) async throws -> [HealthChange] {
-        guard !apply(outcomes, to: read, now: now, policy: policy).touched.isEmpty else { return [] }
+        if let read, !changes(outcomes, read, now: now, policy: policy) { return [] }
         let webhooks = Set(outcomes.map(\.delivery.target)).sorted()
         var locked: [String: Health] = [:]
         for row in try await session.rows("""

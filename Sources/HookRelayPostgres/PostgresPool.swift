@@ -30,11 +30,23 @@ public final class PostgresPool: Sendable {
     ) throws {
         var configuration = location.configuration
         configuration.options.maximumConnections = max(1, connections)
-        // No query waits forever on a lock or a stuck server. Commits return before the server
-        // has written them to disk unless a transaction asks otherwise (`Session.transaction`:
-        // every durable one does): the dispatcher's many small transactions then need no
-        // `SET LOCAL` round trip each.
-        configuration.options.additionalStartupParameters += [("statement_timeout", "60000"), ("synchronous_commit", "off"), ("enable_seqscan", "off")]
+        configuration.options.additionalStartupParameters += [
+            // No query waits forever on a lock or a stuck server.
+            ("statement_timeout", "60000"),
+            // Commits return before the server has written them to disk unless a transaction
+            // asks otherwise (`Session.transaction`: every durable one does); the dispatcher's
+            // statements, committed by themselves, then need no `SET LOCAL` round trip each.
+            ("synchronous_commit", "off"),
+            // The dispatcher's prepared statements (`PreparedQuery`) keep one generic plan from
+            // their first run: no planning per round (custom plans cost as much as running
+            // them), and no switching between the two. Unnamed statements, everything else,
+            // are planned for their parameters as before.
+            ("plan_cache_mode", "force_generic_plan"),
+            // A young table has no statistics until autovacuum's first ANALYZE (up to a
+            // minute): a plan made then would scan a table that has since grown (every path
+            // of this schema has an index). Not a ban: where no index serves, a scan is still used.
+            ("enable_seqscan", "off"),
+        ]
         if readOnly { configuration.options.additionalStartupParameters += [("default_transaction_read_only", "on")] }
         let bridge = BlockingBridge()
         let client = PostgresClient(configuration: configuration, eventLoopGroup: bridge.eventLoop, backgroundLogger: logger)

@@ -10,17 +10,20 @@ import PostgresNIO
 /// never wait for each other nor take the same row), leases them and gives each a fencing token
 /// from the `claim_tokens` sequence, and reads their messages.
 ///
-/// Under a quota the per-endpoint limit holds across every instance. One statement finds the
-/// endpoints with pending deliveries (a loose scan of the pending-only `deliveries_endpoint_due`
-/// index), keeps those with a due unleased delivery and room left (neither paused nor deleted),
-/// and locks their `claim_turns` rows `FOR UPDATE SKIP LOCKED`, served longest ago first (at most
-/// `limit` of them: another instance claiming at the same moment takes the next ones). A second
-/// statement, whose snapshot holds every claim committed before those locks were had, counts each
-/// endpoint's leased deliveries, takes its oldest due ones up to `limit − leased` and what
-/// ``TargetQuota`` leaves this process, and gives the endpoints served their next turn. (A count
-/// in the locking statement itself would miss a claim committed while it waited: over-claiming.
-/// A counter kept up by claims and completions would drift when an instance dies.) Every
-/// endpoint gets its `claim_turns` row when its first delivery is stored.
+/// Under a quota the per-endpoint limit holds across every instance, in one statement too. It
+/// finds the endpoints with pending deliveries (a loose scan of the pending-only
+/// `deliveries_endpoint_due` index), keeps those with a due unleased delivery and room left
+/// (neither paused nor deleted), and locks their `claim_turns` rows `FOR UPDATE SKIP LOCKED`,
+/// served longest ago first (at most `limit` of them: another instance claiming at the same
+/// moment takes the next ones); it takes each endpoint's oldest due deliveries up to
+/// `limit − leased` and what ``TargetQuota`` leaves this process, and gives the endpoints served
+/// their next turn (`last_turn`, from `claim_tokens`). The leases are counted in the statement's
+/// snapshot, which misses a claim committed after it began: such a claim moved the endpoint's
+/// `last_turn`, and the row lock re-checks `last_turn` against the snapshot's value on the row's
+/// newest version (READ COMMITTED's re-check of a locked row), so that endpoint is left for the
+/// next round instead of being over-claimed. (A counter kept up by claims and completions would
+/// drift when an instance dies; a count of unexpired leases does not.) Every endpoint gets its
+/// `claim_turns` row when its first delivery is stored.
 struct ClaimRequest: Sendable {
     let limit: Int
     let now: Int64
@@ -30,23 +33,17 @@ struct ClaimRequest: Sendable {
 
     func run(in session: Session) async throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
+        return try await session.retrying { try await claim(in: session) }
+    }
+
+    private func claim(in session: Session) async throws -> [ClaimedDelivery] {
         guard let quota else {
             return try await Self.decode(session.rows(OldestDue(limit: Int64(limit), now: now, leaseUntil: leaseUntil, owner: owner)))
         }
         let held = quota.held.keys.sorted()
-        var turns: [String] = [], room: [Int64] = []
-        for row in try await session.rows(EndpointTurns(
-            limit: Int64(limit), perEndpoint: Int64(quota.limit), now: now, held: held, heldCounts: held.map { Int64(quota.held[$0]!) },
-            paused: quota.paused.sorted()))
-        {
-            let (endpoint, free) = try row.decode((String, Int64).self)
-            turns.append(endpoint)
-            room.append(free)
-        }
-        guard !turns.isEmpty else { return [] }
-        return try await Self.decode(session.rows(ClaimTurns(
+        return try await Self.decode(session.rows(Turns(
             limit: Int64(limit), perEndpoint: Int64(quota.limit), now: now, leaseUntil: leaseUntil, owner: owner,
-            endpoints: turns, room: room)))
+            held: held, heldCounts: held.map { Int64(quota.held[$0]!) }, paused: quota.paused.sorted())))
     }
 
     private static func decode(_ rows: [PostgresRow]) throws -> [ClaimedDelivery] {
@@ -89,52 +86,38 @@ struct ClaimRequest: Sendable {
         func makeBindings() throws -> PostgresBindings { try .of(limit, now, leaseUntil, owner) }
     }
 
-    /// Under a quota, the first statement: the endpoints with pending deliveries (a loose scan of
-    /// `deliveries_endpoint_due`) that have a due unleased delivery and room left, their
-    /// `claim_turns` rows locked, served longest ago first, with the room each has. The due
+    /// Under a quota. $1 limit, $2 per-endpoint limit, $3 now, $4 lease until, $5 owner,
+    /// $6/$7 what this process holds per endpoint, $8 the endpoints held back (paused). The due
     /// delivery is looked for with `LIMIT 1` per endpoint: as `EXISTS` the planner made it a
     /// semi-join over every due delivery, a scan of the whole backlog each round.
-    /// $1 limit, $2 per-endpoint limit, $3 now, $4/$5 what this process holds per endpoint,
-    /// $6 the endpoints held back (paused).
-    struct EndpointTurns: PreparedQuery {
+    struct Turns: PreparedQuery {
         static let sql = """
             WITH RECURSIVE e(endpoint) AS (
                 SELECT min(endpoint) FROM deliveries WHERE status = 'pending'
                 UNION ALL
                 SELECT (SELECT min(endpoint) FROM deliveries WHERE status = 'pending' AND endpoint > e.endpoint)
-                FROM e WHERE e.endpoint IS NOT NULL)
-            SELECT c.endpoint, least($1, $2 - coalesce(h.n, 0))
-            FROM claim_turns c JOIN e ON e.endpoint = c.endpoint
-                LEFT JOIN unnest($4::text[], $5::bigint[]) AS h(endpoint, n) ON h.endpoint = c.endpoint
-            WHERE c.endpoint <> ALL($6::text[]) AND $2 - coalesce(h.n, 0) > 0
-                AND c.endpoint NOT IN (SELECT endpoint FROM discarding)
-                AND c.endpoint NOT IN (SELECT id FROM webhooks WHERE paused)
-                AND (SELECT true FROM deliveries d WHERE d.endpoint = c.endpoint AND d.status = 'pending'
-                        AND d.next_attempt_at <= $3 AND (d.lease_until IS NULL OR d.lease_until <= $3)
-                    ORDER BY d.next_attempt_at, d.id LIMIT 1)
-                AND (SELECT count(*) FROM deliveries l
-                    WHERE l.endpoint = c.endpoint AND l.status = 'pending' AND l.lease_until > $3) < $2
-            ORDER BY c.last_turn, c.endpoint LIMIT $1
-            FOR UPDATE OF c SKIP LOCKED
-            """
-        var limit, perEndpoint, now: Int64
-        var held: [String]
-        var heldCounts: [Int64]
-        var paused: [String]
-        func makeBindings() throws -> PostgresBindings { try .of(limit, perEndpoint, now, held, heldCounts, paused) }
-    }
-
-    /// Under a quota, the second statement: each locked endpoint's oldest due deliveries up to
-    /// its room (counted again: this statement's snapshot follows every claim committed before
-    /// the locks), leased, and the endpoints served given their next turn.
-    /// $1 limit, $2 per-endpoint limit, $3 now, $4 lease until, $5 owner, $6/$7 the endpoints and their room.
-    struct ClaimTurns: PreparedQuery {
-        static let sql = """
-            WITH picked AS (
+                FROM e WHERE e.endpoint IS NOT NULL),
+            turns AS MATERIALIZED (
+                SELECT c.endpoint, c.last_turn, least($1, $2 - coalesce(h.n, 0)) AS free
+                FROM claim_turns c JOIN e ON e.endpoint = c.endpoint
+                    LEFT JOIN unnest($6::text[], $7::bigint[]) AS h(endpoint, n) ON h.endpoint = c.endpoint
+                WHERE c.endpoint <> ALL($8::text[]) AND $2 - coalesce(h.n, 0) > 0
+                    AND c.endpoint NOT IN (SELECT endpoint FROM discarding)
+                    AND c.endpoint NOT IN (SELECT id FROM webhooks WHERE paused)
+                    AND (SELECT true FROM deliveries d WHERE d.endpoint = c.endpoint AND d.status = 'pending'
+                            AND d.next_attempt_at <= $3 AND (d.lease_until IS NULL OR d.lease_until <= $3)
+                        ORDER BY d.next_attempt_at, d.id LIMIT 1)
+                    AND (SELECT count(*) FROM deliveries l
+                        WHERE l.endpoint = c.endpoint AND l.status = 'pending' AND l.lease_until > $3) < $2
+                    -- No claim committed since this statement's snapshot: re-checked on the newest row once locked.
+                    AND c.last_turn = (SELECT x.last_turn FROM claim_turns x WHERE x.endpoint = c.endpoint)
+                ORDER BY c.last_turn, c.endpoint LIMIT $1
+                FOR UPDATE OF c SKIP LOCKED),
+            picked AS (
                 SELECT d.id, t.turn FROM (
-                    SELECT t.endpoint, t.turn, least(t.free, $2 - (
+                    SELECT t.endpoint, row_number() OVER (ORDER BY t.last_turn, t.endpoint) AS turn, least(t.free, $2 - (
                         SELECT count(*) FROM deliveries l WHERE l.endpoint = t.endpoint AND l.status = 'pending' AND l.lease_until > $3)) AS room
-                    FROM unnest($6::text[], $7::bigint[]) WITH ORDINALITY AS t(endpoint, free, turn)) t
+                    FROM turns t) t
                 CROSS JOIN LATERAL (
                     SELECT id FROM deliveries
                     WHERE endpoint = t.endpoint AND status = 'pending' AND next_attempt_at <= $3
@@ -153,8 +136,9 @@ struct ClaimRequest: Sendable {
             """
         var limit, perEndpoint, now, leaseUntil: Int64
         var owner: String
-        var endpoints: [String]
-        var room: [Int64]
-        func makeBindings() throws -> PostgresBindings { try .of(limit, perEndpoint, now, leaseUntil, owner, endpoints, room) }
+        var held: [String]
+        var heldCounts: [Int64]
+        var paused: [String]
+        func makeBindings() throws -> PostgresBindings { try .of(limit, perEndpoint, now, leaseUntil, owner, held, heldCounts, paused) }
     }
 }

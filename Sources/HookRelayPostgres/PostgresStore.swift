@@ -185,10 +185,12 @@ public final class PostgresStore: ServeStore {
         guard !outcomes.isEmpty || limit > 0 else { return ([], []) }
         let claim = ClaimRequest(limit: limit, now: now, leaseUntil: now + lease, owner: owner, quota: quota)
         let policy = healthPolicy
-        let result = try transaction(outcomes.isEmpty ? "claiming deliveries" : "recording attempts") { session in
-            let completed = try await Completion.run(outcomes, now: now, policy: policy, in: session)
-            let claimed = try await claim.run(in: session)
-            return (completed, claimed)
+        let durable = durableCommits
+        // The claim is one statement committed by itself after the outcomes' (a lease need not
+        // reach the disk: one lost in a crash is claimed again when it expires).
+        let result = try run(outcomes.isEmpty ? "claiming deliveries" : "recording attempts") { session in
+            let completed = try await Completion.run(outcomes, now: now, policy: policy, durable: durable, in: session)
+            return (completed, try await claim.run(in: session))
         }
         if let onHealthChange {
             for change in result.0.changes { onHealthChange(change.webhook, change.from, change.to) }
@@ -209,11 +211,15 @@ public final class PostgresStore: ServeStore {
     public func nextUnclaimedDue(excluding: Set<String>) throws -> Int64? {
         let excluded = excluding.sorted()
         return try run("reading the next due time") { session in
+            // Per endpoint, the first unleased delivery in `deliveries_endpoint_due`'s order: as
+            // one scan over all pending deliveries the planner, misled by a young table's
+            // statistics, sorted the whole backlog.
             try await session.optionalInt("""
-                SELECT next_attempt_at FROM deliveries
-                WHERE status = 'pending' AND lease_until IS NULL AND endpoint <> ALL(\(excluded)::text[])
-                    AND endpoint NOT IN (SELECT endpoint FROM discarding)
-                ORDER BY next_attempt_at LIMIT 1
+                SELECT min((SELECT d.next_attempt_at FROM deliveries d
+                    WHERE d.endpoint = c.endpoint AND d.status = 'pending' AND d.lease_until IS NULL
+                    ORDER BY d.next_attempt_at, d.id LIMIT 1))
+                FROM claim_turns c
+                WHERE c.endpoint <> ALL(\(excluded)::text[]) AND c.endpoint NOT IN (SELECT endpoint FROM discarding)
                 """)
         }
     }

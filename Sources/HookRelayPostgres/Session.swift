@@ -38,9 +38,7 @@ struct Session: Sendable {
     /// sessions start with it off, ``PostgresPool``, so a statement outside a durable
     /// transaction, a read, commits without waiting).
     func transaction<T: Sendable>(snapshot: Bool = false, durable: Bool = true, _ body: (Session) async throws -> T) async throws -> T {
-        var tries = 0
-        while true {
-            tries += 1
+        try await retrying {
             try await execute(snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
             if durable, !snapshot { try await execute("SET LOCAL synchronous_commit TO on") }
             do {
@@ -49,8 +47,21 @@ struct Session: Sendable {
                 return value
             } catch {
                 try? await execute("ROLLBACK")
-                if tries < 3, PostgresStoreError.isRetryable(error) { continue }
                 throw error
+            }
+        }
+    }
+
+    /// Runs `body` again (up to three times in all) when the server ended it for a deadlock or
+    /// a serialization failure: a transaction, or a statement committed by itself.
+    func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        var tries = 0
+        while true {
+            tries += 1
+            do {
+                return try await body()
+            } catch where tries < 3 && PostgresStoreError.isRetryable(error) {
+                continue
             }
         }
     }
