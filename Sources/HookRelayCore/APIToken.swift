@@ -11,6 +11,12 @@ public struct APIToken: Sendable {
         digest = Array(SHA256.hash(data: Array(token.utf8)))
     }
 
+    /// A token's SHA-256 as 64 hex digits: what a store keeps of the tokens it issues.
+    public static func hexDigest(of token: String) -> String {
+        let digits = Array("0123456789abcdef")
+        return String(SHA256.hash(data: Array(token.utf8)).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
+    }
+
     /// A new token: `hrt_` and 32 random bytes in base64url.
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -6,6 +6,9 @@ public struct Webhook: Sendable, Equatable, Codable {
     public typealias Health = WebhookHealth
 
     public var id: String
+    /// The team that owns it (``Team``): only that team's events reach it, only that team's
+    /// tokens see it.
+    public var team: String
     public var url: String
     public var description: String
     /// Event types to send; empty sends every type.
@@ -36,9 +39,10 @@ public struct Webhook: Sendable, Equatable, Codable {
 
     public init(
         id: String, url: String, description: String = "", events: [String] = [], minSeverity: Severity? = nil,
-        severities: [Severity] = [], headers: [String: String] = [:], secrets: [String], now: Int64
+        severities: [Severity] = [], headers: [String: String] = [:], secrets: [String], team: String = Team.defaultID, now: Int64
     ) {
         self.id = id
+        self.team = team
         self.url = url
         self.description = description
         self.events = events
