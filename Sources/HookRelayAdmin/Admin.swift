@@ -204,11 +204,27 @@ public final class Admin: Sendable {
 
     // MARK: Deliveries
 
+    /// A page of the delivery log, newest first: of `webhook`, or of `team`'s webhooks (read
+    /// page by page until `limit` are found, so that the cursor stays the log's own), or all.
     public func deliveries(
-        webhook: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
+        webhook: String?, team: String? = nil, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
     ) async throws -> [DeliveryRecord] {
         if let webhook { _ = try await self.webhook(webhook) }
-        return try await reader.withStore { try $0.deliveries(webhook: webhook, status: status, since: since, before: before, limit: limit) }
+        let all = try await webhooks()
+        guard webhook == nil, let team, all.contains(where: { $0.team != team }) else {
+            return try await reader.withStore { try $0.deliveries(webhook: webhook, status: status, since: since, before: before, limit: limit) }
+        }
+        let ours = Set(all.filter { $0.team == team }.map(\.id))
+        var page: [DeliveryRecord] = []
+        var cursor = before
+        while page.count < limit {
+            let scan = cursor
+            let read = try await reader.withStore { try $0.deliveries(webhook: nil, status: status, since: since, before: scan, limit: 1000) }
+            page += read.filter { ours.contains($0.state.target) }.prefix(limit - page.count)
+            guard read.count == 1000, let last = read.last else { break }
+            cursor = last.state.id
+        }
+        return page
     }
 
     public func delivery(_ id: Int64) async throws -> DeliveryDetail {

@@ -69,7 +69,7 @@ public enum AdminText {
     public static func webhook(_ webhook: Webhook, revealSecret: Bool = false) -> String {
         let secret = webhook.secrets.first ?? ""
         var pairs: [(String, String)] = [
-            ("id", webhook.id), ("url", webhook.url), ("description", text(webhook.description)),
+            ("id", webhook.id), ("team", webhook.team), ("url", webhook.url), ("description", text(webhook.description)),
             ("events", events(webhook)), ("severity", severity(webhook)),
         ]
         pairs += webhook.headers.sorted { $0.key < $1.key }.map { ("header", "\($0.key): \(HeaderField.masked(name: $0.key, value: $0.value))") }

@@ -7,6 +7,7 @@ import HookRelayStore
 /// (or rotated it); otherwise its first characters.
 public struct WebhookView: Encodable {
     var id: String
+    var team: String
     var url: String
     var description: String
     var events: [String]
@@ -25,13 +26,14 @@ public struct WebhookView: Encodable {
     var updatedAt: Int64
 
     enum CodingKeys: String, CodingKey {
-        case id, url, description, events, severities, headers, secret, state, paused, template
+        case id, team, url, description, events, severities, headers, secret, state, paused, template
         case templateVariables = "template_vars"
         case minSeverity = "min_severity", secretPrefix = "secret_prefix", previousSecretUntil = "previous_secret_until"
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
     }
 
     public init(_ webhook: Webhook, revealSecret: Bool = false) {
+        team = webhook.team
         id = webhook.id
         url = webhook.url
         description = webhook.description

@@ -51,69 +51,11 @@ extension Routes {
             action: action, detail: text))
     }
 
-    struct TeamView: Encodable {
-        var id: String
-        var name: String
-        var createdAt: String
-        enum CodingKeys: String, CodingKey { case id, name, createdAt = "created_at" }
-        init(_ team: Team) {
-            id = team.id
-            name = team.name
-            createdAt = AdminText.time(team.createdAt)
-        }
-    }
-
-    struct TokenView: Encodable {
-        var id: String
-        var role: String
-        var team: String
-        var anyTeam: Bool
-        var description: String
-        var createdAt: String
-        var lastUsedAt: String?
-        var expiresAt: String?
-        /// Only in the answer that made it.
-        var token: String?
-        enum CodingKeys: String, CodingKey {
-            case id, role, team, description, token
-            case anyTeam = "any_team", createdAt = "created_at", lastUsedAt = "last_used_at", expiresAt = "expires_at"
-        }
-        init(_ token: AccessToken, secret: String? = nil) {
-            id = token.id
-            role = token.role.rawValue
-            team = token.team
-            anyTeam = token.anyTeam
-            description = token.description
-            createdAt = AdminText.time(token.createdAt)
-            lastUsedAt = token.lastUsedAt.map { AdminText.time($0) }
-            expiresAt = token.expiresAt.map { AdminText.time($0) }
-            self.token = secret
-        }
-    }
-
-    struct AuditView: Encodable {
-        var id: Int64
-        var at: String
-        var actor: String
-        var role: String
-        var team: String
-        var object: String
-        var objectID: String
-        var action: String
-        var detail: String
-        enum CodingKeys: String, CodingKey { case id, at, actor, role, team, object, action, detail, objectID = "object_id" }
-        init(_ entry: AuditEntry) {
-            id = entry.id
-            at = AdminText.time(entry.at)
-            actor = entry.actor
-            role = entry.role
-            team = entry.team
-            object = entry.objectKind
-            objectID = entry.objectID
-            action = entry.action
-            detail = entry.detail
-        }
-    }
+    // The API's shapes, shared with the admin commands' --json (HookRelayAdmin).
+    typealias TeamView = HookRelayAdmin.TeamView
+    typealias TokenView = HookRelayAdmin.TokenView
+    typealias AuditView = HookRelayAdmin.AuditView
+    typealias AuditPage = HookRelayAdmin.AuditPage
 
     /// Teams (admin), tokens (admin; a team admin for its team, below admin) and the audit log.
     static func accessRoutes(_ api: RouterGroup<ServeRequestContext>, state: ServerState) {
@@ -212,11 +154,5 @@ extension Routes {
             try require(context, team, may: .manage)
             return try await auditPage(request, team: team)
         }
-    }
-
-    struct AuditPage: Encodable {
-        var entries: [AuditView]
-        var nextCursor: String?
-        enum CodingKeys: String, CodingKey { case entries, nextCursor = "next_cursor" }
     }
 }

@@ -42,6 +42,8 @@ struct DeliveriesCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Where the page starts: the cursor the previous page gave.", valueName: "cursor"))
         var cursor: String?
 
+        @Option(help: ArgumentHelp("Only the deliveries of this team's webhooks.", valueName: "team")) var team: String?
+
         @OptionGroup(title: "Database") var store: StoreOptions
 
         func validate() throws {
@@ -59,8 +61,9 @@ struct DeliveriesCommand: AsyncParsableCommand {
             try await AdminRun.run {
                 let admin = try store.admin()
                 let webhook = try await webhook.asyncMap { try await admin.webhookID(matching: $0) }
+                if let team { _ = try await admin.team(team) }
                 let page = try await admin.deliveries(
-                    webhook: webhook, status: status.flatMap(DeliveryStatus.init(rawValue:)), since: since,
+                    webhook: webhook, team: team, status: status.flatMap(DeliveryStatus.init(rawValue:)), since: since,
                     before: cursor.flatMap { Int64($0) }, limit: limit)
                 if !store.json, let next = AdminJSON.nextCursor(page, limit: limit) {
                     Diagnostics().report("more deliveries: the next page is --cursor \(next)")
@@ -101,7 +104,11 @@ struct DeliveriesCommand: AsyncParsableCommand {
         func run() async throws {
             let id = try delivery.number
             try await AdminRun.run {
-                let report = try await store.admin(sending: sending).retryDelivery(id)
+                let admin = try store.admin(sending: sending)
+                let detail = try await admin.delivery(id)
+                let report = try await admin.retryDelivery(id)
+                let team = (try? await admin.webhook(detail.record.state.target))?.team ?? Team.defaultID
+                try await store.audit(admin, team: team, "delivery", "\(id)", "retried", ["status": report.status])
                 return store.output(
                     json: AdminJSON.report(report), text: AdminText.report(report),
                     status: report.status == "delivered" ? .success : .unavailable)

@@ -22,13 +22,17 @@ struct MatchCommand: AsyncParsableCommand {
             """
     )
 
+    @Option(help: ArgumentHelp("Only this team's webhooks (an event reaches its team's only).", valueName: "team"))
+    var team: String?
+
     @OptionGroup(title: "Database") var store: StoreOptions
 
     func run() async throws {
         try await AdminRun.run {
             let admin = try store.admin()
+            if let team { _ = try await admin.team(team) }
             let event = try readStandardInput(limit: admin.configuration.maxEventBytes)
-            let reports = try await admin.match(event)
+            let reports = try await admin.match(event, team: team)
             return store.output(json: AdminJSON.match(reports), text: AdminText.match(reports))
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import HookRelayAdmin
 import HookRelayCore
 import HookRelayServer
+import HookRelayStore
 import HookRelayTemplates
 
 /// `hookrelay webhooks …`: the webhooks of `serve`, changed in its database file through the
@@ -30,11 +31,12 @@ struct WebhooksCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the webhooks, oldest first.")
 
+        @Option(help: ArgumentHelp("Only this team's webhooks.", valueName: "team")) var team: String?
         @OptionGroup(title: "Database") var store: StoreOptions
 
         func run() async throws {
             try await AdminRun.run {
-                let webhooks = try await store.admin().webhooks()
+                let webhooks = try await store.admin().webhooks().filter { team == nil || $0.team == team }
                 return store.output(json: AdminJSON.webhooks(webhooks), text: AdminText.webhooks(webhooks))
             }
         }
@@ -71,6 +73,8 @@ struct WebhooksCommand: AsyncParsableCommand {
         @Flag(help: "Create the database when it does not exist (it is removed again if the webhook is refused).")
         var create = false
 
+        @Option(help: ArgumentHelp("The team that owns it (default: default).", valueName: "team")) var team = Team.defaultID
+
         func run() async throws {
             var fields = try settings.fields()
             fields["url"] = url
@@ -78,7 +82,10 @@ struct WebhooksCommand: AsyncParsableCommand {
             let existed = Database.isURL(path) || FileManager.default.fileExists(atPath: path)
             do {
                 try await AdminRun.run {
-                    let created = try await store.admin(sending: sending, create: create).createWebhook(fields)
+                    let admin = try store.admin(sending: sending, create: create)
+                    _ = try await admin.team(team)
+                    let created = try await admin.createWebhook(fields, team: team)
+                    try await store.audit(admin, webhook: created, "created", ["url": created.url])
                     return store.output(created, revealSecret: true)
                 }
             } catch let failure as CommandFailure {
@@ -134,6 +141,7 @@ struct WebhooksCommand: AsyncParsableCommand {
                 let admin = try store.admin(sending: sending)
                 let id = try await admin.webhookID(matching: webhook.id)
                 let changed = try await admin.updateWebhook(id, fields)
+                try await store.audit(admin, webhook: changed, "updated", ["fields": fields.keys.sorted().joined(separator: ",")])
                 return store.output(changed)
             }
         }
@@ -150,7 +158,9 @@ struct WebhooksCommand: AsyncParsableCommand {
             try await AdminRun.run {
                 let admin = try store.admin()
                 let id = try await admin.webhookID(matching: webhook.id)
+                let deleted = try await admin.webhook(id)
                 let discarded = try await admin.deleteWebhook(id)
+                try await store.audit(admin, webhook: deleted, "deleted", [:])
                 return store.output(
                     json: AdminJSON.deleted(id, discardedDeliveries: discarded),
                     text: "deleted \(id); \(deliveries(discarded, "pending")) discarded\n")
@@ -181,6 +191,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         try await AdminRun.run {
             let admin = try store.admin()
             let webhook = try await admin.setPaused(try await admin.webhookID(matching: id), paused)
+            try await store.audit(admin, webhook: webhook, paused ? "paused" : "resumed", [:])
             return store.output(webhook)
         }
     }
@@ -197,6 +208,7 @@ struct WebhooksCommand: AsyncParsableCommand {
                 let admin = try store.admin()
                 let id = try await admin.webhookID(matching: webhook.id)
                 let enabled = try await admin.enable(id)
+                try await store.audit(admin, webhook: enabled, "enabled", [:])
                 return store.output(enabled)
             }
         }
@@ -215,6 +227,7 @@ struct WebhooksCommand: AsyncParsableCommand {
                 let admin = try store.admin()
                 let id = try await admin.webhookID(matching: webhook.id)
                 let rotated = try await admin.rotateSecret(id)
+                try await store.audit(admin, webhook: rotated, "secret_rotated", [:])
                 return store.output(json: AdminJSON.webhook(rotated, revealSecret: true), text: (rotated.secrets.first ?? "") + "\n")
             }
         }
@@ -234,6 +247,7 @@ struct WebhooksCommand: AsyncParsableCommand {
                 let admin = try store.admin(sending: sending)
                 let id = try await admin.webhookID(matching: webhook.id)
                 let report = try await admin.sendTest(id)
+                try await store.audit(admin, webhook: try await admin.webhook(id), "tested", ["status": report.status])
                 return store.output(
                     json: AdminJSON.report(report), text: AdminText.report(report),
                     status: report.status == "delivered" ? .success : .unavailable)
@@ -253,6 +267,7 @@ struct WebhooksCommand: AsyncParsableCommand {
                 let admin = try store.admin()
                 let id = try await admin.webhookID(matching: webhook.id)
                 let count = try await admin.retryFailed(id)
+                try await store.audit(admin, webhook: try await admin.webhook(id), "retried", ["requeued": "\(count)"])
                 return store.output(json: AdminJSON.requeued(count), text: "\(deliveries(count, "failed")) of \(id) queued again\n")
             }
         }
@@ -275,6 +290,7 @@ struct WebhooksCommand: AsyncParsableCommand {
                 let admin = try store.admin()
                 let id = try await admin.webhookID(matching: webhook.id)
                 let count = try await admin.recover(id, since: time)
+                try await store.audit(admin, webhook: try await admin.webhook(id), "recovered", ["since": "\(time)", "requeued": "\(count)"])
                 return store.output(json: AdminJSON.requeued(count), text: "\(deliveries(count)) of \(id) queued again\n")
             }
         }

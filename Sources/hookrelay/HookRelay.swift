@@ -23,7 +23,8 @@ struct HookRelay: AsyncParsableCommand {
         version: HookRelayVersion.string,
         subcommands: [
             FilterCommand.self, DeliverCommand.self, ServeCommand.self, WebhooksCommand.self, DeliveriesCommand.self,
-            MatchCommand.self, RenderCommand.self, SignCommand.self, VerifyCommand.self, ReceiveCommand.self,
+            MatchCommand.self, TeamsCommand.self, TokensCommand.self, AuditCommand.self, RenderCommand.self, SignCommand.self,
+            VerifyCommand.self, ReceiveCommand.self,
         ]
     )
 

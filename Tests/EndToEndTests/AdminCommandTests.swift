@@ -12,7 +12,7 @@ import Testing
     /// The keys of the API's webhook object (`min_severity` and `previous_secret_until` only when set).
     static let webhookKeys: Set = [
         "consecutive_failures", "created_at", "description", "events", "headers", "id", "paused", "secret_prefix", "severities",
-        "state", "template", "template_vars", "updated_at", "url",
+        "state", "team", "template", "template_vars", "updated_at", "url",
     ]
 
     /// Runs `hookrelay ARGUMENTS --db DB` with `stdin`, without HOOKRELAY_SECRET or HOOKRELAY_TOKEN,
@@ -452,5 +452,53 @@ import Testing
         #expect(short.status == 66 && short.stderr.contains("at least 4 characters"), "\(short.stderr)")
         let none = try await AdminCommandTests.run(["deliveries", "list", "--webhook", "ffff"], db: db)
         #expect(none.status == 66 && none.stderr.contains("no webhook ffff"), "\(none.stderr)")
+    }
+}
+
+/// `hookrelay teams|tokens|audit` and `--team`, through the built binary on a real SQLite file.
+@Suite(.serialized) struct TeamCommandTests {
+    typealias Admin = AdminCommandTests
+
+    @Test func teamsTokensAndTheAuditFromTheCommandLine() async throws {
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-teams-\(UUID().uuidString).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+        let made = try await Admin.run(["webhooks", "add", "--create", "--url", "http://127.0.0.1:9/default", "--json"] + Admin.loopback, db: db)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(try Admin.object(made)["team"] as? String == "default")
+
+        #expect(try await Admin.run(["teams", "add", "acme", "--name", "Acme Corp"], db: db).status == 0)
+        let twice = try await Admin.run(["teams", "add", "acme"], db: db)
+        #expect(twice.status == 75 && twice.stderr.contains("exists already"), "\(twice.stderr)")
+        let invalid = try await Admin.run(["teams", "add", "Not Valid"], db: db)
+        #expect(invalid.status == 65 && invalid.stderr.contains("lowercase"), "\(invalid.stderr)")
+        let listed = try await Admin.run(["teams", "list"], db: db)
+        #expect(listed.output.contains("acme") && listed.output.contains("Acme Corp") && listed.output.contains("default"))
+
+        let hook = try await Admin.run(["webhooks", "add", "--team", "acme", "--url", "http://127.0.0.1:9/acme", "--json"] + Admin.loopback, db: db)
+        let hookID = try #require(try Admin.object(hook)["id"] as? String)
+        #expect(try await Admin.run(["webhooks", "add", "--team", "nope", "--url", "http://127.0.0.1:9/x"] + Admin.loopback, db: db).status == 66)
+        let acmeHooks = try await Admin.run(["webhooks", "list", "--team", "acme"], db: db)
+        #expect(acmeHooks.output.contains(hookID) && !acmeHooks.output.contains("/default"), "\(acmeHooks.output)")
+
+        let token = try await Admin.run(["tokens", "add", "--role", "team_admin", "--team", "acme", "--description", "ci"], db: db)
+        #expect(token.status == 0 && token.output.hasPrefix("hrt_"), "\(token.stderr)")
+        #expect(try await Admin.run(["tokens", "add", "--role", "root"], db: db).status == 65)
+        let tokens = try await Admin.run(["tokens", "list", "--json"], db: db)
+        let tokenObjects = try #require(try Admin.object(tokens)["tokens"] as? [[String: Any]])
+        #expect(tokenObjects.count == 1 && tokenObjects[0]["token"] == nil && tokenObjects[0]["role"] as? String == "team_admin")
+        #expect(!tokens.output.contains(token.output.trimmingCharacters(in: .whitespacesAndNewlines)), "the token is shown once")
+        let tokenID = try #require(tokenObjects[0]["id"] as? String)
+        #expect(try await Admin.run(["tokens", "revoke", tokenID], db: db).status == 0)
+        #expect(try await Admin.run(["tokens", "revoke", tokenID], db: db).status == 66)
+
+        let audit = try await Admin.run(["audit", "list", "--team", "acme"], db: db)
+        #expect(audit.output.contains("admin command (") && audit.output.contains(hookID) && audit.output.contains("revoked"), "\(audit.output)")
+        #expect(!audit.output.contains("hrt_") && !audit.output.contains("whsec_"))
+
+        #expect(try await Admin.run(["teams", "delete", "default"], db: db).status == 65)
+        let deleted = try await Admin.run(["teams", "delete", "acme"], db: db)
+        #expect(deleted.status == 0 && deleted.output.contains("1 webhooks"), "\(deleted.output)")
+        #expect(try await Admin.run(["webhooks", "show", hookID], db: db).status == 66)
+        #expect(try await Admin.run(["teams", "show", "acme"], db: db).status == 66)
     }
 }
