@@ -118,9 +118,9 @@ public final class Admin: Sendable {
     }
 
     /// Creates a webhook from API-style fields; its secret is made when none is given.
-    public func createWebhook(_ fields: [String: Any]) async throws -> Webhook {
+    public func createWebhook(_ fields: [String: Any], team: String = Team.defaultID) async throws -> Webhook {
         guard fields["url"] is String else { throw AdminError.invalid("\"url\" is required") }
-        var webhook = Webhook(id: "wh_" + Self.randomHex(12), url: "", secrets: [WebhookSecret.generate().text], now: now())
+        var webhook = Webhook(id: "wh_" + Self.randomHex(12), url: "", secrets: [WebhookSecret.generate().text], team: team, now: now())
         try await apply(fields, to: &webhook)
         let created = webhook
         try await store.withStore { try $0.save(created) }
@@ -271,8 +271,9 @@ public final class Admin: Sendable {
     // MARK: Match
 
     /// Which webhooks an event goes to, and for the others which part of their filter excluded it.
-    public func match(_ event: [UInt8]) async throws -> [MatchReport] {
-        let webhooks = try await webhooks()
+    /// How each webhook (of `team` when given) would treat `event`.
+    public func match(_ event: [UInt8], team: String? = nil) async throws -> [MatchReport] {
+        let webhooks = try await webhooks().filter { team == nil || $0.team == team }
         let layout = EventLayout()
         var reports: [MatchReport] = []
         var count = 0

@@ -11,6 +11,8 @@ struct IngestMatchers: Sendable {
     private(set) var filters: [Filter] = []
     private(set) var disabled: [Bool] = []
     private var positions: [String: Int] = [:]
+    /// Each team's webhooks, as positions in ``webhooks``: an event reaches its team's only.
+    private var teams: [String: [Int]] = [:]
     private static let layout = EventLayout()
 
     init() {}
@@ -21,7 +23,11 @@ struct IngestMatchers: Sendable {
         filters = sorted.map(\.filter)
         disabled = sorted.map { $0.state == .disabled }
         positions = Dictionary(uniqueKeysWithValues: webhooks.enumerated().map { ($1, $0) })
+        teams = Dictionary(grouping: sorted.indices, by: { sorted[$0].team })
     }
+
+    /// The positions of `team`'s webhooks.
+    func indices(of team: String) -> [Int] { teams[team] ?? [] }
 
     /// Notes a webhook's new health: of that, only whether it is disabled matters here.
     mutating func healthChanged(_ id: String, to health: Webhook.Health) {
@@ -29,10 +35,10 @@ struct IngestMatchers: Sendable {
         disabled[position] = health == .disabled
     }
 
-    /// Adds to `batch` the deliveries an event gets: one per webhook whose filter it matches
-    /// (`batch` must have been made with ``webhooks``).
-    func addTargets(for record: RecordView, to batch: inout IngestBatch) {
-        for index in filters.indices where filters[index].evaluate(record, layout: Self.layout).matches {
+    /// Adds to `batch` the deliveries an event gets: one per webhook of `candidates` (a team's,
+    /// ``indices(of:)``) whose filter it matches (`batch` must have been made with ``webhooks``).
+    func addTargets(for record: RecordView, among candidates: [Int], to batch: inout IngestBatch) {
+        for index in candidates where filters[index].evaluate(record, layout: Self.layout).matches {
             batch.addTarget(index, skipped: disabled[index])
         }
     }

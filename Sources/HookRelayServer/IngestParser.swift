@@ -48,17 +48,17 @@ final class IngestParser: Sendable {
     /// this parser's queue (a small body in place). `connected` is asked now and then; when it
     /// says no, parsing stops with ``ClientGone``.
     func events(
-        in body: ByteBuffer, ndjson: Bool, maxEventBytes: Int, matchers: IngestMatchers,
+        in body: ByteBuffer, ndjson: Bool, maxEventBytes: Int, matchers: IngestMatchers, team: String,
         connected: @escaping @Sendable () async -> @Sendable () -> Bool
     ) async throws -> IngestBatch {
         if body.readableBytes <= Self.inlineBytes {
-            return try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, connected: { true })
+            return try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, team: team, connected: { true })
         }
         let connected = await connected()
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result {
-                    try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, connected: connected)
+                    try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, team: team, connected: connected)
                 })
             }
         }
@@ -68,12 +68,13 @@ final class IngestParser: Sendable {
     private static let selector = layout.selector
 
     private static func parse(
-        _ body: ByteBuffer, ndjson: Bool, maxEventBytes limit: Int, matchers: IngestMatchers, connected: () -> Bool
+        _ body: ByteBuffer, ndjson: Bool, maxEventBytes limit: Int, matchers: IngestMatchers, team: String, connected: () -> Bool
     ) throws -> IngestBatch {
         let reader = RecordReaderConfiguration(selector: selector, maxRecordSize: limit)
         // Grown as records pass, not reserved from the body's size: a body refused (an event too
         // large, say) then costs no second copy of its size.
         var events = IngestBatch(webhooks: matchers.webhooks)
+        let candidates = matchers.indices(of: team)
         var index = 0
         var randomIDs = RandomEventIDs()
         do {
@@ -86,7 +87,7 @@ final class IngestParser: Sendable {
                     if index % checkEvery == 0, !connected() { throw ClientGone() }
                     let eventID = layout.id(of: record)
                     let id = eventID.map { MessageID.make(eventID: $0, body: record.bytes) } ?? randomIDs.next()
-                    matchers.addTargets(for: record, to: &events)
+                    matchers.addTargets(for: record, among: candidates, to: &events)
                     events.append(id: id, body: record.bytes)
                 }
             }

@@ -32,10 +32,43 @@ enum Routes {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await state.renderMetrics())))
         }
         WebUI.register(on: router, state: state, token: token)
-        let api = router.group("v1").add(middleware: BearerAuth(token: token, throttle: state.authThrottle, behindProxy: state.configuration.tlsProxy))
+        let api = router.group("v1").add(
+            middleware: BearerAuth(token: token, tokens: state.tokens, throttle: state.authThrottle, behindProxy: state.configuration.tlsProxy))
+        teamRoutes(api, state: state) { context in try context.caller().team }
+        teamRoutes(api.group("teams/:team"), state: state) { context in try await prefixedTeam(context, state: state) }
+        accessRoutes(api, state: state)
+        return router
+    }
+
+    /// The routes of a team's objects, on `group` (`/v1`, acting on the caller's team, or
+    /// `/v1/teams/:team`): another team's objects do not exist for a caller (404), and a role
+    /// lacking the right gets 403.
+    static func teamRoutes(
+        _ group: RouterGroup<ServeRequestContext>, state: ServerState, team: @escaping @Sendable (ServeRequestContext) async throws -> String
+    ) {
         let admin = state.admin
-        api.post("events") { request, context in try await ingest(request, context: context, state: state) }
-        api.post("match") { request, _ in
+        /// The webhook `id` of the scope's team, or 404.
+        @Sendable func owned(_ id: String, _ context: ServeRequestContext, may right: Right) async throws -> Webhook {
+            let team = try await team(context)
+            let webhook = try await admin.webhook(id)
+            guard webhook.team == team else { throw AdminError.notFound("webhook \(id)") }
+            try require(context, team, may: right)
+            return webhook
+        }
+        @Sendable func ownedDelivery(_ id: Int64, _ context: ServeRequestContext, may right: Right) async throws -> DeliveryDetail {
+            let team = try await team(context)
+            let detail = try await admin.delivery(id)
+            guard (try? await admin.webhook(detail.record.state.target))?.team == team else { throw AdminError.notFound("delivery \(id)") }
+            try require(context, team, may: right)
+            return detail
+        }
+        group.post("events") { request, context in
+            let team = try await team(context)
+            try require(context, team, may: .publish)
+            return try await ingest(request, context: context, state: state, team: team)
+        }
+        group.post("match") { request, context in
+            try require(context, try await team(context), may: .read)
             let limit = state.configuration.maxEventBytes
             let body: ByteBuffer
             do {
@@ -43,93 +76,126 @@ enum Routes {
             } catch is NIOTooManyBytesError {
                 throw APIError(status: .contentTooLarge, message: "the event is larger than \(ByteCount.format(limit)) (max_event_bytes)")
             }
-            return json(data: AdminJSON.match(try await admin.match(Array(buffer: body))))
+            return json(data: AdminJSON.match(try await admin.match(Array(buffer: body), team: try await team(context))))
         }
 
-        api.post("webhooks") { request, _ in
-            let webhook = try await admin.createWebhook(try await decodeObject(request))
+        group.post("webhooks") { request, context in
+            let team = try await team(context)
+            try require(context, team, may: .manage)
+            let webhook = try await admin.createWebhook(try await decodeObject(request), team: team)
+            try await audit(state, context, team, "webhook", webhook.id, "created", ["url": webhook.url])
             try await state.refreshWebhook(webhook.id)
             state.logger.info("webhook created", metadata: ["webhook": "\(webhook.id)"])
             return json(WebhookView(webhook, revealSecret: true), status: .created)
         }
-        api.get("webhooks") { _, _ in json(data: AdminJSON.webhooks(try await admin.webhooks())) }
-        api.get("webhooks/:id") { _, context in json(WebhookView(try await admin.webhook(try context.parameters.require("id")))) }
-        api.patch("webhooks/:id") { request, context in
+        group.get("webhooks") { _, context in
+            let team = try await team(context)
+            try require(context, team, may: .read)
+            return json(data: AdminJSON.webhooks(try await admin.webhooks().filter { $0.team == team }))
+        }
+        group.get("webhooks/:id") { _, context in
+            json(WebhookView(try await owned(try context.parameters.require("id"), context, may: .read)))
+        }
+        group.patch("webhooks/:id") { request, context in
             let id = try context.parameters.require("id")
-            let webhook = try await admin.updateWebhook(id, try await decodeObject(request))
+            let team = try await owned(id, context, may: .manage).team
+            let fields = try await decodeObject(request)
+            let webhook = try await admin.updateWebhook(id, fields)
+            try await audit(state, context, team, "webhook", id, "updated", ["fields": fields.keys.sorted().joined(separator: ",")])
             try await state.refreshWebhook(id)
             state.logger.info("webhook changed", metadata: ["webhook": "\(id)"])
             return json(WebhookView(webhook))
         }
-        api.delete("webhooks/:id") { _, context in
+        group.delete("webhooks/:id") { _, context in
             let id = try context.parameters.require("id")
+            let team = try await owned(id, context, may: .manage).team
             let discarded = try await admin.deleteWebhook(id)
+            try await audit(state, context, team, "webhook", id, "deleted", [:])
             try await state.refreshWebhook(id)
             state.logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"])
             return json(data: AdminJSON.deleted(id, discardedDeliveries: discarded))
         }
         for (action, paused) in [("pause", true), ("resume", false)] {
-            api.post("webhooks/:id/\(action)") { _, context in
+            group.post("webhooks/:id/\(action)") { _, context in
                 let id = try context.parameters.require("id")
+                let team = try await owned(id, context, may: .manage).team
                 let webhook = try await admin.setPaused(id, paused)
+                try await audit(state, context, team, "webhook", id, paused ? "paused" : "resumed", [:])
                 try await state.refreshWebhook(id)
                 state.logger.notice(paused ? "webhook paused" : "webhook resumed", metadata: ["webhook": "\(id)"])
                 return json(WebhookView(webhook))
             }
         }
-        api.post("webhooks/:id/enable") { _, context in
+        group.post("webhooks/:id/enable") { _, context in
             let id = try context.parameters.require("id")
+            let team = try await owned(id, context, may: .manage).team
             let webhook = try await admin.enable(id)
+            try await audit(state, context, team, "webhook", id, "enabled", [:])
             try await state.refreshWebhook(id)
             state.logger.notice("webhook enabled", metadata: ["webhook": "\(id)"])
             return json(WebhookView(webhook))
         }
-        api.post("webhooks/:id/rotate-secret") { _, context in
+        group.post("webhooks/:id/rotate-secret") { _, context in
             let id = try context.parameters.require("id")
+            let team = try await owned(id, context, may: .manage).team
             let webhook = try await admin.rotateSecret(id)
+            try await audit(state, context, team, "webhook", id, "secret_rotated", [:])
             try await state.refreshWebhook(id)
             state.logger.notice("webhook secret rotated", metadata: ["webhook": "\(id)"])
             return json(WebhookView(webhook, revealSecret: true))
         }
-        api.post("webhooks/:id/retry-failed") { _, context in
+        group.post("webhooks/:id/retry-failed") { _, context in
             let id = try context.parameters.require("id")
+            let team = try await owned(id, context, may: .manage).team
             let count = try await admin.retryFailed(id)
+            try await audit(state, context, team, "webhook", id, "retried", ["requeued": "\(count)"])
             state.wakeDispatcher()
             state.logger.notice("failed deliveries re-queued", metadata: ["webhook": "\(id)", "count": "\(count)"])
             return json(data: AdminJSON.requeued(count))
         }
-        api.post("webhooks/:id/recover") { request, context in
+        group.post("webhooks/:id/recover") { request, context in
             let id = try context.parameters.require("id")
+            let team = try await owned(id, context, may: .manage).team
             guard let text = request.uri.queryParameters.get("since") else {
                 throw APIError(status: .badRequest, message: "give ?since=TIME: \(TimeSpec.forms)")
             }
             let since = try time(text, name: "since")
             let count = try await admin.recover(id, since: since)
+            try await audit(state, context, team, "webhook", id, "recovered", ["since": "\(since)", "requeued": "\(count)"])
             state.wakeDispatcher()
             state.logger.notice("deliveries recovered", metadata: ["webhook": "\(id)", "since": "\(since)", "count": "\(count)"])
             return json(data: AdminJSON.requeued(count))
         }
-        api.post("webhooks/:id/test") { _, context in
+        group.post("webhooks/:id/test") { _, context in
             let id = try context.parameters.require("id")
+            let team = try await owned(id, context, may: .manage).team
             let report = try await admin.sendTest(id)
+            try await audit(state, context, team, "webhook", id, "tested", ["status": report.status])
             state.logger.info("test event sent", metadata: ["webhook": "\(id)", "status": "\(report.status)"])
             return json(report)
         }
-        api.get("webhooks/:id/deliveries") { request, context in
-            try await deliveries(request, webhook: try context.parameters.require("id"), admin: admin)
+        group.get("webhooks/:id/deliveries") { request, context in
+            let webhook = try await owned(try context.parameters.require("id"), context, may: .read)
+            return try await deliveries(request, webhook: webhook.id, team: nil, admin: admin)
         }
-        api.get("deliveries") { request, _ in try await deliveries(request, webhook: nil, admin: admin) }
-        api.get("deliveries/:id") { _, context in
-            let detail = try await admin.delivery(try deliveryID(context))
+        group.get("deliveries") { request, context in
+            let team = try await team(context)
+            try require(context, team, may: .read)
+            return try await deliveries(request, webhook: nil, team: team, admin: admin)
+        }
+        group.get("deliveries/:id") { _, context in
+            let detail = try await ownedDelivery(try deliveryID(context), context, may: .read)
             return json(data: AdminJSON.delivery(detail))
         }
-        api.post("deliveries/:id/retry") { _, context in
+        group.post("deliveries/:id/retry") { _, context in
             let id = try deliveryID(context)
+            _ = try await ownedDelivery(id, context, may: .manage)
+            let team = try await team(context)
             let report = try await admin.retryDelivery(id)
+            try await audit(state, context, team, "delivery", "\(id)", "retried", ["status": report.status])
             state.logger.info("delivery retried", metadata: ["delivery": "\(id)", "status": "\(report.status)"])
             return json(report)
         }
-        return router
     }
 
     static func time(_ text: String, name: String) throws -> Int64 {
@@ -146,7 +212,9 @@ enum Routes {
     }
 
     /// A page of the delivery log, newest first; `next_cursor` fetches the next one.
-    static func deliveries(_ request: Request, webhook: String?, admin: Admin) async throws -> Response {
+    /// With `team`, only that team's webhooks' deliveries (read page by page until `limit` are
+    /// found, so that the cursor stays the log's own).
+    static func deliveries(_ request: Request, webhook: String?, team: String?, admin: Admin) async throws -> Response {
         let query = request.uri.queryParameters
         var status: DeliveryStatus?
         if let text = query.get("status") {
@@ -168,7 +236,19 @@ enum Routes {
             guard let value = Int64(text), value > 0 else { throw APIError(status: .badRequest, message: "cursor \"\(text)\" is not one this API gave") }
             before = value
         }
-        let page = try await admin.deliveries(webhook: webhook, status: status, since: since, before: before, limit: limit)
+        guard let team, try await admin.webhooks().contains(where: { $0.team != team }) else {
+            let page = try await admin.deliveries(webhook: webhook, status: status, since: since, before: before, limit: limit)
+            return json(data: AdminJSON.deliveries(page, limit: limit))
+        }
+        let ours = Set(try await admin.webhooks().filter { $0.team == team }.map(\.id))
+        var page: [DeliveryRecord] = []
+        var cursor = before
+        while page.count < limit {
+            let read = try await admin.deliveries(webhook: nil, status: status, since: since, before: cursor, limit: 1000)
+            page += read.filter { ours.contains($0.state.target) }.prefix(limit - page.count)
+            guard read.count == 1000, let last = read.last else { break }
+            cursor = last.state.id
+        }
         return json(data: AdminJSON.deliveries(page, limit: limit))
     }
 
@@ -195,7 +275,7 @@ enum Routes {
         var ids: [String]
     }
 
-    static func ingest(_ request: Request, context: ServeRequestContext, state: ServerState) async throws -> Response {
+    static func ingest(_ request: Request, context: ServeRequestContext, state: ServerState, team: String) async throws -> Response {
         let ndjson = request.headers[.contentType]?.lowercased().hasPrefix("application/x-ndjson") ?? false
         let limit = state.configuration.maxIngestBody(ndjson: ndjson)
         let tooLarge = APIError(
@@ -226,7 +306,7 @@ enum Routes {
         let events: IngestBatch
         do {
             events = try await state.parser.events(
-                in: body, ndjson: ndjson, maxEventBytes: state.configuration.maxEventBytes, matchers: state.ingestMatchers,
+                in: body, ndjson: ndjson, maxEventBytes: state.configuration.maxEventBytes, matchers: state.ingestMatchers, team: team,
                 connected: {
                     let presence = await ClientPresence.of(channel)
                     return { channel.isActive && presence?.isGone != true }
@@ -246,11 +326,14 @@ enum Routes {
 
 }
 
-/// Refuses requests without the API token: 401, saying nothing about what was wrong with it.
-/// A client that keeps sending wrong tokens is held off with 429 (``AuthThrottle``).
+/// Refuses requests without a valid API token: 401, saying nothing about what was wrong with
+/// it. The configured token is an admin of every team (``Principal/bootstrap``); a stored one
+/// has its role and team (``TokenDirectory``). A client that keeps sending wrong tokens is held
+/// off with 429 (``AuthThrottle``).
 struct BearerAuth: RouterMiddleware {
     typealias Context = ServeRequestContext
     let token: APIToken
+    let tokens: TokenDirectory
     let throttle: AuthThrottle
     let behindProxy: Bool
 
@@ -261,9 +344,16 @@ struct BearerAuth: RouterMiddleware {
                 status: .tooManyRequests, message: "too many wrong API tokens from this address; retry after \(seconds) s",
                 headers: [.retryAfter: "\(seconds)"])
         }
-        guard token.accepts(authorization: request.headers[.authorization]) else {
+        let authorization = request.headers[.authorization]
+        var context = context
+        if token.accepts(authorization: authorization) {
+            context.principal = .bootstrap
+        } else if let authorization, authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " {
+            context.principal = try await tokens.principal(for: String(authorization.dropFirst(7)))
+        }
+        guard context.principal != nil else {
             // No token at all guesses nothing; a wrong one counts.
-            if request.headers[.authorization] != nil { throttle.failed(client) }
+            if authorization != nil { throttle.failed(client) }
             throw APIError(
                 status: .unauthorized, message: "a valid API token is required: send Authorization: Bearer TOKEN",
                 headers: [.wwwAuthenticate: "Bearer"])

@@ -7,6 +7,8 @@ import NIOCore
 struct ServeRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
+    /// Who called, once ``BearerAuth`` has accepted the token.
+    var principal: Principal?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -14,6 +16,12 @@ struct ServeRequestContext: RequestContext, RemoteAddressRequestContext {
     }
 
     var remoteAddress: SocketAddress? { channel.remoteAddress }
+
+    /// The caller of a route behind ``BearerAuth``.
+    func caller() throws -> Principal {
+        guard let principal else { throw APIError(status: .unauthorized, message: "a valid API token is required: send Authorization: Bearer TOKEN") }
+        return principal
+    }
 
     /// Reads the web page's form posts (``SessionForm``); the API reads its JSON bodies itself.
     var requestDecoder: URLEncodedFormDecoder { URLEncodedFormDecoder() }

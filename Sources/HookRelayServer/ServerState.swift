@@ -23,6 +23,8 @@ final class ServerState: StoreAccess {
     let parser: IngestParser
     /// Holds off clients that keep sending wrong tokens.
     let authThrottle: AuthThrottle
+    /// The stored API tokens, as ``BearerAuth`` checks them.
+    let tokens: TokenDirectory
     /// What the stores share (PostgreSQL's client) and the changes other processes announce.
     let database: ServeDatabase
     /// The longest the idle dispatcher sleeps, and the pause between two looks at the webhooks'
@@ -73,6 +75,7 @@ final class ServerState: StoreAccess {
         statistics = SerialStore(try database.open(role: .reader), label: "hookrelay.statistics")
         reader = SerialStore(try database.open(role: .reader), label: "hookrelay.reader")
         admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics, now: now)
+        tokens = TokenDirectory(admin: admin, now: now)
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
 

@@ -120,6 +120,44 @@ enum Schema {
         """
         CREATE INDEX webhooks_paused ON webhooks (id) WHERE paused = 1;
         """,
+        // 9: teams (every webhook of an older database in `default`), their API tokens (only
+        // the digest), and the audit log of changes (kept when its team is deleted).
+        """
+        CREATE TABLE teams (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO teams (id, name, created_at, updated_at)
+            VALUES ('default', 'Default', unixepoch() * 1000, unixepoch() * 1000);
+        ALTER TABLE webhooks ADD COLUMN team TEXT NOT NULL DEFAULT 'default';
+        CREATE INDEX webhooks_team ON webhooks (team);
+        CREATE TABLE tokens (
+            id TEXT PRIMARY KEY,
+            digest TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'team_admin', 'viewer', 'publisher')),
+            team TEXT NOT NULL REFERENCES teams(id),
+            any_team INTEGER NOT NULL DEFAULT 0,
+            description TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER,
+            expires_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX tokens_team ON tokens (team);
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            role TEXT NOT NULL,
+            team TEXT NOT NULL,
+            object_kind TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_team ON audit (team, id);
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

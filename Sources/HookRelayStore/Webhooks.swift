@@ -94,7 +94,7 @@ extension Severity: Codable {
 extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
-        consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars
+        consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team
         """
 
     private static func webhook(_ row: Statement) -> Webhook {
@@ -105,7 +105,7 @@ extension SQLiteSpool {
         var webhook = Webhook(
             id: row.text(0) ?? "", url: row.text(1) ?? "", description: row.text(2) ?? "", events: decode(3, []),
             minSeverity: row.text(4).flatMap(Severity.init), severities: decode(5, []), headers: decode(6, [:]),
-            secrets: (row.text(7) ?? "").split(separator: " ").map(String.init), now: row.int(11))
+            secrets: (row.text(7) ?? "").split(separator: " ").map(String.init), team: row.text(17) ?? Team.defaultID, now: row.int(11))
         webhook.state = row.text(8).flatMap(Webhook.Health.init(rawValue:)) ?? .healthy
         webhook.consecutiveFailures = Int(row.int(9))
         webhook.failingSince = row.optionalInt(10)
@@ -134,14 +134,14 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 INSERT OR REPLACE INTO webhooks (\(Self.columns))
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
                 .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.state.rawValue).bind(10, webhook.consecutiveFailures)
                 .bind(11, webhook.failingSince).bind(12, webhook.createdAt).bind(13, webhook.updatedAt)
                 .bind(14, webhook.paused ? 1 : 0).bind(15, webhook.previousSecretUntil)
-                .bind(16, webhook.template).bind(17, Self.json(webhook.templateVariables)).run()
+                .bind(16, webhook.template).bind(17, Self.json(webhook.templateVariables)).bind(18, webhook.team).run()
             try webhooksChanged()
         }
     }

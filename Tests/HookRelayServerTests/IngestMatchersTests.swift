@@ -12,7 +12,7 @@ import Testing
         var batch = IngestBatch(webhooks: matchers.webhooks)
         try Array(events.joined(separator: "\n").utf8).withUnsafeBytes { bytes in
             try RecordReader.records(in: bytes, configuration: configuration) { record in
-                matchers.addTargets(for: record, to: &batch)
+                matchers.addTargets(for: record, among: matchers.indices(of: Team.defaultID), to: &batch)
                 batch.append(id: "e\(batch.count)", body: record.bytes)
             }
         }

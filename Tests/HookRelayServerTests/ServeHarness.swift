@@ -320,10 +320,12 @@ struct APIAnswer {
 
 extension TestClientProtocol {
     /// A request to the API with the test token; returns the status and the JSON object answered.
-    func call(_ method: HTTPRequest.Method, _ path: String, _ json: String? = nil, ndjson: Bool = false) async throws -> APIAnswer {
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, _ json: String? = nil, ndjson: Bool = false, token: String = ServeHarness.token
+    ) async throws -> APIAnswer {
         let response = try await execute(
             uri: "/v1/" + path, method: method,
-            headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: ndjson ? "application/x-ndjson" : "application/json"],
+            headers: [.authorization: "Bearer \(token)", .contentType: ndjson ? "application/x-ndjson" : "application/json"],
             body: json.map { ByteBuffer(string: $0) })
         let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
         return APIAnswer(status: response.status, object: try #require(object, "not a JSON object: \(String(buffer: response.body))"))

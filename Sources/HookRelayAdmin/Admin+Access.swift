@@ -1,0 +1,113 @@
+import Foundation
+import HookRelayCore
+import HookRelayStore
+
+/// Teams, their tokens and the audit log: shared by the API and (later) the admin commands.
+extension Admin {
+    // MARK: Teams
+
+    public func teams() async throws -> [Team] {
+        try await reader.withStore { try $0.teams() }
+    }
+
+    public func team(_ id: String) async throws -> Team {
+        guard let team = try await reader.withStore({ try $0.team(id: id) }) else { throw AdminError.notFound("team \(id)") }
+        return team
+    }
+
+    /// `{"id": "acme", "name": "Acme Corp"}`; the name defaults to the id.
+    public func createTeam(_ fields: [String: Any]) async throws -> Team {
+        guard let id = fields["id"] as? String else { throw AdminError.invalid("\"id\" is required: lowercase letters, digits, - and _, up to 64") }
+        guard Team.isValidID(id) else {
+            throw AdminError.invalid("team id \"\(id)\" must be 1 to 64 lowercase letters, digits, - and _")
+        }
+        let name = try Self.teamName(fields["name"]) ?? id
+        let team = Team(id: id, name: name, now: now())
+        guard try await store.withStore({ try $0.createTeam(team) }) else {
+            throw AdminError(kind: .conflict, description: "team \(id) exists already")
+        }
+        return team
+    }
+
+    public func renameTeam(_ id: String, _ fields: [String: Any]) async throws -> Team {
+        guard let name = try Self.teamName(fields["name"]) else { throw AdminError.invalid("give \"name\", the team's new name") }
+        let now = now()
+        guard let team = try await store.withStore({ try $0.renameTeam(id: id, name: name, now: now) }) else {
+            throw AdminError.notFound("team \(id)")
+        }
+        return team
+    }
+
+    private static func teamName(_ value: Any?) throws -> String? {
+        guard let value else { return nil }
+        guard let name = value as? String, !name.isEmpty, name.count <= 200, !name.contains(where: \.isNewline) else {
+            throw AdminError.invalid("\"name\" must be text of 1 to 200 characters on one line")
+        }
+        return name
+    }
+
+    /// Deletes a team, its tokens and its webhooks: none of them is usable or sent again once
+    /// this returns; the webhooks' pending deliveries go in short batches afterwards. Returns
+    /// the ids of the webhooks deleted.
+    public func deleteTeam(_ id: String) async throws -> [String] {
+        guard id != Team.defaultID else { throw AdminError.invalid("the default team cannot be deleted") }
+        let webhooks = try await store.withStore { store -> [String]? in
+            let ids = try store.webhooks().filter { $0.team == id }.map(\.id)
+            return try store.deleteTeam(id: id) ? ids : nil
+        }
+        guard let webhooks else { throw AdminError.notFound("team \(id)") }
+        for webhook in webhooks {
+            while try await !store.withStore({ try $0.discardPending(of: webhook) }).done {
+                try? await Task.sleep(for: Self.bulkPause)
+            }
+        }
+        return webhooks
+    }
+
+    // MARK: Tokens
+
+    /// A new token of `fields` (`role`, `team`, `description`, `expires_at`, `any_team`): the
+    /// stored token, and the token itself, which is never shown again.
+    public func createToken(_ fields: [String: Any], team defaultTeam: String) async throws -> (token: AccessToken, secret: String) {
+        guard let roleName = fields["role"] as? String, let role = TokenRole(rawValue: roleName) else {
+            throw AdminError.invalid("\"role\" must be one of \(TokenRole.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let team = (fields["team"] as? String) ?? defaultTeam
+        _ = try await self.team(team)
+        let description = (fields["description"] as? String) ?? ""
+        guard description.count <= 500 else { throw AdminError.invalid("\"description\" may be 500 characters at most") }
+        var expiresAt: Int64?
+        if let value = fields["expires_at"] {
+            guard let text = value as? String, let time = TimeSpec.parse(text, now: now()), time > now() else {
+                throw AdminError.invalid("\"expires_at\" must be a future time: \(TimeSpec.forms)")
+            }
+            expiresAt = time
+        }
+        let anyTeam = (fields["any_team"] as? Bool) ?? false
+        guard !anyTeam || role == .publisher else { throw AdminError.invalid("\"any_team\" is for publisher tokens only") }
+        let secret = APIToken.generate()
+        let token = AccessToken(
+            id: "tok_" + Self.randomHex(8), digest: AccessToken.digest(of: secret), role: role, team: team, anyTeam: anyTeam,
+            description: description, createdAt: now(), expiresAt: expiresAt)
+        try await store.withStore { try $0.saveToken(token) }
+        return (token, secret)
+    }
+
+    public func tokens(team: String?) async throws -> [AccessToken] {
+        try await reader.withStore { try $0.tokens(team: team) }
+    }
+
+    public func revokeToken(_ id: String, team: String?) async throws {
+        guard try await store.withStore({ try $0.revokeToken(id: id, team: team) }) else { throw AdminError.notFound("token \(id)") }
+    }
+
+    // MARK: Audit
+
+    public func record(_ entry: AuditEntry) async throws {
+        try await store.withStore { try $0.appendAudit(entry) }
+    }
+
+    public func audit(team: String?, before: Int64?, limit: Int) async throws -> [AuditEntry] {
+        try await reader.withStore { try $0.audit(team: team, before: before, limit: limit) }
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import HookRelayAdmin
+import HookRelayCore
+import HookRelayStore
+import Hummingbird
+
+extension Routes {
+    /// What a route asks of its caller in a team.
+    enum Right {
+        case read, manage, publish
+    }
+
+    /// 404 when the team's objects do not exist for the caller, 403 when its role lacks `right`.
+    static func require(_ context: ServeRequestContext, _ team: String, may right: Right) throws {
+        let caller = try context.caller()
+        guard caller.sees(team) else { throw APIError(status: .notFound, message: "no team \(team)") }
+        let allowed = switch right {
+        case .read: caller.mayRead(team)
+        case .manage: caller.mayManage(team)
+        case .publish: caller.mayPublish(team)
+        }
+        guard allowed else {
+            let needs = switch right {
+            case .read: "a token of the team that may read (viewer, team_admin) or an admin token"
+            case .manage: "a team_admin token of the team or an admin token"
+            case .publish: "a publisher or team_admin token of the team or an admin token"
+            }
+            throw APIError(status: .forbidden, message: "a \(caller.role.rawValue) token may not do this: it needs \(needs)")
+        }
+    }
+
+    /// The team of a `/v1/teams/:team/…` route: it must exist and be the caller's (or the
+    /// caller an admin); else 404.
+    static func prefixedTeam(_ context: ServeRequestContext, state: ServerState) async throws -> String {
+        let team = try context.parameters.require("team")
+        guard try context.caller().sees(team), (try? await state.admin.team(team)) != nil else {
+            throw APIError(status: .notFound, message: "no team \(team)")
+        }
+        return team
+    }
+
+    /// Records a change in the audit log: who (the caller), the team, the object, what changed.
+    static func audit(
+        _ state: ServerState, _ context: ServeRequestContext, _ team: String, _ kind: String, _ id: String, _ action: String,
+        _ detail: [String: String]
+    ) async throws {
+        let caller = try context.caller()
+        let text = String(decoding: (try? JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+        try await state.admin.record(AuditEntry(
+            at: state.now(), actor: caller.actor, role: caller.role.rawValue, team: team, objectKind: kind, objectID: id,
+            action: action, detail: text))
+    }
+
+    struct TeamView: Encodable {
+        var id: String
+        var name: String
+        var createdAt: String
+        enum CodingKeys: String, CodingKey { case id, name, createdAt = "created_at" }
+        init(_ team: Team) {
+            id = team.id
+            name = team.name
+            createdAt = AdminText.time(team.createdAt)
+        }
+    }
+
+    struct TokenView: Encodable {
+        var id: String
+        var role: String
+        var team: String
+        var anyTeam: Bool
+        var description: String
+        var createdAt: String
+        var lastUsedAt: String?
+        var expiresAt: String?
+        /// Only in the answer that made it.
+        var token: String?
+        enum CodingKeys: String, CodingKey {
+            case id, role, team, description, token
+            case anyTeam = "any_team", createdAt = "created_at", lastUsedAt = "last_used_at", expiresAt = "expires_at"
+        }
+        init(_ token: AccessToken, secret: String? = nil) {
+            id = token.id
+            role = token.role.rawValue
+            team = token.team
+            anyTeam = token.anyTeam
+            description = token.description
+            createdAt = AdminText.time(token.createdAt)
+            lastUsedAt = token.lastUsedAt.map { AdminText.time($0) }
+            expiresAt = token.expiresAt.map { AdminText.time($0) }
+            self.token = secret
+        }
+    }
+
+    struct AuditView: Encodable {
+        var id: Int64
+        var at: String
+        var actor: String
+        var role: String
+        var team: String
+        var object: String
+        var objectID: String
+        var action: String
+        var detail: String
+        enum CodingKeys: String, CodingKey { case id, at, actor, role, team, object, action, detail, objectID = "object_id" }
+        init(_ entry: AuditEntry) {
+            id = entry.id
+            at = AdminText.time(entry.at)
+            actor = entry.actor
+            role = entry.role
+            team = entry.team
+            object = entry.objectKind
+            objectID = entry.objectID
+            action = entry.action
+            detail = entry.detail
+        }
+    }
+
+    /// Teams (admin), tokens (admin; a team admin for its team, below admin) and the audit log.
+    static func accessRoutes(_ api: RouterGroup<ServeRequestContext>, state: ServerState) {
+        let admin = state.admin
+        @Sendable func adminOnly(_ context: ServeRequestContext) throws {
+            guard try context.caller().isAdmin else {
+                throw APIError(status: .forbidden, message: "only an admin token manages teams")
+            }
+        }
+        api.post("teams") { request, context in
+            try adminOnly(context)
+            let team = try await admin.createTeam(try await decodeObject(request))
+            try await audit(state, context, team.id, "team", team.id, "created", ["name": team.name])
+            return json(TeamView(team), status: .created)
+        }
+        api.get("teams") { _, context in
+            let caller = try context.caller()
+            return json(["teams": try await admin.teams().filter { caller.sees($0.id) }.map(TeamView.init)])
+        }
+        api.get("teams/:team") { _, context in
+            json(TeamView(try await admin.team(try await prefixedTeam(context, state: state))))
+        }
+        api.patch("teams/:team") { request, context in
+            let id = try await prefixedTeam(context, state: state)
+            try adminOnly(context)
+            let team = try await admin.renameTeam(id, try await decodeObject(request))
+            try await audit(state, context, id, "team", id, "updated", ["name": team.name])
+            return json(TeamView(team))
+        }
+        api.delete("teams/:team") { _, context in
+            let id = try await prefixedTeam(context, state: state)
+            try adminOnly(context)
+            let webhooks = try await admin.deleteTeam(id)
+            for webhook in webhooks { try await state.refreshWebhook(webhook) }
+            try await audit(state, context, id, "team", id, "deleted", ["webhooks": "\(webhooks.count)"])
+            state.logger.notice("team deleted", metadata: ["team": "\(id)", "webhooks": "\(webhooks.count)"])
+            return json(["deleted": id])
+        }
+
+        api.post("tokens") { request, context in
+            let caller = try context.caller()
+            let fields = try await decodeObject(request)
+            let team = (fields["team"] as? String) ?? caller.team
+            try require(context, team, may: .manage)
+            if !caller.isAdmin, fields["role"] as? String == TokenRole.admin.rawValue || fields["any_team"] as? Bool == true {
+                throw APIError(status: .forbidden, message: "a team_admin token may make tokens of its team below admin, for its team only")
+            }
+            var scoped = fields
+            scoped["team"] = team
+            let (token, secret) = try await admin.createToken(scoped, team: team)
+            try await audit(state, context, team, "token", token.id, "created", ["role": token.role.rawValue, "description": token.description])
+            return json(TokenView(token, secret: secret), status: .created)
+        }
+        api.get("tokens") { request, context in
+            let caller = try context.caller()
+            let team = caller.isAdmin ? request.uri.queryParameters.get("team").map { String($0) } : caller.team
+            if let team { try require(context, team, may: .manage) }
+            return json(["tokens": try await admin.tokens(team: team).map { TokenView($0) }])
+        }
+        api.delete("tokens/:id") { _, context in
+            let caller = try context.caller()
+            let id = try context.parameters.require("id")
+            guard let token = try await admin.tokens(team: caller.isAdmin ? nil : caller.team).first(where: { $0.id == id }) else {
+                throw APIError(status: .notFound, message: "no token \(id)")
+            }
+            try require(context, token.team, may: .manage)
+            try await admin.revokeToken(id, team: token.team)
+            try await audit(state, context, token.team, "token", id, "revoked", [:])
+            return json(["revoked": id])
+        }
+
+        @Sendable func auditPage(_ request: Request, team: String?) async throws -> Response {
+            let query = request.uri.queryParameters
+            let limit = try query.get("limit").map { text in
+                guard let value = Int(text), AdminJSON.pageLimits.contains(value) else {
+                    throw APIError(status: .badRequest, message: "limit must be a number from 1 to 1000")
+                }
+                return value
+            } ?? AdminJSON.defaultPageLimit
+            let before = try query.get("cursor").map { text in
+                guard let value = Int64(text), value > 0 else { throw APIError(status: .badRequest, message: "cursor \"\(text)\" is not one this API gave") }
+                return value
+            }
+            let page = try await admin.audit(team: team, before: before, limit: limit)
+            let next = page.count == limit ? page.last.map { String($0.id) } : nil
+            return json(AuditPage(entries: page.map(AuditView.init), nextCursor: next))
+        }
+        api.get("audit") { request, context in
+            let caller = try context.caller()
+            let team = caller.isAdmin ? request.uri.queryParameters.get("team").map { String($0) } : caller.team
+            if let team { try require(context, team, may: .manage) }
+            return try await auditPage(request, team: team)
+        }
+        api.get("teams/:team/audit") { request, context in
+            let team = try await prefixedTeam(context, state: state)
+            try require(context, team, may: .manage)
+            return try await auditPage(request, team: team)
+        }
+    }
+
+    struct AuditPage: Encodable {
+        var entries: [AuditView]
+        var nextCursor: String?
+        enum CodingKeys: String, CodingKey { case entries, nextCursor = "next_cursor" }
+    }
+}

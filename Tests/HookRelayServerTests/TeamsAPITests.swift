@@ -1,0 +1,102 @@
+import Foundation
+import HookRelayCore
+@testable import HookRelayServer
+import HookRelayStore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Teams, tokens and roles through the API, in process: another team's objects do not exist
+/// for a token (404, nothing changed), a role lacking a right gets 403, events reach their
+/// team's webhooks only, a revoked or expired token stops working, every change is audited.
+@Suite struct TeamsAPITests {
+    /// A new token of `role` in `team`, made by the bootstrap admin; returns the token.
+    func token(_ client: some TestClientProtocol, _ role: String, _ team: String, _ extra: String = "") async throws -> String {
+        let made = try await client.call(.post, "tokens", #"{"role":"\#(role)","team":"\#(team)","description":"\#(role) of \#(team)"\#(extra)}"#)
+        #expect(made.status == .created, "\(made.object)")
+        return try #require(made["token"] as? String)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func teamsKeepEachOthersObjectsOutOfReach(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend)
+        try await serve.run { client in
+            #expect(try await client.call(.post, "teams", #"{"id":"acme","name":"Acme Corp"}"#).status == .created)
+            #expect(try await client.call(.post, "teams", #"{"id":"beta"}"#).status == .created)
+            #expect(try await client.call(.post, "teams", #"{"id":"beta"}"#).status == .conflict)
+            #expect(try await client.call(.post, "teams", #"{"id":"Not Valid"}"#).status == .unprocessableContent)
+            let acme = try await token(client, "team_admin", "acme")
+            let beta = try await token(client, "team_admin", "beta")
+            let viewer = try await token(client, "viewer", "acme")
+            let publisher = try await token(client, "publisher", "acme")
+
+            let made = try await client.call(.post, "webhooks", #"{"url":"http://acme.test/hook"}"#, token: acme)
+            #expect(made.status == .created)
+            let hook = try #require(made["id"] as? String)
+            let betaHook = try #require(try await client.call(.post, "teams/beta/webhooks", #"{"url":"http://beta.test/hook"}"#, token: beta)["id"] as? String)
+            let defaultHook = try #require(try await client.call(.post, "webhooks", #"{"url":"http://default.test/hook"}"#)["id"] as? String)
+
+            // Beta's token: acme's webhook does not exist, by any route, and nothing changes.
+            for (method, path) in [
+                (HTTPRequest.Method.get, "webhooks/\(hook)"), (.patch, "webhooks/\(hook)"), (.delete, "webhooks/\(hook)"),
+                (.post, "webhooks/\(hook)/pause"), (.post, "webhooks/\(hook)/rotate-secret"), (.post, "webhooks/\(hook)/test"),
+                (.get, "webhooks/\(hook)/deliveries"), (.get, "teams/acme/webhooks"), (.get, "teams/acme"), (.get, "teams/acme/audit"),
+            ] {
+                let answer = try await client.call(method, path, method == .patch ? #"{"url":"http://evil.test/"}"# : nil, token: beta)
+                #expect(answer.status == .notFound, "\(method) \(path): \(answer.status) \(answer.object)")
+            }
+            let stillThere = try await client.call(.get, "webhooks/\(hook)", token: acme)
+            #expect(stillThere.status == .ok && stillThere["url"] as? String == "http://acme.test/hook" && stillThere["paused"] as? Bool == false)
+            let listed = try await client.call(.get, "webhooks", token: beta)
+            #expect((listed["webhooks"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [betaHook])
+            let all = try await client.call(.get, "webhooks")
+            #expect((all["webhooks"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [defaultHook], "the bootstrap token acts on default")
+
+            // A viewer reads, changes nothing; a publisher only sends events.
+            #expect(try await client.call(.get, "webhooks/\(hook)", token: viewer).status == .ok)
+            #expect(try await client.call(.post, "webhooks/\(hook)/pause", token: viewer).status == .forbidden)
+            #expect(try await client.call(.post, "webhooks", #"{"url":"http://x.test/"}"#, token: viewer).status == .forbidden)
+            #expect(try await client.call(.get, "webhooks", token: publisher).status == .forbidden)
+            #expect(try await client.call(.post, "teams", #"{"id":"gamma"}"#, token: acme).status == .forbidden)
+            #expect(try await client.call(.post, "tokens", #"{"role":"admin","team":"acme"}"#, token: acme).status == .forbidden)
+            #expect(try await client.call(.post, "tokens", #"{"role":"viewer","team":"beta"}"#, token: acme).status == .notFound)
+
+            // Events reach their team's webhooks only.
+            let event = #"{"event_type":"finding","id":"evt-team-1","finding":{"severity":"high"}}"#
+            #expect(try await client.call(.post, "events", event, token: publisher).status == .accepted)
+            #expect(try await client.call(.post, "teams/beta/events", #"{"event_type":"finding","id":"evt-team-2"}"#, token: publisher).status == .notFound)
+            try await eventually("acme's webhook got it") { serve.sender.tally("http://acme.test/hook") == ["evt-team-1": 1] }
+            try await serve.settled()
+            #expect(serve.sender.tally() == ["evt-team-1": 1], "\(serve.sender.tally())")
+
+            // Revoked and expired tokens stop working (within the token cache's second).
+            let tokens = try await client.call(.get, "tokens?team=acme")
+            let viewerID = try #require((tokens["tokens"] as? [[String: Any]])?.first { $0["role"] as? String == "viewer" }?["id"] as? String)
+            #expect((tokens["tokens"] as? [[String: Any]])?.allSatisfy { $0["token"] == nil } == true, "never shown again")
+            #expect(try await client.call(.delete, "tokens/\(viewerID)", token: beta).status == .notFound)
+            #expect(try await client.call(.delete, "tokens/\(viewerID)", token: acme).status == .ok)
+            let expiring = try await token(client, "viewer", "acme", #","expires_at":"\#(serve.clock.now / 1000 + 1)""#)
+            #expect(try await client.call(.get, "webhooks", token: expiring).status == .ok)
+            #expect(try await client.call(.get, "webhooks", token: viewer).status == .ok, "cached for up to a second")
+            serve.advance(.seconds(2))
+            #expect(try await client.call(.get, "webhooks", token: viewer).status == .unauthorized, "revoked")
+            #expect(try await client.call(.get, "webhooks", token: expiring).status == .unauthorized, "expired")
+
+            // The audit: every change, by whom; a team admin sees its team's only.
+            let audit = try await client.call(.get, "audit?limit=100")
+            let entries = try #require(audit["entries"] as? [[String: Any]])
+            #expect(entries.contains { $0["object_id"] as? String == hook && $0["action"] as? String == "created" && $0["team"] as? String == "acme" })
+            #expect(entries.contains { $0["object_id"] as? String == viewerID && $0["action"] as? String == "revoked" })
+            #expect(!"\(audit.object)".contains("whsec_") && !"\(audit.object)".contains("hrt_"), "no secret in the audit")
+            let acmeAudit = try #require(try await client.call(.get, "audit", token: acme)["entries"] as? [[String: Any]])
+            #expect(!acmeAudit.isEmpty && acmeAudit.allSatisfy { $0["team"] as? String == "acme" })
+
+            // Deleting a team: its webhooks and tokens go.
+            #expect(try await client.call(.delete, "teams/default").status == .unprocessableContent)
+            #expect(try await client.call(.delete, "teams/beta").status == .ok)
+            serve.advance(.seconds(2))
+            #expect(try await client.call(.get, "webhooks", token: beta).status == .unauthorized)
+            #expect(try await client.call(.get, "teams/beta/webhooks/\(betaHook)").status == .notFound)
+        }
+    }
+}
