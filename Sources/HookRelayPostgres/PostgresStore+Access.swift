@@ -42,7 +42,7 @@ extension PostgresStore {
 
     public func teams() throws -> [Team] {
         try run("reading teams") { session in
-            try await session.rows("SELECT \(unescaped: Self.teamColumns) FROM teams ORDER BY id").map(Self.team)
+            try await session.rows("SELECT \(unescaped: Self.teamColumns) FROM teams ORDER BY id COLLATE \"C\"").map(Self.team)
         }
     }
 
@@ -98,10 +98,10 @@ extension PostgresStore {
         try run("reading tokens") { session in
             if let team {
                 return try await session.rows("""
-                    SELECT \(unescaped: Self.tokenColumns) FROM tokens WHERE team = \(team) ORDER BY created_at, id
+                    SELECT \(unescaped: Self.tokenColumns) FROM tokens WHERE team = \(team) ORDER BY created_at, id COLLATE "C"
                     """).map(Self.token)
             }
-            return try await session.rows("SELECT \(unescaped: Self.tokenColumns) FROM tokens ORDER BY created_at, id").map(Self.token)
+            return try await session.rows("SELECT \(unescaped: Self.tokenColumns) FROM tokens ORDER BY created_at, id COLLATE \"C\"").map(Self.token)
         }
     }
 
