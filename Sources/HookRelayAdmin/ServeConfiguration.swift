@@ -38,6 +38,11 @@ public struct ServeConfiguration: Sendable {
     public var notify = true
     /// PostgreSQL: the connections the stores of one `serve` share (the listener has one more).
     public var databaseConnections = 4
+    /// The most webhooks a team other than `default` may have.
+    public var teamMaxWebhooks = 50
+    /// Events a second a team other than `default` may send, on average (a token bucket holding
+    /// one second's worth, at least one batch); nil: no limit. Per instance.
+    public var teamIngestRate: Double? = 1000
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
@@ -125,6 +130,8 @@ public struct ServeConfiguration: Sendable {
         var auth_backoff: String?
         var notify: Bool?
         var db_connections: Int?
+        var team_max_webhooks: Int?
+        var team_ingest_rate: String?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -180,6 +187,16 @@ public struct ServeConfiguration: Sendable {
             guard value >= 1 else { throw Problem(description: "\(path): db_connections must be at least 1") }
             databaseConnections = value
         }
+        if let value = file.team_max_webhooks {
+            guard (1...100_000).contains(value) else { throw Problem(description: "\(path): team_max_webhooks must be between 1 and 100000") }
+            teamMaxWebhooks = value
+        }
+        if let value = file.team_ingest_rate {
+            guard let rate = Self.rate(value) else {
+                throw Problem(description: "\(path): team_ingest_rate \"\(value)\" must be events per time, such as \"1000/s\", \"30000/m\" or \"1000000/h\", or \"off\"")
+            }
+            teamIngestRate = rate
+        }
         if let value = file.auth_backoff {
             limits.authBackoff = try Self.duration(value, key: "auth_backoff", path: path)
             limits.authBackoffLimit = max(limits.authBackoffLimit, limits.authBackoff)
@@ -202,6 +219,20 @@ public struct ServeConfiguration: Sendable {
         if retry.maxAttempts < 1 || sender.timeout <= .zero || sender.connectTimeout <= .zero {
             throw Problem(description: "\(path): timeouts must be above zero")
         }
+    }
+
+    /// `N/s`, `N/m` or `N/h` as events a second (nil for `off`, so the outer nil is "not a rate").
+    static func rate(_ text: String) -> Double?? {
+        if text == "off" { return .some(nil) }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
+        let seconds: Double? = switch parts[1] {
+        case "s": 1
+        case "m": 60
+        case "h": 3600
+        default: nil
+        }
+        return seconds.map { Double(count) / $0 }
     }
 
     private static func parse(_ data: Data, path: String) throws -> (keys: [String], file: File) {

@@ -82,6 +82,11 @@ enum Routes {
         group.post("webhooks") { request, context in
             let team = try await team(context)
             try require(context, team, may: .manage)
+            let limit = state.configuration.teamMaxWebhooks
+            if team != Team.defaultID, try await admin.webhooks().count(where: { $0.team == team }) >= limit {
+                throw APIError(
+                    status: .conflict, message: "team \(team) has \(limit) webhooks, the most team_max_webhooks allows; delete one first")
+            }
             let webhook = try await admin.createWebhook(try await decodeObject(request), team: team)
             try await audit(state, context, team, "webhook", webhook.id, "created", ["url": webhook.url])
             try await state.refreshWebhook(webhook.id)
@@ -316,6 +321,12 @@ enum Routes {
             throw APIError(status: .badRequest, message: "the client went away; nothing was accepted")
         }
         guard events.count > 0 else { throw APIError(status: .badRequest, message: "the body holds no event") }
+        if let wait = state.teamIngest.take(events.count, team: team, now: state.now()) {
+            throw APIError(
+                status: .tooManyRequests,
+                message: "team \(team) sends more than team_ingest_rate allows; nothing of this request was stored; retry after \(wait) s",
+                headers: [.retryAfter: "\(wait)"])
+        }
         let duplicates = try await state.ingest(events)
         let accepted = duplicates.filter { !$0 }.count
         state.metrics.ingested(accepted)

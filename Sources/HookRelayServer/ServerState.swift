@@ -25,6 +25,7 @@ final class ServerState: StoreAccess {
     let authThrottle: AuthThrottle
     /// The stored API tokens, as ``BearerAuth`` checks them.
     let tokens: TokenDirectory
+    let teamIngest: TeamIngestLimiter
     /// What the stores share (PostgreSQL's client) and the changes other processes announce.
     let database: ServeDatabase
     /// The longest the idle dispatcher sleeps, and the pause between two looks at the webhooks'
@@ -76,6 +77,7 @@ final class ServerState: StoreAccess {
         reader = SerialStore(try database.open(role: .reader), label: "hookrelay.reader")
         admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics, now: now)
         tokens = TokenDirectory(admin: admin, now: now)
+        teamIngest = TeamIngestLimiter(rate: configuration.teamIngestRate)
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HookRelayAdmin
 import HookRelayCore
 @testable import HookRelayServer
 import HookRelayStore
@@ -97,6 +98,55 @@ import Testing
             serve.advance(.seconds(2))
             #expect(try await client.call(.get, "webhooks", token: beta).status == .unauthorized)
             #expect(try await client.call(.get, "teams/beta/webhooks/\(betaHook)").status == .notFound)
+        }
+    }
+
+    @Test func teamsOtherThanDefaultHaveAWebhookLimitAndAnIngestRate() async throws {
+        let serve = try ServeHarness {
+            $0.teamMaxWebhooks = 2
+            $0.teamIngestRate = 10
+        }
+        try await serve.run { client in
+            #expect(try await client.call(.post, "teams", #"{"id":"acme"}"#).status == .created)
+            let acme = try await token(client, "team_admin", "acme")
+            for n in 1...2 {
+                #expect(try await client.call(.post, "webhooks", #"{"url":"http://acme.test/\#(n)"}"#, token: acme).status == .created)
+            }
+            let over = try await client.call(.post, "webhooks", #"{"url":"http://acme.test/3"}"#, token: acme)
+            #expect(over.status == .conflict && "\(over.object)".contains("team_max_webhooks"))
+            for n in 1...3 {
+                #expect(try await client.call(.post, "webhooks", #"{"url":"http://default.test/\#(n)"}"#).status == .created, "default is not limited")
+            }
+
+            let batch = (1...10).map { #"{"event_type":"finding","id":"r-\#($0)"}"# }.joined(separator: "\n")
+            #expect(try await client.call(.post, "events", batch, ndjson: true, token: acme).status == .accepted)
+            let refused = try await client.call(.post, "events", #"{"event_type":"finding","id":"r-11"}"#, token: acme)
+            #expect(refused.status == .tooManyRequests && "\(refused.object)".contains("nothing of this request was stored"))
+            try await serve.settled()
+            #expect(serve.sender.tally()["r-11"] == nil)
+            serve.advance(.seconds(1))
+            #expect(try await client.call(.post, "events", #"{"event_type":"finding","id":"r-11"}"#, token: acme).status == .accepted)
+            let many = (1...50).map { #"{"event_type":"finding","id":"d-\#($0)"}"# }.joined(separator: "\n")
+            #expect(try await client.call(.post, "events", many, ndjson: true).status == .accepted, "default is not limited")
+            try await eventually("r-11 sent to both acme webhooks") { serve.sender.tally()["r-11"] == 2 }
+        }
+    }
+
+    @Test func theTeamLimitsAreReadFromTheConfigFileAndRefusedWhenWrong() throws {
+        func apply(_ text: String) throws -> ServeConfiguration {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-\(UUID().uuidString).toml").path
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            var configuration = ServeConfiguration()
+            try configuration.apply(file: path)
+            return configuration
+        }
+        #expect(try apply("team_max_webhooks = 7\nteam_ingest_rate = \"600/m\"").teamMaxWebhooks == 7)
+        #expect(try apply(#"team_ingest_rate = "600/m""#).teamIngestRate == 10)
+        #expect(try apply(#"team_ingest_rate = "off""#).teamIngestRate == nil)
+        #expect(try apply("").teamIngestRate == 1000 && (try apply("")).teamMaxWebhooks == 50)
+        for wrong in [#"team_ingest_rate = "fast""#, #"team_ingest_rate = "0/s""#, #"team_ingest_rate = "5/d""#, "team_max_webhooks = 0"] {
+            #expect(throws: ServeConfiguration.Problem.self, "\(wrong)") { try apply(wrong) }
         }
     }
 }
