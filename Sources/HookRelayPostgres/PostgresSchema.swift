@@ -87,6 +87,45 @@ enum PostgresSchema {
         CREATE INDEX deliveries_leased ON deliveries (endpoint) WHERE status = 'pending' AND lease_until IS NOT NULL;
         INSERT INTO claim_turns (endpoint) SELECT DISTINCT endpoint FROM deliveries;
         """,
+        // 3: teams (HookRelayStore's Access.swift): every webhook belongs to one, those of a
+        // database from before teams to `default`; API tokens as digests, each of one team; the
+        // audit log, which keeps a team's entries after the team is deleted (no foreign key).
+        """
+        CREATE TABLE teams (
+            id text PRIMARY KEY,
+            name text NOT NULL,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL
+        );
+        INSERT INTO teams (id, name, created_at, updated_at)
+            VALUES ('default', 'Default', (extract(epoch FROM now()) * 1000)::bigint, (extract(epoch FROM now()) * 1000)::bigint);
+        ALTER TABLE webhooks ADD COLUMN team text NOT NULL DEFAULT 'default' REFERENCES teams(id);
+        CREATE INDEX webhooks_team ON webhooks (team);
+        CREATE TABLE tokens (
+            id text PRIMARY KEY,
+            digest text NOT NULL UNIQUE,
+            role text NOT NULL CHECK (role IN ('admin', 'team_admin', 'viewer', 'publisher')),
+            team text NOT NULL REFERENCES teams(id),
+            any_team boolean NOT NULL DEFAULT false,
+            description text NOT NULL DEFAULT '',
+            created_at bigint NOT NULL,
+            last_used_at bigint,
+            expires_at bigint
+        );
+        CREATE INDEX tokens_team ON tokens (team);
+        CREATE TABLE audit (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at bigint NOT NULL,
+            actor text NOT NULL,
+            role text NOT NULL,
+            team text NOT NULL,
+            object_kind text NOT NULL,
+            object_id text NOT NULL,
+            action text NOT NULL,
+            detail text NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_team ON audit (team, id);
+        """,
     ]
 
     /// Brings the database to the latest version, once however many instances start together;

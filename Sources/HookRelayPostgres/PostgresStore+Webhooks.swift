@@ -5,11 +5,13 @@ import PostgresNIO
 
 /// The webhooks of `serve` (``WebhookRepository``): the same columns as SQLite's, lists and
 /// maps as `jsonb`. Every change counts up `webhooks_version` in its transaction, so the other
-/// instances (and processes) see it.
+/// instances (and processes) see it. A webhook's `team` is written by ``save(_:)`` only: a
+/// change of its settings keeps its team.
 extension PostgresStore {
     static let webhookColumns = """
         id, url, description, events::text, min_severity, severities::text, headers::text, secret, state,
-        consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars::text
+        consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars::text,
+        team
         """
 
     static func webhook(_ row: PostgresRow) throws -> Webhook {
@@ -24,6 +26,7 @@ extension PostgresStore {
         let previousUntil = try columns[14].decode(Int64?.self)
         let template = try columns[15].decode(String.self)
         let variables = try columns[16].decode(String.self)
+        let team = try columns[17].decode(String.self)
         let decoder = JSONDecoder()
         func decode<T: Decodable>(_ text: String, _ fallback: T) -> T {
             (try? decoder.decode(T.self, from: Data(text.utf8))) ?? fallback
@@ -31,7 +34,7 @@ extension PostgresStore {
         var webhook = Webhook(
             id: id, url: url, description: description, events: decode(events, []),
             minSeverity: minSeverity.flatMap(Severity.init), severities: decode(severities, []), headers: decode(headers, [:]),
-            secrets: secret.split(separator: " ").map(String.init), now: createdAt)
+            secrets: secret.split(separator: " ").map(String.init), team: team, now: createdAt)
         webhook.state = WebhookHealth(rawValue: state) ?? .healthy
         webhook.consecutiveFailures = Int(failures)
         webhook.failingSince = failingSince
@@ -66,18 +69,18 @@ extension PostgresStore {
         try transaction("saving a webhook") { session in
             try await session.execute("""
                 INSERT INTO webhooks (id, url, description, events, min_severity, severities, headers, secret, state,
-                    consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars)
+                    consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team)
                 VALUES (\(webhook.id), \(webhook.url), \(webhook.description), \(Self.json(webhook.events))::jsonb,
                     \(webhook.minSeverity?.description), \(Self.json(webhook.severities))::jsonb, \(Self.json(webhook.headers))::jsonb,
                     \(webhook.secrets.joined(separator: " ")), \(webhook.state.rawValue), \(Int64(webhook.consecutiveFailures)),
                     \(webhook.failingSince), \(webhook.createdAt), \(webhook.updatedAt), \(webhook.paused),
-                    \(webhook.previousSecretUntil), \(webhook.template), \(Self.json(webhook.templateVariables))::jsonb)
+                    \(webhook.previousSecretUntil), \(webhook.template), \(Self.json(webhook.templateVariables))::jsonb, \(webhook.team))
                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, description = excluded.description, events = excluded.events,
                     min_severity = excluded.min_severity, severities = excluded.severities, headers = excluded.headers,
                     secret = excluded.secret, state = excluded.state, consecutive_failures = excluded.consecutive_failures,
                     failing_since = excluded.failing_since, created_at = excluded.created_at, updated_at = excluded.updated_at,
                     paused = excluded.paused, previous_secret_until = excluded.previous_secret_until,
-                    template = excluded.template, template_vars = excluded.template_vars
+                    template = excluded.template, template_vars = excluded.template_vars, team = excluded.team
                 """)
             try await Self.webhooksChanged(in: session)
         }

@@ -129,6 +129,134 @@ struct PostgresStoreTests {
         #expect(try store.claim(limit: 3, now: 1, lease: 60_000).map(\.messageID) == ["a"])
     }
 
+    // MARK: Teams (migration 3)
+
+    /// A schema as migrations 1 and 2 left it, with a webhook and one pending delivery for it.
+    func schemaBeforeTeams() throws -> String {
+        let url = try PostgresTestServer.freshURL()
+        let statements = PostgresSchema.migrations.prefix(2).flatMap { $0.components(separatedBy: ";\n") }
+            .filter { !$0.allSatisfy(\.isWhitespace) }
+        try PostgresStore.execute(
+            ["CREATE TABLE schema_migrations (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"]
+                + statements + [
+                    "INSERT INTO schema_migrations (version) VALUES (1), (2)",
+                    "INSERT INTO webhooks (id, url, secret, created_at, updated_at) VALUES ('old', 'https://old.example/', 'whsec_x', 1, 1)",
+                    "INSERT INTO messages (webhook_id, body, created_at) VALUES ('m1', '\\x7b7d', 1)",
+                    "INSERT INTO deliveries (message_id, endpoint, status, next_attempt_at, updated_at) SELECT id, 'old', 'pending', 1, 1 FROM messages",
+                    "INSERT INTO claim_turns (endpoint) VALUES ('old')",
+                ],
+            at: PostgresLocation(url))
+        return url
+    }
+
+    @Test func migrationThreePutsEveryWebhookInTheDefaultTeam() throws {
+        let url = try schemaBeforeTeams()
+        let store = try PostgresStore.open(url, role: .writer)
+        #expect(try versions(store) == [1, 2, 3])
+        #expect(try store.webhook(id: "old")?.team == Team.defaultID)
+        #expect(try store.teams().map(\.id) == [Team.defaultID])
+        #expect(try store.team(id: Team.defaultID)?.name == "Default")
+        #expect(try store.claim(limit: 10, now: 2, lease: 1_000).map(\.messageID) == ["m1"])
+        // A webhook of a team that does not exist is refused.
+        #expect(throws: PostgresStoreError.self) {
+            try store.save(Webhook(id: "stray", url: "https://s.example/", secrets: ["whsec_x"], team: "nobody", now: 1))
+        }
+    }
+
+    @Test func aWebhooksTeamIsSavedAndKeptWhenItsSettingsChange() throws {
+        let store = try PostgresStore.open(PostgresTestServer.freshURL(), role: .writer)
+        #expect(try store.createTeam(Team(id: "red", name: "Red", now: 1)))
+        var webhook = Webhook(id: "w", url: "https://w.example/", secrets: ["whsec_x"], team: "red", now: 1)
+        try store.save(webhook)
+        #expect(try store.webhook(id: "w") == webhook)
+        webhook.team = Team.defaultID
+        webhook.url = "https://changed.example/"
+        let changed = try #require(try store.updateSettings(webhook))
+        #expect(changed.team == "red" && changed.url == "https://changed.example/")
+        // Saving moves it.
+        try store.save(webhook)
+        #expect(try store.webhooks().map(\.team) == [Team.defaultID])
+    }
+
+    @Test func teamsAreCreatedRenamedAndDeletedWithTheirTokensAndWebhooks() throws {
+        let store = try PostgresStore.open(PostgresTestServer.freshURL(), role: .writer)
+        #expect(try store.createTeam(Team(id: "red", name: "Red", now: 5)))
+        #expect(try !store.createTeam(Team(id: "red", name: "Other", now: 6)))
+        #expect(try store.team(id: "red")?.name == "Red")
+        let renamed = try #require(try store.renameTeam(id: "red", name: "Crimson", now: 9))
+        #expect(renamed.name == "Crimson" && renamed.createdAt == 5 && renamed.updatedAt == 9)
+        #expect(try store.renameTeam(id: "nope", name: "x", now: 9) == nil)
+        #expect(try store.teams().map(\.id) == [Team.defaultID, "red"])
+
+        try store.save(Webhook(id: "r", url: "https://r.example/", secrets: ["whsec_x"], team: "red", now: 1))
+        try store.save(Webhook(id: "d", url: "https://d.example/", secrets: ["whsec_x"], now: 1))
+        #expect(try store.append([message("m1", ["r", "d"]), message("m2", ["r"])], now: 0) == 3)
+        try store.saveToken(AccessToken(id: "tok_red", digest: "dr", role: .teamAdmin, team: "red", createdAt: 1))
+        try store.saveToken(AccessToken(id: "tok_def", digest: "dd", role: .viewer, team: Team.defaultID, createdAt: 1))
+        try store.appendAudit(AuditEntry(at: 1, actor: "tok_red", role: "team_admin", team: "red", objectKind: "webhook", objectID: "r", action: "created"))
+        let version = try store.webhooksVersion().settings
+
+        #expect(try store.deleteTeam(id: "red"))
+        #expect(try !store.deleteTeam(id: "red"))
+        #expect(try store.team(id: "red") == nil)
+        #expect(try store.webhooks().map(\.id) == ["d"])
+        #expect(try store.webhooksVersion().settings > version)
+        #expect(try store.tokens(team: nil).map(\.id) == ["tok_def"])
+        #expect(try store.token(digest: "dr") == nil)
+        #expect(try store.audit(team: "red", before: nil, limit: 10).map(\.objectID) == ["r"])
+        // Its webhooks' pending deliveries are never claimed, and are discarded.
+        #expect(try store.claim(limit: 10, now: 1, lease: 1_000).map(\.target) == ["d"])
+        let discarded = try store.discardPending(of: "r")
+        #expect(discarded.discarded == 2 && discarded.done)
+        // Its id may be used again, empty.
+        #expect(try store.createTeam(Team(id: "red", name: "Red again", now: 10)))
+        #expect(try store.tokens(team: "red").isEmpty)
+    }
+
+    @Test func tokensAreSavedFoundRevokedAndTouched() throws {
+        let store = try PostgresStore.open(PostgresTestServer.freshURL(), role: .writer)
+        #expect(try store.createTeam(Team(id: "red", name: "Red", now: 1)))
+        let publisher = AccessToken(
+            id: "tok_1", digest: AccessToken.digest(of: "hr_secret_1"), role: .publisher, team: "red", anyTeam: true,
+            description: "ci", createdAt: 2, expiresAt: 100)
+        let viewer = AccessToken(id: "tok_2", digest: AccessToken.digest(of: "hr_secret_2"), role: .viewer, team: Team.defaultID, createdAt: 1)
+        try store.saveToken(publisher)
+        try store.saveToken(viewer)
+        #expect(try store.token(digest: AccessToken.digest(of: "hr_secret_1")) == publisher)
+        #expect(try store.token(digest: "unknown") == nil)
+        #expect(try store.tokens(team: nil) == [viewer, publisher])
+        #expect(try store.tokens(team: "red") == [publisher])
+        try store.touchToken(id: "tok_1", now: 50)
+        #expect(try store.token(digest: publisher.digest)?.lastUsedAt == 50)
+        // Another team's token is not revoked through that team.
+        #expect(try !store.revokeToken(id: "tok_1", team: Team.defaultID))
+        #expect(try store.revokeToken(id: "tok_1", team: "red"))
+        #expect(try !store.revokeToken(id: "tok_1", team: nil))
+        #expect(try store.revokeToken(id: "tok_2", team: nil))
+        #expect(try store.tokens(team: nil).isEmpty)
+        // A token of a team that does not exist is refused.
+        #expect(throws: PostgresStoreError.self) {
+            try store.saveToken(AccessToken(id: "tok_3", digest: "d3", role: .viewer, team: "nobody", createdAt: 1))
+        }
+    }
+
+    @Test func theAuditLogPagesNewestFirstByTeam() throws {
+        let store = try PostgresStore.open(PostgresTestServer.freshURL(), role: .writer)
+        for n in 1...5 {
+            try store.appendAudit(AuditEntry(
+                at: Int64(n), actor: "a\(n)", role: "admin", team: n % 2 == 0 ? "even" : "odd", objectKind: "webhook",
+                objectID: "w\(n)", action: "updated", detail: #"{"n":\#(n)}"#))
+        }
+        let first = try store.audit(team: nil, before: nil, limit: 3)
+        #expect(first.map(\.actor) == ["a5", "a4", "a3"])
+        #expect(first[0].detail == #"{"n":5}"# && first[0].team == "odd" && first[0].at == 5)
+        let rest = try store.audit(team: nil, before: first.last?.id, limit: 3)
+        #expect(rest.map(\.actor) == ["a2", "a1"])
+        #expect(try store.audit(team: "odd", before: nil, limit: 10).map(\.actor) == ["a5", "a3", "a1"])
+        #expect(try store.audit(team: "odd", before: first[0].id, limit: 1).map(\.actor) == ["a3"])
+        #expect(try store.audit(team: "none", before: nil, limit: 10).isEmpty)
+    }
+
     @Test func thePasswordIsNeverInAMessage() throws {
         let secret = "s3cret-Pa55"
         for url in [
