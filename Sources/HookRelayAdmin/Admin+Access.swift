@@ -78,8 +78,11 @@ extension Admin {
         guard description.count <= 500 else { throw AdminError.invalid("\"description\" may be 500 characters at most") }
         var expiresAt: Int64?
         if let value = fields["expires_at"] {
-            guard let text = value as? String, let time = TimeSpec.parse(text, now: now()), time > now() else {
-                throw AdminError.invalid("\"expires_at\" must be a future time: \(TimeSpec.forms)")
+            // A duration is from now (30d: in 30 days).
+            guard let text = value as? String,
+                  let time = Duration(parsing: text).map({ now() + $0.milliseconds }) ?? TimeSpec.parse(text, now: now()), time > now()
+            else {
+                throw AdminError.invalid("\"expires_at\" must be a future time: an RFC 3339 time, Unix seconds, or a duration from now (30d)")
             }
             expiresAt = time
         }

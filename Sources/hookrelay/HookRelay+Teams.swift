@@ -126,9 +126,11 @@ struct TokensCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token and print it, shown this once.")
         @Option(help: ArgumentHelp("admin, team_admin, viewer or publisher.", valueName: "role")) var role: String
-        @Option(help: ArgumentHelp("Its team (default: default).", valueName: "team")) var team = Team.defaultID
+        @Option(help: ArgumentHelp("Its team.", valueName: "team")) var team = Team.defaultID
         @Option(help: ArgumentHelp("What it is for.", valueName: "text")) var description: String?
-        @Option(help: ArgumentHelp("When it stops working: \(TimeSpec.forms).", valueName: "time")) var expiresAt: String?
+        @Option(help: ArgumentHelp(
+            "When it stops working: an RFC 3339 time, Unix seconds, or a duration from now (30d); default never.", valueName: "time"))
+        var expiresAt: String?
         @Flag(help: "A publisher that may send events to any team.") var anyTeam = false
         @OptionGroup(title: "Database") var store: StoreOptions
 

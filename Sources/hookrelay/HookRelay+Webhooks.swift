@@ -73,7 +73,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @Flag(help: "Create the database when it does not exist (it is removed again if the webhook is refused).")
         var create = false
 
-        @Option(help: ArgumentHelp("The team that owns it (default: default).", valueName: "team")) var team = Team.defaultID
+        @Option(help: ArgumentHelp("The team that owns it.", valueName: "team")) var team = Team.defaultID
 
         func run() async throws {
             var fields = try settings.fields()

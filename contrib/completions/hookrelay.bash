@@ -173,13 +173,13 @@ _hookrelay() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    filter|deliver|serve|webhooks|deliveries|match|render|sign|verify|receive|help)
+    filter|deliver|serve|webhooks|deliveries|match|teams|tokens|audit|render|sign|verify|receive|help)
         # Offer subcommand argument completions
         "_hookrelay_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'filter deliver serve webhooks deliveries match render sign verify receive help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'filter deliver serve webhooks deliveries match teams tokens audit render sign verify receive help' -- "${cur}"))
         ;;
     esac
 }
@@ -361,11 +361,14 @@ _hookrelay_webhooks_list() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--db --config)
+    non_repeating_options=(--team --db --config)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
+    '--team')
+        return
+        ;;
     '--db')
         return
         ;;
@@ -397,7 +400,7 @@ _hookrelay_webhooks_add() {
     repeating_flags=()
     non_repeating_flags=(--json --allow-http --allow-private --create --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --db --config --timeout --connect-timeout)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --db --config --timeout --connect-timeout --team)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
@@ -445,6 +448,9 @@ _hookrelay_webhooks_add() {
         return
         ;;
     '--allow-cidr')
+        return
+        ;;
+    '--team')
         return
         ;;
     esac
@@ -690,7 +696,7 @@ _hookrelay_deliveries_list() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--webhook --status --since --limit --cursor --db --config)
+    non_repeating_options=(--webhook --status --since --limit --cursor --team --db --config)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
@@ -708,6 +714,9 @@ _hookrelay_deliveries_list() {
         return
         ;;
     '--cursor')
+        return
+        ;;
+    '--team')
         return
         ;;
     '--db')
@@ -768,11 +777,254 @@ _hookrelay_match() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
+    non_repeating_options=(--team --db --config)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--team')
+        return
+        ;;
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_teams() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __hookrelay_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|show|add|delete)
+        # Offer subcommand argument completions
+        "_hookrelay_teams_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list show add delete' -- "${cur}"))
+        ;;
+    esac
+}
+
+_hookrelay_teams_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
     non_repeating_options=(--db --config)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_teams_show() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_teams_add() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--name --db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--name')
+        return
+        ;;
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_teams_delete() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_tokens() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __hookrelay_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|add|revoke)
+        # Offer subcommand argument completions
+        "_hookrelay_tokens_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list add revoke' -- "${cur}"))
+        ;;
+    esac
+}
+
+_hookrelay_tokens_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--team --db --config)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--team')
+        return
+        ;;
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_tokens_add() {
+    repeating_flags=()
+    non_repeating_flags=(--any-team --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--role --team --description --expires-at --db --config)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--role')
+        return
+        ;;
+    '--team')
+        return
+        ;;
+    '--description')
+        return
+        ;;
+    '--expires-at')
+        return
+        ;;
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_tokens_revoke() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --config)
+    __hookrelay_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_audit() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __hookrelay_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list)
+        # Offer subcommand argument completions
+        "_hookrelay_audit_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list' -- "${cur}"))
+        ;;
+    esac
+}
+
+_hookrelay_audit_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--team --limit --before --db --config)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--team')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
+    '--before')
+        return
+        ;;
     '--db')
         return
         ;;
