@@ -80,7 +80,8 @@ extension Admin {
         if let value = fields["expires_at"] {
             // A duration is from now (30d: in 30 days).
             guard let text = value as? String,
-                  let time = Duration(parsing: text).map({ now() + $0.milliseconds }) ?? TimeSpec.parse(text, now: now()), time > now()
+                  let time = (text.last?.isLetter == true ? Duration(parsing: text).map { now() + $0.milliseconds } : nil)
+                      ?? TimeSpec.parse(text, now: now()), time > now()
             else {
                 throw AdminError.invalid("\"expires_at\" must be a future time: an RFC 3339 time, Unix seconds, or a duration from now (30d)")
             }

@@ -86,9 +86,9 @@ extension Duration {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    /// Parses `0.5`, `500ms`, `30s`, `5m`, `2h` (a bare number is seconds).
+    /// Parses `0.5`, `500ms`, `30s`, `5m`, `2h`, `30d` (a bare number is seconds).
     public init?(parsing text: String) {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         var number = Substring(text)
         var scale = 1.0
         for (suffix, factor) in units where text.hasSuffix(suffix) {

@@ -131,12 +131,13 @@ struct MaximalGenerator: RandomNumberGenerator {
         ("0", .zero),
         ("1.5s", .milliseconds(1500)),
         ("20ms", .milliseconds(20)),
+        ("30d", .seconds(30 * 86400)),
     ])
     func parses(_ text: String, _ expected: Duration) {
         #expect(Duration(parsing: text) == expected, "\(text)")
     }
 
-    @Test(arguments: ["", "abc", "-1", "-5s", "5x", "1.2.3", "ms", "s", "5 m", "nan", "inf", "10d", "1e10h"])
+    @Test(arguments: ["", "abc", "-1", "-5s", "5x", "1.2.3", "ms", "s", "5 m", "nan", "inf", "10w", "1e10h", "20000d"])
     func rejects(_ text: String) {
         #expect(Duration(parsing: text) == nil, "\(text)")
     }
