@@ -43,6 +43,9 @@ public struct ServeConfiguration: Sendable {
     /// Events a second a team other than `default` may send, on average (a token bucket holding
     /// one second's worth, at least one batch); nil: no limit. Per instance.
     public var teamIngestRate: Double? = 1000
+    /// Where an event names its team, for the tokens that may send to any team (dotted path).
+    public var teamField = ServeConfiguration.defaultTeamField
+    public static let defaultTeamField = "team"
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
@@ -132,6 +135,7 @@ public struct ServeConfiguration: Sendable {
         var db_connections: Int?
         var team_max_webhooks: Int?
         var team_ingest_rate: String?
+        var team_field: String?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -196,6 +200,12 @@ public struct ServeConfiguration: Sendable {
                 throw Problem(description: "\(path): team_ingest_rate \"\(value)\" must be events per time, such as \"1000/s\", \"30000/m\" or \"1000000/h\", or \"off\"")
             }
             teamIngestRate = rate
+        }
+        if let value = file.team_field {
+            guard FieldSelector.validate(path: value) else {
+                throw Problem(description: "\(path): team_field \"\(value)\" is not a field path such as \"team\" or \"meta.team\"")
+            }
+            teamField = value
         }
         if let value = file.auth_backoff {
             limits.authBackoff = try Self.duration(value, key: "auth_backoff", path: path)

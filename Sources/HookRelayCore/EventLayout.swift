@@ -6,6 +6,8 @@ public struct EventLayout: Sendable, Equatable {
     public var idPath: String
     public var severityPaths: [String]
     public var assetPaths: [String]
+    /// Where an event names its team (`serve`, for tokens that may send to any team); nil: not read.
+    public var teamPath: String?
 
     public static let defaultTypePath = "event_type"
     public static let defaultSeverityPaths = ["finding.severity", "severity"]
@@ -15,16 +17,18 @@ public struct EventLayout: Sendable, Equatable {
         typePath: String = EventLayout.defaultTypePath,
         idPath: String = "id",
         severityPaths: [String] = EventLayout.defaultSeverityPaths,
-        assetPaths: [String] = EventLayout.defaultAssetPaths
+        assetPaths: [String] = EventLayout.defaultAssetPaths, teamPath: String? = nil
     ) {
         self.typePath = typePath
         self.idPath = idPath
         self.severityPaths = severityPaths
         self.assetPaths = assetPaths
+        self.teamPath = teamPath
     }
 
-    /// The scanner's selector: type, id, then the severity paths, then the asset paths.
-    public var selector: FieldSelector { FieldSelector([typePath, idPath] + severityPaths + assetPaths) }
+    /// The scanner's selector: type, id, then the severity paths, then the asset paths, then the
+    /// team's path when set.
+    public var selector: FieldSelector { FieldSelector([typePath, idPath] + severityPaths + assetPaths + (teamPath.map { [$0] } ?? [])) }
 
     static let typeSlot = 0
     static let idSlot = 1
@@ -39,6 +43,11 @@ public struct EventLayout: Sendable, Equatable {
 
     /// The event's `id` string, unescaped, when it has one.
     public func id(of record: RecordView) -> [UInt8]? { record.string(Self.idSlot) }
+
+    /// The event's team string, unescaped, when the layout reads one and the event has it.
+    public func team(of record: RecordView) -> [UInt8]? {
+        teamPath == nil ? nil : record.string(assetSlots.upperBound)
+    }
 
     /// The event's type string, unescaped, when it has one.
     public func type(of record: RecordView) -> [UInt8]? { record.string(Self.typeSlot) }

@@ -1,4 +1,5 @@
 import Dispatch
+import HookRelayAdmin
 import HookRelayCore
 import HookRelayStore
 import NIOCore
@@ -11,14 +12,37 @@ import Synchronization
 /// and `Retry-After` rather than queued behind the others.
 final class IngestParser: Sendable {
     let budget: Int
+    /// The fields read: the filters' (type, severity, asset), the id, and the team's field.
+    let layout: EventLayout
     private let inUse = Mutex(0)
     private let queue = DispatchQueue(label: "hookrelay.parse", qos: .utility, attributes: .concurrent)
     /// Records between two looks at whether the client is still connected.
     static let checkEvery = 4096
 
-    init(budget: Int) {
+    init(budget: Int, teamField: String = ServeConfiguration.defaultTeamField) {
         self.budget = budget
+        layout = EventLayout(teamPath: teamField)
     }
+
+    /// Which team a request's events belong to.
+    enum Destination: Sendable {
+        /// The route's or the token's.
+        case fixed(String)
+        /// Each event's own team field, else `default`: a token that may send to any team.
+        case fromEvent
+    }
+
+    /// A body's events and deliveries, the ids as the client gave them, and how many events
+    /// each team got.
+    struct Parsed: Sendable {
+        var batch: IngestBatch
+        var ids: [String] = []
+        var teams: [String: Int] = [:]
+    }
+
+    /// The key an event is stored under, its `webhook-id`: its id, prefixed with its team's id
+    /// and `/` outside `default`, so that ids are unique per team.
+    static func messageID(_ id: String, team: String) -> String { team == Team.defaultID ? id : team + "/" + id }
 
     /// Holds `bytes` of the budget, or says false when the budget has not that much left.
     /// Every reservation granted is given back with ``release(_:)``.
@@ -48,33 +72,34 @@ final class IngestParser: Sendable {
     /// this parser's queue (a small body in place). `connected` is asked now and then; when it
     /// says no, parsing stops with ``ClientGone``.
     func events(
-        in body: ByteBuffer, ndjson: Bool, maxEventBytes: Int, matchers: IngestMatchers, team: String,
+        in body: ByteBuffer, ndjson: Bool, maxEventBytes: Int, matchers: IngestMatchers, team: Destination,
         connected: @escaping @Sendable () async -> @Sendable () -> Bool
-    ) async throws -> IngestBatch {
+    ) async throws -> Parsed {
+        let layout = layout
         if body.readableBytes <= Self.inlineBytes {
-            return try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, team: team, connected: { true })
+            return try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, team: team, layout: layout, connected: { true })
         }
         let connected = await connected()
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result {
-                    try Self.parse(body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, team: team, connected: connected)
+                    try Self.parse(
+                        body, ndjson: ndjson, maxEventBytes: maxEventBytes, matchers: matchers, team: team, layout: layout, connected: connected)
                 })
             }
         }
     }
 
-    private static let layout = EventLayout()
-    private static let selector = layout.selector
-
     private static func parse(
-        _ body: ByteBuffer, ndjson: Bool, maxEventBytes limit: Int, matchers: IngestMatchers, team: String, connected: () -> Bool
-    ) throws -> IngestBatch {
-        let reader = RecordReaderConfiguration(selector: selector, maxRecordSize: limit)
+        _ body: ByteBuffer, ndjson: Bool, maxEventBytes limit: Int, matchers: IngestMatchers, team: Destination, layout: EventLayout,
+        connected: () -> Bool
+    ) throws -> Parsed {
+        let reader = RecordReaderConfiguration(selector: layout.selector, maxRecordSize: limit)
         // Grown as records pass, not reserved from the body's size: a body refused (an event too
         // large, say) then costs no second copy of its size.
-        var events = IngestBatch(webhooks: matchers.webhooks)
-        let candidates = matchers.indices(of: team)
+        var parsed = Parsed(batch: IngestBatch(webhooks: matchers.webhooks))
+        var candidates: (team: String, indices: [Int])?
+        if case let .fixed(fixed) = team { candidates = (fixed, matchers.indices(of: fixed)) }
         var index = 0
         var randomIDs = RandomEventIDs()
         do {
@@ -87,8 +112,20 @@ final class IngestParser: Sendable {
                     if index % checkEvery == 0, !connected() { throw ClientGone() }
                     let eventID = layout.id(of: record)
                     let id = eventID.map { MessageID.make(eventID: $0, body: record.bytes) } ?? randomIDs.next()
-                    matchers.addTargets(for: record, among: candidates, to: &events)
-                    events.append(id: id, body: record.bytes)
+                    var own = candidates
+                    if own == nil {
+                        let named = layout.team(of: record).map { String(decoding: $0, as: UTF8.self) } ?? Team.defaultID
+                        guard Team.isValidID(named) else {
+                            throw APIError(
+                                status: .badRequest,
+                                message: "record \(index): its team \"\(named.prefix(80))\" is not a team id (lowercase letters, digits, - and _); nothing was accepted")
+                        }
+                        own = (named, matchers.indices(of: named))
+                    }
+                    matchers.addTargets(for: record, among: own!.indices, to: &parsed.batch)
+                    parsed.batch.append(id: messageID(id, team: own!.team), body: record.bytes)
+                    parsed.ids.append(id)
+                    parsed.teams[own!.team, default: 0] += 1
                 }
             }
         } catch let invalid as InvalidRecord {
@@ -99,7 +136,7 @@ final class IngestParser: Sendable {
             }
             throw APIError(status: .badRequest, message: "record \(index + 1) at byte \(invalid.offset): \(invalid.error); nothing was accepted")
         }
-        return events
+        return parsed
     }
 }
 

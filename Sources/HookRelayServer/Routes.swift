@@ -65,7 +65,10 @@ enum Routes {
         group.post("events") { request, context in
             let team = try await team(context)
             try require(context, team, may: .publish)
-            return try await ingest(request, context: context, state: state, team: team)
+            // A token that may send to any team, without a team in the path: each event's own.
+            let caller = try context.caller()
+            let anyTeam = (caller.isAdmin || caller.anyTeam) && context.parameters.get("team") == nil
+            return try await ingest(request, context: context, state: state, team: anyTeam ? .fromEvent : .fixed(team))
         }
         group.post("match") { request, context in
             try require(context, try await team(context), may: .read)
@@ -267,7 +270,9 @@ enum Routes {
         var ids: [String]
     }
 
-    static func ingest(_ request: Request, context: ServeRequestContext, state: ServerState, team: String) async throws -> Response {
+    static func ingest(
+        _ request: Request, context: ServeRequestContext, state: ServerState, team: IngestParser.Destination
+    ) async throws -> Response {
         let ndjson = request.headers[.contentType]?.lowercased().hasPrefix("application/x-ndjson") ?? false
         let limit = state.configuration.maxIngestBody(ndjson: ndjson)
         let tooLarge = APIError(
@@ -295,9 +300,9 @@ enum Routes {
             throw APIError(status: .badRequest, message: "the request body cannot be read (\(error)); nothing was accepted")
         }
         let channel = context.channel
-        let events: IngestBatch
+        let parsed: IngestParser.Parsed
         do {
-            events = try await state.parser.events(
+            parsed = try await state.parser.events(
                 in: body, ndjson: ndjson, maxEventBytes: state.configuration.maxEventBytes, matchers: state.ingestMatchers, team: team,
                 connected: {
                     let presence = await ClientPresence.of(channel)
@@ -307,17 +312,27 @@ enum Routes {
             // Nobody reads this; it only ends the request quietly.
             throw APIError(status: .badRequest, message: "the client went away; nothing was accepted")
         }
+        let events = parsed.batch
         guard events.count > 0 else { throw APIError(status: .badRequest, message: "the body holds no event") }
-        if let wait = state.teamIngest.take(events.count, team: team, now: state.now()) {
+        if case .fromEvent = team {
+            // A team without webhooks may not exist: every named team must.
+            let matchers = state.ingestMatchers
+            for named in parsed.teams.keys where named != Team.defaultID && matchers.indices(of: named).isEmpty {
+                guard (try? await state.admin.team(named)) != nil else {
+                    throw APIError(status: .badRequest, message: "an event names team \"\(named)\", which does not exist; nothing was accepted")
+                }
+            }
+        }
+        if let (over, wait) = state.teamIngest.take(parsed.teams, now: state.now()) {
             throw APIError(
                 status: .tooManyRequests,
-                message: "team \(team) sends more than team_ingest_rate allows; nothing of this request was stored; retry after \(wait) s",
+                message: "team \(over) sends more than team_ingest_rate allows; nothing of this request was stored; retry after \(wait) s",
                 headers: [.retryAfter: "\(wait)"])
         }
         let duplicates = try await state.ingest(events)
         let accepted = duplicates.filter { !$0 }.count
         state.metrics.ingested(accepted)
-        return json(Accepted(accepted: accepted, duplicates: events.count - accepted, ids: events.ids), status: .accepted)
+        return json(Accepted(accepted: accepted, duplicates: events.count - accepted, ids: parsed.ids), status: .accepted)
     }
 
     static func newEventID() -> String { "evt_" + Admin.randomHex(12) }

@@ -61,7 +61,7 @@ final class ServerState: StoreAccess {
         self.configuration = configuration
         self.logger = logger
         self.sender = sender
-        parser = IngestParser(budget: configuration.effectiveParseBudget)
+        parser = IngestParser(budget: configuration.effectiveParseBudget, teamField: configuration.teamField)
         authThrottle = AuthThrottle(limits: configuration.limits, logger: logger)
         database = try ServeDatabase(configuration: configuration, logger: logger)
         // Heard changes wake the dispatcher and reload the webhooks at once: the polls are a safety net.

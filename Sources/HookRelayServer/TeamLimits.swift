@@ -10,20 +10,24 @@ final class TeamIngestLimiter: Sendable {
 
     init(rate: Double?) { self.rate = rate }
 
-    /// Takes `count` events from `team`'s bucket at `now` (ms); nil when they may go in, else
-    /// the seconds to wait before the request can pass.
-    func take(_ count: Int, team: String, now: Int64) -> Int? {
-        guard let rate, team != Team.defaultID, count > 0 else { return nil }
-        let capacity = max(rate, Double(count))
+    /// Takes each team's events (`counts`) from its bucket at `now` (ms), all or none; nil
+    /// when they may go in, else the team over its rate and the seconds to wait.
+    func take(_ counts: [String: Int], now: Int64) -> (team: String, wait: Int)? {
+        guard let rate else { return nil }
         return buckets.withLock { buckets in
-            var bucket = buckets[team] ?? (capacity, now)
-            bucket.tokens = min(capacity, bucket.tokens + Double(max(0, now - bucket.at)) / 1000 * rate)
-            bucket.at = now
-            defer { buckets[team] = bucket }
-            guard bucket.tokens >= Double(count) else {
-                return max(1, Int(((Double(count) - bucket.tokens) / rate).rounded(.up)))
+            var refilled: [String: (tokens: Double, at: Int64)] = [:]
+            for (team, count) in counts where team != Team.defaultID && count > 0 {
+                let capacity = max(rate, Double(count))
+                var bucket = buckets[team] ?? (capacity, now)
+                bucket.tokens = min(capacity, bucket.tokens + Double(max(0, now - bucket.at)) / 1000 * rate)
+                bucket.at = now
+                guard bucket.tokens >= Double(count) else {
+                    return (team, max(1, Int(((Double(count) - bucket.tokens) / rate).rounded(.up))))
+                }
+                bucket.tokens -= Double(count)
+                refilled[team] = bucket
             }
-            bucket.tokens -= Double(count)
+            buckets.merge(refilled) { $1 }
             return nil
         }
     }

@@ -66,9 +66,9 @@ import Testing
             let event = #"{"event_type":"finding","id":"evt-team-1","finding":{"severity":"high"}}"#
             #expect(try await client.call(.post, "events", event, token: publisher).status == .accepted)
             #expect(try await client.call(.post, "teams/beta/events", #"{"event_type":"finding","id":"evt-team-2"}"#, token: publisher).status == .notFound)
-            try await eventually("acme's webhook got it") { serve.sender.tally("http://acme.test/hook") == ["evt-team-1": 1] }
+            try await eventually("acme's webhook got it") { serve.sender.tally("http://acme.test/hook") == ["acme/evt-team-1": 1] }
             try await serve.settled()
-            #expect(serve.sender.tally() == ["evt-team-1": 1], "\(serve.sender.tally())")
+            #expect(serve.sender.tally() == ["acme/evt-team-1": 1], "\(serve.sender.tally())")
 
             // Revoked and expired tokens stop working (within the token cache's second).
             let tokens = try await client.call(.get, "tokens?team=acme")
@@ -123,12 +123,12 @@ import Testing
             let refused = try await client.call(.post, "events", #"{"event_type":"finding","id":"r-11"}"#, token: acme)
             #expect(refused.status == .tooManyRequests && "\(refused.object)".contains("nothing of this request was stored"))
             try await serve.settled()
-            #expect(serve.sender.tally()["r-11"] == nil)
+            #expect(serve.sender.tally()["acme/r-11"] == nil)
             serve.advance(.seconds(1))
             #expect(try await client.call(.post, "events", #"{"event_type":"finding","id":"r-11"}"#, token: acme).status == .accepted)
             let many = (1...50).map { #"{"event_type":"finding","id":"d-\#($0)"}"# }.joined(separator: "\n")
             #expect(try await client.call(.post, "events", many, ndjson: true).status == .accepted, "default is not limited")
-            try await eventually("r-11 sent to both acme webhooks") { serve.sender.tally()["r-11"] == 2 }
+            try await eventually("r-11 sent to both acme webhooks") { serve.sender.tally()["acme/r-11"] == 2 }
         }
     }
 
@@ -147,6 +147,45 @@ import Testing
         #expect(try apply("").teamIngestRate == 1000 && (try apply("")).teamMaxWebhooks == 50)
         for wrong in [#"team_ingest_rate = "fast""#, #"team_ingest_rate = "0/s""#, #"team_ingest_rate = "5/d""#, "team_max_webhooks = 0"] {
             #expect(throws: ServeConfiguration.Problem.self, "\(wrong)") { try apply(wrong) }
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func eventIDsAreUniquePerTeamAndAnyTeamTokensNameTheTeamInTheEvent(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend)
+        try await serve.run { client in
+            for team in ["acme", "beta"] {
+                #expect(try await client.call(.post, "teams", #"{"id":"\#(team)"}"#).status == .created)
+                #expect(try await client.call(.post, "teams/" + team + "/webhooks", #"{"url":"http://\#(team).test/hook"}"#).status == .created)
+            }
+            #expect(try await client.call(.post, "teams", #"{"id":"empty"}"#).status == .created)
+            _ = try await client.call(.post, "webhooks", #"{"url":"http://default.test/hook"}"#)
+            let acme = try await token(client, "team_admin", "acme")
+            let anywhere = try await token(client, "publisher", "acme", #","any_team":true"#)
+
+            // The same id in two teams: two events; again in one team: a duplicate.
+            let one = #"{"event_type":"finding","id":"evt_1"}"#
+            let first = try await client.call(.post, "teams/acme/events", one)
+            #expect(first.status == .accepted && first["ids"] as? [String] == ["evt_1"] && first["accepted"] as? Int == 1)
+            #expect(try await client.call(.post, "teams/beta/events", one)["accepted"] as? Int == 1)
+            #expect(try await client.call(.post, "events", one, token: acme)["duplicates"] as? Int == 1)
+
+            // The event's team field, for tokens that may send to any team; else default.
+            let batch = [
+                #"{"event_type":"finding","id":"evt_2","team":"beta"}"#, #"{"event_type":"finding","id":"evt_3"}"#,
+            ].joined(separator: "\n")
+            #expect(try await client.call(.post, "events", batch, ndjson: true, token: anywhere).status == .accepted)
+            #expect(try await client.call(.post, "events", #"{"id":"evt_4","team":"nope"}"#, token: anywhere).status == .badRequest)
+            #expect(try await client.call(.post, "events", #"{"id":"evt_4","team":"Bad Team"}"#).status == .badRequest)
+            #expect(try await client.call(.post, "events", #"{"id":"evt_5","team":"empty"}"#).status == .accepted, "a team without webhooks")
+            // A team's own token: the field is not read.
+            #expect(try await client.call(.post, "events", #"{"event_type":"finding","id":"evt_6","team":"beta"}"#, token: acme).status == .accepted)
+
+            try await eventually("every delivery made") { serve.sender.sent == 5 }
+            try await serve.settled()
+            #expect(serve.sender.tally("http://acme.test/hook") == ["acme/evt_1": 1, "acme/evt_6": 1])
+            #expect(serve.sender.tally("http://beta.test/hook") == ["beta/evt_1": 1, "beta/evt_2": 1])
+            #expect(serve.sender.tally("http://default.test/hook") == ["evt_3": 1])
         }
     }
 }
