@@ -145,7 +145,8 @@ import Testing
         #expect(try apply(#"team_ingest_rate = "600/m""#).teamIngestRate == 10)
         #expect(try apply(#"team_ingest_rate = "off""#).teamIngestRate == nil)
         #expect(try apply("").teamIngestRate == 1000 && (try apply("")).teamMaxWebhooks == 50)
-        for wrong in [#"team_ingest_rate = "fast""#, #"team_ingest_rate = "0/s""#, #"team_ingest_rate = "5/d""#, "team_max_webhooks = 0"] {
+        #expect(try apply(#"team_field = "meta.team""#).teamField == "meta.team")
+        for wrong in [#"team_field = "a..b""#, #"team_ingest_rate = "fast""#, #"team_ingest_rate = "0/s""#, #"team_ingest_rate = "5/d""#, "team_max_webhooks = 0"] {
             #expect(throws: ServeConfiguration.Problem.self, "\(wrong)") { try apply(wrong) }
         }
     }
