@@ -182,4 +182,24 @@ import Testing
             #expect(last.action == "deleted" && last.objectKind == "team" && last.actor == "bootstrap")
         }
     }
+
+    @Test func theAuditPageIsPagedNewestFirst() async throws {
+        let serve = try ServeHarness()
+        try await serve.run { client in
+            for index in 1...30 {
+                try await serve.admin.record(AuditEntry(
+                    at: Int64(index) * 1000, actor: "bootstrap", role: "admin", team: "default", objectKind: "webhook", objectID: "wh_\(index)x",
+                    action: "updated"))
+            }
+            try await serve.admin.record(AuditEntry(at: 0, actor: "bootstrap", role: "admin", team: "other", objectKind: "team", objectID: "other", action: "created"))
+            let browser = try await Browser.logIn(client)
+            let first = String(buffer: try await browser.get("/ui/audit").body)
+            let ids = { (page: String) in page.matches(of: #/webhook wh_(\d+)x/#).map { Int($0.output.1)! } }
+            #expect(ids(first) == Array((6...30).reversed()), "\(first)")
+            let older = try #require(first.firstMatch(of: #/href="(/ui/audit\?cursor=\d+)"/#)).output.1
+            let second = String(buffer: try await browser.get(String(older)).body)
+            #expect(ids(second) == [5, 4, 3, 2, 1])
+            #expect(!second.contains("Older entries") && !second.contains("team other"))
+        }
+    }
 }

@@ -30,7 +30,7 @@ struct UIRoutes: Sendable {
             session.principal = principal
         }
         if session.principal.isAdmin {
-            if let wanted = request.uri.queryParameters.get("team").map { String($0) }, (try? await admin.team(wanted)) != nil {
+            if let wanted = request.uri.queryParameters.get("team").map({ String($0) }), (try? await admin.team(wanted)) != nil {
                 session.team = wanted
             } else if session.team != Team.defaultID, (try? await admin.team(session.team)) == nil {
                 session.team = Team.defaultID
