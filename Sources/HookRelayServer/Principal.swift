@@ -43,7 +43,12 @@ final class TokenDirectory: Sendable {
 
     /// The caller a presented token stands for, or nil (unknown, revoked or expired).
     func principal(for presented: String) async throws -> Principal? {
-        let digest = AccessToken.digest(of: presented)
+        try await principal(digest: AccessToken.digest(of: presented))
+    }
+
+    /// The caller a token's digest stands for: how the web page re-checks a session's token on
+    /// every request without keeping the token itself.
+    func principal(digest: String) async throws -> Principal? {
         let now = now()
         let cached = cache.withLock { $0.tokens[digest] }
         let token: AccessToken?

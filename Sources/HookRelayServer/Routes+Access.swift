@@ -44,7 +44,13 @@ extension Routes {
         _ state: ServerState, _ context: ServeRequestContext, _ team: String, _ kind: String, _ id: String, _ action: String,
         _ detail: [String: String]
     ) async throws {
-        let caller = try context.caller()
+        try await audit(state, caller: try context.caller(), team, kind, id, action, detail)
+    }
+
+    /// Records a change made by `caller` (the API's caller, or a web page session's).
+    static func audit(
+        _ state: ServerState, caller: Principal, _ team: String, _ kind: String, _ id: String, _ action: String, _ detail: [String: String]
+    ) async throws {
         let text = String(decoding: (try? JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
         try await state.admin.record(AuditEntry(
             at: state.now(), actor: caller.actor, role: caller.role.rawValue, team: team, objectKind: kind, objectID: id,

@@ -3,7 +3,8 @@ import Testing
 
 /// The web page of `serve`, driven in headless Chromium by Tests/ui/ui_test.py (Selenium)
 /// against the real binary: log in, add a webhook, test it, see a failed delivery and retry it
-/// to success, pause and resume, escaping of hostile text, CSRF, delete, log out.
+/// to success, pause and resume, escaping of hostile text, CSRF, delete, log out; then a stored
+/// viewer token logs in, its pages have no form but logout's, and its forged POSTs get 403.
 @Suite struct WebUITests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

@@ -14,10 +14,11 @@ import Testing
         let client: any TestClientProtocol
         let cookie: String
 
-        static func logIn(_ client: any TestClientProtocol) async throws -> Browser {
+        /// Logs in with `token` (the configured one unless given).
+        static func logIn(_ client: any TestClientProtocol, token: String = ServeHarness.token) async throws -> Browser {
             let login = try await client.execute(
                 uri: "/ui/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                body: ByteBuffer(string: "token=\(ServeHarness.token)"))
+                body: ByteBuffer(string: "token=\(token)"))
             #expect(login.status == .seeOther)
             let setCookie = try #require(login.headers[.setCookie])
             return Browser(client: client, cookie: String(try #require(setCookie.split(separator: ";").first)))
@@ -94,7 +95,7 @@ import Testing
 
             let wrong = try await client.execute(
                 uri: "/ui/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "token=nope"))
-            #expect(wrong.status == .unauthorized && String(buffer: wrong.body).contains("That is not the API token."))
+            #expect(wrong.status == .unauthorized && String(buffer: wrong.body).contains("That is not an API token of this server"))
         }
     }
 }

@@ -85,7 +85,7 @@ try:
     step("a wrong token is refused")
     driver.find_element(By.ID, "token").send_keys("not-the-token")
     click_button("Log in")
-    check("That is not the API token." in text(), text())
+    check("That is not an API token of this server" in text(), text())
 
     step("the token logs in")
     driver.find_element(By.ID, "token").send_keys(token)
@@ -165,6 +165,37 @@ try:
     click_button("Log out")
     driver.get(base + "/ui")
     check(driver.current_url.endswith("/ui/login"), driver.current_url)
+
+    step("a viewer token logs in; its pages have no form but logout's")
+    viewer = api("POST", "/v1/tokens", json.dumps({"role": "viewer", "description": "ui test"}).encode())["token"]
+    viewed = api("POST", "/v1/webhooks", json.dumps({"url": hook_url}).encode())["id"]
+    driver.find_element(By.ID, "token").send_keys(viewer)
+    click_button("Log in")
+    check(driver.current_url.endswith("/ui"), driver.current_url)
+    check("viewer" in driver.find_element(By.TAG_NAME, "header").text, text())
+    for page in ["/ui", f"/ui/webhooks/{viewed}"]:
+        driver.get(base + page)
+        check(hook_url in text(), text())
+        forms = [f.get_attribute("action") for f in driver.find_elements(By.TAG_NAME, "form")]
+        check(all(action.endswith("/ui/logout") for action in forms) and len(forms) == 1, f"{page}: forms {forms}")
+        check(not driver.find_elements(By.LINK_TEXT, "Delete…"), f"{page}: a delete link")
+
+    step("a viewer's forged POST, with its valid CSRF token, is refused and changes nothing")
+    csrf = driver.find_element(By.CSS_SELECTOR, "form input[name=csrf]").get_attribute("value")
+    viewer_cookie = driver.get_cookie("hookrelay_session")
+    for action in ["pause", "rotate-secret", "delete"]:
+        request = urllib.request.Request(
+            base + f"/ui/webhooks/{viewed}/{action}", data=("csrf=" + csrf).encode(), method="POST")
+        request.add_header("cookie", "hookrelay_session=" + viewer_cookie["value"])
+        request.add_header("content-type", "application/x-www-form-urlencoded")
+        try:
+            urllib.request.urlopen(request, timeout=5)
+            raise AssertionError(f"a viewer's {action} was accepted")
+        except urllib.error.HTTPError as error:
+            check(error.code == 403, f"{action}: status {error.code}")
+    after = api("GET", f"/v1/webhooks/{viewed}")
+    check(not after["paused"], "the viewer's forged POST paused the webhook")
+    click_button("Log out")
     print("ui: ok", flush=True)
 except Exception as error:  # noqa: BLE001 - report any failure with the page it happened on
     print("ui: FAILED:", type(error).__name__, error, "at", driver.current_url, file=sys.stderr)

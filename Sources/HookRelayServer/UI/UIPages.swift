@@ -6,7 +6,7 @@ import Mustache
 enum UIPages {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, source) in sources {
+        for (name, source) in sources.merging(accessSources, uniquingKeysWith: { first, _ in first }) {
             // A template that does not parse is a programming error, caught by every UI test.
             try! library.register(source, named: name)
         }
@@ -31,7 +31,9 @@ enum UIPages {
             <header class="top">
               <a class="brand" href="/ui">hookrelay</a>
               {{#csrf}}
-              <nav><a href="/ui">Webhooks</a> <a href="/ui/webhooks/new">Add webhook</a>
+              <nav><span class="hint">Team <strong>{{team}}</strong> · {{role}}</span> <a href="/ui">Webhooks</a>
+              {{#manage}}<a href="/ui/webhooks/new">Add webhook</a> <a href="/ui/tokens">Tokens</a> <a href="/ui/audit">Audit</a>{{/manage}}
+              {{#is_admin}}<a href="/ui/teams">Teams</a>{{/is_admin}}
               <form method="post" action="/ui/logout" class="inline"><input type="hidden" name="csrf" value="{{{csrf}}}"><button type="submit" class="link">Log out</button></form></nav>
               {{/csrf}}
             </header>
@@ -48,13 +50,13 @@ enum UIPages {
             <form method="post" action="/ui/login" class="stack">
               <label for="token">API token</label>
               <input id="token" name="token" type="password" autocomplete="current-password" required>
-              <p class="hint">The token of <code>hookrelay serve</code>: <code>HOOKRELAY_TOKEN</code>, the token file, or <code>DATABASE.token</code>.</p>
+              <p class="hint">The token of <code>hookrelay serve</code> (<code>HOOKRELAY_TOKEN</code>, the token file, or <code>DATABASE.token</code>), or a token made for a team: admin, team_admin or viewer. A publisher token only sends events.</p>
               <button type="submit">Log in</button>
             </form>
             """#,
         "webhooks": #"""
-            <h1>Webhooks</h1>
-            <p><a class="button" href="/ui/webhooks/new">Add webhook</a></p>
+            <h1>Webhooks of {{team}}</h1>
+            {{#manage}}<p><a class="button" href="/ui/webhooks/new">Add webhook</a></p>{{/manage}}
             {{#has_webhooks}}
             <div class="scroll">
             <table class="cards">
@@ -115,7 +117,7 @@ enum UIPages {
             <p><a href="/ui">← All webhooks</a></p>
             """#,
         "new": #"""
-            <h1>Add a webhook</h1>
+            <h1>Add a webhook to {{team}}</h1>
             {{{form}}}
             """#,
         "secret": #"""
@@ -130,6 +132,8 @@ enum UIPages {
             <p><span class="badge {{state}}">{{state}}</span>{{#paused}} <span class="badge paused">paused</span>{{/paused}}
               {{#consecutive_failures}}<span class="hint">{{consecutive_failures}} failed attempts in a row</span>{{/consecutive_failures}}
               <span class="hint">Secret {{secret_prefix}}…</span></p>
+            <p class="hint">Team {{team}} · sends {{filter}}</p>
+            {{#manage}}
             <section aria-labelledby="actions-heading">
             <h2 id="actions-heading">Actions</h2>
             <div class="actions">
@@ -139,6 +143,7 @@ enum UIPages {
               <a class="button danger" href="/ui/webhooks/{{id}}/delete">Delete…</a>
             </div>
             </section>
+            {{/manage}}
             <section aria-labelledby="chart-heading">
             <h2 id="chart-heading">Last 24 hours</h2>
             <figure>{{{chart}}}<figcaption>{{chart_caption}}</figcaption></figure>
@@ -162,10 +167,12 @@ enum UIPages {
             {{^has_deliveries}}<p>No deliveries here.</p>{{/has_deliveries}}
             {{#older}}<p><a href="{{older}}">Older deliveries →</a></p>{{/older}}
             </section>
+            {{#manage}}
             <section aria-labelledby="settings-heading">
             <h2 id="settings-heading">Settings</h2>
             {{{form}}}
             </section>
+            {{/manage}}
             """#,
         "delete": #"""
             <h1>Delete {{url}}?</h1>
@@ -183,7 +190,7 @@ enum UIPages {
               <dt>Received</dt><dd>{{created}}</dd>
               {{#next_attempt}}<dt>Next attempt</dt><dd>{{next_attempt}}</dd>{{/next_attempt}}
             </dl>
-            <form method="post" action="/ui/deliveries/{{id}}/retry" class="inline"><input type="hidden" name="csrf" value="{{{csrf}}}"><button type="submit">Retry now</button></form>
+            {{#manage}}<form method="post" action="/ui/deliveries/{{id}}/retry" class="inline"><input type="hidden" name="csrf" value="{{{csrf}}}"><button type="submit">Retry now</button></form>{{/manage}}
             <h2>Attempts</h2>
             {{#has_attempts}}
             <div class="scroll">

@@ -7,13 +7,23 @@ import HTTPTypes
 import Hummingbird
 import Synchronization
 
-/// A signed-in browser: its session id, CSRF token, and the message for its next page.
+/// A signed-in browser: its session id, CSRF token, who logged in, the team it looks at, and
+/// the message for its next page.
 struct UISession: Sendable {
     var id: String
     var csrf: String
     var expires: Int64
+    /// Who logged in, as re-checked at the session's last request.
+    var principal: Principal
+    /// The digest of the stored token that logged in (nil: the configured token), looked up
+    /// again on every request so a revoked or expired token ends the session.
+    var digest: String?
+    /// The team the pages show: the principal's, or the one an admin switched to.
+    var team: String
     var notice: String?
     var problem: String?
+
+    var mayManage: Bool { principal.mayManage(team) }
 
     /// Whether a form carries this session's CSRF token (compared in constant time).
     func accepts(_ form: some SessionForm) -> Bool {
@@ -27,9 +37,11 @@ final class UISessions: Sendable {
     static let lifetime: Int64 = 8 * 3600 * 1000
     private let sessions = Mutex<[String: UISession]>([:])
 
-    func start() -> UISession {
+    func start(_ principal: Principal, digest: String?) -> UISession {
         let now = UnixTime.now()
-        let session = UISession(id: Admin.randomHex(32), csrf: Admin.randomHex(32), expires: now + Self.lifetime)
+        let session = UISession(
+            id: Admin.randomHex(32), csrf: Admin.randomHex(32), expires: now + Self.lifetime, principal: principal, digest: digest,
+            team: principal.team)
         sessions.withLock { sessions in
             sessions = sessions.filter { $0.value.expires > now }
             sessions[session.id] = session
@@ -66,6 +78,14 @@ final class UISessions: Sendable {
         sessions.withLock { sessions in
             sessions[id]?.notice = notice
             sessions[id]?.problem = problem
+        }
+    }
+
+    /// Keeps what a request found: the principal as re-checked, the team shown.
+    func update(_ session: UISession) {
+        sessions.withLock { sessions in
+            sessions[session.id]?.principal = session.principal
+            sessions[session.id]?.team = session.team
         }
     }
 

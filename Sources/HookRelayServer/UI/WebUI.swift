@@ -10,13 +10,16 @@ import Synchronization
 /// The web page of `serve` at `/ui`: server-rendered HTML, no JavaScript needed. Every action is
 /// a form POST calling the same ``Admin`` functions as the API and the admin commands.
 ///
-/// Access: a login form takes the API token and starts a session (a random id in an `HttpOnly`,
-/// `SameSite=Strict` cookie, `Secure` behind a declared TLS proxy) that ends after
-/// ``UISessions/lifetime`` or at logout; every POST carries the session's CSRF token.
+/// Access: a login form takes an API token (the configured one, an admin of every team, or a
+/// stored admin, team_admin or viewer token; a publisher's is refused) and starts a session (a
+/// random id in an `HttpOnly`, `SameSite=Strict` cookie, `Secure` behind a declared TLS proxy)
+/// that ends after ``UISessions/lifetime``, at logout, or at the first request after its token
+/// was revoked or expired; every POST carries the session's CSRF token. The pages show one
+/// team (an admin switches with `?team=`), with forms only where the role may change things.
 enum WebUI {
     static func register(on router: Router<ServeRequestContext>, state: ServerState, token: APIToken) {
         let sessions = UISessions()
-        let admin = state.admin
+        let ui = UIRoutes(state: state, sessions: sessions)
         let secureCookie = state.configuration.tlsProxy
 
         router.get("/ui/style.css") { _, _ in
@@ -26,25 +29,43 @@ enum WebUI {
             return response
         }
         router.get("/ui/login") { request, _ in
-            if sessions.session(request) != nil { return redirect("/ui") }
+            if try await ui.current(request) != nil { return redirect("/ui") }
             return page("Log in", "login", [:], session: nil)
         }
         router.post("/ui/login") { request, context in
             let client = context.client(request, behindProxy: secureCookie)
             if case .wait(let seconds) = state.authThrottle.check(client) { return loginHeldOff(seconds) }
             guard let form = try await decodeForm(LoginForm.self, request, context) else { return unreadableForm() }
-            guard token.matches(form.token) else {
+            // The configured token, or a stored one (whose digest the session keeps, to look
+            // it up again on every request).
+            var principal: Principal?
+            var digest: String?
+            if token.matches(form.token) {
+                principal = .bootstrap
+            } else if let presented = form.token, !presented.isEmpty, let stored = try await state.tokens.principal(for: presented) {
+                principal = stored
+                digest = AccessToken.digest(of: presented)
+            }
+            guard let principal else {
                 state.authThrottle.failed(client)
                 state.logger.notice("web page login refused")
-                return page("Log in", "login", [:], session: nil, problem: "That is not the API token.", status: .unauthorized)
+                return page(
+                    "Log in", "login", [:], session: nil, problem: "That is not an API token of this server (or it was revoked, or it expired).",
+                    status: .unauthorized)
             }
             state.authThrottle.succeeded(client)
-            let session = sessions.start()
+            guard principal.role != .publisher else {
+                state.logger.notice("web page login refused: a publisher token", metadata: ["actor": "\(principal.actor)"])
+                return page(
+                    "Log in", "login", [:], session: nil,
+                    problem: "A publisher token only sends events: log in with a viewer, team_admin or admin token.", status: .forbidden)
+            }
+            let session = sessions.start(principal, digest: digest)
             var response = redirect("/ui")
             response.setCookie(Cookie(
                 name: UISessions.cookie, value: session.id, maxAge: Int(UISessions.lifetime / 1000), path: "/ui",
                 secure: secureCookie, httpOnly: true, sameSite: .strict))
-            state.logger.info("web page login")
+            state.logger.info("web page login", metadata: ["actor": "\(principal.actor)", "role": "\(principal.role.rawValue)"])
             return response
         }
         router.post("/ui/logout") { request, context in
@@ -58,242 +79,8 @@ enum WebUI {
             return response
         }
 
-        // Everything below wants a session; POSTs also its CSRF token.
-        @Sendable func signedIn(_ handler: @escaping @Sendable (Request, ServeRequestContext, UISession) async throws -> Response)
-            -> @Sendable (Request, ServeRequestContext) async throws -> Response
-        {
-            { request, context in
-                guard let session = sessions.session(request) else { return redirect("/ui/login") }
-                do {
-                    return try await handler(request, context, session)
-                } catch let error as AdminError where error.kind == .notFound {
-                    return notFound(error.description, session: session)
-                }
-            }
-        }
-        @Sendable func action<F: SessionForm>(
-            _ type: F.Type, _ handler: @escaping @Sendable (Request, ServeRequestContext, UISession, F) async throws -> Response
-        ) -> @Sendable (Request, ServeRequestContext) async throws -> Response {
-            signedIn { request, context, session in
-                guard let form = try await decodeForm(type, request, context) else { return unreadableForm() }
-                guard session.accepts(form) else { return forbidden() }
-                do {
-                    return try await handler(request, context, session, form)
-                } catch let error as AdminError where error.kind != .notFound {
-                    sessions.flash(session.id, problem: error.description)
-                    return redirect(request.headers[.referer].flatMap(localPath) ?? "/ui")
-                }
-            }
-        }
-
-        // The action buttons post the CSRF token alone.
-        @Sendable func action(_ handler: @escaping @Sendable (Request, ServeRequestContext, UISession, ActionForm) async throws -> Response)
-            -> @Sendable (Request, ServeRequestContext) async throws -> Response
-        {
-            action(ActionForm.self, handler)
-        }
-
-        router.get("/ui") { request, context in
-            try await signedIn { _, _, session in
-                let now = UnixTime.now()
-                let webhooks = try await admin.webhooks()
-                let activity = try await state.read { store in
-                    try webhooks.map { try store.activity(webhook: $0.id, since: now - 24 * 3_600_000) }
-                }
-                let rows: [[String: Any]] = zip(webhooks, activity).map { webhook, activity in
-                    [
-                        "id": webhook.id, "url": webhook.url, "description": webhook.description, "filter": filterSummary(webhook),
-                        "state": webhook.state.rawValue, "paused": webhook.paused,
-                        "last_delivery": activity.lastDeliveredAt.map(time) ?? "never",
-                        "pending": activity.pending, "failed": activity.failedRecently,
-                    ]
-                }
-                return page("Webhooks", "webhooks", ["webhooks": rows, "has_webhooks": !rows.isEmpty], session: sessions.take(session))
-            }(request, context)
-        }
-        // Any other address under /ui: an HTML page, as a browser expects, not the API's JSON.
-        router.get("/ui/**") { request, context in
-            try await signedIn { request, _, session in
-                notFound("page \(request.uri.path)", session: sessions.take(session))
-            }(request, context)
-        }
-        router.get("/ui/webhooks/new") { request, context in
-            try await signedIn { _, _, session in
-                page("Add a webhook", "new", ["form": settingsForm(nil, action: "/ui/webhooks", submit: "Add webhook", csrf: session.csrf)],
-                     session: sessions.take(session))
-            }(request, context)
-        }
-        router.post("/ui/webhooks", use: action(WebhookForm.self) { _, _, session, form in
-            let webhook: Webhook
-            do {
-                webhook = try await admin.createWebhook(try form.webhookFields())
-            } catch let error as AdminError where error.kind == .invalid {
-                // The form again, as it was typed, with the reason: retyping it all is what a
-                // refused URL cost before.
-                return page("Add a webhook", "new", [
-                    "form": settingsForm(nil, action: "/ui/webhooks", submit: "Add webhook", csrf: session.csrf, typed: form),
-                ], session: session, problem: error.description, status: .unprocessableContent)
-            }
-            try await state.refreshWebhook(webhook.id)
-            state.logger.info("webhook created", metadata: ["webhook": "\(webhook.id)"])
-            return page("Webhook added", "secret", [
-                "heading": "Webhook added", "id": webhook.id, "url": webhook.url, "secret": webhook.secrets.first ?? "",
-            ], session: session)
-        })
-        router.get("/ui/webhooks/:id") { request, context in
-            try await signedIn { request, context, session in
-                try await webhookPage(try context.parameters.require("id"), request: request, session: sessions.take(session))
-            }(request, context)
-        }
-        router.post("/ui/webhooks/:id/update", use: action(WebhookForm.self) { _, context, session, form in
-            let id = try context.parameters.require("id")
-            _ = try await admin.updateWebhook(id, try form.webhookFields())
-            try await state.refreshWebhook(id)
-            state.logger.info("webhook changed", metadata: ["webhook": "\(id)"])
-            sessions.flash(session.id, notice: "Settings saved.")
-            return redirect("/ui/webhooks/\(id)")
-        })
-        router.post("/ui/webhooks/:id/test", use: action { _, context, session, _ in
-            let id = try context.parameters.require("id")
-            let report = try await admin.sendTest(id)
-            state.logger.info("test event sent", metadata: ["webhook": "\(id)", "status": "\(report.status)"])
-            sessions.flash(session.id, notice: "Test event \(report.status): " + describe(report))
-            return redirect("/ui/webhooks/\(id)")
-        })
-        for (name, paused) in [("pause", true), ("resume", false)] {
-            router.post("/ui/webhooks/:id/\(name)", use: action { _, context, session, _ in
-                let id = try context.parameters.require("id")
-                _ = try await admin.setPaused(id, paused)
-                try await state.refreshWebhook(id)
-                state.logger.notice(paused ? "webhook paused" : "webhook resumed", metadata: ["webhook": "\(id)"])
-                sessions.flash(session.id, notice: paused ? "Paused: deliveries wait until you resume." : "Resumed: waiting deliveries are being sent.")
-                return redirect("/ui/webhooks/\(id)")
-            })
-        }
-        router.post("/ui/webhooks/:id/enable", use: action { _, context, session, _ in
-            let id = try context.parameters.require("id")
-            _ = try await admin.enable(id)
-            try await state.refreshWebhook(id)
-            state.logger.notice("webhook enabled", metadata: ["webhook": "\(id)"])
-            sessions.flash(session.id, notice: "Enabled: new events reach it again.")
-            return redirect("/ui/webhooks/\(id)")
-        })
-        router.post("/ui/webhooks/:id/retry-failed", use: action { _, context, session, _ in
-            let id = try context.parameters.require("id")
-            let count = try await admin.retryFailed(id)
-            state.wakeDispatcher()
-            state.logger.notice("failed deliveries re-queued", metadata: ["webhook": "\(id)", "count": "\(count)"])
-            sessions.flash(session.id, notice: "\(count) failed \(count == 1 ? "delivery" : "deliveries") queued again.")
-            return redirect("/ui/webhooks/\(id)")
-        })
-        router.post("/ui/webhooks/:id/rotate-secret", use: action { _, context, session, _ in
-            let id = try context.parameters.require("id")
-            let webhook = try await admin.rotateSecret(id)
-            try await state.refreshWebhook(id)
-            state.logger.notice("webhook secret rotated", metadata: ["webhook": "\(id)"])
-            return page("New secret", "secret", [
-                "heading": "New signing secret", "id": webhook.id, "url": webhook.url, "secret": webhook.secrets.first ?? "",
-                "rotated": true,
-            ], session: session)
-        })
-        router.get("/ui/webhooks/:id/delete") { request, context in
-            try await signedIn { _, context, session in
-                let id = try context.parameters.require("id")
-                let webhook = try await admin.webhook(id)
-                let pending = try await state.read { try $0.activity(webhook: id, since: 0).pending }
-                return page("Delete webhook", "delete", ["id": id, "url": webhook.url, "pending": pending], session: sessions.take(session))
-            }(request, context)
-        }
-        router.post("/ui/webhooks/:id/delete", use: action { _, context, session, _ in
-            let id = try context.parameters.require("id")
-            let discarded = try await admin.deleteWebhook(id)
-            try await state.refreshWebhook(id)
-            state.logger.info("webhook deleted", metadata: ["webhook": "\(id)", "discarded": "\(discarded)"])
-            sessions.flash(session.id, notice: "Deleted; \(discarded) pending \(discarded == 1 ? "delivery" : "deliveries") discarded.")
-            return redirect("/ui")
-        })
-        router.get("/ui/deliveries/:id") { request, context in
-            try await signedIn { _, context, session in
-                try await deliveryPage(try deliveryID(context), session: sessions.take(session))
-            }(request, context)
-        }
-        router.post("/ui/deliveries/:id/retry", use: action { _, context, session, _ in
-            let id = try deliveryID(context)
-            let report = try await admin.retryDelivery(id)
-            state.logger.info("delivery retried", metadata: ["delivery": "\(id)", "status": "\(report.status)"])
-            sessions.flash(session.id, notice: "Retried: \(report.status), " + describe(report))
-            return redirect("/ui/deliveries/\(id)")
-        })
-
-        @Sendable func webhookPage(_ id: String, request: Request, session: UISession) async throws -> Response {
-            let webhook = try await admin.webhook(id)
-            let query = request.uri.queryParameters
-            let status = query.get("status").flatMap(DeliveryStatus.init(rawValue:))
-            let before = query.get("cursor").flatMap { Int64($0) }
-            let limit = 25
-            let now = UnixTime.now()
-            // One more than shown: whether an older page exists.
-            var deliveries = try await admin.deliveries(webhook: id, status: status, since: nil, before: before, limit: limit + 1)
-            let hasOlder = deliveries.count > limit
-            deliveries = Array(deliveries.prefix(limit))
-            let hours = try await state.read { try $0.hourlyOutcomes(webhook: id, since: now - 24 * 3_600_000) }
-            let rows: [[String: Any]] = deliveries.map { record in
-                [
-                    "id": record.state.id, "event_id": record.state.messageID, "status": record.state.status.rawValue,
-                    "attempts": record.state.attempts, "http_status": record.state.lastHTTPStatus.map(String.init) ?? "–",
-                    "error": record.state.lastError ?? "", "created": time(record.createdAt),
-                ]
-            }
-            var buttons: [[String: Any]] = [["action": "test", "label": "Send test event"]]
-            buttons.append(webhook.paused ? ["action": "resume", "label": "Resume"] : ["action": "pause", "label": "Pause"])
-            if webhook.state == .disabled { buttons.append(["action": "enable", "label": "Re-enable"]) }
-            buttons += [["action": "retry-failed", "label": "Retry all failed"], ["action": "rotate-secret", "label": "Rotate secret"]]
-            for index in buttons.indices {
-                buttons[index]["id"] = id
-                buttons[index]["csrf"] = session.csrf
-            }
-            let base = "/ui/webhooks/\(id)"
-            let filters: [[String: Any]] = ([nil] + [DeliveryStatus.pending, .delivered, .failed, .skipped]).map { option in
-                ["label": option?.rawValue ?? "all", "href": option.map { base + "?status=\($0.rawValue)" } ?? base, "current": option == status]
-            }
-            // `false`, not nil: an Optional in `[String: Any]` is a value to Mustache, and printed "nil".
-            var older: Any = false
-            if hasOlder, let last = deliveries.last {
-                older = base + "?" + (status.map { "status=\($0.rawValue)&" } ?? "") + "cursor=\(last.state.id)"
-            }
-            let chart = UIChart(hours: hours, now: now)
-            return page(webhook.url, "webhook", [
-                "id": id, "url": webhook.url, "state": webhook.state.rawValue, "paused": webhook.paused,
-                "consecutive_failures": webhook.consecutiveFailures > 0 ? webhook.consecutiveFailures as Any : false,
-                "secret_prefix": String((webhook.secrets.first ?? "").prefix(10)),
-                "buttons": buttons, "filters": filters, "deliveries": rows, "has_deliveries": !rows.isEmpty, "older": older,
-                "chart": chart.svg, "chart_caption": chart.caption,
-                "form": settingsForm(webhook, action: base + "/update", submit: "Save settings", csrf: session.csrf),
-            ], session: session)
-        }
-
-        @Sendable func deliveryPage(_ id: Int64, session: UISession) async throws -> Response {
-            let detail = try await admin.delivery(id)
-            let state = detail.record.state
-            let webhook = try? await admin.webhook(state.target)
-            let event = (try? JSONSerialization.jsonObject(with: Data(detail.event)))
-                .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) }
-                .map { String(decoding: $0, as: UTF8.self) } ?? String(decoding: detail.event, as: UTF8.self)
-            let attempts: [[String: Any]] = detail.attempts.map { attempt in
-                [
-                    "started": time(attempt.startedAt), "http_status": attempt.httpStatus.map(String.init) ?? "–",
-                    "latency": attempt.latencyMilliseconds, "error": attempt.error ?? "",
-                    "body": String(decoding: attempt.responseBody, as: UTF8.self),
-                ]
-            }
-            return page("Delivery #\(id)", "delivery", [
-                "id": id, "webhook": state.target, "webhook_url": webhook?.url ?? state.target + " (deleted)",
-                "event_id": state.messageID, "status": state.status.rawValue, "attempts": state.attempts,
-                "created": time(detail.record.createdAt),
-                "next_attempt": state.status == .pending ? time(state.nextAttemptAt) as Any : false,
-                "attempt_rows": attempts, "has_attempts": !attempts.isEmpty, "event": event,
-            ], session: session)
-        }
+        registerWebhooks(on: router, ui)
+        registerAccess(on: router, ui)
     }
 
     // MARK: Rendering
@@ -304,8 +91,17 @@ enum WebUI {
     ) -> Response {
         var context = context
         context["csrf"] = session?.csrf ?? ""
+        // A viewer's pages have no form but logout's: `manage` hides the others.
+        context["manage"] = session?.mayManage ?? false
+        context["is_admin"] = session?.principal.isAdmin ?? false
         var layout: [String: Any] = ["title": title, "content": UIPages.render(template, context)]
-        if let session { layout["csrf"] = session.csrf }
+        if let session {
+            layout["csrf"] = session.csrf
+            layout["manage"] = session.mayManage
+            layout["is_admin"] = session.principal.isAdmin
+            layout["team"] = session.team
+            layout["role"] = session.principal.role.rawValue
+        }
         if let notice = session?.notice { layout["notice"] = notice }
         if let problem = problem ?? session?.problem { layout["problem"] = problem }
         var response = Response(
@@ -332,6 +128,11 @@ enum WebUI {
     /// An HTML 404 for the web page (the API's are JSON).
     static func notFound(_ what: String, session: UISession?) -> Response {
         page("Not found", "not_found", ["what": what], session: session, status: .notFound)
+    }
+
+    /// An HTML 403: the session's role may not do this; nothing was changed.
+    static func refused(_ reason: String, session: UISession) -> Response {
+        page("Not allowed", "refused", ["reason": reason], session: session, status: .forbidden)
     }
 
     static func forbidden() -> Response {
