@@ -41,8 +41,10 @@ final class IngestParser: Sendable {
     }
 
     /// The key an event is stored under, its `webhook-id`: its id, prefixed with its team's id
-    /// and `/` outside `default`, so that ids are unique per team.
-    static func messageID(_ id: String, team: String) -> String { team == Team.defaultID ? id : team + "/" + id }
+    /// and a space outside `default`, so that ids are unique per team. A space, since no key
+    /// of `default` has one (``MessageID`` takes ids of visible ASCII only): `acme/x` in
+    /// `default` and `x` in `acme` stay two events.
+    static func messageID(_ id: String, team: String) -> String { team == Team.defaultID ? id : team + " " + id }
 
     /// Holds `bytes` of the budget, or says false when the budget has not that much left.
     /// Every reservation granted is given back with ``release(_:)``.
