@@ -79,10 +79,12 @@ extension Routes {
         }
         api.get("teams") { _, context in
             let caller = try context.caller()
-            return json(["teams": try await admin.teams().filter { caller.sees($0.id) }.map(TeamView.init)])
+            return json(["teams": try await admin.teams().filter { caller.mayRead($0.id) }.map(TeamView.init)])
         }
         api.get("teams/:team") { _, context in
-            json(TeamView(try await admin.team(try await prefixedTeam(context, state: state))))
+            let team = try await prefixedTeam(context, state: state)
+            try require(context, team, may: .read)
+            return json(TeamView(try await admin.team(team)))
         }
         api.patch("teams/:team") { request, context in
             let id = try await prefixedTeam(context, state: state)

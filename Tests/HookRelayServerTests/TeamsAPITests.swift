@@ -191,4 +191,54 @@ import Testing
             #expect(serve.sender.tally("http://default.test/hook") == ["evt_3": 1, "acme/evt_1": 1])
         }
     }
+
+    /// Every team route for every role of the team: what the role may do answers 2xx, what it
+    /// may not 403 (and changes nothing: the viewer's and publisher's calls come first).
+    @Test func everyRouteForEveryRole() async throws {
+        let serve = try ServeHarness()
+        try await serve.run { client in
+            #expect(try await client.call(.post, "teams", #"{"id":"acme"}"#).status == .created)
+            let hook = try #require(try await client.call(.post, "teams/acme/webhooks", #"{"url":"http://acme.test/hook"}"#)["id"] as? String)
+            #expect(try await client.call(.post, "teams/acme/events", #"{"event_type":"finding","id":"m-1"}"#).status == .accepted)
+            try await eventually("delivered") { try await serve.count(hook, .delivered) == 1 }
+            let page = try await client.call(.get, "teams/acme/deliveries")
+            let delivery = try #require((page["deliveries"] as? [[String: Any]])?.first?["id"] as? Int)
+            let tokens = [
+                "viewer": try await token(client, "viewer", "acme"), "publisher": try await token(client, "publisher", "acme"),
+                "team_admin": try await token(client, "team_admin", "acme"),
+            ]
+            let reads: [(HTTPRequest.Method, String, String?)] = [
+                (.get, "webhooks", nil), (.get, "webhooks/\(hook)", nil), (.get, "webhooks/\(hook)/deliveries", nil),
+                (.get, "deliveries", nil), (.get, "deliveries/\(delivery)", nil), (.post, "match", #"{"event_type":"finding"}"#),
+                (.get, "teams/acme", nil),
+            ]
+            let changes: [(HTTPRequest.Method, String, String?)] = [
+                (.post, "webhooks", #"{"url":"http://acme.test/second"}"#), (.patch, "webhooks/\(hook)", #"{"description":"changed"}"#),
+                (.post, "webhooks/\(hook)/pause", nil), (.post, "webhooks/\(hook)/resume", nil), (.post, "webhooks/\(hook)/enable", nil),
+                (.post, "webhooks/\(hook)/rotate-secret", nil), (.post, "webhooks/\(hook)/retry-failed", nil),
+                (.post, "webhooks/\(hook)/recover?since=1h", nil), (.post, "webhooks/\(hook)/test", nil),
+                (.post, "deliveries/\(delivery)/retry", nil), (.get, "tokens", nil), (.get, "audit", nil),
+                (.post, "tokens", #"{"role":"viewer"}"#),
+            ]
+            let publish: [(HTTPRequest.Method, String, String?)] = [(.post, "events", #"{"event_type":"finding","id":"m-2"}"#)]
+            for role in ["viewer", "publisher", "team_admin"] {
+                for (group, allowed) in [(reads, role != "publisher"), (changes, role == "team_admin"), (publish, role != "viewer")] {
+                    for (method, path, body) in group {
+                        let answer = try await client.call(method, path, body, token: tokens[role]!)
+                        let ok = (200..<300).contains(answer.status.code)
+                        #expect(allowed ? ok : answer.status == .forbidden, "\(role) \(method) \(path): \(answer.status) \(answer.object)")
+                    }
+                }
+                if role != "team_admin" {
+                    let unchanged = try await client.call(.get, "teams/acme/webhooks/\(hook)")
+                    #expect(unchanged["description"] as? String == "" && unchanged["paused"] as? Bool == false, "\(role) changed nothing")
+                }
+            }
+            for (method, path) in [(HTTPRequest.Method.post, "teams"), (.delete, "teams/acme"), (.patch, "teams/acme")] {
+                #expect(try await client.call(method, path, #"{"id":"x","name":"x"}"#, token: tokens["team_admin"]!).status == .forbidden)
+            }
+            #expect(try await client.call(.delete, "webhooks/\(hook)", token: tokens["viewer"]!).status == .forbidden)
+            #expect(try await client.call(.delete, "webhooks/\(hook)", token: tokens["team_admin"]!).status == .ok)
+        }
+    }
 }

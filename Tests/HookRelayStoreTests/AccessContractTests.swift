@@ -98,4 +98,18 @@ import Testing
         #expect(try store.audit(team: nil, before: all[2].id, limit: 3).map(\.objectID) == ["w2", "w1"])
         #expect(try store.audit(team: "acme", before: nil, limit: 10).map(\.objectID) == ["w4", "w2"])
     }
+
+    @Test func aDatabaseFromBeforeTeamsHasEveryWebhookInDefault() throws {
+        let path = temporarySpool()
+        let connection = try SQLiteConnection(path: path)
+        for migration in Schema.migrations.prefix(8) { try connection.execute(migration) }
+        try connection.execute("PRAGMA user_version = 8")
+        try connection.execute("""
+            INSERT INTO webhooks (id, url, secret, created_at, updated_at) VALUES ('wh_old', 'https://old.example/', 'whsec_x', 1, 1)
+            """)
+        let store = try SQLiteSpool(path: path)
+        #expect(try store.webhook(id: "wh_old")?.team == Team.defaultID)
+        #expect(try store.teams().map(\.id) == [Team.defaultID])
+        #expect(try store.tokens(team: nil).isEmpty && store.audit(team: nil, before: nil, limit: 10).isEmpty)
+    }
 }
