@@ -107,7 +107,13 @@ extension Admin {
 
     // MARK: Audit
 
-    public func record(_ entry: AuditEntry) async throws {
+    /// Records a change in the audit log: who (`actor`, `role`), in which team, to which
+    /// object, and what changed (`detail`, stored as sorted JSON; never a secret).
+    public func record(
+        actor: String, role: String, team: String, _ kind: String, _ id: String, _ action: String, _ detail: [String: String]
+    ) async throws {
+        let text = String(decoding: (try? JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+        let entry = AuditEntry(at: now(), actor: actor, role: role, team: team, objectKind: kind, objectID: id, action: action, detail: text)
         try await store.withStore { try $0.appendAudit(entry) }
     }
 

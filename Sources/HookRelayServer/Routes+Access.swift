@@ -51,10 +51,7 @@ extension Routes {
     static func audit(
         _ state: ServerState, caller: Principal, _ team: String, _ kind: String, _ id: String, _ action: String, _ detail: [String: String]
     ) async throws {
-        let text = String(decoding: (try? JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
-        try await state.admin.record(AuditEntry(
-            at: state.now(), actor: caller.actor, role: caller.role.rawValue, team: team, objectKind: kind, objectID: id,
-            action: action, detail: text))
+        try await state.admin.record(actor: caller.actor, role: caller.role.rawValue, team: team, kind, id, action, detail)
     }
 
     // The API's shapes, shared with the admin commands' --json (HookRelayAdmin).

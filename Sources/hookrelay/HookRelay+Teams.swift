@@ -208,9 +208,6 @@ extension StoreOptions {
     /// OS user that ran it.
     func audit(_ admin: Admin, team: String, _ kind: String, _ id: String, _ action: String, _ detail: [String: String]) async throws {
         let user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
-        let text = String(decoding: (try? JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
-        try await admin.record(AuditEntry(
-            at: UnixTime.now(), actor: "admin command (\(user))", role: TokenRole.admin.rawValue, team: team, objectKind: kind,
-            objectID: id, action: action, detail: text))
+        try await admin.record(actor: "admin command (\(user))", role: TokenRole.admin.rawValue, team: team, kind, id, action, detail)
     }
 }

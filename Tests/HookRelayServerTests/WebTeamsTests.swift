@@ -187,11 +187,10 @@ import Testing
         let serve = try ServeHarness()
         try await serve.run { client in
             for index in 1...30 {
-                try await serve.admin.record(AuditEntry(
-                    at: Int64(index) * 1000, actor: "bootstrap", role: "admin", team: "default", objectKind: "webhook", objectID: "wh_\(index)x",
-                    action: "updated"))
+                serve.advance(.seconds(1))
+                try await serve.admin.record(actor: "bootstrap", role: "admin", team: "default", "webhook", "wh_\(index)x", "updated", [:])
             }
-            try await serve.admin.record(AuditEntry(at: 0, actor: "bootstrap", role: "admin", team: "other", objectKind: "team", objectID: "other", action: "created"))
+            try await serve.admin.record(actor: "bootstrap", role: "admin", team: "other", "team", "other", "created", [:])
             let browser = try await Browser.logIn(client)
             let first = String(buffer: try await browser.get("/ui/audit").body)
             let ids = { (page: String) in page.matches(of: #/webhook wh_(\d+)x/#).map { Int($0.output.1)! } }
