@@ -46,9 +46,10 @@ extension Admin {
         return name
     }
 
-    /// Deletes a team, its tokens and its webhooks: none of them is usable or sent again once
-    /// this returns; the webhooks' pending deliveries go in short batches afterwards. Returns
-    /// the ids of the webhooks deleted.
+    /// Deletes a team, its tokens, its webhooks and its events: the team, tokens and webhooks in
+    /// one transaction (nothing of them is usable or sent again from then on), then the
+    /// webhooks' pending deliveries and the team's events in short batches, so that ingest and
+    /// the dispatcher get in between. Returns the ids of the webhooks deleted.
     public func deleteTeam(_ id: String) async throws -> [String] {
         guard id != Team.defaultID else { throw AdminError.invalid("the default team cannot be deleted") }
         let webhooks = try await store.withStore { store -> [String]? in
@@ -61,8 +62,14 @@ extension Admin {
                 try? await Task.sleep(for: Self.bulkPause)
             }
         }
+        while try await store.withStore({ try $0.discardEvents(ofTeam: id, limit: Self.bulkBatch) }) == Self.bulkBatch {
+            try? await Task.sleep(for: Self.bulkPause)
+        }
         return webhooks
     }
+
+    /// Events deleted per transaction when a team goes.
+    static let bulkBatch = 1_000
 
     // MARK: Tokens
 

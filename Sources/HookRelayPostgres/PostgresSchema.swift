@@ -126,6 +126,11 @@ enum PostgresSchema {
         );
         CREATE INDEX audit_team ON audit (team, id);
         """,
+        // 4: the events of teams other than `default` by key (`TEAM ID`: only their keys have a
+        // space), byte-wise whatever the database's collation, to delete a deleted team's events.
+        """
+        CREATE INDEX messages_team_events ON messages (webhook_id text_pattern_ops) WHERE strpos(webhook_id, ' ') > 0;
+        """,
     ]
 
     /// Brings the database to the latest version, once however many instances start together;

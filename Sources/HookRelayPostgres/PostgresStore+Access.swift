@@ -71,6 +71,23 @@ extension PostgresStore {
         }
     }
 
+    /// The team's keys through `messages_team_events` (migration 4): `LIKE 'TEAM %'` with the
+    /// index's own condition, so the planner takes it.
+    public func discardEvents(ofTeam team: String, limit: Int) throws -> Int {
+        guard team != Team.defaultID else { return 0 }
+        // Team ids have `_`, a LIKE wildcard: escaped.
+        let pattern = team.replacingOccurrences(of: "_", with: "\\_") + " %"
+        return try transaction("deleting a deleted team's events") { session in
+            try await session.count("""
+                WITH gone AS (
+                    DELETE FROM messages WHERE id IN (
+                        SELECT id FROM messages WHERE strpos(webhook_id, ' ') > 0 AND webhook_id LIKE \(pattern) LIMIT \(Int64(limit)))
+                    RETURNING 1)
+                SELECT count(*) FROM gone
+                """)
+        }
+    }
+
     /// Deletes the team, its tokens and its webhooks in one transaction; the webhooks' pending
     /// deliveries are marked for discarding (``discardPending(of:)`` removes them), and their
     /// audit entries stay.

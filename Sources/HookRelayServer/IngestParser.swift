@@ -40,11 +40,6 @@ final class IngestParser: Sendable {
         var teams: [String: Int] = [:]
     }
 
-    /// The key an event is stored under, its `webhook-id`: its id, prefixed with its team's id
-    /// and a space outside `default`, so that ids are unique per team. A space, since no key
-    /// of `default` has one (``MessageID`` takes ids of visible ASCII only): `acme/x` in
-    /// `default` and `x` in `acme` stay two events.
-    static func messageID(_ id: String, team: String) -> String { team == Team.defaultID ? id : team + " " + id }
 
     /// Holds `bytes` of the budget, or says false when the budget has not that much left.
     /// Every reservation granted is given back with ``release(_:)``.
@@ -125,7 +120,7 @@ final class IngestParser: Sendable {
                         own = (named, matchers.indices(of: named))
                     }
                     matchers.addTargets(for: record, among: own!.indices, to: &parsed.batch)
-                    parsed.batch.append(id: messageID(id, team: own!.team), body: record.bytes)
+                    parsed.batch.append(id: Team.eventKey(id, team: own!.team), body: record.bytes)
                     parsed.ids.append(id)
                     parsed.teams[own!.team, default: 0] += 1
                 }

@@ -17,6 +17,12 @@ public struct Team: Sendable, Equatable, Codable {
         updatedAt = now
     }
 
+    /// The key an event of `team` is stored under, its `webhook-id`: its id, prefixed with the
+    /// team's id and a space outside `default`, so that ids are unique per team. A space, since
+    /// no key of `default` has one (`MessageID` takes ids of visible ASCII only): `acme/x` in
+    /// `default` and `x` in `acme` stay two events.
+    public static func eventKey(_ id: String, team: String) -> String { team == defaultID ? id : team + " " + id }
+
     /// Lowercase letters, digits, `-` and `_`, 1 to 64 of them.
     public static func isValidID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 64
@@ -131,6 +137,10 @@ public protocol AccessRepository: AnyObject {
     func revokeToken(id: String, team: String?) throws -> Bool
     /// Records that a token was used (at most once a minute per token is enough for callers).
     func touchToken(id: String, now: Int64) throws
+
+    /// Deletes up to `limit` stored events of a team other than `default` (keys beginning
+    /// `TEAM `), with their deliveries and attempts, in one transaction; returns how many.
+    func discardEvents(ofTeam team: String, limit: Int) throws -> Int
 
     func appendAudit(_ entry: AuditEntry) throws
     /// Newest first, of `team` or every team, older than the entry `before` when given.

@@ -73,6 +73,18 @@ extension SQLiteSpool {
         }
     }
 
+    /// The team's keys are the range from `TEAM ` up to `TEAM!` of the messages' unique index.
+    public func discardEvents(ofTeam team: String, limit: Int) throws -> Int {
+        guard team != Team.defaultID else { return 0 }
+        return try connection.write {
+            try connection.statement("""
+                DELETE FROM messages WHERE id IN (
+                    SELECT id FROM messages WHERE webhook_id >= ?1 AND webhook_id < ?2 LIMIT ?3)
+                """).bind(1, team + " ").bind(2, team + "!").bind(3, limit).run()
+            return connection.changes
+        }
+    }
+
     public func tokens(team: String?) throws -> [AccessToken] {
         let statement = try connection.statement(
             "SELECT \(Self.tokenColumns) FROM tokens WHERE ?1 IS NULL OR team = ?1 ORDER BY created_at, id")

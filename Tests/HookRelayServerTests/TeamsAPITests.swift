@@ -189,6 +189,12 @@ import Testing
             #expect(serve.sender.tally("http://acme.test/hook") == ["acme evt_1": 1, "acme evt_6": 1])
             #expect(serve.sender.tally("http://beta.test/hook") == ["beta evt_1": 1, "beta evt_2": 1])
             #expect(serve.sender.tally("http://default.test/hook") == ["evt_3": 1, "acme/evt_1": 1])
+
+            // A deleted team's events go with it: made again, the team may send evt_1 anew.
+            #expect(try await client.call(.delete, "teams/beta").status == .ok)
+            #expect(try await client.call(.post, "teams", #"{"id":"beta"}"#).status == .created)
+            #expect(try await client.call(.post, "teams/beta/events", one)["accepted"] as? Int == 1)
+            #expect(try await client.call(.post, "teams/acme/events", one)["duplicates"] as? Int == 1, "acme's stay")
         }
     }
 

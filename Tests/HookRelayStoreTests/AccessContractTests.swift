@@ -85,6 +85,27 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aDeletedTeamsEventsAreDiscardedInBatchesAndNoOtherTeamsAre(_ kind: StoreKind) throws {
+        let store = try kind.make().store
+        for team in ["acme", "acme_x", "acme-2"] { _ = try store.createTeam(Team(id: team, name: team, now: 1)) }
+        func event(_ id: String, _ team: String) -> IngestedEvent {
+            IngestedEvent(id: Team.eventKey(id, team: team), body: Array(#"{"id":"\#(id)"}"#.utf8), targets: [])
+        }
+        let events = (1...5).map { event("e\($0)", "acme") } + [
+            // (No key of default has a space: MessageID takes ids of visible ASCII only.)
+            event("e1", "acme_x"), event("e1", "acme-2"), event("e1", Team.defaultID), event("acme/e1", Team.defaultID),
+        ]
+        _ = try store.ingest([IngestBatch(events)], now: 1)
+        #expect(try store.discardEvents(ofTeam: "acme", limit: 2) == 2)
+        #expect(try store.discardEvents(ofTeam: "acme", limit: 10) == 3)
+        #expect(try store.discardEvents(ofTeam: "acme", limit: 10) == 0)
+        #expect(try store.discardEvents(ofTeam: Team.defaultID, limit: 10) == 0)
+        // What is left: the other teams' events and default's, whatever their ids look like.
+        let left = try store.ingest([IngestBatch(events)], now: 2)[0]
+        #expect(left == Array(repeating: false, count: 5) + Array(repeating: true, count: 4), "\(left)")
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func theAuditIsPagedNewestFirstByTeam(_ kind: StoreKind) throws {
         let store = try kind.make().store
         for n in 1...5 {

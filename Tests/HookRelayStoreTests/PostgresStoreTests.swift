@@ -152,7 +152,7 @@ struct PostgresStoreTests {
     @Test func migrationThreePutsEveryWebhookInTheDefaultTeam() throws {
         let url = try schemaBeforeTeams()
         let store = try PostgresStore.open(url, role: .writer)
-        #expect(try versions(store) == [1, 2, 3])
+        #expect(try versions(store) == (1...PostgresSchema.migrations.count).map(Int64.init))
         #expect(try store.webhook(id: "old")?.team == Team.defaultID)
         #expect(try store.teams().map(\.id) == [Team.defaultID])
         #expect(try store.team(id: Team.defaultID)?.name == "Default")
