@@ -26,8 +26,9 @@ import Testing
         page.matches(of: #/<form method="(?:post|get)" action="([^"]+)"/#).map { String($0.output.1) }.filter { $0 != "/ui/logout" }
     }
 
-    @Test func aTeamAdminLogsInWithAStoredTokenAndReachesItsTeamOnly() async throws {
-        let serve = try ServeHarness()
+    @Test(arguments: StoreBackend.allCases)
+    func aTeamAdminLogsInWithAStoredTokenAndReachesItsTeamOnly(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend)
         try await serve.run { client in
             #expect(try await client.call(.post, "teams", #"{"id":"acme"}"#).status == .created)
             #expect(try await client.call(.post, "teams", #"{"id":"beta"}"#).status == .created)
@@ -90,8 +91,9 @@ import Testing
         }
     }
 
-    @Test func aViewersPagesHaveNoFormsAndItsForgedPostsChangeNothing() async throws {
-        let serve = try ServeHarness()
+    @Test(arguments: StoreBackend.allCases)
+    func aViewersPagesHaveNoFormsAndItsForgedPostsChangeNothing(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend)
         try await serve.run { client in
             let viewer = try await token(client, "viewer", "default")
             let hook = try await serve.webhook()
@@ -131,8 +133,9 @@ import Testing
         }
     }
 
-    @Test func anAdminSwitchesTeamsManagesThemAndMakesATokenShownOnce() async throws {
-        let serve = try ServeHarness()
+    @Test(arguments: StoreBackend.allCases)
+    func anAdminSwitchesTeamsManagesThemAndMakesATokenShownOnce(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend)
         try await serve.run { client in
             let browser = try await Browser.logIn(client)
             let csrf = try await browser.csrf()
