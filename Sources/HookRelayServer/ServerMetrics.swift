@@ -1,29 +1,30 @@
 import HookRelayAdmin
+import HookRelayCore
 import HookRelayDelivery
 import HookRelayStore
-import Metrics
 import Prometheus
 
-/// The daemon's metrics for `GET /metrics`, in one Prometheus registry of its own.
+/// The daemon's metrics for `GET /metrics`, in one Prometheus registry of its own, each with its
+/// `# HELP` line and its unit in its name (`promtool check metrics` passes).
 ///
-/// Instrumented through swift-metrics, with swift-prometheus's factory over this registry
-/// passed explicitly, so nothing is bootstrapped globally and each server (and test) has its
-/// own. Counters and the latency histogram are updated as work happens; the gauges are set
-/// from the database at each scrape (``render(_:now:)``), from counts the store keeps as it
-/// writes: a scrape reads a few rows, never counts the deliveries, so its read snapshot lasts
-/// well under a millisecond and cannot keep the WAL from being checkpointed. Labels hold fixed
-/// words only, never a webhook id, URL, header, secret or event content.
+/// Made on swift-prometheus's registry directly (not through swift-metrics, whose factory gives
+/// no help text), so nothing is bootstrapped globally and each server (and test) has its own.
+/// Counters and the latency histogram are updated as work happens; the gauges are set from the
+/// database at each scrape (``render(_:now:)``), from counts the store keeps as it writes: a
+/// scrape reads a few rows, never counts the deliveries, so its read snapshot lasts well under a
+/// millisecond and cannot keep the WAL from being checkpointed. Labels hold fixed words only,
+/// never a webhook id, URL, header, secret or event content.
 public final class ServerMetrics: AttemptCounting {
-    let registry = PrometheusCollectorRegistry()
+    let registry: PrometheusCollectorRegistry
 
-    /// Events accepted by `POST /v1/events` (committed, duplicates not counted).
-    private let eventsIngested: CoreMetrics.Counter
-    private let attempts: [SendResult.OutcomeClass: CoreMetrics.Counter]
-    private let attemptDuration: CoreMetrics.Timer
-    private let deliveries: [DeliveryStatus: Meter]
-    private let queueDepth: Meter
-    private let oldestDueAge: Meter
-    private let webhooks: [Webhook.Health: Meter]
+    private let eventsIngested: Counter
+    private let attempts: [SendResult.OutcomeClass: Counter]
+    private let attemptDuration: DurationHistogram
+    private let deliveries: [DeliveryStatus: Gauge]
+    private let queueDepth: Gauge
+    private let oldestDueAge: Gauge
+    private let webhooks: [Webhook.Health: Gauge]
+    private let process: ProcessMetrics
 
     static let deliveryStates: [DeliveryStatus] = [.pending, .delivered, .failed, .skipped]
     static let healthStates: [Webhook.Health] = [.healthy, .unhealthy, .disabled]
@@ -36,33 +37,45 @@ public final class ServerMetrics: AttemptCounting {
     ]
 
     init() {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets = ["hookrelay_attempt_duration_seconds": Self.latencyBuckets]
-        eventsIngested = CoreMetrics.Counter(label: "hookrelay_events_ingested_total", factory: factory)
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        eventsIngested = registry.makeCounter(
+            descriptor: .named("hookrelay_events_ingested_total", "Events accepted by POST /v1/events and committed (duplicates not counted)."))
         // Every series exists from the start, at zero, so rates and alerts work before the first event.
         attempts = Dictionary(uniqueKeysWithValues: SendResult.OutcomeClass.allCases.map {
-            ($0, CoreMetrics.Counter(label: "hookrelay_attempts_total", dimensions: [("outcome", $0.rawValue)], factory: factory))
+            ($0, registry.makeCounter(
+                descriptor: .named("hookrelay_attempts_total", "Delivery attempts by outcome: 2xx, 3xx, 4xx, 5xx, timeout, blocked (address guard), error."),
+                labels: [("outcome", $0.rawValue)]))
         })
-        attemptDuration = CoreMetrics.Timer(label: "hookrelay_attempt_duration_seconds", factory: factory)
+        attemptDuration = registry.makeDurationHistogram(
+            descriptor: .named("hookrelay_attempt_duration_seconds", "How long delivery attempts took, from connecting to the end of the answer."),
+            buckets: Self.latencyBuckets)
         deliveries = Dictionary(uniqueKeysWithValues: Self.deliveryStates.map {
-            ($0, Meter(label: "hookrelay_deliveries", dimensions: [("state", $0.rawValue)], factory: factory))
+            ($0, registry.makeGauge(
+                descriptor: .named("hookrelay_deliveries", "Deliveries stored, by state, read at the scrape."), labels: [("state", $0.rawValue)]))
         })
-        queueDepth = Meter(label: "hookrelay_queue_depth", factory: factory)
-        oldestDueAge = Meter(label: "hookrelay_oldest_due_delivery_age_seconds", factory: factory)
+        queueDepth = registry.makeGauge(descriptor: .named("hookrelay_queue_depth", "Deliveries waiting to be sent (pending), read at the scrape."))
+        oldestDueAge = registry.makeGauge(
+            descriptor: .named("hookrelay_oldest_due_delivery_age_seconds", "How long the oldest due delivery has waited; 0 when none is due."))
         webhooks = Dictionary(uniqueKeysWithValues: Self.healthStates.map {
-            ($0, Meter(label: "hookrelay_webhooks", dimensions: [("state", $0.rawValue)], factory: factory))
+            ($0, registry.makeGauge(descriptor: .named("hookrelay_webhooks", "Webhooks by health, read at the scrape."), labels: [("state", $0.rawValue)]))
         })
+        registry.makeGauge(
+            descriptor: .named("hookrelay_build_info", "Always 1; the running hookrelay's version is its label."),
+            labels: [("version", HookRelayVersion.string)]
+        ).set(to: 1)
+        process = ProcessMetrics(registry: registry)
     }
 
     /// Counts the events one ingest request had accepted.
     func ingested(_ accepted: Int) {
-        if accepted > 0 { eventsIngested.increment(by: accepted) }
+        if accepted > 0 { eventsIngested.increment(by: Int64(accepted)) }
     }
 
     /// Counts an attempt that was sent, or refused by the address guard, and its duration.
     public func attempted(_ result: SendResult) {
         attempts[result.outcomeClass]?.increment()
-        attemptDuration.recordMilliseconds(result.latencyMilliseconds)
+        attemptDuration.record(.milliseconds(result.latencyMilliseconds))
     }
 
     /// Counts a delivery attempt that could not be made (its webhook deleted, disabled, or its URL invalid).
@@ -70,13 +83,14 @@ public final class ServerMetrics: AttemptCounting {
         attempts[.error]?.increment()
     }
 
-    /// Sets the gauges from `statistics` and renders every metric in the Prometheus text format.
-    /// `now` is Unix milliseconds.
+    /// Sets the gauges from `statistics` and the process, and renders every metric in the
+    /// Prometheus text format. `now` is Unix milliseconds.
     func render(_ statistics: StoreStatistics, now: Int64) -> [UInt8] {
-        for (status, meter) in deliveries { meter.set(statistics.deliveries[status] ?? 0) }
-        queueDepth.set(statistics.deliveries[.pending] ?? 0)
+        for (status, gauge) in deliveries { gauge.set(Int64(statistics.deliveries[status] ?? 0)) }
+        queueDepth.set(Int64(statistics.deliveries[.pending] ?? 0))
         oldestDueAge.set(statistics.oldestDueAt.map { Double(max(0, now - $0)) / 1000 } ?? 0)
-        for (state, meter) in webhooks { meter.set(statistics.webhooks[state] ?? 0) }
+        for (state, gauge) in webhooks { gauge.set(Int64(statistics.webhooks[state] ?? 0)) }
+        process.update()
         return registry.emitToBuffer()
     }
 }
