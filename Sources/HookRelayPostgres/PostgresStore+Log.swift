@@ -89,12 +89,14 @@ extension PostgresStore {
                 UNION ALL SELECT 'webhook', state, count(*) FROM webhooks GROUP BY state
                 UNION ALL SELECT 'due', '', (SELECT next_attempt_at FROM deliveries
                     WHERE status = 'pending' AND next_attempt_at <= \(now) ORDER BY next_attempt_at LIMIT 1)
+                UNION ALL SELECT 'size', '', pg_database_size(current_database())
                 """)
             {
                 let (kind, name, value) = try row.decode((String, String, Int64?).self)
                 switch kind {
                 case "delivery": if let status = DeliveryStatus(rawValue: name), let value { statistics.deliveries[status] = Int(value) }
                 case "webhook": if let state = WebhookHealth(rawValue: name), let value { statistics.webhooks[state] = Int(value) }
+                case "size": statistics.databaseBytes = value
                 default: statistics.oldestDueAt = value
                 }
             }

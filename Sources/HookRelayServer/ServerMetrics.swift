@@ -24,6 +24,7 @@ public final class ServerMetrics: AttemptCounting {
     private let queueDepth: Gauge
     private let oldestDueAge: Gauge
     private let webhooks: [Webhook.Health: Gauge]
+    private let databaseSize: Gauge
     private let process: ProcessMetrics
 
     static let deliveryStates: [DeliveryStatus] = [.pending, .delivered, .failed, .skipped]
@@ -60,6 +61,10 @@ public final class ServerMetrics: AttemptCounting {
         webhooks = Dictionary(uniqueKeysWithValues: Self.healthStates.map {
             ($0, registry.makeGauge(descriptor: .named("hookrelay_webhooks", "Webhooks by health, read at the scrape."), labels: [("state", $0.rawValue)]))
         })
+        databaseSize = registry.makeGauge(
+            descriptor: .named(
+                "hookrelay_database_size_bytes",
+                "Bytes the database takes on disk: SQLite's file and its WAL, or PostgreSQL's whole database; read at the scrape."))
         registry.makeGauge(
             descriptor: .named("hookrelay_build_info", "Always 1; the running hookrelay's version is its label."),
             labels: [("version", HookRelayVersion.string)]
@@ -90,6 +95,7 @@ public final class ServerMetrics: AttemptCounting {
         queueDepth.set(Int64(statistics.deliveries[.pending] ?? 0))
         oldestDueAge.set(statistics.oldestDueAt.map { Double(max(0, now - $0)) / 1000 } ?? 0)
         for (state, gauge) in webhooks { gauge.set(Int64(statistics.webhooks[state] ?? 0)) }
+        if let bytes = statistics.databaseBytes { databaseSize.set(bytes) }
         process.update()
         return registry.emitToBuffer()
     }

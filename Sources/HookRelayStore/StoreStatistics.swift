@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the store holds, counted for `serve`'s `GET /metrics`: no event content, no webhook
 /// settings, only numbers.
 public struct StoreStatistics: Sendable, Equatable {
@@ -8,11 +10,17 @@ public struct StoreStatistics: Sendable, Equatable {
     public var oldestDueAt: Int64?
     /// Webhooks by health state; a state without webhooks is absent.
     public var webhooks: [Webhook.Health: Int]
+    /// Bytes the database takes: SQLite's file and its write-ahead log; PostgreSQL's whole
+    /// database (`pg_database_size`). Nil when it cannot be read.
+    public var databaseBytes: Int64?
 
-    public init(deliveries: [DeliveryStatus: Int] = [:], oldestDueAt: Int64? = nil, webhooks: [Webhook.Health: Int] = [:]) {
+    public init(
+        deliveries: [DeliveryStatus: Int] = [:], oldestDueAt: Int64? = nil, webhooks: [Webhook.Health: Int] = [:], databaseBytes: Int64? = nil
+    ) {
         self.deliveries = deliveries
         self.oldestDueAt = oldestDueAt
         self.webhooks = webhooks
+        self.databaseBytes = databaseBytes
     }
 }
 
@@ -37,9 +45,19 @@ extension SQLiteSpool {
     /// keep a checkpoint from emptying the WAL. Counting the deliveries here instead took about
     /// a second at 600k deliveries, and six scraping loops grew the WAL to 579 MB in 15 s.
     public func statistics(now: Int64) throws -> StoreStatistics {
-        try connection.read {
+        var statistics = try connection.read {
             StoreStatistics(deliveries: try counts(), oldestDueAt: try oldestDueAt(now: now), webhooks: try webhookCounts())
         }
+        statistics.databaseBytes = databaseBytes()
+        return statistics
+    }
+
+    /// The database file's and its WAL's sizes on disk.
+    func databaseBytes() -> Int64? {
+        let path = connection.path
+        guard path != ":memory:", let main = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int64 else { return nil }
+        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int64 ?? 0
+        return main + wal
     }
 
     /// The due time of the pending delivery due longest (`next_attempt_at <= now`), or nil.

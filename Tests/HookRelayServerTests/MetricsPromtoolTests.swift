@@ -50,6 +50,8 @@ import Testing
             #expect(checked.status == 0 && checked.output.isEmpty, "promtool check metrics:\n\(checked.output)\n\(text)")
             #expect(text.contains("hookrelay_build_info{version=\"\(HookRelayVersion.string)\"} 1"))
             #expect(text.contains("hookrelay_events_ingested_total 1"))
+            let size = text.split(separator: "\n").first { $0.hasPrefix("hookrelay_database_size_bytes ") }
+            #expect((size.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0) > 4096, "\(size ?? "no database size")")
             #expect(text.contains("hookrelay_attempts_total{outcome=\"2xx\"} 1"))
             for name in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds"] {
                 let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }

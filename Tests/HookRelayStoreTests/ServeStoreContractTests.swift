@@ -72,6 +72,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(try store.ingest(events, now: 1) == [false, false])
         #expect(try store.ingest([events[0], event("e3", [("a", false)]), event("e3", [("b", false)])], now: 2) == [true, false, true])
         #expect(try open(.reader).statistics(now: 5).deliveries == [.pending: 3, .skipped: 1])
+        #expect((try open(.reader).statistics(now: 5).databaseBytes ?? 0) > 4096, "the database's size on disk")
         #expect(try store.claim(limit: 10, now: 3, lease: 100).map(\.messageID) == ["e1", "e2", "e3"])
     }
 

@@ -7,7 +7,10 @@ import Testing
     @Test func anEmptySpoolCountsNothing() throws {
         let path = temporarySpool()
         _ = try SQLiteSpool(path: path)
-        #expect(try SQLiteSpool.open(path: path, role: .reader).statistics(now: 1000) == StoreStatistics())
+        var statistics = try SQLiteSpool.open(path: path, role: .reader).statistics(now: 1000)
+        #expect((statistics.databaseBytes ?? 0) > 0, "the file's size")
+        statistics.databaseBytes = nil
+        #expect(statistics == StoreStatistics())
     }
 
     @Test func countsDeliveriesWebhooksAndTheOldestDueDelivery() throws {
