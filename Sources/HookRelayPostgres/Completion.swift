@@ -31,9 +31,10 @@ enum Completion {
         guard !outcomes.isEmpty else { return Result() }
         if !durable, outcomes.allSatisfy({ $0.next == .delivered }) {
             var (result, health) = try await session.retrying { try await record(outcomes, now: now, in: session) }
-            if let policy, changes(recorded(outcomes, in: result), health, now: now, policy: policy) {
+            let counted = recorded(outcomes, in: result)
+            if let policy, changes(counted, health, now: now, policy: policy) {
                 result.changes = try await session.transaction(durable: false) { session in
-                    try await recordHealth(after: recorded(outcomes, in: result), read: nil, now: now, policy: policy, in: session)
+                    try await recordHealth(after: counted, read: nil, now: now, policy: policy, in: session)
                 }
             }
             return result

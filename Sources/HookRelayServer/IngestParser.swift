@@ -109,20 +109,28 @@ final class IngestParser: Sendable {
                     if index % checkEvery == 0, !connected() { throw ClientGone() }
                     let eventID = layout.id(of: record)
                     let id = eventID.map { MessageID.make(eventID: $0, body: record.bytes) } ?? randomIDs.next()
-                    var own = candidates
-                    if own == nil {
+                    let own: (team: String, indices: [Int])
+                    if case .fixed = team {
+                        own = candidates!
+                    } else {
                         let named = layout.team(of: record).map { String(decoding: $0, as: UTF8.self) } ?? Team.defaultID
-                        guard Team.isValidID(named) else {
-                            throw APIError(
-                                status: .badRequest,
-                                message: "record \(index): its team \"\(named.prefix(80))\" is not a team id (lowercase letters, digits, - and _); nothing was accepted")
+                        // Events in a row of one team (the common batch) look its webhooks up once.
+                        if let last = candidates, last.team == named {
+                            own = last
+                        } else {
+                            guard Team.isValidID(named) else {
+                                throw APIError(
+                                    status: .badRequest,
+                                    message: "record \(index): its team \"\(named.prefix(80))\" is not a team id (lowercase letters, digits, - and _); nothing was accepted")
+                            }
+                            own = (named, matchers.indices(of: named))
+                            candidates = own
                         }
-                        own = (named, matchers.indices(of: named))
                     }
-                    matchers.addTargets(for: record, among: own!.indices, to: &parsed.batch)
-                    parsed.batch.append(id: Team.eventKey(id, team: own!.team), body: record.bytes)
+                    matchers.addTargets(for: record, among: own.indices, to: &parsed.batch)
+                    parsed.batch.append(id: Team.eventKey(id, team: own.team), body: record.bytes)
                     parsed.ids.append(id)
-                    parsed.teams[own!.team, default: 0] += 1
+                    parsed.teams[own.team, default: 0] += 1
                 }
             }
         } catch let invalid as InvalidRecord {

@@ -133,17 +133,7 @@ extension Routes {
         }
 
         @Sendable func auditPage(_ request: Request, team: String?) async throws -> Response {
-            let query = request.uri.queryParameters
-            let limit = try query.get("limit").map { text in
-                guard let value = Int(text), AdminJSON.pageLimits.contains(value) else {
-                    throw APIError(status: .badRequest, message: "limit must be a number from 1 to 1000")
-                }
-                return value
-            } ?? AdminJSON.defaultPageLimit
-            let before = try query.get("cursor").map { text in
-                guard let value = Int64(text), value > 0 else { throw APIError(status: .badRequest, message: "cursor \"\(text)\" is not one this API gave") }
-                return value
-            }
+            let (limit, before) = try Routes.page(request.uri.queryParameters)
             let page = try await admin.audit(team: team, before: before, limit: limit)
             let next = page.count == limit ? page.last.map { String($0.id) } : nil
             return json(AuditPage(entries: page.map(AuditView.init), nextCursor: next))

@@ -231,20 +231,25 @@ enum Routes {
             status = value
         }
         let since = try query.get("since").map { try time($0, name: "since") }
-        var limit = AdminJSON.defaultPageLimit
-        if let text = query.get("limit") {
+        let (limit, before) = try page(query)
+        let page = try await admin.deliveries(webhook: webhook, team: team, status: status, since: since, before: before, limit: limit)
+        return json(data: AdminJSON.deliveries(page, limit: limit))
+    }
+
+    /// A page's `limit` (1 to 1000, default ``AdminJSON/defaultPageLimit``) and `cursor` (the id
+    /// the next page starts below) from the query: the delivery log's and the audit's.
+    static func page(_ query: Parameters) throws -> (limit: Int, before: Int64?) {
+        let limit = try query.get("limit").map { text in
             guard let value = Int(text), AdminJSON.pageLimits.contains(value) else {
                 throw APIError(status: .badRequest, message: "limit must be a number from 1 to 1000")
             }
-            limit = value
-        }
-        var before: Int64?
-        if let text = query.get("cursor") {
+            return value
+        } ?? AdminJSON.defaultPageLimit
+        let before = try query.get("cursor").map { text in
             guard let value = Int64(text), value > 0 else { throw APIError(status: .badRequest, message: "cursor \"\(text)\" is not one this API gave") }
-            before = value
+            return value
         }
-        let page = try await admin.deliveries(webhook: webhook, team: team, status: status, since: since, before: before, limit: limit)
-        return json(data: AdminJSON.deliveries(page, limit: limit))
+        return (limit, before)
     }
 
     static func decodeObject(_ request: Request) async throws -> [String: Any] {
