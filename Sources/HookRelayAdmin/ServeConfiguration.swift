@@ -46,6 +46,11 @@ public struct ServeConfiguration: Sendable {
     /// Where an event names its team, for the tokens that may send to any team (dotted path).
     public var teamField = ServeConfiguration.defaultTeamField
     public static let defaultTeamField = "team"
+    /// How long finished deliveries, their events and the audit log are kept; nil: for ever
+    /// (`retention = "off"`).
+    public var retention: Duration? = .milliseconds(Retention.defaultMilliseconds)
+    /// The shortest retention taken: a minute.
+    public static let shortestRetention = Duration.seconds(60)
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
@@ -136,6 +141,7 @@ public struct ServeConfiguration: Sendable {
         var team_max_webhooks: Int?
         var team_ingest_rate: String?
         var team_field: String?
+        var retention: String?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -206,6 +212,16 @@ public struct ServeConfiguration: Sendable {
                 throw Problem(description: "\(path): team_field \"\(value)\" is not a field path such as \"team\" or \"meta.team\"")
             }
             teamField = value
+        }
+        if let value = file.retention {
+            if value == "off" {
+                retention = nil
+            } else {
+                guard let duration = Duration(parsing: value), duration >= Self.shortestRetention else {
+                    throw Problem(description: "\(path): retention \"\(value)\" must be a duration of at least 60s (such as \"30d\" or \"12h\"), or \"off\" to keep everything")
+                }
+                retention = duration
+            }
         }
         if let value = file.auth_backoff {
             limits.authBackoff = try Self.duration(value, key: "auth_backoff", path: path)

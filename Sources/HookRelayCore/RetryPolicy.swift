@@ -106,8 +106,9 @@ extension Duration {
         if ms < 1000 { return "\(ms)ms" }
         if ms % 1000 != 0 { return String(format: "%.1fs", Double(ms) / 1000) }
         let total = ms / 1000
-        let (h, m, s) = (total / 3600, total % 3600 / 60, total % 60)
+        let (d, h, m, s) = (total / 86400, total % 86400 / 3600, total % 3600 / 60, total % 60)
         var parts = ""
+        if d > 0 { parts += "\(d)d" }
         if h > 0 { parts += "\(h)h" }
         if m > 0 { parts += "\(m)m" }
         if s > 0 || parts.isEmpty { parts += "\(s)s" }

@@ -131,6 +131,14 @@ enum PostgresSchema {
         """
         CREATE INDEX messages_team_events ON messages (webhook_id text_pattern_ops) WHERE strpos(webhook_id, ' ') > 0;
         """,
+        // 5: the tables pruning deletes from (PostgresStore+Retention.swift) vacuumed after a
+        // twentieth of their rows changed instead of a fifth: the space of pruned rows is reused
+        // sooner, and claims walk fewer dead index entries.
+        """
+        ALTER TABLE messages SET (autovacuum_vacuum_scale_factor = 0.05);
+        ALTER TABLE deliveries SET (autovacuum_vacuum_scale_factor = 0.05);
+        ALTER TABLE attempts SET (autovacuum_vacuum_scale_factor = 0.05);
+        """,
     ]
 
     /// Brings the database to the latest version, once however many instances start together;

@@ -48,7 +48,7 @@ public enum HookRelayServer {
             configuration: .init(
                 // Stopped in reverse order: the shared database connections last.
                 services: [.init(service: DatabaseService(database: state.database)), .init(service: application)]
-                    + ([DispatchService(state: state)] as [any Service] + state.watchers).map { .init(service: $0) },
+                    + ([DispatchService(state: state)] as [any Service] + state.backgroundServices).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: Logger(label: "hookrelay.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))

@@ -25,6 +25,7 @@ public final class ServerMetrics: AttemptCounting {
     private let oldestDueAge: Gauge
     private let webhooks: [Webhook.Health: Gauge]
     private let databaseSize: Gauge
+    private let pruned: [String: Counter]
     private let process: ProcessMetrics
 
     static let deliveryStates: [DeliveryStatus] = [.pending, .delivered, .failed, .skipped]
@@ -65,6 +66,11 @@ public final class ServerMetrics: AttemptCounting {
             descriptor: .named(
                 "hookrelay_database_size_bytes",
                 "Bytes the database takes on disk: SQLite's file and its WAL, or PostgreSQL's whole database; read at the scrape."))
+        pruned = Dictionary(uniqueKeysWithValues: ["events", "deliveries", "attempts", "audit"].map {
+            ($0, registry.makeCounter(
+                descriptor: .named("hookrelay_pruned_rows_total", "Rows deleted for being older than the retention, by table: events, deliveries, attempts, audit."),
+                labels: [("table", $0)]))
+        })
         registry.makeGauge(
             descriptor: .named("hookrelay_build_info", "Always 1; the running hookrelay's version is its label."),
             labels: [("version", HookRelayVersion.string)]
@@ -75,6 +81,14 @@ public final class ServerMetrics: AttemptCounting {
     /// Counts the events one ingest request had accepted.
     func ingested(_ accepted: Int) {
         if accepted > 0 { eventsIngested.increment(by: Int64(accepted)) }
+    }
+
+    /// Counts what a pass of pruning deleted.
+    func pruned(_ deleted: PruneCounts) {
+        for (table, count) in [("events", deleted.events), ("deliveries", deleted.deliveries), ("attempts", deleted.attempts), ("audit", deleted.audit)]
+        where count > 0 {
+            pruned[table]?.increment(by: Int64(count))
+        }
     }
 
     /// Counts an attempt that was sent, or refused by the address guard, and its duration.

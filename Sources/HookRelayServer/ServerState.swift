@@ -79,6 +79,14 @@ final class ServerState: StoreAccess {
         tokens = TokenDirectory(admin: admin, now: now)
         teamIngest = TeamIngestLimiter(rate: configuration.teamIngestRate)
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
+        // For the admin commands and the web page: how long the log is kept.
+        try store.storeRetention(configuration.retention?.milliseconds ?? 0)
+        if configuration.retention != nil, try !store.canReclaimSpace() {
+            logger.notice("""
+                this database file was made before hookrelay gave pruned space back: its free pages are reused, but the file \
+                does not shrink; to turn that on, stop serve once and run sqlite3 FILE 'PRAGMA auto_vacuum = INCREMENTAL; VACUUM'
+                """, metadata: ["db": "\(configuration.database)"])
+        }
     }
 
     /// Reads the webhooks again when they changed (through the API, in another process, or in

@@ -57,6 +57,10 @@ public final class SQLiteConnection {
         busyLimit = max(1, Int(busyTimeout.components.seconds) * 1_000_000 / Self.busyStep)
         waitWhenBusy(tries: busyLimit)
         sqlite3_extended_result_codes(handle, 1)
+        // A new file gives the pages that pruning frees back to the file system
+        // (SQLiteSpool+Retention.swift): only possible while it has no page yet, before WAL mode
+        // writes its first; on an existing file it changes nothing.
+        try execute("PRAGMA auto_vacuum = INCREMENTAL")
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=FULL")
         try execute("PRAGMA foreign_keys=ON")
@@ -284,6 +288,13 @@ public final class Statement {
     }
 
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(pointer, column) }
+
+    /// The first column of the first row (nil for NULL or no row), leaving the statement reset:
+    /// a cached statement left on a row keeps its read open.
+    public func firstInt() throws -> Int64? {
+        defer { sqlite3_reset(pointer) }
+        return try step() ? optionalInt(0) : nil
+    }
 
     public func optionalInt(_ column: Int32) -> Int64? {
         sqlite3_column_type(pointer, column) == SQLITE_NULL ? nil : sqlite3_column_int64(pointer, column)

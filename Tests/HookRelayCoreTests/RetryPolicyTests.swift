@@ -148,5 +148,7 @@ struct MaximalGenerator: RandomNumberGenerator {
         #expect(Duration.seconds(300).shortDescription == "5m")
         #expect(Duration.seconds(5400).shortDescription == "1h30m")
         #expect(Duration.milliseconds(1500).shortDescription == "1.5s")
+        #expect(Duration.seconds(30 * 86400).shortDescription == "30d")
+        #expect(Duration.seconds(86400 + 7200).shortDescription == "1d2h")
     }
 }
