@@ -66,7 +66,8 @@ public enum AdminText {
     }
 
     /// One webhook; its whole secret only when `revealSecret` (at creation), else its first characters.
-    public static func webhook(_ webhook: Webhook, revealSecret: Bool = false) -> String {
+    /// `log`: how far back the delivery log goes (`webhooks show`).
+    public static func webhook(_ webhook: Webhook, revealSecret: Bool = false, log: LogHorizon? = nil) -> String {
         let secret = webhook.secrets.first ?? ""
         var pairs: [(String, String)] = [
             ("id", webhook.id), ("team", webhook.team), ("url", webhook.url), ("description", text(webhook.description)),
@@ -84,6 +85,7 @@ public enum AdminText {
             ("consecutive failures", String(webhook.consecutiveFailures)),
             ("created", time(webhook.createdAt)), ("updated", time(webhook.updatedAt)),
         ]
+        if let log { pairs.append(("delivery log", log.text)) }
         return fields(pairs)
     }
 

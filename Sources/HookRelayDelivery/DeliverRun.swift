@@ -40,6 +40,9 @@ public struct DeliverRun: Sendable {
         public var wait: Duration?
         /// How long a claim holds a delivery; nil: ``defaultLease``.
         public var lease: Duration?
+        /// With a spool: at the end of the run, delete what finished longer ago than this
+        /// (RetentionStore); nil keeps everything.
+        public var prune: Duration?
         /// No result lines and no summary.
         public var quiet = false
         /// Show a progress line on standard error (it is a terminal).
@@ -133,6 +136,7 @@ public struct DeliverRun: Sendable {
         }
         for state in pending { results.report(state) }
         results.finish(pendingTotal: pending.count)
+        if let path = configuration.spool, let age = configuration.prune { try prune(path, olderThan: age) }
 
         var status = reader.status.withLock { $0 }
         let counts = results.counts.withLock { $0 }
@@ -140,6 +144,19 @@ public struct DeliverRun: Sendable {
         // A receiver that is gone, or an address that is not allowed: running again cannot help.
         if counts.unavailable > 0 { status = max(status, .unavailable) }
         return status
+    }
+
+    /// Deletes from the spool what finished longer ago than `age`, batch by batch with a pause
+    /// for the other processes that write to it; says what went unless quiet.
+    private func prune(_ path: String, olderThan age: Duration) throws {
+        // A connection of its own: the dispatcher's went with it.
+        let spool = try SQLiteSpool(path: path, durableWrites: false)
+        let deleted = try spool.pruneAll(before: UnixTime.now() - age.milliseconds, between: SQLiteSpool.pauseBetweenBatches)
+        guard !configuration.quiet, deleted.total > 0 else { return }
+        diagnostics.report("""
+            \(path): pruned \(deleted.events) events, \(deleted.deliveries) deliveries and \(deleted.attempts) \
+            attempts finished more than \(age.shortDescription) ago
+            """)
     }
 
     /// What the reader thread ended with.

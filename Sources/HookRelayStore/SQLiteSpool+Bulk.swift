@@ -84,7 +84,7 @@ extension SQLiteSpool {
 
     /// Long enough for a writer on another connection, polling every 200 µs in the busy
     /// handler, to take the lock before the next batch does.
-    static func pauseBetweenBatches() { usleep(1_000) }
+    public static func pauseBetweenBatches() { usleep(1_000) }
 
     /// One transaction of a recovery: re-queues, due `now` with a fresh schedule, the
     /// endpoint's deliveries whose event was stored at or after `since` among the next

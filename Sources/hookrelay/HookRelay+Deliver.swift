@@ -66,6 +66,11 @@ struct DeliverCommand: AsyncParsableCommand {
         valueName: "duration"))
     var lease: String?
 
+    @Option(help: ArgumentHelp(
+        "With --spool: at the end of the run, delete the deliveries that finished longer ago than this, their attempts, and events with nothing left to send (0 deletes every finished one).",
+        valueName: "age"))
+    var prune: String?
+
     @Flag(help: "Print no result lines and no summary.")
     var quiet = false
 
@@ -103,6 +108,12 @@ struct DeliverCommand: AsyncParsableCommand {
             }
             guard wait == "forever" || Duration(parsing: wait) != nil else {
                 throw ValidationError("--wait '\(wait)' is not a duration; use seconds or a unit (30s, 5m, 2h) or 'forever'")
+            }
+        }
+        if let prune {
+            guard spool != nil else { throw ValidationError("--prune needs --spool: without one, nothing is kept after the run") }
+            guard Duration(parsing: prune) != nil else {
+                throw ValidationError("--prune '\(prune)' is not a duration; use seconds or a unit (30s, 12h, 30d)")
             }
         }
         if let lease {
@@ -192,6 +203,7 @@ struct DeliverCommand: AsyncParsableCommand {
         configuration.concurrency = concurrency
         configuration.spool = spool
         configuration.lease = try lease.map(leaseDuration)
+        configuration.prune = prune.flatMap { Duration(parsing: $0) }
         switch wait {
         case "forever": configuration.wait = nil
         case let text?: configuration.wait = Duration(parsing: text)

@@ -53,7 +53,8 @@ struct WebhooksCommand: AsyncParsableCommand {
                 let admin = try store.admin()
                 let id = try await admin.webhookID(matching: webhook.id)
                 let shown = try await admin.webhook(id)
-                return store.output(shown)
+                let log = try await admin.logHorizon()
+                return store.output(json: AdminJSON.webhook(shown), text: AdminText.webhook(shown, log: log))
             }
         }
     }

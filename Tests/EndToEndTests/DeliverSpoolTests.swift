@@ -41,6 +41,38 @@ import Glibc
         #expect(receiver.requests.count == 6)
     }
 
+    @Test func pruneDeletesWhatFinishedLongerAgoThanItsAge() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let scratch = try ScratchDirectory()
+        let spool = scratch.path("spool.db")
+        let events = Deliver.ndjson(Deliver.events(3, prefix: "prune"))
+        let first = try Deliver.run(Deliver.arguments(receiver, extra: ["--spool", spool]), input: events, secret: Deliver.secret)
+        #expect(first.status == 0, "\(first.stderr)")
+
+        // Nothing finished an hour ago: the spool still knows the events, and a rerun sends nothing.
+        let kept = try Deliver.run(Deliver.arguments(receiver, extra: ["--spool", spool, "--prune", "1h"]), input: events, secret: Deliver.secret)
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(!kept.stderr.contains("pruned"), "\(kept.stderr)")
+        #expect(receiver.requests.count == 3)
+
+        let drain = try Deliver.run(["deliver", "--spool", spool, "--drain", "--prune", "0"] + Deliver.loopback + Deliver.fast, secret: Deliver.secret)
+        #expect(drain.status == 0, "\(drain.stderr)")
+        #expect(drain.stderr.contains("pruned 3 events, 3 deliveries and 3 attempts finished more than 0ms ago"), "\(drain.stderr)")
+        // Forgotten: the same input is sent again.
+        let again = try Deliver.run(Deliver.arguments(receiver, extra: ["--spool", spool]), input: events, secret: Deliver.secret)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(receiver.requests.count == 6)
+
+        for (arguments, message) in [
+            (["--prune", "1d"], "--prune needs --spool"), (["--spool", spool, "--prune", "soon"], "--prune 'soon' is not a duration"),
+        ] {
+            let refused = try Deliver.run(Deliver.arguments(receiver, extra: arguments), input: events, secret: Deliver.secret)
+            #expect(refused.status == 64)
+            #expect(refused.stderr.contains(message), "\(refused.stderr)")
+        }
+    }
+
     @Test func aKilledRunIsFinishedByDrain() throws {
         let slow = Setting(true)
         let receiver = try Receiver { _, _ in

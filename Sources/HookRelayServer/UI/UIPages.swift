@@ -166,6 +166,7 @@ enum UIPages {
             {{/has_deliveries}}
             {{^has_deliveries}}<p>No deliveries here.</p>{{/has_deliveries}}
             {{#older}}<p><a href="{{older}}">Older deliveries →</a></p>{{/older}}
+            <p class="hint">{{log_horizon}}</p>
             </section>
             {{#manage}}
             <section aria-labelledby="settings-heading">

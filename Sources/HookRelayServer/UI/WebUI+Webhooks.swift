@@ -159,6 +159,7 @@ extension WebUI {
             let hasOlder = deliveries.count > limit
             deliveries = Array(deliveries.prefix(limit))
             let hours = try await state.read { try $0.hourlyOutcomes(webhook: id, since: now - 24 * 3_600_000) }
+            let horizon = try await admin.logHorizon()
             let rows: [[String: Any]] = deliveries.map { record in
                 [
                     "id": record.state.id, "event_id": record.state.messageID, "status": record.state.status.rawValue,
@@ -190,6 +191,7 @@ extension WebUI {
                 "consecutive_failures": webhook.consecutiveFailures > 0 ? webhook.consecutiveFailures as Any : false,
                 "secret_prefix": String((webhook.secrets.first ?? "").prefix(10)),
                 "buttons": buttons, "filters": filters, "deliveries": rows, "has_deliveries": !rows.isEmpty, "older": older,
+                "log_horizon": "The delivery log is " + horizon.text + ".",
                 "chart": chart.svg, "chart_caption": chart.caption, "filter": filterSummary(webhook),
                 "form": manage ? settingsForm(webhook, action: base + "/update", submit: "Save settings", csrf: session.csrf) : "",
             ], session: session)
