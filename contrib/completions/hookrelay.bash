@@ -227,7 +227,7 @@ _hookrelay_deliver() {
     repeating_flags=()
     non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --unsigned --version -h --help)
     repeating_options=(--url --header --signature-scheme --template-var --allow-cidr)
-    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --concurrency --spool --wait --lease --invalid --max-record-size --max-depth)
+    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --concurrency --spool --wait --lease --prune --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
 
     # Offer option value completions
@@ -281,6 +281,9 @@ _hookrelay_deliver() {
         return
         ;;
     '--lease')
+        return
+        ;;
+    '--prune')
         return
         ;;
     '--invalid')
