@@ -91,14 +91,15 @@ public final class Admin: Sendable {
     // MARK: Webhooks
 
     public func webhooks() async throws -> [Webhook] {
-        try await reader.withStore { try $0.webhooks() }
+        // Alert destinations are settings of the config and the teams, not subscriptions (Alerts.swift).
+        try await reader.withStore { try $0.webhooks() }.filter { !$0.isAlertDestination }
     }
 
     /// The id of the one webhook whose id is `given` or begins with it (`wh_` may be left out),
     /// as git takes a unique prefix of a commit: for the admin commands, where ids are typed.
     /// At least 4 characters after `wh_`; several matches are an error that lists them.
     public func webhookID(matching given: String) async throws -> String {
-        let ids = try await reader.withStore { try $0.webhooks() }.map(\.id)
+        let ids = try await webhooks().map(\.id)
         if ids.contains(given) { return given }
         let prefix = given.hasPrefix("wh_") ? given : "wh_" + given
         guard prefix.count >= 7 else { throw AdminError.notFound("webhook \(given) (give at least 4 characters after wh_)") }
@@ -113,7 +114,9 @@ public final class Admin: Sendable {
     }
 
     public func webhook(_ id: String) async throws -> Webhook {
-        guard let webhook = try await reader.withStore({ try $0.webhook(id: id) }) else { throw AdminError.notFound("webhook \(id)") }
+        guard let webhook = try await reader.withStore({ try $0.webhook(id: id) }), !webhook.isAlertDestination else {
+            throw AdminError.notFound("webhook \(id)")
+        }
         return webhook
     }
 
@@ -275,7 +278,7 @@ public final class Admin: Sendable {
             """
     }
 
-    private func record(_ outcome: DeliveryOutcome) async throws -> AttemptReport {
+    func record(_ outcome: DeliveryOutcome) async throws -> AttemptReport {
         let now = self.now()
         let states = try await store.withStore { try $0.complete([outcome], now: now) }
         return AttemptReport(

@@ -51,6 +51,8 @@ public struct ServeConfiguration: Sendable {
     public var retention: Duration? = .milliseconds(Retention.defaultMilliseconds)
     /// The shortest retention taken: a minute.
     public static let shortestRetention = Duration.seconds(60)
+    /// Where alerts about every team's webhooks go (Alerts.swift).
+    public var alerts: [AlertDestination] = []
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
@@ -142,6 +144,7 @@ public struct ServeConfiguration: Sendable {
         var team_ingest_rate: String?
         var team_field: String?
         var retention: String?
+        var alerts: [AlertDestination]?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -212,6 +215,13 @@ public struct ServeConfiguration: Sendable {
                 throw Problem(description: "\(path): team_field \"\(value)\" is not a field path such as \"team\" or \"meta.team\"")
             }
             teamField = value
+        }
+        if let value = file.alerts {
+            for destination in value {
+                // http:// is refused when sent unless allow_http, which a flag may still set.
+                if let problem = destination.problem(allowHTTP: true) { throw Problem(description: "\(path): \(problem)") }
+            }
+            alerts = value
         }
         if let value = file.retention {
             if value == "off" {
@@ -300,6 +310,7 @@ public struct ServeConfiguration: Sendable {
         case is Bool?.Type: "true or false"
         case is [String]?.Type: "a list of strings"
         case is LogFormat?.Type: "\"text\" or \"json\""
+        case is [AlertDestination]?.Type: "a list of tables, each with url (and optionally secret and template: slack, teams, discord or raw)"
         default: "a string"
         }
     }

@@ -31,6 +31,7 @@ struct DispatchService: Service {
             idleWait: state.idleWait,
             now: state.now,
             report: { delivery in
+                if delivery.status == .failed { state.raiseFailure(delivery) }
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
                     "webhook": "\(delivery.target)", "webhook_id": "\(delivery.messageID)", "attempts": .stringConvertible(delivery.attempts),
                     "http_status": delivery.lastHTTPStatus.map { .stringConvertible($0) } ?? "-", "error": "\(delivery.lastError ?? "-")",
@@ -81,6 +82,9 @@ struct DispatchService: Service {
 
     /// The dispatcher's queue, once what processes that ended left in flight is released.
     private static func openQueue(_ state: ServerState) async throws -> sending any DeliveryQueue {
+        // The config's alert destinations, as every instance's config says (Alerts.swift).
+        try await state.admin.syncConfiguredAlerts(state.configuration.alerts)
+        try await state.reloadWebhooks()
         let now = state.now()
         let released = try await state.withStore { try $0.recoverOrphans(now: now) }
         if released > 0 { state.logger.notice("resending deliveries left in flight by a process that ended", metadata: ["count": "\(released)"]) }

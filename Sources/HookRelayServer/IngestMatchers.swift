@@ -23,7 +23,8 @@ struct IngestMatchers: Sendable {
         filters = sorted.map(\.filter)
         disabled = sorted.map { $0.state == .disabled }
         positions = Dictionary(uniqueKeysWithValues: webhooks.enumerated().map { ($1, $0) })
-        teams = Dictionary(grouping: sorted.indices, by: { sorted[$0].team })
+        // No event matches an alert destination: it gets alerts only (Alerts.swift).
+        teams = Dictionary(grouping: sorted.indices.filter { !sorted[$0].isAlertDestination }, by: { sorted[$0].team })
     }
 
     /// The positions of `team`'s webhooks.

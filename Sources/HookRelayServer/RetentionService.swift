@@ -57,9 +57,9 @@ extension ServerState {
         return deleted
     }
 
-    /// The services that run beside the API and the dispatcher: the watchers, and pruning when
-    /// a retention is set.
+    /// The services that run beside the API and the dispatcher: the watchers, the alerts'
+    /// counted failures, and pruning when a retention is set.
     var backgroundServices: [any Service] {
-        watchers + (configuration.retention.map { [RetentionService(state: self, retention: $0.milliseconds)] } ?? [])
+        watchers + [AlertService(state: self)] + (configuration.retention.map { [RetentionService(state: self, retention: $0.milliseconds)] } ?? [])
     }
 }

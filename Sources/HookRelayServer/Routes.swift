@@ -62,6 +62,7 @@ enum Routes {
             try require(context, team, may: right)
             return detail
         }
+        alertRoutes(group, state: state, team: team)
         group.post("events") { request, context in
             let team = try await team(context)
             try require(context, team, may: .publish)

@@ -41,6 +41,8 @@ final class ServerState: StoreAccess {
     /// they never wait behind (or hold up) ingest's group commits on ``store``.
     private let reader: SerialStore
     let metrics = ServerMetrics()
+    /// The `delivery.failed` alerts' windows (AlertService.swift).
+    let alerter = Alerter()
     /// The requests waiting for a commit; whether one is under way; and whether ingest's last
     /// commit failed for want of the database (such failures are logged once per outage, not
     /// once per group commit). One lock: the flag as a `Mutex<Bool>` of its own crashed the
@@ -165,6 +167,18 @@ final class ServerState: StoreAccess {
     func healthChanged(_ id: String, from: Webhook.Health, to: Webhook.Health) {
         directory.withLock { $0 = $0.healthChanged(id, to: to) }
         logger.notice("webhook health changed", metadata: ["webhook": "\(id)", "from": "\(from.rawValue)", "to": "\(to.rawValue)"])
+        raiseTransition(id, from: from, to: to)
+    }
+
+    /// Where alerts about `webhook` go: the config's destinations and its team's, but never
+    /// its own URL.
+    func alertDestinations(for webhook: Webhook) -> [Webhook] {
+        directory.withLock { directory in
+            directory.webhooks.values.filter { destination in
+                destination.isAlertDestination && (destination.isGlobalAlertDestination || destination.team == webhook.team)
+                    && destination.url != webhook.url
+            }.sorted { $0.id < $1.id }
+        }
     }
 
     /// The metrics in the Prometheus text format, with the gauges read from the database now.

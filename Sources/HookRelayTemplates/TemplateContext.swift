@@ -72,8 +72,10 @@ enum TemplateContext {
             title = "Asset " + (asset ?? "?") + " " + (event.string(at: "asset.change") ?? "changed")
             summary = event.value(at: "asset.details").map { "Details: " + $0.compact } ?? ""
         default:
-            title = type + (asset.map { " on \($0)" } ?? "")
-            summary = ""
+            // Any other type, and hookrelay's own alerts (`webhook.unhealthy`, …): its `title`
+            // and `description` when it has them.
+            title = event.string(at: "title") ?? (type + (asset.map { " on \($0)" } ?? ""))
+            summary = event.string(at: "description") ?? ""
         }
         // Targets refuse empty text (Slack's plain_text, Discord's field values).
         if isBlank(title) { title = type == "finding" ? "Finding" : "Event" }

@@ -24,7 +24,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             """,
         subcommands: [
             List.self, Show.self, Add.self, Update.self, Delete.self, Pause.self, Resume.self, Enable.self,
-            RotateSecret.self, Test.self, RetryFailed.self, Recover.self,
+            RotateSecret.self, Test.self, TestAlert.self, RetryFailed.self, Recover.self,
         ]
     )
 

@@ -316,6 +316,12 @@ struct APIAnswer {
     var object: [String: Any]
 
     subscript(key: String) -> Any? { object[key] }
+
+    /// The object as compact JSON with sorted keys (an error's message with its quotes escaped).
+    var text: String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
 }
 
 extension TestClientProtocol {

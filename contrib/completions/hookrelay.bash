@@ -349,13 +349,13 @@ _hookrelay_webhooks() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|add|update|delete|pause|resume|enable|rotate-secret|test|retry-failed|recover)
+    list|show|add|update|delete|pause|resume|enable|rotate-secret|test|test-alert|retry-failed|recover)
         # Offer subcommand argument completions
         "_hookrelay_webhooks_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show add update delete pause resume enable rotate-secret test retry-failed recover' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show add update delete pause resume enable rotate-secret test test-alert retry-failed recover' -- "${cur}"))
         ;;
     esac
 }
@@ -615,6 +615,36 @@ _hookrelay_webhooks_test() {
 
     # Offer option value completions
     case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--allow-cidr')
+        return
+        ;;
+    esac
+}
+
+_hookrelay_webhooks_test-alert() {
+    repeating_flags=()
+    non_repeating_flags=(--json --allow-http --allow-private --version -h --help)
+    repeating_options=(--allow-cidr)
+    non_repeating_options=(--team --db --config --timeout --connect-timeout)
+    __hookrelay_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--team')
+        return
+        ;;
     '--db')
         return
         ;;
