@@ -97,6 +97,25 @@ extension Admin {
             }
             webhook.templateVariables = variables
         }
+        if let value = object["rate_limit"] {
+            if value is NSNull || value as? String == "off" {
+                webhook.rateLimit = nil
+            } else {
+                guard let text = value as? String, let rate = RateLimit(text) else {
+                    throw invalid("\"rate_limit\" must be deliveries per time, such as \"1/s\", \"30/m\" or \"1000/h\" (1 to 1000000), or \"off\"")
+                }
+                webhook.rateLimit = rate
+            }
+        } else if let name = object["template"] as? String, webhook.rateLimit == nil {
+            // A chat service's own limit, unless one is given: what its webhook documents.
+            webhook.rateLimit = RateLimit.defaultFor(template: name)
+        }
+        if let value = object["ordering"] {
+            guard let text = value as? String, ["none", "fifo"].contains(text) else {
+                throw invalid("\"ordering\" must be \"none\" or \"fifo\" (one at a time, in the order events were stored)")
+            }
+            webhook.fifo = text == "fifo"
+        }
         do {
             _ = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
         } catch {

@@ -65,6 +65,7 @@ public struct AlertDestination: Sendable, Equatable, Codable {
             id: (team == nil ? "al_g" : "al_t") + digest.prefix(20), url: url, description: "alerts",
             secrets: [secret ?? WebhookSecret.generate().text], team: team ?? Team.defaultID, now: now)
         webhook.template = template
+        webhook.rateLimit = RateLimit.defaultFor(template: template)
         return webhook
     }
 }

@@ -21,6 +21,8 @@ public struct WebhookView: Encodable {
     var paused: Bool
     var template: String
     var templateVariables: [String: String]
+    var rateLimit: String?
+    var ordering: String
     var consecutiveFailures: Int
     var createdAt: Int64
     var updatedAt: Int64
@@ -30,6 +32,7 @@ public struct WebhookView: Encodable {
         case templateVariables = "template_vars"
         case minSeverity = "min_severity", secretPrefix = "secret_prefix", previousSecretUntil = "previous_secret_until"
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
+        case rateLimit = "rate_limit", ordering
     }
 
     public init(_ webhook: Webhook, revealSecret: Bool = false) {
@@ -48,6 +51,8 @@ public struct WebhookView: Encodable {
         paused = webhook.paused
         template = webhook.template
         templateVariables = webhook.templateVariables
+        rateLimit = webhook.rateLimit?.description
+        ordering = webhook.fifo ? "fifo" : "none"
         consecutiveFailures = webhook.consecutiveFailures
         createdAt = webhook.createdAt
         updatedAt = webhook.updatedAt

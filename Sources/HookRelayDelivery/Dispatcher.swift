@@ -24,6 +24,11 @@ public final class Dispatcher: @unchecked Sendable {
     private let lease: Int64
     /// Endpoints that get nothing for now (paused webhooks), asked each round.
     private let heldEndpoints: (@Sendable () -> Set<String>)?
+    /// Endpoints claimed under their own rate limit or ordering (``RuledClaims``), asked each
+    /// round; the ordinary claim leaves them out.
+    private let ruledEndpoints: (@Sendable () -> [String: DeliveryRules])?
+    /// When each rate-limited endpoint with a due delivery has its next token (store thread only).
+    private var tokenWait: [String: Int64] = [:]
     private let now: @Sendable () -> Int64
     private let report: Report
     private let progress: @Sendable (_ retrying: Int) -> Void
@@ -31,7 +36,8 @@ public final class Dispatcher: @unchecked Sendable {
 
     public init(
         store: sending any DeliveryQueue, claimBatch: Int, lease: Duration, waitUntil: Int64?,
-        maxPerEndpoint: Int? = nil, heldEndpoints: (@Sendable () -> Set<String>)? = nil, idleWait: Duration? = nil,
+        maxPerEndpoint: Int? = nil, heldEndpoints: (@Sendable () -> Set<String>)? = nil,
+        ruledEndpoints: (@Sendable () -> [String: DeliveryRules])? = nil, idleWait: Duration? = nil,
         now: @escaping @Sendable () -> Int64, report: @escaping Report,
         progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in },
         storeRetry: (first: Duration, cap: Duration)? = nil,
@@ -44,6 +50,7 @@ public final class Dispatcher: @unchecked Sendable {
             storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1)))
         self.storeTrouble = storeTrouble
         self.heldEndpoints = heldEndpoints
+        self.ruledEndpoints = ruledEndpoints
         self.progress = progress
         self.store = store
         self.lease = lease.milliseconds
@@ -188,7 +195,8 @@ public final class Dispatcher: @unchecked Sendable {
     /// to write, for ``DispatchMachine/roundFailed(_:)``.
     private func round(_ unwritten: inout DispatchMachine.Round?) throws -> Bool {
         let held = heldEndpoints?() ?? []
-        let round = locked { machine.beginRound(paused: held) }
+        let rules = ruledEndpoints?() ?? [:]
+        let round = locked { machine.beginRound(paused: held.union(rules.keys)) }
         unwritten = round
         if round.ingestJustFinished {
             try store.ingestFinished()
@@ -214,9 +222,10 @@ public final class Dispatcher: @unchecked Sendable {
                 unwritten?.gone.removeFirst()
             }
         }
-        let (states, claimed) = try store.completeAndClaim(
+        var (states, claimed) = try store.completeAndClaim(
             round.gone.isEmpty ? round.outcomes : [], limit: round.wanted, now: time, lease: lease, quota: round.quota)
         unwritten = nil
+        if !rules.isEmpty { claimed += try claimRuled(rules, held: held, room: round.wanted - claimed.count, quota: round.quota, now: time) }
         apply(states, failedByGone: failedByGone)
         for state in failedByGone { report(state) }
         let memoryOutstanding = store.inMemoryOutstanding
@@ -242,24 +251,51 @@ public final class Dispatcher: @unchecked Sendable {
 
         // Until the input is done the run cannot end. Held targets' deliveries are not
         // waited for.
+        // A rate-limited endpoint's due deliveries wait for its next token, not for a poll.
+        let clock = now()
+        tokenWait = tokenWait.filter { $0.value > clock }
+        let excluded = held.union(tokenWait.keys)
         let due: Int64? = switch locked({ machine.dueQuery }) {
-        case .nextDue: try store.nextDue(excluding: held)
-        case .nextUnclaimedDue: try store.nextUnclaimedDue(excluding: held)
+        case .nextDue: try store.nextDue(excluding: excluded)
+        case .nextUnclaimedDue: try store.nextUnclaimedDue(excluding: excluded)
         case .none: nil
         }
+        let nextToken = tokenWait.values.min()
         return locked {
             switch machine.idle(due: due, now: now()) {
             case .finish:
                 endWaiters(machine.finish())
                 condition.broadcast()
                 return true
-            case let .sleep(milliseconds):
+            case var .sleep(milliseconds):
+                if let nextToken { milliseconds = max(1, min(milliseconds, nextToken - clock)) }
                 _ = condition.wait(until: Date().addingTimeInterval(Double(milliseconds) / 1000))
                 return false
             case .runAgain:
                 return false
             }
         }
+    }
+
+    /// The ruled endpoints' claims (``RuledClaims``), in order, within `room` and each one's
+    /// share of the per-endpoint limit; skips those waiting for a token.
+    private func claimRuled(
+        _ rules: [String: DeliveryRules], held: Set<String>, room: Int, quota: TargetQuota?, now: Int64
+    ) throws -> [ClaimedDelivery] {
+        guard let ruled = store as? any RuledClaims else { return [] }
+        var room = room
+        var claimed: [ClaimedDelivery] = []
+        for (endpoint, rule) in rules.sorted(by: { $0.key < $1.key }) where room > 0 && !held.contains(endpoint) {
+            if let at = tokenWait[endpoint], at > now { continue }
+            let limit = quota?.limit ?? Int.max
+            let free = min(room, max(0, limit - (quota?.held[endpoint] ?? 0)))
+            guard free > 0 else { continue }
+            let (got, tokenAt) = try ruled.claimRuled(endpoint: endpoint, rules: rule, room: free, perEndpoint: limit, now: now, lease: lease)
+            tokenWait[endpoint] = tokenAt
+            claimed += got
+            room -= got.count
+        }
+        return claimed
     }
 
     /// What the store thread reports about its store (`serve` logs it): once when rounds begin to

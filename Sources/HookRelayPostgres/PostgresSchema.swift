@@ -139,6 +139,12 @@ enum PostgresSchema {
         ALTER TABLE deliveries SET (autovacuum_vacuum_scale_factor = 0.05);
         ALTER TABLE attempts SET (autovacuum_vacuum_scale_factor = 0.05);
         """,
+        // 6: SQLite's 10: a webhook's rate limit and ordering, and the rate-limited ones' token buckets.
+        """
+        ALTER TABLE webhooks ADD COLUMN rate_limit text;
+        ALTER TABLE webhooks ADD COLUMN ordering text NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'fifo'));
+        CREATE TABLE rate_buckets (endpoint text PRIMARY KEY, tokens double precision NOT NULL, at bigint NOT NULL);
+        """,
     ]
 
     /// Brings the database to the latest version, once however many instances start together;

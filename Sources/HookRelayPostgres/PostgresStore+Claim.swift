@@ -46,7 +46,7 @@ struct ClaimRequest: Sendable {
             held: held, heldCounts: held.map { Int64(quota.held[$0]!) }, paused: quota.paused.sorted())))
     }
 
-    private static func decode(_ rows: [PostgresRow]) throws -> [ClaimedDelivery] {
+    static func decode(_ rows: [PostgresRow]) throws -> [ClaimedDelivery] {
         try rows.map { row in
             let (id, claim, messageID, body, target, attempts, createdAt) = try row.decode(
                 (Int64, Int64, String, ByteBuffer, String, Int64, Int64).self)
@@ -58,7 +58,7 @@ struct ClaimRequest: Sendable {
 
     /// What a claim returns, for the `claimed` rows leased and their `turn` (the order to hand
     /// them out in).
-    private static let claimedRows = """
+    static let claimedRows = """
         SELECT c.id, c.claim, m.webhook_id, m.body, c.endpoint, c.attempts, m.created_at
         FROM claimed c JOIN messages m ON m.id = c.message_id
         ORDER BY c.turn, c.next_attempt_at, c.id

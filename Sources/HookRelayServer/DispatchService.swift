@@ -28,6 +28,7 @@ struct DispatchService: Service {
             store: try await Self.openQueue(state), claimBatch: configuration.concurrency * 2,
             lease: .milliseconds(state.admin.attempts.lease),
             waitUntil: nil, maxPerEndpoint: configuration.perWebhookConcurrency, heldEndpoints: { state.pausedWebhooks },
+            ruledEndpoints: { state.ruledWebhooks },
             idleWait: state.idleWait,
             now: state.now,
             report: { delivery in

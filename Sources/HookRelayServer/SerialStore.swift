@@ -32,7 +32,7 @@ final class SerialStore: StoreAccess, @unchecked Sendable {
 /// in SQLite's busy handler on a second connection), and commits with relaxed durability.
 ///
 /// Called from the dispatcher's store thread only, never from the writer's queue itself.
-final class SharedWriterQueue: DeliveryQueue, @unchecked Sendable {
+final class SharedWriterQueue: RuledClaims, @unchecked Sendable {
     private let writer: SerialStore
 
     init(_ writer: SerialStore) {
@@ -63,6 +63,12 @@ final class SharedWriterQueue: DeliveryQueue, @unchecked Sendable {
         _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
         try run { try $0.completeAndClaim(outcomes, limit: limit, now: now, lease: lease, quota: quota) }
+    }
+
+    func claimRuled(
+        endpoint: String, rules: DeliveryRules, room: Int, perEndpoint: Int, now: Int64, lease: Int64
+    ) throws -> (claimed: [ClaimedDelivery], tokenAt: Int64?) {
+        try run { try $0.claimRuled(endpoint: endpoint, rules: rules, room: room, perEndpoint: perEndpoint, now: now, lease: lease) }
     }
 
     func nextDue(excluding: Set<String>) throws -> Int64? {

@@ -140,6 +140,8 @@ final class ServerState: StoreAccess {
 
     /// The webhooks whose deliveries wait.
     var pausedWebhooks: Set<String> { directory.withLock { $0.paused } }
+    /// The webhooks with a rate limit or an ordering, claimed under them.
+    var ruledWebhooks: [String: DeliveryRules] { directory.withLock { $0.ruled } }
 
     /// The dispatcher's queue: the same connection as ingest and the API (``SharedWriterQueue``).
     func dispatcherQueue() -> sending any DeliveryQueue {

@@ -15,12 +15,15 @@ struct WebhookDirectory: Sendable {
     private(set) var matchers: IngestMatchers
     /// Webhooks whose deliveries wait.
     private(set) var paused: Set<String>
+    /// Webhooks with a rate limit or an ordering (``DeliveryRules``).
+    private(set) var ruled: [String: DeliveryRules]
 
     init(_ webhooks: [Webhook] = [], version: WebhooksVersion = WebhooksVersion(settings: 0, health: 0)) {
         self.webhooks = Dictionary(uniqueKeysWithValues: webhooks.map { ($0.id, $0) })
         self.version = version
         matchers = IngestMatchers(webhooks)
         paused = Set(webhooks.filter(\.paused).map(\.id))
+        ruled = webhooks.reduce(into: [:]) { ruled, webhook in ruled[webhook.id] = webhook.rules }
     }
 
     /// Every webhook as read at `version`; nil when this directory is as new or newer (reloads

@@ -289,6 +289,13 @@ public final class Statement {
 
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(pointer, column) }
 
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(pointer, column) }
+
+    public func bind(_ index: Int32, _ value: Double) -> Statement {
+        sqlite3_bind_double(pointer, index, value)
+        return self
+    }
+
     /// The first column of the first row (nil for NULL or no row), leaving the statement reset:
     /// a cached statement left on a row keeps its read open.
     public func firstInt() throws -> Int64? {

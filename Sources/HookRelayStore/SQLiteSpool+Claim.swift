@@ -130,6 +130,18 @@ enum ClaimSQL {
     /// Of one endpoint (`:endpoint`), under a per-endpoint quota.
     static let oldestDueOfEndpoint = claim(where: "AND endpoint = :endpoint")
 
+    /// The oldest pending delivery of one endpoint (`:endpoint`), when it is due and no lease
+    /// holds it (`"ordering": "fifo"`; `:limit` is 1 or 0).
+    static let headOfEndpoint = """
+        UPDATE deliveries SET claim = claim + 1, lease_until = :lease_until, lease_owner = :owner
+        WHERE id IN (
+            SELECT id FROM (
+                SELECT id, next_attempt_at, lease_until FROM deliveries INDEXED BY deliveries_endpoint_status
+                WHERE endpoint = :endpoint AND status = 'pending' ORDER BY id LIMIT 1)
+            WHERE next_attempt_at <= :now AND (lease_until IS NULL OR lease_until <= :now) LIMIT :limit)
+        RETURNING id, claim, message_id, endpoint, attempts
+        """
+
     /// One delivery (`:id`), whatever its state: an operator's attempt.
     static let byID = """
         UPDATE deliveries SET claim = claim + 1, lease_until = :lease_until, lease_owner = :owner

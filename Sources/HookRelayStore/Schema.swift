@@ -158,6 +158,13 @@ enum Schema {
         );
         CREATE INDEX audit_team ON audit (team, id);
         """,
+        // 10: a webhook's rate limit and ordering (DeliveryRules.swift), and the token buckets
+        // of the rate-limited ones.
+        """
+        ALTER TABLE webhooks ADD COLUMN rate_limit TEXT;
+        ALTER TABLE webhooks ADD COLUMN ordering TEXT NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'fifo'));
+        CREATE TABLE rate_buckets (endpoint TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

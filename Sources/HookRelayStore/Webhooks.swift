@@ -30,6 +30,15 @@ public struct Webhook: Sendable, Equatable, Codable {
     public var failingSince: Int64?
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// At most so many deliveries a second, minute or hour; nil: as fast as the workers go.
+    public var rateLimit: RateLimit?
+    /// One at a time, in the order the events were stored (`"ordering": "fifo"`).
+    public var fifo: Bool
+
+    /// Its rate limit and ordering, when it has either.
+    public var rules: DeliveryRules? {
+        rateLimit == nil && !fifo ? nil : DeliveryRules(rateLimit: rateLimit, fifo: fifo)
+    }
 
     /// The secrets that sign at `now`: the current one, and the replaced one for its overlap.
     public func signingSecrets(now: Int64) -> [String] {
@@ -59,6 +68,8 @@ public struct Webhook: Sendable, Equatable, Codable {
         failingSince = nil
         createdAt = now
         updatedAt = now
+        rateLimit = nil
+        fifo = false
     }
 
     /// The core filter of `hookrelay filter`, built from this webhook's settings.
@@ -94,7 +105,8 @@ extension Severity: Codable {
 extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
-        consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team
+        consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
+        rate_limit, ordering
         """
 
     private static func webhook(_ row: Statement) -> Webhook {
@@ -114,6 +126,8 @@ extension SQLiteSpool {
         webhook.previousSecretUntil = row.optionalInt(14)
         webhook.template = row.text(15) ?? "raw"
         webhook.templateVariables = decode(16, [:])
+        webhook.rateLimit = row.text(18).flatMap(RateLimit.init)
+        webhook.fifo = row.text(19) == "fifo"
         return webhook
     }
 
@@ -134,14 +148,15 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 INSERT OR REPLACE INTO webhooks (\(Self.columns))
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
                 .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.state.rawValue).bind(10, webhook.consecutiveFailures)
                 .bind(11, webhook.failingSince).bind(12, webhook.createdAt).bind(13, webhook.updatedAt)
                 .bind(14, webhook.paused ? 1 : 0).bind(15, webhook.previousSecretUntil)
-                .bind(16, webhook.template).bind(17, Self.json(webhook.templateVariables)).bind(18, webhook.team).run()
+                .bind(16, webhook.template).bind(17, Self.json(webhook.templateVariables)).bind(18, webhook.team)
+                .bind(19, webhook.rateLimit?.description).bind(20, webhook.fifo ? "fifo" : "none").run()
             try webhooksChanged()
         }
     }
@@ -214,13 +229,15 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 UPDATE webhooks SET url = ?2, description = ?3, events = ?4, min_severity = ?5, severities = ?6,
-                    headers = ?7, secret = ?8, updated_at = ?9, template = ?10, template_vars = ?11, previous_secret_until = ?12
+                    headers = ?7, secret = ?8, updated_at = ?9, template = ?10, template_vars = ?11, previous_secret_until = ?12,
+                    rate_limit = ?13, ordering = ?14
                 WHERE id = ?1
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
                 .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.updatedAt)
-                .bind(10, webhook.template).bind(11, Self.json(webhook.templateVariables)).bind(12, webhook.previousSecretUntil).run()
+                .bind(10, webhook.template).bind(11, Self.json(webhook.templateVariables)).bind(12, webhook.previousSecretUntil)
+                .bind(13, webhook.rateLimit?.description).bind(14, webhook.fifo ? "fifo" : "none").run()
             guard connection.changes == 1 else { return nil }
             try webhooksChanged()
             return try self.webhook(id: webhook.id)

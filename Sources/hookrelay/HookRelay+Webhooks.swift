@@ -348,6 +348,14 @@ struct WebhookSettings: ParsableArguments {
             valueName: "name=value"))
     var templateVariables: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "At most so many deliveries per second, minute or hour: 1/s, 30/m, 1000/h, or off (default: none; slack 1/s, teams 4/s, discord 30/m).",
+        valueName: "rate"))
+    var rateLimit: String?
+
+    @Option(help: ArgumentHelp("none (the default) or fifo: one at a time, in the order the events were stored.", valueName: "ordering"))
+    var ordering: String?
+
     func validate() throws {
         if secret != nil, secretFile != nil { throw ValidationError("use either --secret or --secret-file, not both") }
     }
@@ -376,6 +384,8 @@ struct WebhookSettings: ParsableArguments {
         }
         if let secret { fields["secret"] = secret }
         if let template { fields["template"] = template }
+        if let rateLimit { fields["rate_limit"] = rateLimit }
+        if let ordering { fields["ordering"] = ordering }
         if !templateVariables.isEmpty {
             do {
                 fields["template_vars"] = try TemplateVariables.parse(templateVariables, source: "--template-var")

@@ -403,7 +403,7 @@ _hookrelay_webhooks_add() {
     repeating_flags=()
     non_repeating_flags=(--json --allow-http --allow-private --create --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --db --config --timeout --connect-timeout --team)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --db --config --timeout --connect-timeout --team)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
@@ -438,6 +438,12 @@ _hookrelay_webhooks_add() {
     '--template-var')
         return
         ;;
+    '--rate-limit')
+        return
+        ;;
+    '--ordering')
+        return
+        ;;
     '--db')
         return
         ;;
@@ -463,7 +469,7 @@ _hookrelay_webhooks_update() {
     repeating_flags=()
     non_repeating_flags=(--all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --db --config --timeout --connect-timeout)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 1
 
     # Offer option value completions
@@ -496,6 +502,12 @@ _hookrelay_webhooks_update() {
         return
         ;;
     '--template-var')
+        return
+        ;;
+    '--rate-limit')
+        return
+        ;;
+    '--ordering')
         return
         ;;
     '--db')
