@@ -62,4 +62,10 @@ extension PostgresStore {
             }
         }
     }
+
+    public func oldestPending(webhook: String) throws -> Int64? {
+        try run("reading a webhook's oldest pending delivery") { session in
+            try await session.optionalInt("SELECT min(id) FROM deliveries WHERE endpoint = \(webhook) AND status = 'pending'")
+        }
+    }
 }

@@ -37,6 +37,12 @@ extension SQLiteSpool {
         }
     }
 
+    public func oldestPending(webhook: String) throws -> Int64? {
+        try connection.statement("""
+            SELECT min(id) FROM deliveries INDEXED BY deliveries_endpoint_status WHERE endpoint = ?1 AND status = 'pending'
+            """).bind(1, webhook).firstInt()
+    }
+
     /// Whether `endpoint` has a due delivery no lease holds.
     private func hasDue(_ endpoint: String, now: Int64) throws -> Bool {
         try connection.statement("""

@@ -59,6 +59,8 @@ public protocol DeliveryLog: AnyObject {
     func delivery(id: Int64) throws -> DeliveryDetail?
     func activity(webhook: String, since: Int64) throws -> WebhookActivity
     func hourlyOutcomes(webhook: String, since: Int64) throws -> [(hour: Int64, delivered: Int, failed: Int)]
+    /// The id of the webhook's oldest pending delivery (what a fifo webhook's others wait behind).
+    func oldestPending(webhook: String) throws -> Int64?
 }
 
 /// The counts behind `GET /metrics`, read without holding up writers.

@@ -71,4 +71,26 @@ import Testing
             }
         }
     }
+
+    @Test func theWebPageSetsThemAndShowsWhatAFifoWebhookHolds() async throws {
+        let serve = try ServeHarness { $0.retry = RetryPolicy(schedule: [.seconds(60)], jitter: 0) }
+        serve.sender.script(.status(500))
+        try await serve.run { client in
+            let browser = try await WebFormTests.Browser.logIn(client)
+            let body = "csrf=\(try await browser.csrf())&url=http%3A%2F%2Freceiver.test%2Fhook&template=raw&rate_limit=30%2Fm&ordering=fifo"
+            let added = try await browser.post("/ui/webhooks", body)
+            #expect(added.status == .ok, "\(added.status)")
+            let webhook = try #require(try await serve.admin.webhooks().first)
+            #expect(webhook.rateLimit == RateLimit(count: 30, period: 60_000) && webhook.fifo)
+            try await serve.state.refreshWebhook(webhook.id)
+            #expect(try await client.postEvent(Self.events(["x", "y"]), ndjson: true) == .accepted)
+            try await eventually("the first failed once") {
+                try await serve.admin.deliveries(webhook: webhook.id, status: nil, since: nil, before: nil, limit: 10).contains { $0.state.attempts == 1 }
+            }
+            let head = try #require(try await serve.admin.deliveries(webhook: webhook.id, status: nil, since: nil, before: nil, limit: 10).last)
+            let page = String(buffer: try await browser.get("/ui/webhooks/\(webhook.id)").body)
+            #expect(page.contains("held behind delivery <a href=\"/ui/deliveries/\(head.state.id)\">#\(head.state.id)</a>"), "\(page)")
+            #expect(page.contains(#"value="30/m""#) && page.contains(#"<option value="fifo" selected>"#))
+        }
+    }
 }

@@ -108,6 +108,10 @@ enum UIPages {
               <select id="template" name="template">{{#templates}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/templates}}</select>
               <label for="template_vars">Template values, one <code>name=value</code> a line</label>
               <textarea id="template_vars" name="template_vars" rows="2">{{template_vars}}</textarea>
+              <label for="rate_limit">Rate limit: <code>1/s</code>, <code>30/m</code>, <code>1000/h</code>, or <code>off</code></label>
+              <input id="rate_limit" name="rate_limit" value="{{rate_limit}}" placeholder="none (Slack, Teams and Discord get their own)">
+              <label for="ordering">Ordering</label>
+              <select id="ordering" name="ordering"><option value="none"{{^fifo}} selected{{/fifo}}>none: side by side</option><option value="fifo"{{#fifo}} selected{{/fifo}}>fifo: one at a time, in order</option></select>
               <button type="submit">{{submit}}</button>
             </form>
             """#,
@@ -165,6 +169,7 @@ enum UIPages {
             </div>
             {{/has_deliveries}}
             {{^has_deliveries}}<p>No deliveries here.</p>{{/has_deliveries}}
+            {{#held_behind}}<p class="hint">Ordering fifo: the pending deliveries are held behind delivery <a href="/ui/deliveries/{{held_behind}}">#{{held_behind}}</a>, sent one at a time in order.</p>{{/held_behind}}
             {{#older}}<p><a href="{{older}}">Older deliveries →</a></p>{{/older}}
             <p class="hint">{{log_horizon}}</p>
             </section>

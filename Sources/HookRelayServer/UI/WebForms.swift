@@ -36,10 +36,12 @@ struct WebhookForm: SessionForm {
     var headers: String?
     var template: String?
     var templateVars: String?
+    var rateLimit: String?
+    var ordering: String?
 
     enum CodingKeys: String, CodingKey {
         case csrf, url, events = "event", otherEvents = "other_events", severityMode = "severity_mode", minSeverity = "min_severity"
-        case severities = "severity", description, headers, template, templateVars = "template_vars"
+        case severities = "severity", description, headers, template, templateVars = "template_vars", rateLimit = "rate_limit", ordering
     }
 
     /// The settings as the API's fields (see ``Admin/apply(_:to:)``).
@@ -63,6 +65,9 @@ struct WebhookForm: SessionForm {
             throw AdminError.invalid("\"headers\": \(error)")
         }
         fields["template"] = template ?? "raw"
+        // Empty keeps what is set (or the chat service's own limit); "off" removes it.
+        if let rateLimit = rateLimit?.trimmingCharacters(in: .whitespaces), !rateLimit.isEmpty { fields["rate_limit"] = rateLimit }
+        if let ordering { fields["ordering"] = ordering }
         do {
             fields["template_vars"] = try TemplateVariables.parse(Self.lines(templateVars), source: "template value")
         } catch {
@@ -114,6 +119,8 @@ extension WebUI {
             "templates": PayloadTemplate.builtinNames.map { ["name": $0, "selected": $0 == template] },
             "template_vars": typed?.templateVars ?? (webhook?.templateVariables ?? [:]).sorted { $0.key < $1.key }
                 .map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
+            "rate_limit": typed?.rateLimit ?? webhook?.rateLimit?.description ?? "",
+            "fifo": (typed?.ordering ?? (webhook?.fifo == true ? "fifo" : "none")) == "fifo",
         ])
     }
 }

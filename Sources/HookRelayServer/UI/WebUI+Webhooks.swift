@@ -160,6 +160,7 @@ extension WebUI {
             deliveries = Array(deliveries.prefix(limit))
             let hours = try await state.read { try $0.hourlyOutcomes(webhook: id, since: now - 24 * 3_600_000) }
             let horizon = try await admin.logHorizon()
+            let heldBehind: Int64? = webhook.fifo ? try await state.read { try $0.oldestPending(webhook: id) } : nil
             let rows: [[String: Any]] = deliveries.map { record in
                 [
                     "id": record.state.id, "event_id": record.state.messageID, "status": record.state.status.rawValue,
@@ -192,6 +193,8 @@ extension WebUI {
                 "secret_prefix": String((webhook.secrets.first ?? "").prefix(10)),
                 "buttons": buttons, "filters": filters, "deliveries": rows, "has_deliveries": !rows.isEmpty, "older": older,
                 "log_horizon": "The delivery log is " + horizon.text + ".",
+                // `false`, not nil (see `older`).
+                "held_behind": heldBehind.map { $0 as Any } ?? false,
                 "chart": chart.svg, "chart_caption": chart.caption, "filter": filterSummary(webhook),
                 "form": manage ? settingsForm(webhook, action: base + "/update", submit: "Save settings", csrf: session.csrf) : "",
             ], session: session)
