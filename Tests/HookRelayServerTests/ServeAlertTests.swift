@@ -128,16 +128,7 @@ import Testing
     }
 
     @Test func theConfigFileTakesAlertsAndSaysWhatIsWrong() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-alerts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        func configuration(_ text: String) throws -> ServeConfiguration {
-            let path = directory.appendingPathComponent("serve.toml").path
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-            var configuration = ServeConfiguration()
-            try configuration.apply(file: path)
-            return configuration
-        }
+        func configuration(_ text: String) throws -> ServeConfiguration { try HookRelayServerTests.configuration(fromFile: text) }
         let read = try configuration("""
             [[alerts]]
             url = "https://hooks.slack.com/services/T/B/X"

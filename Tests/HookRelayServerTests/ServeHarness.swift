@@ -337,3 +337,15 @@ extension TestClientProtocol {
         return APIAnswer(status: response.status, object: try #require(object, "not a JSON object: \(String(buffer: response.body))"))
     }
 }
+
+/// The configuration a config file of `text` (TOML) gives, read as `serve` reads it.
+func configuration(fromFile text: String) throws -> ServeConfiguration {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-config-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("serve.toml").path
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    var configuration = ServeConfiguration()
+    try configuration.apply(file: path)
+    return configuration
+}

@@ -64,16 +64,7 @@ import Testing
     }
 
     @Test func theRetentionIsReadFromTheConfigFile() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-retention-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        func configuration(_ line: String) throws -> ServeConfiguration {
-            let path = directory.appendingPathComponent("serve.toml").path
-            try Data(line.utf8).write(to: URL(fileURLWithPath: path))
-            var configuration = ServeConfiguration()
-            try configuration.apply(file: path)
-            return configuration
-        }
+        func configuration(_ text: String) throws -> ServeConfiguration { try HookRelayServerTests.configuration(fromFile: text) }
         #expect(ServeConfiguration().retention == .seconds(30 * 86_400), "a month by default")
         #expect(try configuration(#"retention = "12h""#).retention == .seconds(12 * 3600))
         #expect(try configuration(#"retention = "off""#).retention == nil)
