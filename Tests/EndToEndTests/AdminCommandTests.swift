@@ -12,7 +12,7 @@ import Testing
     /// The keys of the API's webhook object (`min_severity` and `previous_secret_until` only when set).
     static let webhookKeys: Set = [
         "consecutive_failures", "created_at", "description", "events", "headers", "id", "paused", "secret_prefix", "severities",
-        "state", "team", "template", "template_vars", "updated_at", "url",
+        "ordering", "state", "team", "template", "template_vars", "updated_at", "url",
     ]
 
     /// Runs `hookrelay ARGUMENTS --db DB` with `stdin`, without HOOKRELAY_SECRET or HOOKRELAY_TOKEN,
