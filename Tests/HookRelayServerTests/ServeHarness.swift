@@ -331,3 +331,15 @@ extension TestClientProtocol {
         return APIAnswer(status: response.status, object: try #require(object, "not a JSON object: \(String(buffer: response.body))"))
     }
 }
+
+extension ServeConfiguration {
+    /// The configuration a config file with `text` gives.
+    static func fromTOML(_ text: String) throws -> ServeConfiguration {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-\(UUID().uuidString).toml").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var configuration = ServeConfiguration()
+        try configuration.apply(file: path)
+        return configuration
+    }
+}

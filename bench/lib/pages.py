@@ -12,9 +12,23 @@ token = os.environ["HOOKRELAY_TOKEN"]
 host, port = api.removeprefix("http://").split(":")
 connection = http.client.HTTPConnection(host, int(port))
 
-connection.request("POST", "/ui/login", urllib.parse.urlencode({"token": token}),
-                   {"content-type": "application/x-www-form-urlencoded"})
-answer = connection.getresponse()
+
+def request(method, path, body=None, headers={}):
+    """One request on the kept connection, made again on a new one if the server closed it
+    (its idle_timeout passes while a slow peer runs)."""
+    global connection
+    for retry in (False, True):
+        try:
+            connection.request(method, path, body, headers)
+            return connection.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if retry:
+                raise
+            connection.close()
+            connection = http.client.HTTPConnection(host, int(port))
+
+answer = request("POST", "/ui/login", urllib.parse.urlencode({"token": token}),
+                 {"content-type": "application/x-www-form-urlencoded"})
 answer.read()
 cookie = (answer.getheader("set-cookie") or "").split(";")[0]
 if answer.status != 303 and answer.status != 302 or not cookie:
@@ -36,8 +50,7 @@ def timed(run):
 def get(path, ui):
     headers = {"cookie": cookie} if ui else {"authorization": "Bearer " + token}
     def run():
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
+        response = request("GET", path, headers=headers)
         body = response.read()
         if response.status != 200:
             sys.exit(f"pages.py: GET {path}: HTTP {response.status}: {body[:300]!r}")
@@ -62,8 +75,13 @@ def log(where, arguments, limit):
     return (f"{ROW} WHERE {where} ORDER BY d.id DESC LIMIT {limit}", arguments)
 
 
-chart = ("""SELECT updated_at / 3600000, sum(status = 'delivered'), sum(status = 'failed') FROM deliveries
-    WHERE endpoint = ? AND status IN ('delivered', 'failed') AND updated_at >= ? GROUP BY 1""", (hook_a, now - DAY))
+# The chart's rows: from the hourly counts where the schema keeps them (schema 10), else grouped.
+if peer_db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'delivery_hours'").fetchone():
+    chart = ("""SELECT hour, sum(CASE status WHEN 'delivered' THEN n END), sum(CASE status WHEN 'failed' THEN n END)
+        FROM delivery_hours WHERE endpoint = ? AND hour >= ? GROUP BY hour""", (hook_a, (now - DAY) // 3600000))
+else:
+    chart = ("""SELECT updated_at / 3600000, sum(status = 'delivered'), sum(status = 'failed') FROM deliveries
+        WHERE endpoint = ? AND status IN ('delivered', 'failed') AND updated_at >= ? GROUP BY 1""", (hook_a, now - DAY))
 webhooks = ("SELECT * FROM webhooks ORDER BY created_at", ())
 activity = [q for hook in (hook_a, hook_b) for q in (
     ("SELECT updated_at FROM deliveries WHERE endpoint = ? AND status = 'delivered' ORDER BY id DESC LIMIT 1", (hook,)),
@@ -103,6 +121,7 @@ def sqlite_cli(query):
 
 
 commands = [
+    ("(process start alone: hookrelay --version)", ["--version"], process(["sqlite3", "-version"])),
     ("deliveries list", ["deliveries", "list"], sqlite_cli(f"{ROW} ORDER BY d.id DESC LIMIT 50")),
     ("deliveries list --webhook A --status failed", ["deliveries", "list", "--webhook", hook_a, "--status", "failed"],
      sqlite_cli(f"{ROW} WHERE d.endpoint = '{hook_a}' AND d.status = 'failed' ORDER BY d.id DESC LIMIT 50")),
@@ -115,9 +134,10 @@ commands = [
 print(f"{'':50} {'median':>8} {'p95':>8} {'p95 vs':>8} {'peer':>8} {'vs peer':>8}")
 print(f"{'':50} {'ms':>8} {'ms':>8} {'100 ms':>8} {'ms':>8} {'median':>8}")
 over = 0
-for name, run, peer in pages + [(n, process([binary] + c + ["--db", db]), p) for n, c, p in commands]:
+runs = [(n, process([binary] + c + ([] if c == ["--version"] else ["--db", db])), p) for n, c, p in commands]
+for name, run, peer in pages + runs:
     median, p95 = timed(run)
     peer_median, _ = timed(peer)
-    over += p95 > 100
+    over += p95 > 100 and not name.startswith("(")
     print(f"{name:50} {median:8.1f} {p95:8.1f} {p95 / 100:7.2f}x {peer_median:8.1f} {median / max(peer_median, 0.01):7.1f}x")
-print(f"{over} of {len(pages) + len(commands)} over 100 ms at p95 (required: none)")
+print(f"{over} of {len(pages) + len(commands) - 1} over 100 ms at p95 (required: none); the admin commands' times include starting the process")

@@ -4,18 +4,18 @@
 # the last $page_span_hours hours, two deliveries each (every event to webhook A, one in three to
 # each of B, C and D), 97 % delivered, 1 % each failed, pending (due in a day: nothing is sent)
 # and skipped; then serve again, and bench/lib/pages.py times each page $page_repeats times.
-# Needs $bin, $work, HOOKRELAY_TOKEN, fail and now.
+# Needs $bin, $work, HOOKRELAY_TOKEN, fail and now; sets pages_pid while its server runs.
 pages_bench() {
-    local db=$work/pages.db log=$work/pages.log pid api events=$((page_deliveries / 2)) auth
+    local db=$work/pages.db log=$work/pages.log api events=$((page_deliveries / 2)) auth
     auth="Authorization: Bearer $HOOKRELAY_TOKEN"
     start_pages_server() {
         "$bin" serve --db "$1" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 2> "$log" &
-        pid=$!
+        pages_pid=$!
         for _ in $(seq 600); do grep -q 'listening' "$log" && break; sleep 0.1; done
         api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$log" | head -1)
         [ "$api" != "http://" ] || fail "(e) the server did not start: $(cat "$log")"
     }
-    stop_pages_server() { kill -TERM "$pid"; wait "$pid" || true; }
+    stop_pages_server() { kill -TERM "$pages_pid"; wait "$pages_pid" || true; pages_pid=""; }
     start_pages_server "$db"
     local hooks=()
     for name in a b c d; do
