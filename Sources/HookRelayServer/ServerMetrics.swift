@@ -10,7 +10,7 @@ import Prometheus
 /// Made on swift-prometheus's registry directly (not through swift-metrics, whose factory gives
 /// no help text), so nothing is bootstrapped globally and each server (and test) has its own.
 /// Counters and the latency histogram are updated as work happens; the gauges are set from the
-/// database at each scrape (``render(_:now:)``), from counts the store keeps as it writes: a
+/// database at each scrape (``render(_:now:existing:)``), from counts the store keeps as it writes: a
 /// scrape reads a few rows, never counts the deliveries, so its read snapshot lasts well under a
 /// millisecond and cannot keep the WAL from being checkpointed. Labels hold fixed words only,
 /// never a URL, header, secret or event content; a webhook's id only when per-webhook metrics

@@ -74,7 +74,4 @@ final class WebhookMetrics: Sendable {
             registry.unregisterDurationHistogram(series.duration)
         }
     }
-
-    /// The webhooks with series of their own.
-    var labelled: Set<String> { series.withLock { Set($0.keys) } }
 }
