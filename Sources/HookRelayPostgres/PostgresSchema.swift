@@ -131,12 +131,6 @@ enum PostgresSchema {
         """
         CREATE INDEX messages_team_events ON messages (webhook_id text_pattern_ops) WHERE strpos(webhook_id, ' ') > 0;
         """,
-        // 5: the web page's chart and activity with a million deliveries stored (SQLite's 10):
-        // the finished deliveries of a webhook by time, read by an index-only scan.
-        """
-        CREATE INDEX deliveries_endpoint_finished ON deliveries (endpoint, updated_at) INCLUDE (status)
-            WHERE status IN ('delivered', 'failed');
-        """,
     ]
 
     /// Brings the database to the latest version, once however many instances start together;

@@ -40,8 +40,9 @@ import Testing
             $0.metricsPerWebhook = true
             $0.metricsWebhooks = 2
         }
-        var ids: [String] = []
-        for name in ["a", "b", "c"] { ids.append(try await serve.webhook("http://\(name).receiver.test/hook?key=secret")) }
+        var made: [String] = []
+        for name in ["a", "b", "c"] { made.append(try await serve.webhook("http://\(name).receiver.test/hook?key=secret")) }
+        let ids = made
         try await serve.run { client in
             #expect(try await client.postEvent(#"{"event_type":"finding","id":"m-1"}"#) == .accepted)
             try await eventually("delivered") {
