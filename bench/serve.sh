@@ -9,17 +9,27 @@
 # (WAL, synchronous=FULL, as hookrelay's ingest) and ../shared/bench/sqlite_batch_peer.py writing
 # the batches of (a) one transaction each (BATCH_PEER=path elsewhere), with the ratios. Then (d) two webhooks whose
 # receiver never answers get QUEUED_EVENTS more events each, and the server's RSS is read with
-# 2 × QUEUED_EVENTS deliveries queued.
+# 2 × QUEUED_EVENTS deliveries queued. Then (e) (bench/lib/pages.sh) fills another database with
+# PAGE_DELIVERIES deliveries and prints the median and p95 time of the web page's pages, the
+# API's delivery log pages and the admin commands' lists, against the 100 ms target and a peer
+# (the same rows by plain SQL).
 #
-# usage: bench/serve.sh [BATCH_EVENTS] [SINGLE_EVENTS] [QUEUED_EVENTS]
-#        (defaults 100000 20000 500000; QUEUED_EVENTS 0 skips (d))
+# usage: bench/serve.sh [BATCH_EVENTS] [SINGLE_EVENTS] [QUEUED_EVENTS] [PAGE_DELIVERIES]
+#        (defaults 100000 20000 500000 1000000; QUEUED_EVENTS 0 skips (d), PAGE_DELIVERIES 0 skips (e))
+#        bench/serve.sh pages [PAGE_DELIVERIES]   runs (e) alone
+#        PAGE_SPAN_HOURS (24: every event within the chart's day) and PAGE_REPEATS (20) change (e).
 # needs nginx-light, curl, wrk, sqlite3, python3. HOOKRELAY=path/to/hookrelay skips the build;
 # SERVE_ARGS="--config FILE" runs the server with other settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+pages_only=""
+if [ "${1:-}" = pages ]; then pages_only=1; shift; set -- 0 0 0 "${1:-1000000}"; fi
 n_batch=${1:-100000}
 n_single=${2:-20000}
 n_queued=${3:-500000}
+page_deliveries=${4:-1000000}
+page_span_hours=${PAGE_SPAN_HOURS:-24}
+page_repeats=${PAGE_REPEATS:-20}
 batch_size=1000
 connections=64
 wrk_threads=2
@@ -30,6 +40,7 @@ sink_pid=""
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
     [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null
+    [ -n "${pages_pid:-}" ] && kill "$pages_pid" 2>/dev/null
     [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
     rm -rf "$work"
 }
@@ -41,6 +52,14 @@ for tool in nginx curl wrk sqlite3 python3; do
 done
 
 . bench/lib/binary.sh
+. bench/lib/pages.sh
+now() { date +%s.%N; }
+HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
+export HOOKRELAY_TOKEN
+if [ -n "$pages_only" ]; then
+    pages_bench
+    exit 0
+fi
 gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
 # One generation, sliced: the generator numbers ids from 0, and a repeated id is a duplicate.
 python3 "$gen" $((n_batch + n_single + n_queued)) > "$work/all.ndjson"
@@ -52,11 +71,8 @@ head -n "$((n_batch + n_single))" "$work/all.ndjson" > "$work/delivered.ndjson"
 expected=$(( n_batch + n_single + $("$bin" filter --event finding --min-severity high --count < "$work/delivered.ndjson") ))
 
 . bench/lib/nginx.sh
-now() { date +%s.%N; }
 
-# The server, on a free port it reports in its first log line, with an API token of the run's.
-HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
-export HOOKRELAY_TOKEN
+# The server, on a free port it reports in its first log line, with the run's API token.
 # SERVE_ARGS adds options, such as --config FILE to try other settings.
 # shellcheck disable=SC2086
 "$bin" serve --db "$work/hookrelay.db" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 ${SERVE_ARGS:-} \
@@ -253,3 +269,7 @@ kill -TERM "$server_pid"
 status=0; wait "$server_pid" || status=$?
 server_pid=""
 awk -v s="$s0" -v e="$(now)" -v st="$status" 'BEGIN { printf "SIGTERM: stopped in %.2f s, exit status %d\n", e - s, st }'
+
+if [ "$page_deliveries" -gt 0 ]; then
+    pages_bench
+fi

@@ -322,10 +322,10 @@ public final class Admin: Sendable {
 
 /// Counts attempts: the daemon's metrics. An admin command counts none.
 public protocol AttemptCounting: Sendable {
-    /// An attempt was sent (or tried to be), with this result.
-    func attempted(_ result: SendResult)
-    /// A delivery failed without an attempt (its webhook deleted, disabled, or its URL invalid).
-    func notAttempted()
+    /// An attempt to `webhook` (its id) was sent (or tried to be), with this result.
+    func attempted(_ result: SendResult, webhook: String)
+    /// A delivery failed without an attempt (its webhook deleted: nil; disabled, or its URL invalid).
+    func notAttempted(webhook: String?)
 }
 
 /// One attempt of a claimed delivery to its webhook: what the dispatcher and an operator's
@@ -355,7 +355,7 @@ public final class WebhookAttempts: Sendable {
     public func run(_ job: ClaimedDelivery, webhook: Webhook?, occasion: OutcomePolicy.Occasion = .queued) async -> (DeliveryOutcome, gone: Bool) {
         let attempt = Attempt(policy: policy, occasion: occasion, now: now)
         func notSent(_ event: OutcomePolicy.Event, _ error: String) -> (DeliveryOutcome, gone: Bool) {
-            metrics?.notAttempted()
+            metrics?.notAttempted(webhook: webhook?.id)
             return (attempt.notSent(job, event, error: error), false)
         }
         guard let webhook else { return notSent(.refused, "the webhook was deleted") }
@@ -376,7 +376,7 @@ public final class WebhookAttempts: Sendable {
         }
         let (outcome, gone, result) = await attempt.run(
             job, to: endpoint, signer: signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key }, sender: sender)
-        metrics?.attempted(result)
+        metrics?.attempted(result, webhook: webhook.id)
         return (outcome, gone)
     }
 

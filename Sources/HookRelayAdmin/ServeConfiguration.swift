@@ -53,6 +53,10 @@ public struct ServeConfiguration: Sendable {
     public static let shortestRetention = Duration.seconds(60)
     /// Where alerts about every team's webhooks go (Alerts.swift).
     public var alerts: [AlertDestination] = []
+    /// `/metrics` counts attempts and their latency per webhook too, labelled with its id.
+    public var metricsPerWebhook = false
+    /// The most webhooks with per-webhook series; the others are counted as `webhook="other"`.
+    public var metricsWebhooks = 100
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
@@ -145,6 +149,8 @@ public struct ServeConfiguration: Sendable {
         var team_field: String?
         var retention: String?
         var alerts: [AlertDestination]?
+        var metrics_per_webhook: Bool?
+        var metrics_webhooks: Int?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -196,6 +202,8 @@ public struct ServeConfiguration: Sendable {
         if let value = file.parse_budget { limits.parseBudget = value }
         if let value = file.auth_failures { limits.authFailuresAllowed = value }
         if let value = file.notify { notify = value }
+        if let value = file.metrics_per_webhook { metricsPerWebhook = value }
+        if let value = file.metrics_webhooks { metricsWebhooks = value }
         if let value = file.db_connections {
             guard value >= 1 else { throw Problem(description: "\(path): db_connections must be at least 1") }
             databaseConnections = value
@@ -249,6 +257,7 @@ public struct ServeConfiguration: Sendable {
         for (key, value, range) in [
             ("max_event_bytes", maxEventBytes, 1...(256 << 20)), ("concurrency", concurrency, 1...4096),
             ("per_webhook_concurrency", perWebhookConcurrency, 1...4096), ("unhealthy_after", unhealthyAfter, 1...1_000_000),
+            ("metrics_webhooks", metricsWebhooks, 1...10_000),
         ] where !range.contains(value) {
             throw Problem(description: "\(path): \(key) must be between \(range.lowerBound) and \(range.upperBound)")
         }

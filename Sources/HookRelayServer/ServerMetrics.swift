@@ -10,10 +10,11 @@ import Prometheus
 /// Made on swift-prometheus's registry directly (not through swift-metrics, whose factory gives
 /// no help text), so nothing is bootstrapped globally and each server (and test) has its own.
 /// Counters and the latency histogram are updated as work happens; the gauges are set from the
-/// database at each scrape (``render(_:now:)``), from counts the store keeps as it writes: a
+/// database at each scrape (``render(_:now:existing:)``), from counts the store keeps as it writes: a
 /// scrape reads a few rows, never counts the deliveries, so its read snapshot lasts well under a
 /// millisecond and cannot keep the WAL from being checkpointed. Labels hold fixed words only,
-/// never a webhook id, URL, header, secret or event content.
+/// never a URL, header, secret or event content; a webhook's id only when per-webhook metrics
+/// are asked for (``WebhookMetrics``, a bounded number of them).
 public final class ServerMetrics: AttemptCounting {
     let registry: PrometheusCollectorRegistry
 
@@ -27,6 +28,8 @@ public final class ServerMetrics: AttemptCounting {
     private let databaseSize: Gauge
     private let pruned: [String: Counter]
     private let process: ProcessMetrics
+    /// Per-webhook attempts and latency (`metrics_per_webhook`); nil when not asked for.
+    let perWebhook: WebhookMetrics?
 
     static let deliveryStates: [DeliveryStatus] = [.pending, .delivered, .failed, .skipped]
     static let healthStates: [Webhook.Health] = [.healthy, .unhealthy, .disabled]
@@ -38,7 +41,8 @@ public final class ServerMetrics: AttemptCounting {
         .seconds(15), .seconds(30),
     ]
 
-    init() {
+    /// With `perWebhook`, attempts and latency per webhook too, for at most that many webhooks.
+    init(perWebhook: Int? = nil) {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
         eventsIngested = registry.makeCounter(
@@ -76,6 +80,7 @@ public final class ServerMetrics: AttemptCounting {
             labels: [("version", HookRelayVersion.string)]
         ).set(to: 1)
         process = ProcessMetrics(registry: registry)
+        self.perWebhook = perWebhook.map { WebhookMetrics(registry: registry, limit: $0) }
     }
 
     /// Counts the events one ingest request had accepted.
@@ -92,19 +97,23 @@ public final class ServerMetrics: AttemptCounting {
     }
 
     /// Counts an attempt that was sent, or refused by the address guard, and its duration.
-    public func attempted(_ result: SendResult) {
+    public func attempted(_ result: SendResult, webhook: String) {
         attempts[result.outcomeClass]?.increment()
         attemptDuration.record(.milliseconds(result.latencyMilliseconds))
+        perWebhook?.attempted(result, webhook: webhook)
     }
 
     /// Counts a delivery attempt that could not be made (its webhook deleted, disabled, or its URL invalid).
-    public func notAttempted() {
+    public func notAttempted(webhook: String?) {
         attempts[.error]?.increment()
+        if let webhook { perWebhook?.notAttempted(webhook: webhook) }
     }
 
     /// Sets the gauges from `statistics` and the process, and renders every metric in the
-    /// Prometheus text format. `now` is Unix milliseconds.
-    func render(_ statistics: StoreStatistics, now: Int64) -> [UInt8] {
+    /// Prometheus text format. `now` is Unix milliseconds; the per-webhook series of webhooks
+    /// not in `existing` (deleted) are dropped first.
+    func render(_ statistics: StoreStatistics, now: Int64, existing: Set<String>) -> [UInt8] {
+        perWebhook?.keep(existing)
         for (status, gauge) in deliveries { gauge.set(Int64(statistics.deliveries[status] ?? 0)) }
         queueDepth.set(Int64(statistics.deliveries[.pending] ?? 0))
         oldestDueAge.set(statistics.oldestDueAt.map { Double(max(0, now - $0)) / 1000 } ?? 0)

@@ -40,7 +40,7 @@ final class ServerState: StoreAccess {
     /// The API's and the web page's reads: a read-only connection on a queue of its own, so
     /// they never wait behind (or hold up) ingest's group commits on ``store``.
     private let reader: SerialStore
-    let metrics = ServerMetrics()
+    let metrics: ServerMetrics
     /// The `delivery.failed` alerts' windows (AlertService.swift).
     let alerter = Alerter()
     /// The requests waiting for a commit; whether one is under way; and whether ingest's last
@@ -65,6 +65,7 @@ final class ServerState: StoreAccess {
         self.sender = sender
         parser = IngestParser(budget: configuration.effectiveParseBudget, teamField: configuration.teamField)
         authThrottle = AuthThrottle(limits: configuration.limits, logger: logger)
+        metrics = ServerMetrics(perWebhook: configuration.metricsPerWebhook ? configuration.metricsWebhooks : nil)
         database = try ServeDatabase(configuration: configuration, logger: logger)
         // Heard changes wake the dispatcher and reload the webhooks at once: the polls are a safety net.
         let heard = database.changes != nil
@@ -187,9 +188,10 @@ final class ServerState: StoreAccess {
     /// Rendering on the statistics queue keeps concurrent scrapes from interleaving their gauge values.
     func renderMetrics() async throws -> [UInt8] {
         let metrics = self.metrics
+        let existing = Set(directory.withLock { $0.webhooks.keys })
         return try await statistics.withStore { spool in
             let now = self.now()
-            return metrics.render(try spool.statistics(now: now), now: now)
+            return metrics.render(try spool.statistics(now: now), now: now, existing: existing)
         }
     }
 

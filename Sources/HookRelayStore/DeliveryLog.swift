@@ -87,8 +87,15 @@ extension SQLiteSpool {
         // lower bound on the id, which the (endpoint, status) index can seek to.
         var lowest: Int64 = 0
         if let since {
+            // Index seeks only: the first event stored since (events are numbered in the order
+            // they were stored, at the time they were), then the first of its deliveries (stored
+            // in the event's transaction, so before those of any later event). `min(id)` over a
+            // range took 0.3 s at a million rows: SQLite walked the table in id order.
             let first = try connection.statement("""
-                SELECT min(id) FROM deliveries WHERE message_id >= (SELECT min(id) FROM messages WHERE created_at >= ?1)
+                SELECT min(id) FROM deliveries WHERE message_id = (
+                    SELECT message_id FROM deliveries WHERE message_id >= (
+                        SELECT id FROM messages WHERE created_at >= ?1 ORDER BY created_at, id LIMIT 1)
+                    ORDER BY message_id LIMIT 1)
                 """)
             first.bind(1, since)
             lowest = try first.step() ? (first.optionalInt(0) ?? Int64.max) : Int64.max
@@ -246,12 +253,13 @@ extension SQLiteSpool {
     }
 
     /// Deliveries that ended delivered and failed, per hour (`hour` is Unix ms / 3,600,000),
-    /// from `since` on.
+    /// from the hour of `since` on: the counts the triggers keep (schema 11), a row per hour
+    /// and status, however many deliveries ended in it.
     public func hourlyOutcomes(webhook endpoint: String, since: Int64) throws -> [(hour: Int64, delivered: Int, failed: Int)] {
         let statement = try connection.statement("""
-            SELECT updated_at / 3600000, sum(status = 'delivered'), sum(status = 'failed') FROM deliveries
-            WHERE endpoint = ?1 AND status IN ('delivered', 'failed') AND updated_at >= ?2
-            GROUP BY 1 ORDER BY 1
+            SELECT hour, sum(CASE status WHEN 'delivered' THEN n ELSE 0 END), sum(CASE status WHEN 'failed' THEN n ELSE 0 END)
+            FROM delivery_hours WHERE endpoint = ?1 AND hour >= ?2 / 3600000
+            GROUP BY hour HAVING sum(n) > 0 ORDER BY hour
             """)
         statement.bind(1, endpoint).bind(2, since)
         var hours: [(Int64, Int, Int)] = []

@@ -15,8 +15,9 @@ public protocol RetentionStore: AnyObject {
     /// `busy`: another process holds the pruning (PostgreSQL: one instance prunes at a time);
     /// nothing was done.
     func pruneEvents(before cutoff: Int64, after cursor: PruneCursor?, limit: Int) throws -> PruneBatch
-    /// One transaction: deletes up to `limit` of the oldest audit entries made before `cutoff`.
-    /// Returns how many; fewer than `limit` means none is left.
+    /// One transaction: deletes up to `limit` of the oldest audit entries made before `cutoff`
+    /// (and, on SQLite, the chart's hourly counts before it that pruning brought to zero).
+    /// Returns how many entries; fewer than `limit` means none is left.
     func pruneAudit(before cutoff: Int64, limit: Int) throws -> Int
     /// Gives at most `pages` free pages back to the file system (SQLite's incremental vacuum,
     /// when the file has it on) beyond a slack kept for the next writes; returns how many were

@@ -43,7 +43,10 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ?1 ORDER BY id LIMIT ?2)")
                 .bind(1, cutoff).bind(2, limit).run()
-            return connection.changes
+            let deleted = connection.changes
+            // The chart's hourly counts (schema 11) that pruning brought to zero.
+            try connection.statement("DELETE FROM delivery_hours WHERE hour < ?1 / 3600000 AND n <= 0").bind(1, cutoff).run()
+            return deleted
         }
     }
 

@@ -165,6 +165,42 @@ enum Schema {
         ALTER TABLE webhooks ADD COLUMN ordering TEXT NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'fifo'));
         CREATE TABLE rate_buckets (endpoint TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
         """,
+        // 11: the web page's chart and activity with a million deliveries stored. Finished
+        // deliveries counted by webhook, hour (`updated_at` / 3,600,000) and status, kept by
+        // triggers in the changing transaction as `delivery_counts` is: the chart reads at most
+        // 48 rows, where grouping a day's deliveries took 2 s at 500,000 a day (a covering index
+        // still 0.2 s). Ingest, which turns the triggers off, stores only pending and skipped
+        // deliveries, which these triggers leave alone. And the failed deliveries by time, for
+        // "failed in the last 24 hours".
+        """
+        CREATE TABLE delivery_hours (
+            endpoint TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (endpoint, hour, status)
+        ) WITHOUT ROWID;
+        INSERT INTO delivery_hours (endpoint, hour, status, n)
+            SELECT endpoint, updated_at / 3600000, status, count(*) FROM deliveries
+            WHERE status IN ('delivered', 'failed') GROUP BY 1, 2, 3;
+        CREATE TRIGGER deliveries_hours_insert AFTER INSERT ON deliveries WHEN new.status IN ('delivered', 'failed') BEGIN
+            INSERT INTO delivery_hours (endpoint, hour, status, n) VALUES (new.endpoint, new.updated_at / 3600000, new.status, 1)
+                ON CONFLICT (endpoint, hour, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER deliveries_hours_delete AFTER DELETE ON deliveries WHEN old.status IN ('delivered', 'failed') BEGIN
+            UPDATE delivery_hours SET n = n - 1 WHERE endpoint = old.endpoint AND hour = old.updated_at / 3600000 AND status = old.status;
+        END;
+        CREATE TRIGGER deliveries_hours_update AFTER UPDATE OF status, endpoint, updated_at ON deliveries
+        WHEN (old.status IN ('delivered', 'failed') OR new.status IN ('delivered', 'failed'))
+            AND (old.status IS NOT new.status OR old.endpoint IS NOT new.endpoint OR old.updated_at / 3600000 IS NOT new.updated_at / 3600000) BEGIN
+            UPDATE delivery_hours SET n = n - 1
+                WHERE old.status IN ('delivered', 'failed') AND endpoint = old.endpoint AND hour = old.updated_at / 3600000 AND status = old.status;
+            INSERT INTO delivery_hours (endpoint, hour, status, n)
+                SELECT new.endpoint, new.updated_at / 3600000, new.status, 1 WHERE new.status IN ('delivered', 'failed')
+                ON CONFLICT (endpoint, hour, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE INDEX deliveries_failed_at ON deliveries (endpoint, updated_at) WHERE status = 'failed';
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

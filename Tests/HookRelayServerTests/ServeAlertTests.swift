@@ -128,7 +128,7 @@ import Testing
     }
 
     @Test func theConfigFileTakesAlertsAndSaysWhatIsWrong() throws {
-        func configuration(_ text: String) throws -> ServeConfiguration { try HookRelayServerTests.configuration(fromFile: text) }
+        func configuration(_ text: String) throws -> ServeConfiguration { try ServeConfiguration.fromTOML(text) }
         let read = try configuration("""
             [[alerts]]
             url = "https://hooks.slack.com/services/T/B/X"

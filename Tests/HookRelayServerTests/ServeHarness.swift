@@ -338,14 +338,14 @@ extension TestClientProtocol {
     }
 }
 
-/// The configuration a config file of `text` (TOML) gives, read as `serve` reads it.
-func configuration(fromFile text: String) throws -> ServeConfiguration {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-config-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let path = directory.appendingPathComponent("serve.toml").path
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    var configuration = ServeConfiguration()
-    try configuration.apply(file: path)
-    return configuration
+extension ServeConfiguration {
+    /// The configuration a config file with `text` gives.
+    static func fromTOML(_ text: String) throws -> ServeConfiguration {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-\(UUID().uuidString).toml").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var configuration = ServeConfiguration()
+        try configuration.apply(file: path)
+        return configuration
+    }
 }

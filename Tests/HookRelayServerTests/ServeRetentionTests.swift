@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func theRetentionIsReadFromTheConfigFile() throws {
-        func configuration(_ text: String) throws -> ServeConfiguration { try HookRelayServerTests.configuration(fromFile: text) }
+        func configuration(_ text: String) throws -> ServeConfiguration { try ServeConfiguration.fromTOML(text) }
         #expect(ServeConfiguration().retention == .seconds(30 * 86_400), "a month by default")
         #expect(try configuration(#"retention = "12h""#).retention == .seconds(12 * 3600))
         #expect(try configuration(#"retention = "off""#).retention == nil)

@@ -133,14 +133,7 @@ import Testing
     }
 
     @Test func theTeamLimitsAreReadFromTheConfigFileAndRefusedWhenWrong() throws {
-        func apply(_ text: String) throws -> ServeConfiguration {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-\(UUID().uuidString).toml").path
-            #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            var configuration = ServeConfiguration()
-            try configuration.apply(file: path)
-            return configuration
-        }
+        let apply = ServeConfiguration.fromTOML
         #expect(try apply("team_max_webhooks = 7\nteam_ingest_rate = \"600/m\"").teamMaxWebhooks == 7)
         #expect(try apply(#"team_ingest_rate = "600/m""#).teamIngestRate == 10)
         #expect(try apply(#"team_ingest_rate = "off""#).teamIngestRate == nil)

@@ -110,6 +110,17 @@ import Testing
         #expect(after < before / 4, "the file shrank from \(before) to \(after) bytes")
     }
 
+    @Test func theChartsHourlyCountsThatPruningEmptiedGoToo() throws {
+        let store = try SQLiteSpool(path: temporarySpool())
+        _ = try store.ingest([event("e1", ["a"])], now: 1000)
+        let claimed = try store.claim(limit: 10, now: 1000, lease: 100_000)
+        _ = try store.complete([outcome(claimed[0], .delivered, at: 1000)], now: 1000)
+        let hours = "SELECT count(*) FROM delivery_hours"
+        #expect(try store.connection.statement(hours).firstInt() == 1)
+        #expect(try store.pruneAll(before: 7_300_000) == PruneCounts(events: 1, deliveries: 1, attempts: 1))
+        #expect(try store.connection.statement(hours).firstInt() == 0)
+    }
+
     @Test func anOlderSQLiteFileKeepsItsSizeAndSaysSo() throws {
         let path = temporarySpool()
         let old = try SQLiteConnection(path: path)

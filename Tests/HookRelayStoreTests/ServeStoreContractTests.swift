@@ -184,4 +184,30 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         #expect(statistics.deliveries == [.delivered: 5, .failed: 5])
         #expect(statistics.oldestDueAt == nil)
     }
+
+    /// The chart's hours: deliveries by the hour they ended in, from the hour of `since` on,
+    /// following re-queues and later outcomes.
+    @Test(arguments: StoreKind.allCases)
+    func theHourlyOutcomesFollowEachDeliveryToItsLastOutcome(_ kind: StoreKind) throws {
+        let (store, open) = try kind.make()
+        let hour: Int64 = 3_600_000
+        _ = try store.ingest((1...4).map { event("e\($0)", [("a", false), ("b", false)]) }, now: hour)
+        let claimed = try store.claim(limit: 10, now: hour + 1, lease: 100)
+        _ = try store.complete(claimed.map { outcome($0, $0.target == "a" ? .delivered : .failed, status: $0.target == "a" ? 204 : 400) }, now: 2 * hour + 5)
+        let reader = try open(.reader)
+        func hours(_ webhook: String, since: Int64 = 0) throws -> [String] {
+            try reader.hourlyOutcomes(webhook: webhook, since: since).map { "\($0.hour): \($0.delivered)/\($0.failed)" }
+        }
+        #expect(try hours("a") == ["2: 4/0"])
+        #expect(try hours("b") == ["2: 0/4"])
+        #expect(try store.requeueFailed(webhook: "b", now: 3 * hour) == 4)
+        #expect(try hours("b").isEmpty)
+        let again = try store.claim(limit: 10, now: 3 * hour, lease: 100)
+        _ = try store.complete(again.enumerated().map { outcome($1, $0 == 0 ? .failed : .delivered) }, now: 3 * hour + 9)
+        #expect(try hours("b") == ["3: 3/1"])
+        #expect(try hours("b", since: 3 * hour + 10) == ["3: 3/1"], "from the hour of since")
+        #expect(try hours("b", since: 4 * hour).isEmpty)
+        #expect(try reader.activity(webhook: "b", since: 3 * hour + 9).failedRecently == 1)
+        #expect(try reader.activity(webhook: "b", since: 3 * hour + 10).failedRecently == 0)
+    }
 }

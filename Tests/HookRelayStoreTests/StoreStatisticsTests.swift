@@ -91,19 +91,11 @@ import Testing
     /// The counts the triggers keep agree with the table after every kind of change, and a
     /// database made before them starts from the table's counts.
     @Test func theKeptCountsMatchTheTable() throws {
-        let path = temporarySpool()
-        do {
-            let old = try SQLiteConnection(path: path)
-            try old.write {
-                for migration in Schema.migrations.prefix(4) { try old.execute(migration) }
-                try old.execute("PRAGMA user_version = 4")
-                try old.execute("""
-                    INSERT INTO messages (id, webhook_id, body, created_at) VALUES (1, 'old1', x'7b7d', 1), (2, 'old2', x'7b7d', 1);
-                    INSERT INTO deliveries (message_id, endpoint, status, next_attempt_at, updated_at)
-                    VALUES (1, 'a', 'pending', 1, 1), (1, 'b', 'delivered', 1, 1), (2, 'a', 'failed', 1, 1);
-                    """)
-            }
-        }
+        let path = try databaseAtSchema(4, rows: """
+            INSERT INTO messages (id, webhook_id, body, created_at) VALUES (1, 'old1', x'7b7d', 1), (2, 'old2', x'7b7d', 1);
+            INSERT INTO deliveries (message_id, endpoint, status, next_attempt_at, updated_at)
+            VALUES (1, 'a', 'pending', 1, 1), (1, 'b', 'delivered', 1, 1), (2, 'a', 'failed', 1, 1);
+            """)
         let store = try SQLiteSpool(path: path)
         func actual() throws -> [DeliveryStatus: Int] {
             let statement = try store.connection.statement("SELECT status, count(*) FROM deliveries GROUP BY status")
