@@ -46,6 +46,8 @@ public struct ServeConfiguration: Sendable {
     /// Where an event names its team, for the tokens that may send to any team (dotted path).
     public var teamField = ServeConfiguration.defaultTeamField
     public static let defaultTeamField = "team"
+    /// OpenTelemetry traces: off unless an OTLP/HTTP endpoint is given.
+    public var tracing = TracingConfiguration()
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
@@ -136,6 +138,7 @@ public struct ServeConfiguration: Sendable {
         var team_max_webhooks: Int?
         var team_ingest_rate: String?
         var team_field: String?
+        var otel_endpoint: String?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -206,6 +209,14 @@ public struct ServeConfiguration: Sendable {
                 throw Problem(description: "\(path): team_field \"\(value)\" is not a field path such as \"team\" or \"meta.team\"")
             }
             teamField = value
+        }
+        if let value = file.otel_endpoint {
+            do {
+                try TracingConfiguration.check(value, source: "otel_endpoint")
+            } catch let problem as Problem {
+                throw Problem(description: "\(path): \(problem.description)")
+            }
+            tracing.endpoint = value
         }
         if let value = file.auth_backoff {
             limits.authBackoff = try Self.duration(value, key: "auth_backoff", path: path)

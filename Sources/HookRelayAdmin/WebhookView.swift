@@ -21,13 +21,14 @@ public struct WebhookView: Encodable {
     var paused: Bool
     var template: String
     var templateVariables: [String: String]
+    var traceContext: Bool
     var consecutiveFailures: Int
     var createdAt: Int64
     var updatedAt: Int64
 
     enum CodingKeys: String, CodingKey {
         case id, team, url, description, events, severities, headers, secret, state, paused, template
-        case templateVariables = "template_vars"
+        case templateVariables = "template_vars", traceContext = "trace_context"
         case minSeverity = "min_severity", secretPrefix = "secret_prefix", previousSecretUntil = "previous_secret_until"
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
     }
@@ -48,6 +49,7 @@ public struct WebhookView: Encodable {
         paused = webhook.paused
         template = webhook.template
         templateVariables = webhook.templateVariables
+        traceContext = webhook.traceContext
         consecutiveFailures = webhook.consecutiveFailures
         createdAt = webhook.createdAt
         updatedAt = webhook.updatedAt

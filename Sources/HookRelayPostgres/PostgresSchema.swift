@@ -131,6 +131,13 @@ enum PostgresSchema {
         """
         CREATE INDEX messages_team_events ON messages (webhook_id text_pattern_ops) WHERE strpos(webhook_id, ' ') > 0;
         """,
+        // 5: the W3C `traceparent` of the ingest span that stored the event (only while traces
+        // are exported): the parent of its attempts' spans, on whichever instance sends them;
+        // and whether a webhook's requests carry the attempt's `traceparent`.
+        """
+        ALTER TABLE messages ADD COLUMN traceparent text;
+        ALTER TABLE webhooks ADD COLUMN trace_context boolean NOT NULL DEFAULT false;
+        """,
     ]
 
     /// Brings the database to the latest version, once however many instances start together;

@@ -11,7 +11,7 @@ extension PostgresStore {
     static let webhookColumns = """
         id, url, description, events::text, min_severity, severities::text, headers::text, secret, state,
         consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars::text,
-        team
+        team, trace_context
         """
 
     static func webhook(_ row: PostgresRow) throws -> Webhook {
@@ -27,6 +27,7 @@ extension PostgresStore {
         let template = try columns[15].decode(String.self)
         let variables = try columns[16].decode(String.self)
         let team = try columns[17].decode(String.self)
+        let traceContext = try columns[18].decode(Bool.self)
         let decoder = JSONDecoder()
         func decode<T: Decodable>(_ text: String, _ fallback: T) -> T {
             (try? decoder.decode(T.self, from: Data(text.utf8))) ?? fallback
@@ -43,6 +44,7 @@ extension PostgresStore {
         webhook.previousSecretUntil = previousUntil
         webhook.template = template
         webhook.templateVariables = decode(variables, [:])
+        webhook.traceContext = traceContext
         return webhook
     }
 
@@ -69,18 +71,21 @@ extension PostgresStore {
         try transaction("saving a webhook") { session in
             try await session.execute("""
                 INSERT INTO webhooks (id, url, description, events, min_severity, severities, headers, secret, state,
-                    consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team)
+                    consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
+                    trace_context)
                 VALUES (\(webhook.id), \(webhook.url), \(webhook.description), \(Self.json(webhook.events))::jsonb,
                     \(webhook.minSeverity?.description), \(Self.json(webhook.severities))::jsonb, \(Self.json(webhook.headers))::jsonb,
                     \(webhook.secrets.joined(separator: " ")), \(webhook.state.rawValue), \(Int64(webhook.consecutiveFailures)),
                     \(webhook.failingSince), \(webhook.createdAt), \(webhook.updatedAt), \(webhook.paused),
-                    \(webhook.previousSecretUntil), \(webhook.template), \(Self.json(webhook.templateVariables))::jsonb, \(webhook.team))
+                    \(webhook.previousSecretUntil), \(webhook.template), \(Self.json(webhook.templateVariables))::jsonb, \(webhook.team),
+                    \(webhook.traceContext))
                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, description = excluded.description, events = excluded.events,
                     min_severity = excluded.min_severity, severities = excluded.severities, headers = excluded.headers,
                     secret = excluded.secret, state = excluded.state, consecutive_failures = excluded.consecutive_failures,
                     failing_since = excluded.failing_since, created_at = excluded.created_at, updated_at = excluded.updated_at,
                     paused = excluded.paused, previous_secret_until = excluded.previous_secret_until,
-                    template = excluded.template, template_vars = excluded.template_vars, team = excluded.team
+                    template = excluded.template, template_vars = excluded.template_vars, team = excluded.team,
+                    trace_context = excluded.trace_context
                 """)
             try await Self.webhooksChanged(in: session)
         }
@@ -103,7 +108,7 @@ extension PostgresStore {
                         severities = \(Self.json(webhook.severities))::jsonb, headers = \(Self.json(webhook.headers))::jsonb,
                         secret = \(webhook.secrets.joined(separator: " ")), updated_at = \(webhook.updatedAt),
                         template = \(webhook.template), template_vars = \(Self.json(webhook.templateVariables))::jsonb,
-                        previous_secret_until = \(webhook.previousSecretUntil)
+                        previous_secret_until = \(webhook.previousSecretUntil), trace_context = \(webhook.traceContext)
                     WHERE id = \(webhook.id) RETURNING 1)
                 SELECT count(*) FROM changed
                 """)

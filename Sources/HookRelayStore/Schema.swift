@@ -158,6 +158,13 @@ enum Schema {
         );
         CREATE INDEX audit_team ON audit (team, id);
         """,
+        // The W3C `traceparent` of the ingest span that stored the event (only while traces are
+        // exported): the parent of its delivery attempts' spans, on whichever instance sends them;
+        // and whether a webhook's requests carry the attempt's `traceparent`.
+        """
+        ALTER TABLE messages ADD COLUMN traceparent TEXT;
+        ALTER TABLE webhooks ADD COLUMN trace_context INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

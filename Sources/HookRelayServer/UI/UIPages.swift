@@ -108,6 +108,7 @@ enum UIPages {
               <select id="template" name="template">{{#templates}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/templates}}</select>
               <label for="template_vars">Template values, one <code>name=value</code> a line</label>
               <textarea id="template_vars" name="template_vars" rows="2">{{template_vars}}</textarea>
+              <label class="check"><input type="checkbox" name="trace_context" value="on"{{#trace_context}} checked{{/trace_context}}> Send the W3C <code>traceparent</code> header (while traces are exported)</label>
               <button type="submit">{{submit}}</button>
             </form>
             """#,

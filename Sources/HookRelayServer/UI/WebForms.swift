@@ -36,10 +36,13 @@ struct WebhookForm: SessionForm {
     var headers: String?
     var template: String?
     var templateVars: String?
+    /// The checkbox: "on" when ticked, absent otherwise.
+    var traceContext: String?
 
     enum CodingKeys: String, CodingKey {
         case csrf, url, events = "event", otherEvents = "other_events", severityMode = "severity_mode", minSeverity = "min_severity"
         case severities = "severity", description, headers, template, templateVars = "template_vars"
+        case traceContext = "trace_context"
     }
 
     /// The settings as the API's fields (see ``Admin/apply(_:to:)``).
@@ -68,6 +71,7 @@ struct WebhookForm: SessionForm {
         } catch {
             throw AdminError.invalid(error.description)
         }
+        fields["trace_context"] = traceContext != nil
         return fields
     }
 
@@ -114,6 +118,7 @@ extension WebUI {
             "templates": PayloadTemplate.builtinNames.map { ["name": $0, "selected": $0 == template] },
             "template_vars": typed?.templateVars ?? (webhook?.templateVariables ?? [:]).sorted { $0.key < $1.key }
                 .map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
+            "trace_context": typed.map { $0.traceContext != nil } ?? webhook?.traceContext ?? false,
         ])
     }
 }
