@@ -8,7 +8,7 @@ import Tracing
 /// holds the webhook, the host, the attempt's number, HTTP status and outcome: never the URL's
 /// path or query, a header, a body or a secret.
 extension WebhookAttempts {
-    static let spanName = "webhook attempt"
+    public static let spanName = "webhook attempt"
 
     func traced(_ job: ClaimedDelivery, webhook: Webhook?, occasion: OutcomePolicy.Occasion, tracer: any Tracer) async -> (DeliveryOutcome, gone: Bool) {
         var parent = ServiceContext.topLevel

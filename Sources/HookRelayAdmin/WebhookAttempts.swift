@@ -76,9 +76,9 @@ public final class WebhookAttempts: Sendable {
                 return notSent(.unrenderable, "\(error)")
             }
         }
-        var headers = webhook.headers.sorted { $0.key < $1.key }
+        var headers: [(String, String)] = webhook.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if let span, webhook.traceContext, let traceparent = traceparent(of: span) {
-            headers.removeAll { $0.key.lowercased() == "traceparent" }
+            headers.removeAll { $0.0.lowercased() == "traceparent" }
             headers.append(("traceparent", traceparent))
         }
         span?.sending(to: endpoint)

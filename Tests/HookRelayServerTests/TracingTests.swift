@@ -3,6 +3,7 @@ import HookRelayAdmin
 import HookRelayCore
 @testable import HookRelayServer
 import HookRelayStore
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
@@ -17,6 +18,15 @@ import Testing
     static let incoming = "00-\(traceID)-\(parentID)-01"
     static let event = #"{"id":"evt_t1","type":"finding","severity":"high","title":"x"}"#
 
+    /// Posts ``event`` with the ``incoming`` trace context.
+    static func postTraced(_ client: some TestClientProtocol) async throws -> HTTPResponse.Status {
+        try await client.execute(
+            uri: "/v1/events", method: .post,
+            headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: "application/json", .init("traceparent")!: incoming],
+            body: ByteBuffer(string: event)
+        ).status
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func ingestAndAttemptSpansShareTheIncomingTrace(_ backend: StoreBackend) async throws {
         let (spans, sent, asking, quiet) = try await OTLPReceiver.run { receiver, endpoint in
@@ -30,12 +40,7 @@ import Testing
                     #expect(created.status == .created)
                     #expect(created["trace_context"] as? Bool == true)
                     #expect(try await client.call(.post, "webhooks", #"{"url":"\#(quiet)"}"#)["trace_context"] as? Bool == false)
-                    try await serve.state.reloadWebhooks()
-                    let response = try await client.execute(
-                        uri: "/v1/events", method: .post,
-                        headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: "application/json", .init("traceparent")!: Self.incoming],
-                        body: ByteBuffer(string: Self.event))
-                    #expect(response.status == .accepted)
+                    #expect(try await Self.postTraced(client) == .accepted)
                     try await eventually("both webhooks tried") { serve.sender.sent == 2 }
                     serve.advance(.seconds(6))
                     try await serve.settled()
@@ -66,12 +71,13 @@ import Testing
             #expect(attempt.attributes["hookrelay.webhook.id"]?.hasPrefix("wh_") == true)
             #expect(attempt.attributes["hookrelay.message.id"] == "evt_t1")
         }
-        let toAsking = attempts.filter { $0.attributes["server.address"] == "asks.test" }
-            .sorted { ($0.attributes["hookrelay.attempt.number"] ?? "") < ($1.attributes["hookrelay.attempt.number"] ?? "") }
-        #expect(toAsking.map { $0.attributes["hookrelay.attempt.number"] } == ["1", "2"])
-        #expect(toAsking.map { $0.attributes["http.response.status_code"] } == ["500", "204"])
-        #expect(toAsking.map { $0.attributes["hookrelay.attempt.outcome"] } == ["5xx", "2xx"])
-        #expect(toAsking.map { $0.attributes["hookrelay.delivery.next"] } == ["retry", "delivered"])
+        func values(_ spans: [OTLPReceiver.ExportedSpan], _ key: String) -> [String] { spans.map { $0.attributes[key] ?? "-" } }
+        let toAsking: [OTLPReceiver.ExportedSpan] = attempts.filter { $0.attributes["server.address"] == "asks.test" }
+            .sorted { values([$0], "hookrelay.attempt.number")[0] < values([$1], "hookrelay.attempt.number")[0] }
+        #expect(values(toAsking, "hookrelay.attempt.number") == ["1", "2"])
+        #expect(values(toAsking, "http.response.status_code") == ["500", "204"])
+        #expect(values(toAsking, "hookrelay.attempt.outcome") == ["5xx", "2xx"])
+        #expect(values(toAsking, "hookrelay.delivery.next") == ["retry", "delivered"])
         #expect(attempts.filter { $0.attributes["server.address"] == "quiet.test" }.count == 1)
 
         // The webhook that asks gets each attempt span as the parent; the other gets nothing.
@@ -87,12 +93,7 @@ import Testing
             let serve = try ServeHarness()
             try await serve.run { client in
                 #expect(try await client.call(.post, "webhooks", #"{"url":"http://asks.test/hook","trace_context":true}"#).status == .created)
-                try await serve.state.reloadWebhooks()
-                let response = try await client.execute(
-                    uri: "/v1/events", method: .post,
-                    headers: [.authorization: "Bearer \(ServeHarness.token)", .contentType: "application/json", .init("traceparent")!: Self.incoming],
-                    body: ByteBuffer(string: Self.event))
-                #expect(response.status == .accepted)
+                #expect(try await Self.postTraced(client) == .accepted)
                 try await serve.settled()
             }
             #expect(serve.sender.all.count == 1)
