@@ -75,6 +75,7 @@ public enum AdminText {
         pairs += webhook.headers.sorted { $0.key < $1.key }.map { ("header", "\($0.key): \(HeaderField.masked(name: $0.key, value: $0.value))") }
         pairs.append(("template", webhook.template))
         pairs += webhook.templateVariables.sorted { $0.key < $1.key }.map { ("template var", "\($0.key)=\($0.value)") }
+        pairs.append(("trace context", webhook.traceContext ? "yes" : "no"))
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
         if webhook.signingSecrets(now: UnixTime.now()).count > 1, let until = webhook.previousSecretUntil {
             pairs.append(("previous secret until", time(until)))
