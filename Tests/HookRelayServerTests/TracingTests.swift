@@ -29,11 +29,11 @@ import Testing
 
     @Test(arguments: StoreBackend.allCases)
     func ingestAndAttemptSpansShareTheIncomingTrace(_ backend: StoreBackend) async throws {
-        let (spans, sent, asking, quiet) = try await OTLPReceiver.run { receiver, endpoint in
-            let (sent, asking, quiet) = try await OTLPReceiver.tracing(to: endpoint) { tracer in
+        let asking = "http://asks.test/hook?token=sekrit-query"
+        let quiet = "http://quiet.test/hook"
+        let (spans, sent, stored) = try await OTLPReceiver.run { receiver, endpoint in
+            let (sent, stored) = try await OTLPReceiver.tracing(to: endpoint) { tracer in
                 let serve = try ServeHarness(on: backend, tracer: tracer) { $0.retry = RetryPolicy(schedule: [.seconds(5)], jitter: 0) }
-                let asking = "http://asks.test/hook?token=sekrit-query"
-                let quiet = "http://quiet.test/hook"
                 serve.sender.script(for: asking, .status(500))
                 try await serve.run { client in
                     let created = try await client.call(.post, "webhooks", #"{"url":"\#(asking)","trace_context":true,"headers":{"X-Api-Key":"sekrit-header"}}"#)
@@ -45,7 +45,12 @@ import Testing
                     serve.advance(.seconds(6))
                     try await serve.settled()
                 }
-                return (serve.sender.all, asking, quiet)
+                // What an operator's retry claims (each backend's claim by id) has the context too.
+                let stored = try await serve.state.withStore { store -> String? in
+                    guard case let .claimed(delivery, _) = try store.claimDelivery(id: 1, now: serve.clock.now, lease: 1) else { return nil }
+                    return delivery.traceparent
+                }
+                return (serve.sender.all, stored)
             }
             #expect(receiver.requests > 0, "the spans were exported")
             for body in receiver.bodies {
@@ -53,7 +58,7 @@ import Testing
                     #expect(!body.contains(secret), "no query, header, secret or body in a span: \(secret)")
                 }
             }
-            return (try receiver.spans(), sent, asking, quiet)
+            return (try receiver.spans(), sent, stored)
         }
         let ingest = try #require(spans.first { $0.name == Routes.ingestSpanName }, "spans: \(spans)")
         #expect(ingest.traceID == Self.traceID)
@@ -62,6 +67,7 @@ import Testing
         #expect(ingest.attributes["hookrelay.events.duplicates"] == "0")
         #expect(ingest.attributes["hookrelay.team"] == "default")
         #expect(ingest.attributes["http.response.status_code"] == "202")
+        #expect(stored == "00-\(Self.traceID)-\(ingest.spanID)-01", "the event is stored with the ingest span's traceparent")
 
         let attempts = spans.filter { $0.name == WebhookAttempts.spanName }
         #expect(attempts.count == 3, "two attempts to one webhook, one to the other: \(attempts)")
