@@ -61,6 +61,8 @@ import Testing
             #expect(webhook.headers == ["X-Team": "appsec", "X-Env": "prod"])
             #expect(webhook.templateVariables == ["team": "red"])
             #expect(webhook.traceContext, "the ticked checkbox")
+            let shown = String(buffer: try await browser.get("/ui/webhooks/\(webhook.id)").body)
+            #expect(shown.contains(#"name="trace_context" value="on" checked"#), "the settings form shows it ticked")
         }
     }
 
