@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Traces over OTLP/HTTP only: the OTLPGRPC trait (grpc-swift) stays off.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         // Pure Swift: events, the JSON scanner, filters, severities, signing, retry schedules.
@@ -78,6 +81,8 @@ let package = Package(
                 "HookRelayTemplates",
                 "HookRelayPostgres",
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                // The attempt span (a no-op unless `serve` passes a tracer).
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // The daemon: Hummingbird routes, API errors, ingest with group commit, ServiceGroup wiring.
@@ -95,6 +100,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
             ]
         ),
         // The thin executable: parses flags and calls the libraries.
@@ -131,6 +138,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .testTarget(

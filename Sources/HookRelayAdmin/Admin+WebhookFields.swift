@@ -116,6 +116,14 @@ extension Admin {
             }
             webhook.fifo = text == "fifo"
         }
+        if let value = object["trace_context"] {
+            // JSON's true and false only: a number (1, 0) is an NSNumber that casts to Bool too.
+            let number = value as? NSNumber
+            guard value is Bool, type(of: value) == Bool.self || number.map({ String(cString: $0.objCType) == "c" }) == true else {
+                throw invalid("\"trace_context\" must be true or false")
+            }
+            webhook.traceContext = value as? Bool == true
+        }
         do {
             _ = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
         } catch {

@@ -4,6 +4,7 @@ import HookRelayDelivery
 import HookRelayStore
 import HookRelayTemplates
 import Synchronization
+import Tracing
 
 /// Runs store work where the store may be used: the daemon's serial queue, or the admin
 /// command's own thread.
@@ -63,24 +64,25 @@ public final class Admin: Sendable {
     /// The fields a create or update request may hold.
     public static let webhookFields: Set = [
         "url", "events", "min_severity", "severities", "description", "headers", "secret", "template", "template_vars",
-        "rate_limit", "ordering",
+        "rate_limit", "ordering", "trace_context",
     ]
 
     /// - Parameters:
     ///   - reader: where the reads (lists, a webhook, the delivery log) run; `serve` gives a
     ///     read-only connection of their own, so they never wait behind ingest's commits.
     ///   - metrics: the daemon's, which count every attempt; none for an admin command.
+    ///   - tracer: `serve`'s while it exports traces: each attempt gets a span.
     ///   - now: the wall clock (Unix milliseconds); tests give a fake one.
     public init(
         store: any StoreAccess, reader: (any StoreAccess)? = nil, sender: any DeliverySending, configuration: ServeConfiguration,
-        metrics: (any AttemptCounting)? = nil, now: @escaping @Sendable () -> Int64 = UnixTime.now
+        metrics: (any AttemptCounting)? = nil, tracer: (any Tracer)? = nil, now: @escaping @Sendable () -> Int64 = UnixTime.now
     ) {
         self.store = store
         self.reader = reader ?? store
         self.configuration = configuration
         self.sender = sender
         self.now = now
-        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, now: now)
+        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, tracer: tracer, now: now)
     }
 
     /// `count` random bytes in hex: ids and session tokens.
@@ -317,87 +319,5 @@ public final class Admin: Sendable {
         }
         guard count == 1 else { throw AdminError.invalid("no event given") }
         return reports
-    }
-}
-
-/// Counts attempts: the daemon's metrics. An admin command counts none.
-public protocol AttemptCounting: Sendable {
-    /// An attempt to `webhook` (its id) was sent (or tried to be), with this result.
-    func attempted(_ result: SendResult, webhook: String)
-    /// A delivery failed without an attempt (its webhook deleted: nil; disabled, or its URL invalid).
-    func notAttempted(webhook: String?)
-}
-
-/// One attempt of a claimed delivery to its webhook: what the dispatcher and an operator's
-/// retry or test share. What comes next is the ``OutcomePolicy``'s to say.
-public final class WebhookAttempts: Sendable {
-    let sender: any DeliverySending
-    let policy: OutcomePolicy
-    let allowHTTP: Bool
-    /// How long an attempt may hold its delivery.
-    public let lease: Int64
-    let metrics: (any AttemptCounting)?
-    let now: @Sendable () -> Int64
-    private let signers = Mutex<[String: (key: String, signer: Signer)]>([:])
-
-    init(sender: any DeliverySending, configuration: ServeConfiguration, metrics: (any AttemptCounting)?, now: @escaping @Sendable () -> Int64) {
-        self.sender = sender
-        self.metrics = metrics
-        self.now = now
-        policy = configuration.outcomePolicy
-        allowHTTP = configuration.sender.allowHTTP
-        lease = configuration.effectiveLease.milliseconds
-    }
-
-    /// Signs and sends `job` to `webhook` (nil: it was deleted); returns the outcome and whether
-    /// the webhook answered 410 (the rest of its queue fails). Only the queue's own attempts are
-    /// refused for a disabled webhook: an operator's retry or test goes out all the same.
-    public func run(_ job: ClaimedDelivery, webhook: Webhook?, occasion: OutcomePolicy.Occasion = .queued) async -> (DeliveryOutcome, gone: Bool) {
-        let attempt = Attempt(policy: policy, occasion: occasion, now: now)
-        func notSent(_ event: OutcomePolicy.Event, _ error: String) -> (DeliveryOutcome, gone: Bool) {
-            metrics?.notAttempted(webhook: webhook?.id)
-            return (attempt.notSent(job, event, error: error), false)
-        }
-        guard let webhook else { return notSent(.refused, "the webhook was deleted") }
-        guard occasion != .queued || webhook.state != .disabled else { return notSent(.refused, "the webhook is disabled") }
-        let endpoint: Endpoint
-        do {
-            endpoint = try Endpoint(webhook.url, allowHTTP: allowHTTP)
-        } catch {
-            return notSent(.refused, error.description)
-        }
-        var job = job
-        if webhook.template != "raw" {
-            do {
-                job.body = try template(for: webhook).render(job.body)
-            } catch {
-                return notSent(.unrenderable, "\(error)")
-            }
-        }
-        let (outcome, gone, result) = await attempt.run(
-            job, to: endpoint, signer: signer(for: webhook), headers: webhook.headers.sorted { $0.key < $1.key }, sender: sender)
-        metrics?.attempted(result, webhook: webhook.id)
-        return (outcome, gone)
-    }
-
-    private let templates = Mutex<[String: (updatedAt: Int64, template: PayloadTemplate)]>([:])
-
-    /// The webhook's payload template, compiled once per change of the webhook.
-    func template(for webhook: Webhook) throws -> PayloadTemplate {
-        if let cached = templates.withLock({ $0[webhook.id] }), cached.updatedAt == webhook.updatedAt { return cached.template }
-        let template = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
-        templates.withLock { $0[webhook.id] = (webhook.updatedAt, template) }
-        return template
-    }
-
-    /// Signers by webhook, rebuilt when the webhook changes or a rotated-out secret expires
-    /// (keyed HMAC states are worth keeping).
-    func signer(for webhook: Webhook) -> Signer {
-        let secrets = webhook.signingSecrets(now: now())
-        let key = "\(webhook.updatedAt) \(secrets.count)"
-        if let cached = signers.withLock({ $0[webhook.id] }), cached.key == key { return cached.signer }
-        let signer = Signer(secrets: secrets.compactMap { try? WebhookSecret($0) })
-        signers.withLock { $0[webhook.id] = (key, signer) }
-        return signer
     }
 }

@@ -77,6 +77,7 @@ public enum AdminText {
         pairs.append(("template", webhook.template))
         pairs += webhook.templateVariables.sorted { $0.key < $1.key }.map { ("template var", "\($0.key)=\($0.value)") }
         pairs += [("rate limit", webhook.rateLimit?.description ?? "none"), ("ordering", webhook.fifo ? "fifo" : "none")]
+        pairs.append(("trace context", webhook.traceContext ? "yes" : "no"))
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
         if webhook.signingSecrets(now: UnixTime.now()).count > 1, let until = webhook.previousSecretUntil {
             pairs.append(("previous secret until", time(until)))

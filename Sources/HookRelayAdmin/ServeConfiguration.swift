@@ -57,6 +57,8 @@ public struct ServeConfiguration: Sendable {
     public var metricsPerWebhook = false
     /// The most webhooks with per-webhook series; the others are counted as `webhook="other"`.
     public var metricsWebhooks = 100
+    /// OpenTelemetry traces: off unless an OTLP/HTTP endpoint is given.
+    public var tracing = TracingConfiguration()
 
     public enum LogFormat: String, Sendable, Codable { case text, json }
 
@@ -151,6 +153,7 @@ public struct ServeConfiguration: Sendable {
         var alerts: [AlertDestination]?
         var metrics_per_webhook: Bool?
         var metrics_webhooks: Int?
+        var otel_endpoint: String?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -240,6 +243,14 @@ public struct ServeConfiguration: Sendable {
                 }
                 retention = duration
             }
+        }
+        if let value = file.otel_endpoint {
+            do {
+                try TracingConfiguration.check(value, source: "otel_endpoint")
+            } catch let problem as Problem {
+                throw Problem(description: "\(path): \(problem.description)")
+            }
+            tracing.endpoint = value
         }
         if let value = file.auth_backoff {
             limits.authBackoff = try Self.duration(value, key: "auth_backoff", path: path)

@@ -23,13 +23,14 @@ public struct WebhookView: Encodable {
     var templateVariables: [String: String]
     var rateLimit: String?
     var ordering: String
+    var traceContext: Bool
     var consecutiveFailures: Int
     var createdAt: Int64
     var updatedAt: Int64
 
     enum CodingKeys: String, CodingKey {
         case id, team, url, description, events, severities, headers, secret, state, paused, template
-        case templateVariables = "template_vars"
+        case templateVariables = "template_vars", traceContext = "trace_context"
         case minSeverity = "min_severity", secretPrefix = "secret_prefix", previousSecretUntil = "previous_secret_until"
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
         case rateLimit = "rate_limit", ordering
@@ -53,6 +54,7 @@ public struct WebhookView: Encodable {
         templateVariables = webhook.templateVariables
         rateLimit = webhook.rateLimit?.description
         ordering = webhook.fifo ? "fifo" : "none"
+        traceContext = webhook.traceContext
         consecutiveFailures = webhook.consecutiveFailures
         createdAt = webhook.createdAt
         updatedAt = webhook.updatedAt

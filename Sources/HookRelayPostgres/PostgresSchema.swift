@@ -145,6 +145,13 @@ enum PostgresSchema {
         ALTER TABLE webhooks ADD COLUMN ordering text NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'fifo'));
         CREATE TABLE rate_buckets (endpoint text PRIMARY KEY, tokens double precision NOT NULL, at bigint NOT NULL);
         """,
+        // 7: the W3C `traceparent` of the ingest span that stored the event (only while traces
+        // are exported): the parent of its attempts' spans, on whichever instance sends them;
+        // and whether a webhook's requests carry the attempt's `traceparent`.
+        """
+        ALTER TABLE messages ADD COLUMN traceparent text;
+        ALTER TABLE webhooks ADD COLUMN trace_context boolean NOT NULL DEFAULT false;
+        """,
     ]
 
     /// Brings the database to the latest version, once however many instances start together;

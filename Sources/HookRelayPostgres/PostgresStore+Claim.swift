@@ -48,18 +48,18 @@ struct ClaimRequest: Sendable {
 
     static func decode(_ rows: [PostgresRow]) throws -> [ClaimedDelivery] {
         try rows.map { row in
-            let (id, claim, messageID, body, target, attempts, createdAt) = try row.decode(
-                (Int64, Int64, String, ByteBuffer, String, Int64, Int64).self)
+            let (id, claim, messageID, body, target, attempts, createdAt, traceparent) = try row.decode(
+                (Int64, Int64, String, ByteBuffer, String, Int64, Int64, String?).self)
             return ClaimedDelivery(
                 id: id, claim: claim, messageID: messageID, body: body.bytes, target: target,
-                attempts: Int(attempts), createdAt: createdAt)
+                attempts: Int(attempts), createdAt: createdAt, traceparent: traceparent)
         }
     }
 
     /// What a claim returns, for the `claimed` rows leased and their `turn` (the order to hand
     /// them out in).
     static let claimedRows = """
-        SELECT c.id, c.claim, m.webhook_id, m.body, c.endpoint, c.attempts, m.created_at
+        SELECT c.id, c.claim, m.webhook_id, m.body, c.endpoint, c.attempts, m.created_at, m.traceparent
         FROM claimed c JOIN messages m ON m.id = c.message_id
         ORDER BY c.turn, c.next_attempt_at, c.id
         """

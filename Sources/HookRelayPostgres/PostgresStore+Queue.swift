@@ -13,7 +13,8 @@ extension PostgresStore {
     /// for a disabled webhook, none for one being deleted). Returns, per batch and event, whether
     /// it was a duplicate.
     public func ingest(_ batches: [IngestBatch], now: Int64) throws -> [[Bool]] {
-        var ids: [String] = [], bodies: [ByteBuffer] = [], seen = Set<String>()
+        // `traceparents`: "" for none (NULL in the table).
+        var ids: [String] = [], bodies: [ByteBuffer] = [], traceparents: [String] = [], seen = Set<String>()
         var targetIDs: [String] = [], targets: [String] = [], statuses: [String] = []
         var repeated: [[Bool]] = []
         for batch in batches {
@@ -26,6 +27,7 @@ extension PostgresStore {
                 flags.append(false)
                 ids.append(id)
                 bodies.append(ByteBuffer(bytes: body))
+                traceparents.append(batch.traceparent ?? "")
                 for target in eventTargets {
                     targetIDs.append(id)
                     targets.append(batch.webhooks[Int(target >> 1)])
@@ -37,11 +39,12 @@ extension PostgresStore {
         guard !ids.isEmpty else { return repeated }
         let endpoints = Array(Set(targets))
         let due = statuses.contains(DeliveryStatus.pending.rawValue)
-        let stored = try transaction("storing events") { [ids, bodies, targetIDs, targets, statuses] session in
+        let stored = try transaction("storing events") { [ids, bodies, traceparents, targetIDs, targets, statuses] session in
             let stored = Set(try await session.texts("""
                 WITH new AS (
-                    INSERT INTO messages (webhook_id, body, created_at)
-                    SELECT i.webhook_id, i.body, \(now) FROM unnest(\(ids)::text[], \(bodies)::bytea[]) WITH ORDINALITY AS i(webhook_id, body, n)
+                    INSERT INTO messages (webhook_id, body, created_at, traceparent)
+                    SELECT i.webhook_id, i.body, \(now), NULLIF(i.traceparent, '')
+                    FROM unnest(\(ids)::text[], \(bodies)::bytea[], \(traceparents)::text[]) WITH ORDINALITY AS i(webhook_id, body, traceparent, n)
                     ORDER BY i.n
                     ON CONFLICT (webhook_id) DO NOTHING RETURNING id, webhook_id),
                 added AS (
@@ -104,14 +107,14 @@ extension PostgresStore {
             WITH claimed AS (
                 UPDATE deliveries SET claim = nextval('claim_tokens'), lease_until = \(leaseUntil), lease_owner = \(owner)
                 WHERE id = \(id) RETURNING id, claim, message_id, endpoint, attempts)
-            SELECT c.id, c.claim, m.webhook_id, m.body, c.endpoint, c.attempts, m.created_at
+            SELECT c.id, c.claim, m.webhook_id, m.body, c.endpoint, c.attempts, m.created_at, m.traceparent
             FROM claimed c JOIN messages m ON m.id = c.message_id
             """).first else { return nil }
-        let (claimedID, claim, messageID, body, target, attempts, createdAt) = try row.decode(
-            (Int64, Int64, String, ByteBuffer, String, Int64, Int64).self)
+        let (claimedID, claim, messageID, body, target, attempts, createdAt, traceparent) = try row.decode(
+            (Int64, Int64, String, ByteBuffer, String, Int64, Int64, String?).self)
         return ClaimedDelivery(
             id: claimedID, claim: claim, messageID: messageID, body: body.bytes, target: target,
-            attempts: Int(attempts), createdAt: createdAt)
+            attempts: Int(attempts), createdAt: createdAt, traceparent: traceparent)
     }
 
     public func requeueFailed(webhook: String, now: Int64) throws -> Int {

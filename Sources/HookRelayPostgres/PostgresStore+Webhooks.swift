@@ -11,7 +11,7 @@ extension PostgresStore {
     static let webhookColumns = """
         id, url, description, events::text, min_severity, severities::text, headers::text, secret, state,
         consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars::text,
-        team, rate_limit, ordering
+        team, rate_limit, ordering, trace_context
         """
 
     static func webhook(_ row: PostgresRow) throws -> Webhook {
@@ -29,6 +29,7 @@ extension PostgresStore {
         let team = try columns[17].decode(String.self)
         let rateLimit = try columns[18].decode(String?.self)
         let ordering = try columns[19].decode(String.self)
+        let traceContext = try columns[20].decode(Bool.self)
         let decoder = JSONDecoder()
         func decode<T: Decodable>(_ text: String, _ fallback: T) -> T {
             (try? decoder.decode(T.self, from: Data(text.utf8))) ?? fallback
@@ -47,6 +48,7 @@ extension PostgresStore {
         webhook.templateVariables = decode(variables, [:])
         webhook.rateLimit = rateLimit.flatMap(RateLimit.init)
         webhook.fifo = ordering == "fifo"
+        webhook.traceContext = traceContext
         return webhook
     }
 
@@ -74,20 +76,22 @@ extension PostgresStore {
             try await session.execute("""
                 INSERT INTO webhooks (id, url, description, events, min_severity, severities, headers, secret, state,
                     consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
-                    rate_limit, ordering)
+                    rate_limit, ordering, trace_context)
                 VALUES (\(webhook.id), \(webhook.url), \(webhook.description), \(Self.json(webhook.events))::jsonb,
                     \(webhook.minSeverity?.description), \(Self.json(webhook.severities))::jsonb, \(Self.json(webhook.headers))::jsonb,
                     \(webhook.secrets.joined(separator: " ")), \(webhook.state.rawValue), \(Int64(webhook.consecutiveFailures)),
                     \(webhook.failingSince), \(webhook.createdAt), \(webhook.updatedAt), \(webhook.paused),
                     \(webhook.previousSecretUntil), \(webhook.template), \(Self.json(webhook.templateVariables))::jsonb, \(webhook.team),
-                    \(webhook.rateLimit?.description), \(webhook.fifo ? "fifo" : "none"))
+                    \(webhook.rateLimit?.description), \(webhook.fifo ? "fifo" : "none"),
+                    \(webhook.traceContext))
                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, description = excluded.description, events = excluded.events,
                     min_severity = excluded.min_severity, severities = excluded.severities, headers = excluded.headers,
                     secret = excluded.secret, state = excluded.state, consecutive_failures = excluded.consecutive_failures,
                     failing_since = excluded.failing_since, created_at = excluded.created_at, updated_at = excluded.updated_at,
                     paused = excluded.paused, previous_secret_until = excluded.previous_secret_until,
                     template = excluded.template, template_vars = excluded.template_vars, team = excluded.team,
-                    rate_limit = excluded.rate_limit, ordering = excluded.ordering
+                    rate_limit = excluded.rate_limit, ordering = excluded.ordering,
+                    trace_context = excluded.trace_context
                 """)
             try await Self.webhooksChanged(in: session)
         }
@@ -111,7 +115,8 @@ extension PostgresStore {
                         secret = \(webhook.secrets.joined(separator: " ")), updated_at = \(webhook.updatedAt),
                         template = \(webhook.template), template_vars = \(Self.json(webhook.templateVariables))::jsonb,
                         previous_secret_until = \(webhook.previousSecretUntil),
-                        rate_limit = \(webhook.rateLimit?.description), ordering = \(webhook.fifo ? "fifo" : "none")
+                        rate_limit = \(webhook.rateLimit?.description), ordering = \(webhook.fifo ? "fifo" : "none"),
+                        trace_context = \(webhook.traceContext)
                     WHERE id = \(webhook.id) RETURNING 1)
                 SELECT count(*) FROM changed
                 """)

@@ -6,6 +6,7 @@ import HookRelayStore
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Tracing
 
 enum Routes {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
@@ -69,7 +70,11 @@ enum Routes {
             // A token that may send to any team, without a team in the path: each event's own.
             let caller = try context.caller()
             let anyTeam = (caller.isAdmin || caller.anyTeam) && context.parameters.get("team") == nil
-            return try await ingest(request, context: context, state: state, team: anyTeam ? .fromEvent : .fixed(team))
+            let destination: IngestParser.Destination = anyTeam ? .fromEvent : .fixed(team)
+            guard let tracer = state.tracer else {
+                return try await ingest(request, context: context, state: state, team: destination, span: nil)
+            }
+            return try await tracedIngest(request, context: context, state: state, team: destination, tracer: tracer)
         }
         group.post("match") { request, context in
             try require(context, try await team(context), may: .read)
@@ -277,7 +282,7 @@ enum Routes {
     }
 
     static func ingest(
-        _ request: Request, context: ServeRequestContext, state: ServerState, team: IngestParser.Destination
+        _ request: Request, context: ServeRequestContext, state: ServerState, team: IngestParser.Destination, span: (any Span)?
     ) async throws -> Response {
         let ndjson = request.headers[.contentType]?.lowercased().hasPrefix("application/x-ndjson") ?? false
         let limit = state.configuration.maxIngestBody(ndjson: ndjson)
@@ -318,7 +323,7 @@ enum Routes {
             // Nobody reads this; it only ends the request quietly.
             throw APIError(status: .badRequest, message: "the client went away; nothing was accepted")
         }
-        let events = parsed.batch
+        var events = parsed.batch
         guard events.count > 0 else { throw APIError(status: .badRequest, message: "the body holds no event") }
         if case .fromEvent = team {
             // A team without webhooks may not exist: every named team must.
@@ -335,9 +340,11 @@ enum Routes {
                 message: "team \(over) sends more than team_ingest_rate allows; nothing of this request was stored; retry after \(wait) s",
                 headers: [.retryAfter: "\(wait)"])
         }
+        if let span, let tracer = state.tracer { events.traceparent = TraceHeaders.traceparent(of: span, tracer: tracer) }
         let duplicates = try await state.ingest(events)
         let accepted = duplicates.filter { !$0 }.count
         state.metrics.ingested(accepted)
+        span?.ingested(accepted: accepted, duplicates: events.count - accepted, teams: parsed.teams.keys)
         return json(Accepted(accepted: accepted, duplicates: events.count - accepted, ids: parsed.ids), status: .accepted)
     }
 

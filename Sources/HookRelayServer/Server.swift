@@ -12,14 +12,17 @@ import ServiceLifecycle
 /// ServiceGroup, stopped gracefully on SIGTERM or SIGINT.
 public enum HookRelayServer {
     public static func run(_ configuration: ServeConfiguration, logger: Logger) async throws {
+        // An invalid OTLP endpoint (the config's or the environment's) is refused before anything starts.
+        let traces = try configuration.tracing.resolved()
         // Nothing is created (lock, token, database) unless the address can be listened on.
         try await ServeStartup.checkListen(host: configuration.host, port: configuration.port)
         // One serve per SQLite file; any number share a PostgreSQL database.
         let lock = Database.isURL(configuration.database) ? nil : try ServeStartup.DatabaseLock(database: configuration.database)
         defer { withExtendedLifetime(lock) {} }
         let token = try APITokenSource.resolve(configuration, environment: ProcessInfo.processInfo.environment, logger: logger)
+        let tracing = try traces.map { try ServeTracing.make($0, logger: logger) }
         let sender = HTTPSender(configuration: configuration.sender)
-        let state = try ServerState(configuration: configuration, logger: logger, sender: sender)
+        let state = try ServerState(configuration: configuration, logger: logger, sender: sender, tracer: tracing?.tracer)
         if !["127.0.0.1", "::1", "localhost"].contains(configuration.host), !configuration.tlsProxy {
             logger.warning(
                 "listening beyond this machine without TLS: put a TLS-terminating proxy in front and set tls_proxy = true",
@@ -46,8 +49,10 @@ public enum HookRelayServer {
             logger: Logger(label: "hookrelay.http", factory: { _ in SwiftLogNoOpLogHandler() }))
         let group = ServiceGroup(
             configuration: .init(
-                // Stopped in reverse order: the shared database connections last.
-                services: [.init(service: DatabaseService(database: state.database)), .init(service: application)]
+                // Stopped in reverse order: the shared database connections last but for the
+                // span exporter, which flushes the spans of what stopped before it.
+                services: (tracing.map { [.init(service: $0.service)] } ?? [])
+                    + [.init(service: DatabaseService(database: state.database)), .init(service: application)]
                     + ([DispatchService(state: state)] as [any Service] + state.backgroundServices).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],

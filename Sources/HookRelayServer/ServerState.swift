@@ -5,6 +5,7 @@ import HookRelayDelivery
 import HookRelayStore
 import Logging
 import Synchronization
+import Tracing
 
 /// The daemon's shared state: the one writer connection (on a serial queue of its own, since
 /// SQLite calls block; ingest, the API and the dispatcher share it), the readers, the webhooks as last written, and ingest with group commit.
@@ -43,6 +44,8 @@ final class ServerState: StoreAccess {
     let metrics: ServerMetrics
     /// The `delivery.failed` alerts' windows (AlertService.swift).
     let alerter = Alerter()
+    /// The tracer while traces are exported (`otel_endpoint`); nil: no span work at all.
+    let tracer: (any Tracer)?
     /// The requests waiting for a commit; whether one is under way; and whether ingest's last
     /// commit failed for want of the database (such failures are logged once per outage, not
     /// once per group commit). One lock: the flag as a `Mutex<Bool>` of its own crashed the
@@ -57,9 +60,10 @@ final class ServerState: StoreAccess {
 
     init(
         configuration: ServeConfiguration, logger: Logger, sender: any DeliverySending, now: @escaping @Sendable () -> Int64 = UnixTime.now,
-        idleWait: Duration? = nil
+        idleWait: Duration? = nil, tracer: (any Tracer)? = nil
     ) throws {
         self.now = now
+        self.tracer = tracer
         self.configuration = configuration
         self.logger = logger
         self.sender = sender
@@ -78,7 +82,8 @@ final class ServerState: StoreAccess {
         self.store = SerialStore(store)
         statistics = SerialStore(try database.open(role: .reader), label: "hookrelay.statistics")
         reader = SerialStore(try database.open(role: .reader), label: "hookrelay.reader")
-        admin = Admin(store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics, now: now)
+        admin = Admin(
+            store: self.store, reader: reader, sender: sender, configuration: configuration, metrics: metrics, tracer: tracer, now: now)
         tokens = TokenDirectory(admin: admin, now: now)
         teamIngest = TeamIngestLimiter(rate: configuration.teamIngestRate)
         store.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }

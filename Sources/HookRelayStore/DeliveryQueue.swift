@@ -31,8 +31,13 @@ public struct ClaimedDelivery: Sendable {
     public var attempts: Int
     /// When the message entered the store (Unix milliseconds).
     public var createdAt: Int64
+    /// The W3C `traceparent` stored with the event (`serve` exporting traces), else nil.
+    public var traceparent: String?
 
-    public init(id: Int64, claim: Int64, messageID: String, body: [UInt8], target: String, attempts: Int, createdAt: Int64) {
+    public init(
+        id: Int64, claim: Int64, messageID: String, body: [UInt8], target: String, attempts: Int, createdAt: Int64,
+        traceparent: String? = nil
+    ) {
         self.id = id
         self.claim = claim
         self.messageID = messageID
@@ -40,6 +45,7 @@ public struct ClaimedDelivery: Sendable {
         self.target = target
         self.attempts = attempts
         self.createdAt = createdAt
+        self.traceparent = traceparent
     }
 }
 

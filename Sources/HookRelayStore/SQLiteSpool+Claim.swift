@@ -99,11 +99,11 @@ extension SQLiteSpool {
         guard !rows.isEmpty else { return [] }
         // The messages of every claimed delivery in one statement (a batch shares few of them).
         let messages = try connection.statement(
-            "SELECT id, webhook_id, body, created_at FROM messages WHERE id IN (SELECT value FROM json_each(?1))")
+            "SELECT id, webhook_id, body, created_at, traceparent FROM messages WHERE id IN (SELECT value FROM json_each(?1))")
         messages.bind(1, Self.jsonArray(Set(rows.map(\.2)).map(String.init)))
-        var bodies: [Int64: (messageID: String, body: [UInt8], createdAt: Int64)] = [:]
+        var bodies: [Int64: (messageID: String, body: [UInt8], createdAt: Int64, traceparent: String?)] = [:]
         while try messages.step() {
-            bodies[messages.int(0)] = (messages.text(1) ?? "", messages.blob(2), messages.int(3))
+            bodies[messages.int(0)] = (messages.text(1) ?? "", messages.blob(2), messages.int(3), messages.text(4))
         }
         // Finish the statement: one left mid-row would keep an old read snapshot open.
         try messages.run()
@@ -113,7 +113,7 @@ extension SQLiteSpool {
             }
             return ClaimedDelivery(
                 id: id, claim: token, messageID: message.messageID, body: message.body,
-                target: endpoint, attempts: attempts, createdAt: message.createdAt)
+                target: endpoint, attempts: attempts, createdAt: message.createdAt, traceparent: message.traceparent)
         }
     }
 }

@@ -24,6 +24,9 @@ public struct IngestedEvent: Sendable {
 public struct IngestBatch: Sendable {
     /// The webhooks the events may go to; an event's targets index this list.
     public let webhooks: [String]
+    /// The W3C `traceparent` stored with each of the events: the ingest span's, while `serve`
+    /// exports traces; nil otherwise.
+    public var traceparent: String?
     /// Each event's message id (`webhook-id`), in order.
     public private(set) var ids: [String] = []
     private var bytes: [UInt8] = []
@@ -162,7 +165,7 @@ extension SQLiteSpool {
     func insert(_ batches: [IngestBatch], now: Int64, stored: StoredMessage) throws -> Inserted {
         let discarding = try discardingEndpoints()
         let insertMessage = try connection.statement(
-            "INSERT INTO messages(webhook_id, body, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(webhook_id) DO NOTHING")
+            "INSERT INTO messages(webhook_id, body, created_at, traceparent) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(webhook_id) DO NOTHING")
         let findMessage = try connection.statement("SELECT id FROM messages WHERE webhook_id = ?1")
         // A repeated delivery is an error where each event's targets are distinct (the counts
         // rely on every row being added), and skipped where a stored message gets more.
@@ -174,7 +177,7 @@ extension SQLiteSpool {
             var duplicates: [Bool] = []
             duplicates.reserveCapacity(batch.count)
             try batch.forEach { id, body, targets in
-                try insertMessage.bind(1, id).bind(2, blob: body).bind(3, now).run()
+                try insertMessage.bind(1, id).bind(2, blob: body).bind(3, now).bind(4, batch.traceparent).run()
                 let isNew = connection.changes == 1
                 duplicates.append(!isNew)
                 let messageRow: Int64

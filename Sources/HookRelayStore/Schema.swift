@@ -201,6 +201,13 @@ enum Schema {
         END;
         CREATE INDEX deliveries_failed_at ON deliveries (endpoint, updated_at) WHERE status = 'failed';
         """,
+        // 12: the W3C `traceparent` of the ingest span that stored the event (only while traces are
+        // exported): the parent of its delivery attempts' spans, on whichever instance sends them;
+        // and whether a webhook's requests carry the attempt's `traceparent`.
+        """
+        ALTER TABLE messages ADD COLUMN traceparent TEXT;
+        ALTER TABLE webhooks ADD COLUMN trace_context INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

@@ -26,6 +26,9 @@ public struct Webhook: Sendable, Equatable, Codable {
     /// The payload template's name (`raw`: the event's own bytes) and its variables.
     public var template: String
     public var templateVariables: [String: String]
+    /// Whether its requests carry the attempt span's W3C `traceparent` (only while `serve`
+    /// exports traces).
+    public var traceContext: Bool
     public var consecutiveFailures: Int
     public var failingSince: Int64?
     public var createdAt: Int64
@@ -64,6 +67,7 @@ public struct Webhook: Sendable, Equatable, Codable {
         paused = false
         template = "raw"
         templateVariables = [:]
+        traceContext = false
         consecutiveFailures = 0
         failingSince = nil
         createdAt = now
@@ -106,7 +110,7 @@ extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
         consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
-        rate_limit, ordering
+        rate_limit, ordering, trace_context
         """
 
     private static func webhook(_ row: Statement) -> Webhook {
@@ -128,6 +132,7 @@ extension SQLiteSpool {
         webhook.templateVariables = decode(16, [:])
         webhook.rateLimit = row.text(18).flatMap(RateLimit.init)
         webhook.fifo = row.text(19) == "fifo"
+        webhook.traceContext = row.int(20) != 0
         return webhook
     }
 
@@ -148,7 +153,7 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 INSERT OR REPLACE INTO webhooks (\(Self.columns))
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
@@ -156,7 +161,8 @@ extension SQLiteSpool {
                 .bind(11, webhook.failingSince).bind(12, webhook.createdAt).bind(13, webhook.updatedAt)
                 .bind(14, webhook.paused ? 1 : 0).bind(15, webhook.previousSecretUntil)
                 .bind(16, webhook.template).bind(17, Self.json(webhook.templateVariables)).bind(18, webhook.team)
-                .bind(19, webhook.rateLimit?.description).bind(20, webhook.fifo ? "fifo" : "none").run()
+                .bind(19, webhook.rateLimit?.description).bind(20, webhook.fifo ? "fifo" : "none")
+                .bind(21, webhook.traceContext ? 1 : 0).run()
             try webhooksChanged()
         }
     }
@@ -230,14 +236,15 @@ extension SQLiteSpool {
             try connection.statement("""
                 UPDATE webhooks SET url = ?2, description = ?3, events = ?4, min_severity = ?5, severities = ?6,
                     headers = ?7, secret = ?8, updated_at = ?9, template = ?10, template_vars = ?11, previous_secret_until = ?12,
-                    rate_limit = ?13, ordering = ?14
+                    rate_limit = ?13, ordering = ?14, trace_context = ?15
                 WHERE id = ?1
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
                 .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.updatedAt)
                 .bind(10, webhook.template).bind(11, Self.json(webhook.templateVariables)).bind(12, webhook.previousSecretUntil)
-                .bind(13, webhook.rateLimit?.description).bind(14, webhook.fifo ? "fifo" : "none").run()
+                .bind(13, webhook.rateLimit?.description).bind(14, webhook.fifo ? "fifo" : "none")
+                .bind(15, webhook.traceContext ? 1 : 0).run()
             guard connection.changes == 1 else { return nil }
             try webhooksChanged()
             return try self.webhook(id: webhook.id)

@@ -356,6 +356,11 @@ struct WebhookSettings: ParsableArguments {
     @Option(help: ArgumentHelp("none (the default) or fifo: one at a time, in the order the events were stored.", valueName: "ordering"))
     var ordering: String?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp("Send the attempt's W3C traceparent header (while serve exports traces; default off)."))
+    var traceContext: Bool?
+
     func validate() throws {
         if secret != nil, secretFile != nil { throw ValidationError("use either --secret or --secret-file, not both") }
     }
@@ -393,6 +398,7 @@ struct WebhookSettings: ParsableArguments {
                 throw ValidationError(error.description)
             }
         }
+        if let traceContext { fields["trace_context"] = traceContext }
         if let secretFile {
             guard let data = FileManager.default.contents(atPath: secretFile) else {
                 throw CommandFailure(status: .noInput, message: "\(secretFile): the secret file cannot be read")

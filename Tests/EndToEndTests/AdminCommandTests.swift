@@ -12,7 +12,7 @@ import Testing
     /// The keys of the API's webhook object (`min_severity` and `previous_secret_until` only when set).
     static let webhookKeys: Set = [
         "consecutive_failures", "created_at", "description", "events", "headers", "id", "paused", "secret_prefix", "severities",
-        "ordering", "state", "team", "template", "template_vars", "updated_at", "url",
+        "ordering", "state", "team", "template", "template_vars", "trace_context", "updated_at", "url",
     ]
 
     /// Runs `hookrelay ARGUMENTS --db DB` with `stdin`, without HOOKRELAY_SECRET or HOOKRELAY_TOKEN,
@@ -118,7 +118,7 @@ import Testing
         // --json: the API's object, secret included.
         let second = try await Self.run(
             ["webhooks", "add", "--create", "--url", receiver.url, "--severity", "critical,low", "--secret", Deliver.secret, "--template", "jira",
-             "--template-var", "project=SEC", "--template-var", "issue_type=Bug", "--json"] + Self.loopback,
+             "--template-var", "project=SEC", "--template-var", "issue_type=Bug", "--trace-context", "--json"] + Self.loopback,
             db: db)
         #expect(second.status == 0, "\(second.stderr)")
         let secondObject = try Self.object(second)
@@ -128,6 +128,7 @@ import Testing
         #expect(secondObject["events"] as? [String] == [])
         #expect(secondObject["template"] as? String == "jira")
         #expect(secondObject["template_vars"] as? [String: String] == ["project": "SEC", "issue_type": "Bug"])
+        #expect(secondObject["trace_context"] as? Bool == true, "--trace-context")
         let secondID = try #require(secondObject["id"] as? String)
 
         // list: a table, oldest first; --json without secrets.
@@ -151,6 +152,7 @@ import Testing
         let shown = try await Self.run(["webhooks", "show", id], db: db)
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(Self.field("secret prefix", in: shown.output) == String(secret.prefix(10)))
+        #expect(Self.field("trace context", in: shown.output) == "no")
         #expect(!shown.output.contains(secret))
         let shownJSON = try Self.object(try await Self.run(["webhooks", "show", id, "--json"], db: db))
         #expect(Set(shownJSON.keys) == Self.webhookKeys.union(["min_severity"]))
@@ -168,6 +170,9 @@ import Testing
         #expect(widened["severities"] as? [String] == [])
         #expect(widened["min_severity"] == nil)
         #expect(widened["description"] as? String == "renamed")
+        let untraced = try Self.object(try await Self.run(["webhooks", "update", secondID, "--no-trace-context", "--json"], db: db))
+        #expect(untraced["trace_context"] as? Bool == false, "--no-trace-context")
+        #expect(untraced["template"] as? String == "jira", "only what is given changes")
 
         // pause and resume.
         let paused = try await Self.run(["webhooks", "pause", id], db: db)

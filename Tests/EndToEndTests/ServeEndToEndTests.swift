@@ -324,6 +324,7 @@ import Glibc
         ("range.toml", "concurrency = 0\n", "concurrency must be between 1 and 4096"),
         ("duration.toml", "timeout = \"soon\"\n", #"timeout "soon" is not a duration"#),
         ("lease.toml", "lease = \"10s\"\ntimeout = \"9s\"\nconnect_timeout = \"2s\"\n", "lease (10s) must be at least timeout + connect_timeout (11s)"),
+        ("otel.toml", "otel_endpoint = \"localhost:4318\"\n", #"otel_endpoint "localhost:4318" must be an OTLP/HTTP collector's base URL"#),
         ("bad.json", #"{"concurrency": true}"#, "concurrency must be a whole number"),
         ("array.json", "[1]", "not a JSON object"),
     ])
@@ -334,5 +335,15 @@ import Glibc
         #expect(result.status == 64)
         #expect(result.stderr.contains("\(path): \(message)"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("x.db")), "a refused config still created the database")
+    }
+
+    @Test func anInvalidOTLPEndpointInTheEnvironmentIsRefusedBeforeAnythingStarts() throws {
+        let scratch = try ScratchDirectory()
+        let result = try HookRelayProcess.run(
+            ["serve", "--db", scratch.path("x.db"), "--listen", "127.0.0.1:0"],
+            environment: HookRelayProcess.environment(adding: ["OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"]))
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(#"OTEL_EXPORTER_OTLP_ENDPOINT "collector:4318" must be an OTLP/HTTP collector's base URL"#), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("x.db")))
     }
 }

@@ -12,6 +12,7 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 import Testing
+import Tracing
 
 /// A wall clock that moves only when a test moves it (Unix milliseconds).
 final class ManualClock: Sendable {
@@ -174,7 +175,11 @@ final class ServeHarness: Sendable {
     private let original: ServeHarness?
     static let token = "test-token"
 
-    init(on backend: StoreBackend = .sqlite, idleWait: Duration? = nil, _ configure: (inout ServeConfiguration) -> Void = { _ in }) throws {
+    /// - Parameter tracer: what `serve` makes when traces are exported (``ServeTracing``).
+    init(
+        on backend: StoreBackend = .sqlite, idleWait: Duration? = nil, tracer: (any Tracer)? = nil,
+        _ configure: (inout ServeConfiguration) -> Void = { _ in }
+    ) throws {
         var configuration = ServeConfiguration()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -189,7 +194,7 @@ final class ServeHarness: Sendable {
         original = nil
         clock = ManualClock()
         sender = FakeSender()
-        state = try Self.state(configuration, clock: clock, sender: sender, log: log, idleWait: idleWait)
+        state = try Self.state(configuration, clock: clock, sender: sender, log: log, idleWait: idleWait, tracer: tracer)
     }
 
     /// `serve` started again on `other`'s database, as a new process would be, at `other`'s time.
@@ -205,11 +210,12 @@ final class ServeHarness: Sendable {
     }
 
     private static func state(
-        _ configuration: ServeConfiguration, clock: ManualClock, sender: FakeSender, log: LogRecorder, idleWait: Duration?
+        _ configuration: ServeConfiguration, clock: ManualClock, sender: FakeSender, log: LogRecorder, idleWait: Duration?,
+        tracer: (any Tracer)? = nil
     ) throws -> ServerState {
         try ServerState(
             configuration: configuration, logger: Logger(label: "test", factory: { _ in log }), sender: sender, now: { clock.now },
-            idleWait: idleWait)
+            idleWait: idleWait, tracer: tracer)
     }
 
     deinit { if original == nil { try? FileManager.default.removeItem(at: directory) } }

@@ -49,7 +49,7 @@ import Testing
                 "csrf=\(try await browser.csrf())", "url=+http%3A%2F%2Freceiver.test%2Fhook+", "event%5B%5D=finding", "event[]=scan_completed",
                 "other_events=asset_changed%2C+x", "severity_mode=list", "severity%5B%5D=critical", "severity%5B%5D=high",
                 "description=SOC+team+%3Cnight%3E", "headers=X-Team%3A+appsec%0D%0A%0D%0AX-Env%3A+prod", "template=raw",
-                "template_vars=team%3Dred",
+                "template_vars=team%3Dred", "trace_context=on",
             ].joined(separator: "&")
             let added = try await browser.post("/ui/webhooks", body)
             #expect(added.status == .ok && String(buffer: added.body).contains("Webhook added"), "\(added.status)")
@@ -60,6 +60,9 @@ import Testing
             #expect(webhook.description == "SOC team <night>")
             #expect(webhook.headers == ["X-Team": "appsec", "X-Env": "prod"])
             #expect(webhook.templateVariables == ["team": "red"])
+            #expect(webhook.traceContext, "the ticked checkbox")
+            let shown = String(buffer: try await browser.get("/ui/webhooks/\(webhook.id)").body)
+            #expect(shown.contains(#"name="trace_context" value="on" checked"#), "the settings form shows it ticked")
         }
     }
 

@@ -401,7 +401,7 @@ _hookrelay_webhooks_show() {
 
 _hookrelay_webhooks_add() {
     repeating_flags=()
-    non_repeating_flags=(--json --allow-http --allow-private --create --version -h --help)
+    non_repeating_flags=(--trace-context --no-trace-context --json --allow-http --allow-private --create --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
     non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --db --config --timeout --connect-timeout --team)
     __hookrelay_offer_flags_options 0
@@ -467,7 +467,7 @@ _hookrelay_webhooks_add() {
 
 _hookrelay_webhooks_update() {
     repeating_flags=()
-    non_repeating_flags=(--all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
+    non_repeating_flags=(--trace-context --no-trace-context --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
     non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 1

@@ -112,6 +112,7 @@ enum UIPages {
               <input id="rate_limit" name="rate_limit" value="{{rate_limit}}" placeholder="none (Slack, Teams and Discord get their own)">
               <label for="ordering">Ordering</label>
               <select id="ordering" name="ordering"><option value="none"{{^fifo}} selected{{/fifo}}>none: side by side</option><option value="fifo"{{#fifo}} selected{{/fifo}}>fifo: one at a time, in order</option></select>
+              <label class="check"><input type="checkbox" name="trace_context" value="on"{{#trace_context}} checked{{/trace_context}}> Send the W3C <code>traceparent</code> header (while traces are exported)</label>
               <button type="submit">{{submit}}</button>
             </form>
             """#,

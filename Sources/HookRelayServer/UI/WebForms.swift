@@ -39,9 +39,13 @@ struct WebhookForm: SessionForm {
     var rateLimit: String?
     var ordering: String?
 
+    /// The checkbox: "on" when ticked, absent otherwise.
+    var traceContext: String?
+
     enum CodingKeys: String, CodingKey {
         case csrf, url, events = "event", otherEvents = "other_events", severityMode = "severity_mode", minSeverity = "min_severity"
         case severities = "severity", description, headers, template, templateVars = "template_vars", rateLimit = "rate_limit", ordering
+        case traceContext = "trace_context"
     }
 
     /// The settings as the API's fields (see ``Admin/apply(_:to:)``).
@@ -73,6 +77,7 @@ struct WebhookForm: SessionForm {
         } catch {
             throw AdminError.invalid(error.description)
         }
+        fields["trace_context"] = traceContext != nil
         return fields
     }
 
@@ -121,6 +126,7 @@ extension WebUI {
                 .map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
             "rate_limit": typed?.rateLimit ?? webhook?.rateLimit?.description ?? "",
             "fifo": (typed?.ordering ?? (webhook?.fifo == true ? "fifo" : "none")) == "fifo",
+            "trace_context": typed.map { $0.traceContext != nil } ?? webhook?.traceContext ?? false,
         ])
     }
 }

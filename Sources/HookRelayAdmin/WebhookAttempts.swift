@@ -1,0 +1,111 @@
+import Foundation
+import HookRelayCore
+import HookRelayDelivery
+import HookRelayStore
+import HookRelayTemplates
+import Synchronization
+import Tracing
+
+/// Counts attempts: the daemon's metrics. An admin command counts none.
+public protocol AttemptCounting: Sendable {
+    /// An attempt to `webhook` (its id) was sent (or tried to be), with this result.
+    func attempted(_ result: SendResult, webhook: String)
+    /// A delivery failed without an attempt (its webhook deleted: nil; disabled, or its URL invalid).
+    func notAttempted(webhook: String?)
+}
+
+/// One attempt of a claimed delivery to its webhook: what the dispatcher and an operator's
+/// retry or test share. What comes next is the ``OutcomePolicy``'s to say.
+public final class WebhookAttempts: Sendable {
+    let sender: any DeliverySending
+    let policy: OutcomePolicy
+    let allowHTTP: Bool
+    /// How long an attempt may hold its delivery.
+    public let lease: Int64
+    let metrics: (any AttemptCounting)?
+    /// `serve`'s, while it exports traces; nil: no span work at all.
+    let tracer: (any Tracer)?
+    let now: @Sendable () -> Int64
+    private let signers = Mutex<[String: (key: String, signer: Signer)]>([:])
+
+    init(
+        sender: any DeliverySending, configuration: ServeConfiguration, metrics: (any AttemptCounting)?, tracer: (any Tracer)?,
+        now: @escaping @Sendable () -> Int64
+    ) {
+        self.sender = sender
+        self.metrics = metrics
+        self.tracer = tracer
+        self.now = now
+        policy = configuration.outcomePolicy
+        allowHTTP = configuration.sender.allowHTTP
+        lease = configuration.effectiveLease.milliseconds
+    }
+
+    /// Signs and sends `job` to `webhook` (nil: it was deleted); returns the outcome and whether
+    /// the webhook answered 410 (the rest of its queue fails). Only the queue's own attempts are
+    /// refused for a disabled webhook: an operator's retry or test goes out all the same. With a
+    /// tracer, inside an attempt span (WebhookAttempts+Tracing.swift); without one, no span work.
+    public func run(_ job: ClaimedDelivery, webhook: Webhook?, occasion: OutcomePolicy.Occasion = .queued) async -> (DeliveryOutcome, gone: Bool) {
+        guard let tracer else { return await attempt(job, webhook: webhook, occasion: occasion, span: nil) }
+        return await traced(job, webhook: webhook, occasion: occasion, tracer: tracer)
+    }
+
+    /// ``run(_:webhook:occasion:)``'s attempt; `span` (the attempt's, when traced) gets its
+    /// outcome, and its `traceparent` goes out when the webhook asks for it.
+    func attempt(_ job: ClaimedDelivery, webhook: Webhook?, occasion: OutcomePolicy.Occasion, span: (any Span)?) async -> (DeliveryOutcome, gone: Bool) {
+        let attempt = Attempt(policy: policy, occasion: occasion, now: now)
+        func notSent(_ event: OutcomePolicy.Event, _ error: String) -> (DeliveryOutcome, gone: Bool) {
+            metrics?.notAttempted(webhook: webhook?.id)
+            let outcome = attempt.notSent(job, event, error: error)
+            span?.notSent(outcome)
+            return (outcome, false)
+        }
+        guard let webhook else { return notSent(.refused, "the webhook was deleted") }
+        guard occasion != .queued || webhook.state != .disabled else { return notSent(.refused, "the webhook is disabled") }
+        let endpoint: Endpoint
+        do {
+            endpoint = try Endpoint(webhook.url, allowHTTP: allowHTTP)
+        } catch {
+            return notSent(.refused, error.description)
+        }
+        var job = job
+        if webhook.template != "raw" {
+            do {
+                job.body = try template(for: webhook).render(job.body)
+            } catch {
+                return notSent(.unrenderable, "\(error)")
+            }
+        }
+        var headers: [(String, String)] = webhook.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if let span, webhook.traceContext, let traceparent = traceparent(of: span) {
+            headers.removeAll { $0.0.lowercased() == "traceparent" }
+            headers.append(("traceparent", traceparent))
+        }
+        span?.sending(to: endpoint)
+        let (outcome, gone, result) = await attempt.run(job, to: endpoint, signer: signer(for: webhook), headers: headers, sender: sender)
+        metrics?.attempted(result, webhook: webhook.id)
+        span?.sent(result, outcome)
+        return (outcome, gone)
+    }
+
+    private let templates = Mutex<[String: (updatedAt: Int64, template: PayloadTemplate)]>([:])
+
+    /// The webhook's payload template, compiled once per change of the webhook.
+    func template(for webhook: Webhook) throws -> PayloadTemplate {
+        if let cached = templates.withLock({ $0[webhook.id] }), cached.updatedAt == webhook.updatedAt { return cached.template }
+        let template = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
+        templates.withLock { $0[webhook.id] = (webhook.updatedAt, template) }
+        return template
+    }
+
+    /// Signers by webhook, rebuilt when the webhook changes or a rotated-out secret expires
+    /// (keyed HMAC states are worth keeping).
+    func signer(for webhook: Webhook) -> Signer {
+        let secrets = webhook.signingSecrets(now: now())
+        let key = "\(webhook.updatedAt) \(secrets.count)"
+        if let cached = signers.withLock({ $0[webhook.id] }), cached.key == key { return cached.signer }
+        let signer = Signer(secrets: secrets.compactMap { try? WebhookSecret($0) })
+        signers.withLock { $0[webhook.id] = (key, signer) }
+        return signer
+    }
+}
