@@ -225,8 +225,14 @@ public final class Dispatcher: @unchecked Sendable {
         var (states, claimed) = try store.completeAndClaim(
             round.gone.isEmpty ? round.outcomes : [], limit: round.wanted, now: time, lease: lease, quota: round.quota)
         unwritten = nil
-        if !rules.isEmpty { claimed += try claimRuled(rules, held: held, room: round.wanted - claimed.count, quota: round.quota, now: time) }
         apply(states, failedByGone: failedByGone)
+        if !rules.isEmpty {
+            do {
+                claimed += try claimRuled(rules, held: held, room: round.wanted - claimed.count, quota: round.quota, now: time)
+            } catch where StoreOutage.isTransient(error) {
+                // What was claimed and written stands; the next round claims these webhooks' deliveries.
+            }
+        }
         for state in failedByGone { report(state) }
         let memoryOutstanding = store.inMemoryOutstanding
 
