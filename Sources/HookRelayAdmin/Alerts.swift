@@ -75,6 +75,15 @@ extension Webhook {
     public var isAlertDestination: Bool { id.hasPrefix("al_") }
     /// A destination of the config's `alerts`: for every team's webhooks.
     public var isGlobalAlertDestination: Bool { id.hasPrefix("al_g") }
+
+    /// Whether it is a destination of alerts about `team`'s webhooks: the config's, or the team's own.
+    public func receivesAlerts(of team: String) -> Bool {
+        isGlobalAlertDestination || (isAlertDestination && self.team == team)
+    }
+
+    /// Its URL's host only: never the path or query, which may hold a token (a chat service's
+    /// webhook URL is itself a secret).
+    public var urlHost: String { URLComponents(string: url)?.host ?? "?" }
 }
 
 extension Admin {
@@ -96,7 +105,8 @@ extension Admin {
         let now = now()
         let wanted = destinations.map { $0.webhook(team: team, now: now) }
         try await store.withStore { store in
-            let stored = try store.webhooks().filter { team == nil ? $0.isGlobalAlertDestination : $0.isAlertDestination && !$0.isGlobalAlertDestination && $0.team == team }
+            // The config's set (team nil) or the team's own, never the other.
+            let stored = try store.webhooks().filter { $0.isAlertDestination && $0.isGlobalAlertDestination == (team == nil) && (team == nil || $0.team == team) }
             for old in stored where !wanted.contains(where: { $0.id == old.id }) {
                 _ = try store.beginDeletingWebhook(id: old.id)
                 while try !store.discardPending(of: old.id).done {}
@@ -115,7 +125,7 @@ extension Admin {
     /// The destinations an alert about a webhook of `team` goes to: the config's and the team's.
     public func alertDestinations(team: String) async throws -> [Webhook] {
         try await reader.withStore { store in
-            try store.webhooks().filter { $0.isGlobalAlertDestination || ($0.isAlertDestination && $0.team == team) }
+            try store.webhooks().filter { $0.receivesAlerts(of: team) }
         }
     }
 
@@ -211,7 +221,7 @@ public struct AlertView: Encodable, Sendable {
         id = webhook.id
         scope = webhook.isGlobalAlertDestination ? "config" : "team"
         team = webhook.isGlobalAlertDestination ? "*" : webhook.team
-        urlHost = URLComponents(string: webhook.url)?.host ?? "?"
+        urlHost = webhook.urlHost
         template = webhook.template
         state = webhook.state.rawValue
     }
@@ -225,5 +235,17 @@ public struct AlertTestView: Encodable, Sendable {
     public init(destination: AlertView, report: AttemptReport) {
         self.destination = destination
         self.report = report
+    }
+}
+
+extension AdminText {
+    /// `webhooks test-alert`: one line per destination tested.
+    public static func alertTests(_ results: [AlertTestView]) -> String {
+        table([["DESTINATION", "SCOPE", "HOST", "TEMPLATE", "STATUS", "HTTP", "ERROR"]] + results.map { result in
+            [
+                result.destination.id, result.destination.scope, result.destination.urlHost, result.destination.template,
+                result.report.status, result.report.httpStatus.map(String.init) ?? "-", result.report.error ?? "-",
+            ]
+        })
     }
 }

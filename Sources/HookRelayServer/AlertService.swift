@@ -81,7 +81,7 @@ extension ServerState {
             case .healthy: ("webhook.recovered", "info", "an attempt succeeded after it was \(from.rawValue)")
             }
             await raise(AlertEvent(
-                type: type, severity: severity, title: "Webhook \(id) \(to == .healthy ? "recovered" : "is \(to.rawValue)") (\(Self.host(webhook.url)))",
+                type: type, severity: severity, title: "Webhook \(id) \(to == .healthy ? "recovered" : "is \(to.rawValue)") (\(webhook.urlHost))",
                 description: reason + (to == .healthy ? "" : last?.state.lastError.map { "; last error: \($0)" } ?? ""),
                 fields: Self.facts(webhook, reason: reason, lastError: to == .healthy ? nil : last?.state.lastError, extra: [
                     "previous_state": .text(from.rawValue), "state": .text(to.rawValue),
@@ -108,7 +108,7 @@ extension ServerState {
         let what = count == 1 ? "A delivery" : "\(count) deliveries"
         let reason = "\(what) failed after the last retry"
         return AlertEvent(
-            type: "delivery.failed", severity: "high", title: "\(what) to webhook \(webhook.id) failed (\(host(webhook.url)))",
+            type: "delivery.failed", severity: "high", title: "\(what) to webhook \(webhook.id) failed (\(webhook.urlHost))",
             description: reason + (lastError.map { "; last error: \($0)" } ?? ""),
             fields: facts(webhook, reason: reason, lastError: lastError, extra: [
                 "failed_deliveries": .number(Int64(count)), "delivery_id": delivery.map { .number($0) } ?? .none,
@@ -117,15 +117,10 @@ extension ServerState {
 
     private static func facts(_ webhook: Webhook, reason: String, lastError: String?, extra: [String: AlertEvent.Value]) -> [String: AlertEvent.Value] {
         [
-            "webhook_id": .text(webhook.id), "url_host": .text(host(webhook.url)), "team": .text(webhook.team),
+            "webhook_id": .text(webhook.id), "url_host": .text(webhook.urlHost), "team": .text(webhook.team),
             "reason": .text(reason), "last_error": lastError.map { .text($0) } ?? .none,
             "consecutive_failures": .number(Int64(webhook.consecutiveFailures)),
         ].merging(extra) { $1 }
-    }
-
-    /// The URL's host only: never its path or query, which may hold a token.
-    static func host(_ url: String) -> String {
-        URLComponents(string: url)?.host ?? "?"
     }
 
     /// Stores `alert` for the destinations of `webhook`'s team and the config's, except one at

@@ -182,10 +182,7 @@ final class ServerState: StoreAccess {
     /// its own URL.
     func alertDestinations(for webhook: Webhook) -> [Webhook] {
         directory.withLock { directory in
-            directory.webhooks.values.filter { destination in
-                destination.isAlertDestination && (destination.isGlobalAlertDestination || destination.team == webhook.team)
-                    && destination.url != webhook.url
-            }.sorted { $0.id < $1.id }
+            directory.webhooks.values.filter { $0.receivesAlerts(of: webhook.team) && $0.url != webhook.url }.sorted { $0.id < $1.id }
         }
     }
 

@@ -32,15 +32,3 @@ extension WebhooksCommand {
         }
     }
 }
-
-extension AdminText {
-    /// One line per destination tested.
-    public static func alertTests(_ results: [AlertTestView]) -> String {
-        table([["DESTINATION", "SCOPE", "HOST", "TEMPLATE", "STATUS", "HTTP", "ERROR"]] + results.map { result in
-            [
-                result.destination.id, result.destination.scope, result.destination.urlHost, result.destination.template,
-                result.report.status, result.report.httpStatus.map(String.init) ?? "-", result.report.error ?? "-",
-            ]
-        })
-    }
-}

@@ -5,14 +5,7 @@ import Testing
 /// Where traces go: `otel_endpoint`, the `OTEL_*` environment, and the messages for what cannot
 /// be an OTLP/HTTP endpoint (issue 17).
 @Suite struct TracingConfigurationTests {
-    private func configuration(_ toml: String) throws -> ServeConfiguration {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hookrelay-\(UUID().uuidString)-serve.toml").path
-        #expect(FileManager.default.createFile(atPath: path, contents: Data(toml.utf8)))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var configuration = ServeConfiguration()
-        try configuration.apply(file: path)
-        return configuration
-    }
+    private func configuration(_ toml: String) throws -> ServeConfiguration { try ServeConfiguration.fromTOML(toml) }
 
     @Test func offUnlessAnEndpointIsGiven() throws {
         #expect(try ServeConfiguration().tracing.resolved(environment: [:]) == nil)
