@@ -84,6 +84,11 @@ final class ReceiveProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(5))
         }
+        // Once more: a test process whose threads were all busy may wake past the deadline with the line there.
+        if let port = Self.listeningPort(in: errors.text) {
+            self.port = port
+            return
+        }
         kill(process.processIdentifier, SIGKILL)
         throw Failure(description: "hookrelay receive did not report listening within 60 s:\n\(errors.text)")
     }
