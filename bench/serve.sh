@@ -18,6 +18,8 @@
 #        (defaults 100000 20000 500000 1000000; QUEUED_EVENTS 0 skips (d), PAGE_DELIVERIES 0 skips (e))
 #        bench/serve.sh pages [PAGE_DELIVERIES]   runs (e) alone
 #        PAGE_SPAN_HOURS (24: every event within the chart's day) and PAGE_REPEATS (20) change (e).
+#        PAGES_POSTGRES=URL runs (e) on PostgreSQL (psql and Python's psycopg then needed), e.g.
+#        bash .ci/postgres bash -c 'PAGES_POSTGRES=$HOOKRELAY_TEST_POSTGRES bash bench/serve.sh pages'
 # needs nginx-light, curl, wrk, sqlite3, python3. HOOKRELAY=path/to/hookrelay skips the build;
 # SERVE_ARGS="--config FILE" runs the server with other settings.
 set -euo pipefail

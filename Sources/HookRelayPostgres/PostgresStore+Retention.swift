@@ -46,11 +46,19 @@ extension PostgresStore {
     public func pruneAudit(before cutoff: Int64, limit: Int) throws -> Int {
         let limit = Int64(limit)
         return try run("pruning the audit log") { session in try await session.transaction(durable: false) { session in
-            try await session.count("""
+            let deleted = try await session.count("""
                 WITH gone AS (DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < \(cutoff) ORDER BY id LIMIT \(limit))
                     RETURNING 1)
                 SELECT count(*) FROM gone
                 """)
+            // The chart's hourly counts (migration 8) that pruning brought to zero, over all their slots.
+            try await session.execute("""
+                DELETE FROM delivery_hours h USING (
+                    SELECT endpoint, hour, status FROM delivery_hours WHERE hour < \(cutoff / 3_600_000)
+                    GROUP BY 1, 2, 3 HAVING sum(n) <= 0) z
+                WHERE h.endpoint = z.endpoint AND h.hour = z.hour AND h.status = z.status
+                """)
+            return deleted
         } }
     }
 

@@ -1,40 +1,79 @@
 import Foundation
 import Testing
+@testable import HookRelayPostgres
 @testable import HookRelayStore
 
-/// The web page's chart reads finished deliveries counted by webhook, hour and status (schema
-/// 10's `delivery_hours`, kept by triggers): they agree with the table after every kind of
-/// change, and a database made before them starts from the table's counts.
+/// The web page's chart reads finished deliveries counted by webhook, hour and status (SQLite's
+/// schema 11, PostgreSQL's migration 8: `delivery_hours`, kept by triggers; on PostgreSQL split
+/// over slots): they agree with the table after every kind of change, and a database made before
+/// them starts from the table's counts.
 @Suite struct DeliveryHoursTests {
-    /// `endpoint hour status` → count, as kept and as the table has it.
-    func kept(_ store: SQLiteSpool) throws -> [String: Int] {
-        try rows(store, "SELECT endpoint, hour, status, n FROM delivery_hours WHERE n != 0")
-    }
+    static let keptSQL = "SELECT endpoint, hour, status, CAST(sum(n) AS bigint) FROM delivery_hours GROUP BY 1, 2, 3 HAVING sum(n) <> 0"
+    static let actualSQL = """
+        SELECT endpoint, updated_at / 3600000, status, count(*) FROM deliveries
+        WHERE status IN ('delivered', 'failed') GROUP BY 1, 2, 3
+        """
 
-    func actual(_ store: SQLiteSpool) throws -> [String: Int] {
-        try rows(store, """
-            SELECT endpoint, updated_at / 3600000, status, count(*) FROM deliveries
-            WHERE status IN ('delivered', 'failed') GROUP BY 1, 2, 3
-            """)
-    }
-
-    func rows(_ store: SQLiteSpool, _ sql: String) throws -> [String: Int] {
-        let statement = try store.connection.statement(sql)
+    /// `endpoint hour status` → count, from a query of those four columns.
+    func rows(_ store: any ServeStore, _ sql: String) throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        while try statement.step() {
-            counts["\(statement.text(0) ?? "") \(statement.int(1)) \(statement.text(2) ?? "")"] = Int(statement.int(3))
+        if let store = store as? SQLiteSpool {
+            let statement = try store.connection.statement(sql)
+            while try statement.step() {
+                counts["\(statement.text(0) ?? "") \(statement.int(1)) \(statement.text(2) ?? "")"] = Int(statement.int(3))
+            }
+            try statement.run()
+        } else if let store = store as? PostgresStore {
+            let rows = try store.run("reading counts") { session in
+                try await session.rows("\(unescaped: sql)").map { try $0.decode((String, Int64, String, Int64).self) }
+            }
+            for (endpoint, hour, status, n) in rows { counts["\(endpoint) \(hour) \(status)"] = Int(n) }
         }
-        try statement.run()
         return counts
     }
 
-    @Test func theKeptHoursMatchTheTable() throws {
-        let path = try databaseAtSchema(9, rows: """
-            INSERT INTO messages (id, webhook_id, body, created_at) VALUES (1, 'old1', x'7b7d', 1), (2, 'old2', x'7b7d', 1);
-            INSERT INTO deliveries (message_id, endpoint, status, next_attempt_at, updated_at)
-            VALUES (1, 'a', 'pending', 1, 1), (1, 'b', 'delivered', 1, 3600001), (2, 'a', 'failed', 1, 7200000);
-            """)
-        let store = try SQLiteSpool(path: path)
+    func execute(_ store: any ServeStore, _ sql: String) throws {
+        if let store = store as? SQLiteSpool { try store.connection.execute(sql) }
+        if let store = store as? PostgresStore {
+            try store.run("changing rows") { session in try await session.execute("\(unescaped: sql)") }
+        }
+    }
+
+    func kept(_ store: any ServeStore) throws -> [String: Int] { try rows(store, Self.keptSQL) }
+
+    func actual(_ store: any ServeStore) throws -> [String: Int] { try rows(store, Self.actualSQL) }
+
+    /// Rows as a database before the counts held them: two events, a pending, a delivered and a failed delivery.
+    static let olderRows = [
+        "INSERT INTO messages (id, webhook_id, body, created_at) VALUES (1001, 'old1', '{}', 1), (1002, 'old2', '{}', 1)",
+        """
+        INSERT INTO deliveries (message_id, endpoint, status, next_attempt_at, updated_at)
+        VALUES (1001, 'a', 'pending', 1, 1), (1001, 'b', 'delivered', 1, 3600001), (1002, 'a', 'failed', 1, 7200000)
+        """,
+    ]
+
+    /// A store on a database made before the counts (SQLite's schema 10, PostgreSQL's migration 7) holding ``olderRows``.
+    func olderStore(_ kind: StoreKind) throws -> any ServeStore {
+        switch kind {
+        case .sqlite:
+            return try SQLiteSpool(path: databaseAtSchema(10, rows: Self.olderRows.joined(separator: ";\n").replacingOccurrences(of: "'{}'", with: "x'7b7d'")))
+        case .postgres:
+            let url = try PostgresTestServer.freshURL()
+            try PostgresStore.execute(
+                ["CREATE TABLE schema_migrations (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"]
+                    + PostgresSchema.migrations.prefix(7).flatMap(PostgresSchema.statements(of:))
+                    + ["INSERT INTO schema_migrations (version) SELECT generate_series(1, 7)"]
+                    + Self.olderRows.map {
+                        $0.replacingOccurrences(of: "'{}'", with: "'\\x7b7d'").replacingOccurrences(of: ") VALUES (1001,", with: ") OVERRIDING SYSTEM VALUE VALUES (1001,")
+                    },
+                at: PostgresLocation(url))
+            return try PostgresStore.open(url, role: .writer)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theKeptHoursMatchTheTable(_ kind: StoreKind) throws {
+        let store = try olderStore(kind)
         #expect(try kept(store) == ["b 1 delivered": 1, "a 2 failed": 1])
         try store.save(Webhook(id: "a", url: "https://a.example/", secrets: ["whsec_x"], now: 0))
         _ = try store.ingest((0..<100).map { IngestedEvent(id: "i\($0)", body: [0x7B, 0x7D], targets: [("a", false), ("c", $0 % 2 == 0)]) }, now: 2)
@@ -47,16 +86,41 @@ import Testing
         _ = try store.requeueFailed(now: 4)
         _ = try store.failPending(target: "c", error: "gone", now: 3_600_000 * 6)
         #expect(try kept(store) == (try actual(store)))
-        _ = try store.recover(webhook: "a", since: 0, now: 5)
+        _ = try store.recoverBatch(webhook: "a", since: 0, now: 5, progress: RecoverProgress())
         #expect(try kept(store) == (try actual(store)))
-        try store.connection.execute("UPDATE deliveries SET updated_at = updated_at + 3600000 WHERE status = 'failed'")
-        try store.connection.execute("UPDATE deliveries SET endpoint = 'moved' WHERE id = (SELECT min(id) FROM deliveries WHERE status = 'failed')")
+        try execute(store, "UPDATE deliveries SET updated_at = updated_at + 3600000 WHERE status = 'failed'")
+        try execute(store, "UPDATE deliveries SET endpoint = 'moved' WHERE id = (SELECT min(id) FROM deliveries WHERE status = 'failed')")
         #expect(try kept(store) == (try actual(store)))
-        _ = try store.deleteWebhook(id: "a")
-        try store.connection.execute("DELETE FROM messages WHERE id = 2")
-        try store.connection.execute("DELETE FROM deliveries WHERE endpoint = 'c' AND status = 'failed' AND id % 2 = 0")
+        #expect(try store.beginDeletingWebhook(id: "a"))
+        while try !store.discardPending(of: "a").done {}
+        try execute(store, "DELETE FROM deliveries WHERE message_id = 1002")
+        try execute(store, "DELETE FROM deliveries WHERE endpoint = 'c' AND status = 'failed' AND id % 2 = 0")
         #expect(try kept(store) == (try actual(store)))
         #expect(try !store.hourlyOutcomes(webhook: "c", since: 0).isEmpty)
+    }
+
+    /// On PostgreSQL each connection counts into its own slot: a count made on one connection and
+    /// taken back on another sums to nothing, and pruning drops the hour's rows of every slot.
+    @Test(.enabled(if: PostgresTestServer.runs, PostgresTestServer.note))
+    func slotsOfSeveralConnectionsSumAndPruningDropsThemAll() throws {
+        let url = try PostgresTestServer.freshURL()
+        let first = try PostgresStore.open(url, role: .writer), second = try PostgresStore.open(url, role: .writer)
+        _ = try first.ingest((0..<6).map { IngestedEvent(id: "e\($0)", body: [0x7B, 0x7D], targets: [("a", false)]) }, now: 1000)
+        _ = try first.complete(try first.claim(limit: 10, now: 1000, lease: 100_000).map { outcome($0, .failed) }, now: 2000)
+        // Slots are the server process id modulo 8: move the counts to a slot no connection to the database counts into.
+        try second.run("moving a slot") { session in
+            try await session.execute("""
+                UPDATE delivery_hours SET slot = (SELECT min(s) FROM generate_series(0, 7) s
+                    WHERE s NOT IN (SELECT pid % 8 FROM pg_stat_activity WHERE datname = current_database()))
+                """)
+        }
+        #expect(try second.requeueFailed(webhook: "a", now: 3000) == 6)
+        #expect(try first.hourlyOutcomes(webhook: "a", since: 0).isEmpty)
+        #expect(try rows(first, "SELECT endpoint, hour, status, count(*) FROM delivery_hours GROUP BY 1, 2, 3") == ["a 0 failed": 2])
+        _ = try first.complete(try first.claim(limit: 10, now: 3000, lease: 100_000).map { outcome($0, .delivered) }, now: 4000)
+        #expect(try first.hourlyOutcomes(webhook: "a", since: 0).map { "\($0.hour): \($0.delivered)/\($0.failed)" } == ["0: 6/0"])
+        _ = try first.pruneAll(before: 3_600_000 * 2)
+        #expect(try rows(first, "SELECT endpoint, hour, status, count(*) FROM delivery_hours GROUP BY 1, 2, 3").isEmpty)
     }
 }
 

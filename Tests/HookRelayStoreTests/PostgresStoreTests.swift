@@ -134,8 +134,7 @@ struct PostgresStoreTests {
     /// A schema as migrations 1 and 2 left it, with a webhook and one pending delivery for it.
     func schemaBeforeTeams() throws -> String {
         let url = try PostgresTestServer.freshURL()
-        let statements = PostgresSchema.migrations.prefix(2).flatMap { $0.components(separatedBy: ";\n") }
-            .filter { !$0.allSatisfy(\.isWhitespace) }
+        let statements = PostgresSchema.migrations.prefix(2).flatMap(PostgresSchema.statements(of:))
         try PostgresStore.execute(
             ["CREATE TABLE schema_migrations (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"]
                 + statements + [

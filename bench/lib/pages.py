@@ -1,7 +1,7 @@
 # Times the web page's pages, the API's delivery log and the admin commands' lists against a
 # filled database (bench/lib/pages.sh), each beside a peer: the plain SQL of the same rows in
-# Python's sqlite3 for the pages (in process), the sqlite3 command for the admin commands (a
-# process each, as the commands are).
+# Python's sqlite3 (or psycopg, for a postgres:// DB) for the pages (in process), the sqlite3
+# command (or psql) for the admin commands (a process each, as the commands are).
 #
 # usage: pages.py API DB HOOKRELAY WEBHOOK_A WEBHOOK_B DEEP_ID REPEATS   (HOOKRELAY_TOKEN set)
 import http.client, os, sqlite3, statistics, subprocess, sys, time, urllib.parse
@@ -57,7 +57,12 @@ def get(path, ui):
     return run
 
 
-peer_db = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None)
+postgres = db.startswith(("postgres://", "postgresql://"))
+if postgres:
+    import psycopg
+    peer_db = psycopg.connect(db, autocommit=True)
+else:
+    peer_db = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None)
 ROW = """SELECT d.id, m.webhook_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error,
     d.last_latency_ms, d.next_attempt_at, m.created_at, d.updated_at FROM deliveries d JOIN messages m ON m.id = d.message_id"""
 DAY = 24 * 3600 * 1000
@@ -67,7 +72,7 @@ now = int(time.time() * 1000)
 def sql(*queries):
     def run():
         for query, arguments in queries:
-            peer_db.execute(query, arguments).fetchall()
+            peer_db.execute(query.replace("?", "%s") if postgres else query, arguments).fetchall()
     return run
 
 
@@ -75,17 +80,21 @@ def log(where, arguments, limit):
     return (f"{ROW} WHERE {where} ORDER BY d.id DESC LIMIT {limit}", arguments)
 
 
-# The chart's rows: from the hourly counts where the schema keeps them (schema 11), else grouped.
-if peer_db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'delivery_hours'").fetchone():
+# The chart's rows: from the hourly counts where the schema keeps them (SQLite's schema 11,
+# PostgreSQL's migration 8, summed over its slots), else grouped.
+if postgres or peer_db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'delivery_hours'").fetchone():
     chart = ("""SELECT hour, sum(CASE status WHEN 'delivered' THEN n END), sum(CASE status WHEN 'failed' THEN n END)
         FROM delivery_hours WHERE endpoint = ? AND hour >= ? GROUP BY hour""", (hook_a, (now - DAY) // 3600000))
 else:
     chart = ("""SELECT updated_at / 3600000, sum(status = 'delivered'), sum(status = 'failed') FROM deliveries
         WHERE endpoint = ? AND status IN ('delivered', 'failed') AND updated_at >= ? GROUP BY 1""", (hook_a, now - DAY))
+# Pending from SQLite's counts table (schema 5); PostgreSQL has none and counts the rows.
+pending = ("SELECT count(*) FROM deliveries WHERE endpoint = ? AND status = 'pending'" if postgres
+           else "SELECT n FROM delivery_counts WHERE endpoint = ? AND status = 'pending'")
 webhooks = ("SELECT * FROM webhooks ORDER BY created_at", ())
 activity = [q for hook in (hook_a, hook_b) for q in (
     ("SELECT updated_at FROM deliveries WHERE endpoint = ? AND status = 'delivered' ORDER BY id DESC LIMIT 1", (hook,)),
-    ("SELECT n FROM delivery_counts WHERE endpoint = ? AND status = 'pending'", (hook,)),
+    (pending, (hook,)),
     ("SELECT count(*) FROM deliveries WHERE endpoint = ? AND status = 'failed' AND updated_at >= ?", (hook, now - DAY)))]
 a = f"/ui/webhooks/{hook_a}"
 v1 = f"/v1/webhooks/{hook_a}/deliveries"
@@ -101,7 +110,7 @@ pages = [
      sql(log("d.endpoint = ? AND d.status = 'failed' AND d.id < ?", (hook_a, deep), 100))),
     ("  ?since=1h", get(f"{v1}?since=1h", False),
      sql(log("d.endpoint = ? AND m.created_at >= ?", (hook_a, now - 3600 * 1000), 100))),
-    ("/v1/deliveries", get("/v1/deliveries", False), sql(log("1", (), 100))),
+    ("/v1/deliveries", get("/v1/deliveries", False), sql(log("TRUE", (), 100))),
     ("  ?status=failed", get("/v1/deliveries?status=failed", False), sql(log("d.status = 'failed'", (), 100))),
     ("  ?status=pending&cursor=DEEP", get(f"/v1/deliveries?status=pending&cursor={deep}", False),
      sql(log("d.status = 'pending' AND d.id < ?", (deep,), 100))),
@@ -117,11 +126,11 @@ def process(arguments):
 
 
 def sqlite_cli(query):
-    return process(["sqlite3", "-readonly", db, query])
+    return process(["psql", "-Atqc", query, db] if postgres else ["sqlite3", "-readonly", db, query])
 
 
 commands = [
-    ("(process start alone: hookrelay --version)", ["--version"], process(["sqlite3", "-version"])),
+    ("(process start alone: hookrelay --version)", ["--version"], process(["psql" if postgres else "sqlite3", "--version"])),
     ("deliveries list", ["deliveries", "list"], sqlite_cli(f"{ROW} ORDER BY d.id DESC LIMIT 50")),
     ("deliveries list --webhook A --status failed", ["deliveries", "list", "--webhook", hook_a, "--status", "failed"],
      sqlite_cli(f"{ROW} WHERE d.endpoint = '{hook_a}' AND d.status = 'failed' ORDER BY d.id DESC LIMIT 50")),
