@@ -16,6 +16,9 @@ struct DispatchMachine {
         var idleWait: Int64?
         /// A durable store records each outcome at once; in memory a batch's worth is gathered.
         var promptOutcomes: Bool
+        /// A durable store whose rounds are dear (PostgreSQL): outcomes may gather for this
+        /// long (ms) before a round while nothing makes it urgent (``mayGather``); nil: never.
+        var gatherOutcomes: Int64? = nil
         /// The wait after the first round that failed for a transient store error (ms), doubled
         /// after each further failure up to `storeRetryCap`; nil: such an error ends the run
         /// (`deliver`, whose exit status tells to run it again).
@@ -120,6 +123,17 @@ struct DispatchMachine {
     }
 
     func isGone(_ target: String) -> Bool { gone.contains(target) }
+
+    /// Whether the store thread may wait (up to ``Settings/gatherOutcomes``) for more outcomes
+    /// before its next round: there are outcomes to write and nothing is urgent. Urgent are a
+    /// worker waiting for a job, a full batch of outcomes, a target gone, messages to append or
+    /// claims to give back, stopping, a store that is failing, and nothing in flight (no more
+    /// outcomes would come). New input is not: workers busy with what they hold claim it when
+    /// one of them asks.
+    var mayGather: Bool {
+        settings.gatherOutcomes != nil && !outcomes.isEmpty && outcomes.count < Self.outcomeBatch && waiting == 0 && inFlight > 0
+            && newlyGone.isEmpty && appends.isEmpty && releasing.isEmpty && !stopping && storeFailures == 0
+    }
 
     // MARK: The store thread's rounds
 

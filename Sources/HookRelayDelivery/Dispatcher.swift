@@ -40,13 +40,13 @@ public final class Dispatcher: @unchecked Sendable {
         ruledEndpoints: (@Sendable () -> [String: DeliveryRules])? = nil, idleWait: Duration? = nil,
         now: @escaping @Sendable () -> Int64, report: @escaping Report,
         progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in },
-        storeRetry: (first: Duration, cap: Duration)? = nil,
+        storeRetry: (first: Duration, cap: Duration)? = nil, gatherOutcomes: Duration? = nil,
         storeTrouble: @escaping @Sendable (StoreTrouble) -> Void = { _ in }
     ) {
         machine = DispatchMachine(DispatchMachine.Settings(
             claimBatch: max(1, claimBatch), maxPerEndpoint: maxPerEndpoint, waitUntil: waitUntil, idleWait: idleWait?.milliseconds,
             // Outcomes arriving while a transaction runs are written together by the next one.
-            promptOutcomes: store.inMemoryOutstanding == nil,
+            promptOutcomes: store.inMemoryOutstanding == nil, gatherOutcomes: gatherOutcomes.map { max(1, $0.milliseconds) },
             storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1)))
         self.storeTrouble = storeTrouble
         self.heldEndpoints = heldEndpoints
@@ -194,6 +194,7 @@ public final class Dispatcher: @unchecked Sendable {
     /// One round; returns whether the run is over. `unwritten` follows what the round has yet
     /// to write, for ``DispatchMachine/roundFailed(_:)``.
     private func round(_ unwritten: inout DispatchMachine.Round?) throws -> Bool {
+        gather()
         let held = heldEndpoints?() ?? []
         let rules = ruledEndpoints?() ?? [:]
         let round = locked { machine.beginRound(paused: held.union(rules.keys)) }
@@ -280,6 +281,17 @@ public final class Dispatcher: @unchecked Sendable {
             case .runAgain:
                 return false
             }
+        }
+    }
+
+    /// Lets outcomes gather for up to `gatherOutcomes` while the machine allows it
+    /// (``DispatchMachine/mayGather``): re-checked at each wake-up, so a worker asking for a job
+    /// or a stop ends the wait at once.
+    private func gather() {
+        locked {
+            guard machine.mayGather, let window = machine.settings.gatherOutcomes else { return }
+            let until = Date().addingTimeInterval(Double(window) / 1000)
+            while machine.mayGather, condition.wait(until: until) {}
         }
     }
 

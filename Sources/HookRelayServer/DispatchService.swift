@@ -38,7 +38,7 @@ struct DispatchService: Service {
                     "http_status": delivery.lastHTTPStatus.map { .stringConvertible($0) } ?? "-", "error": "\(delivery.lastError ?? "-")",
                 ])
             },
-            storeRetry: Self.storeRetry,
+            storeRetry: Self.storeRetry, gatherOutcomes: state.database.outcomeGathering,
             storeTrouble: { trouble in
                 switch trouble {
                 case let .unavailable(error):

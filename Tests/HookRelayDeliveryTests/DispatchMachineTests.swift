@@ -151,3 +151,61 @@ extension DispatchMachine.Answer {
     var isWait: Bool { if case .wait = self { true } else { false } }
     var isEnd: Bool { if case .end = self { true } else { false } }
 }
+
+/// Gathering outcomes before a round (PostgreSQL's `serve`): only while nothing is urgent.
+@Suite struct DispatchMachineGatheringTests {
+    func outcome(_ job: ClaimedDelivery) -> DeliveryOutcome {
+        DeliveryOutcome(delivery: job, attempt: AttemptRecord(startedAt: 0, httpStatus: 204, latencyMilliseconds: 1, error: nil), next: .delivered)
+    }
+
+    /// A machine with `claimed` handed to three workers and one left in the buffer.
+    func running(gather: Int64?) throws -> (DispatchMachine, [ClaimedDelivery]) {
+        var settings = DispatchMachineTests.serve
+        settings.maxPerEndpoint = nil
+        settings.gatherOutcomes = gather
+        var machine = DispatchMachine(settings)
+        let claimed = try DispatchMachineTests().jobs("a", "b", "c", "d")
+        _ = machine.endRound(machine.beginRound(paused: []), claimed: claimed, memoryOutstanding: nil)
+        for _ in 0..<3 { _ = machine.workerAsks() }
+        return (machine, claimed)
+    }
+
+    @Test func outcomesGatherWhileWorkersAreBusyAndNoneWaits() throws {
+        var (machine, claimed) = try running(gather: 5)
+        #expect(!machine.mayGather, "nothing to write yet")
+        _ = machine.attemptFinished(outcome(claimed[0]), targetGone: false)
+        #expect(machine.mayGather, "an outcome, two attempts in flight, a job buffered")
+        machine.inputArrived()
+        #expect(machine.mayGather, "new input waits for a worker to ask")
+        _ = machine.attemptFinished(outcome(claimed[1]), targetGone: false)
+        #expect(machine.mayGather)
+        #expect(machine.beginRound(paused: []).outcomes.count == 2, "the round writes what gathered")
+        #expect(!machine.mayGather)
+    }
+
+    @Test func aWaitingWorkerAGoneTargetStoppingOrTheLastAttemptEndTheGathering() throws {
+        var (machine, claimed) = try running(gather: 5)
+        _ = machine.attemptFinished(outcome(claimed[0]), targetGone: false)
+        _ = machine.workerAsks()
+        #expect(machine.mayGather, "the buffered job went to the worker: none waits")
+        _ = machine.workerAsks()
+        #expect(!machine.mayGather, "a worker waits for a job")
+
+        (machine, claimed) = try running(gather: 5)
+        _ = machine.attemptFinished(outcome(claimed[0]), targetGone: true)
+        #expect(!machine.mayGather, "a target answered 410: fail its queue now")
+
+        (machine, claimed) = try running(gather: 5)
+        _ = machine.attemptFinished(outcome(claimed[0]), targetGone: false)
+        _ = machine.stop()
+        #expect(!machine.mayGather, "stopping")
+
+        (machine, claimed) = try running(gather: 5)
+        for job in claimed.prefix(3) { _ = machine.attemptFinished(outcome(job), targetGone: false) }
+        #expect(!machine.mayGather, "nothing in flight: no more outcomes would come")
+
+        (machine, claimed) = try running(gather: nil)
+        _ = machine.attemptFinished(outcome(claimed[0]), targetGone: false)
+        #expect(!machine.mayGather, "SQLite writes each at once")
+    }
+}
