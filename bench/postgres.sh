@@ -227,16 +227,23 @@ ticks=$(cpu_ticks); b_three=$(scale_run 3); b_three_busy=$(busy "$ticks" "$(cpu_
 
 # (c) end to end to nginx.
 e2e_expected=$((n_e2e + $(high "$work/e2e.ndjson")))
+# CPU seconds (user and system) of the processes PIDS..., as /proc has them now.
+cpu_of() { for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.3f", t / hz }'; }
+# Prints the seconds, and the CPU seconds the serve processes and the PostgreSQL server spent in the run.
 e2e_run() {
-    local db=$1 instances=$2 t0 base
+    local db=$1 instances=$2 t0 base seconds db0 serve0
     for _ in $(seq "$instances"); do serve "$db"; done
     two_webhooks
     settle
     base=$(requests)
     counter() { echo $(( $(requests) - base )); }
+    serve0=$(cpu_of "${pids[@]:1}")
+    db0=$(cpu_of $(pgrep -x postgres))
     t0=$(now)
     python3 "$work/batches.py" "$work/e2e.ndjson" "$batch_size" "${apis[@]}" >/dev/null
-    wait_for counter "$e2e_expected" "$t0"
+    seconds=$(wait_for counter "$e2e_expected" "$t0")
+    echo "$seconds $(awk -v a="$serve0" -v b="$(cpu_of "${pids[@]:1}")" 'BEGIN { print b - a }') \
+        $(awk -v a="$db0" -v b="$(cpu_of $(pgrep -x postgres))" 'BEGIN { print b - a }')"
     stop_all
 }
 c_sqlite=$(e2e_run "$work/e2e.db" 1)
@@ -253,7 +260,9 @@ awk -v n="$n_batch" -v pg="$a_pg" -v sq="$a_sqlite" -v peer="$a_peer" -v ns="$n_
     printf "%-64s %8.2f %10.0f\n", "    peer: psycopg, the same rows, a transaction a batch", peer, n / peer
     printf "%-64s %8.2f %10.0f   CPU %d%% busy\n", sprintf("(b) 16 webhooks answering after 50 ms, one instance: %d deliveries", 16 * ns), one, 16 * ns / one, busy1
     printf "%-64s %8.2f %10.0f   CPU %d%% busy; %.2fx one (required >= 2.5x)\n", sprintf("    three instances on one database, concurrency %d each", sc), three, 16 * ns / three, busy3, one / three
-    printf "%-64s %8.2f %10.0f\n", sprintf("(c) end to end to nginx, SQLite: %d deliveries", ne), csq, ne / csq
-    printf "%-64s %8.2f %10.0f   %.2fx SQLite (required >= 0.5x)\n", "    one instance on PostgreSQL", cpg, ne / cpg, csq / cpg
-    printf "%-64s %8.2f %10.0f   %.2fx one\n", "    two instances on PostgreSQL", cpg2, ne / cpg2, cpg / cpg2
+    split(csq, q, " "); split(cpg, p, " "); split(cpg2, p2, " ")
+    cpu = "   CPU per delivery: serve %.0f us, PostgreSQL %.0f us"
+    printf "%-64s %8.2f %10.0f   CPU per delivery: serve %.0f us\n", sprintf("(c) end to end to nginx, SQLite: %d deliveries", ne), q[1], ne / q[1], 1e6 * q[2] / ne
+    printf "%-64s %8.2f %10.0f   %.2fx SQLite (required >= 0.5x)" cpu "\n", "    one instance on PostgreSQL", p[1], ne / p[1], q[1] / p[1], 1e6 * p[2] / ne, 1e6 * p[3] / ne
+    printf "%-64s %8.2f %10.0f   %.2fx one" cpu "\n", "    two instances on PostgreSQL", p2[1], ne / p2[1], p[1] / p2[1], 1e6 * p2[2] / ne, 1e6 * p2[3] / ne
 }'
