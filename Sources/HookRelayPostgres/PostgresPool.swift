@@ -46,6 +46,10 @@ public final class PostgresPool: Sendable {
             // minute): a plan made then would scan a table that has since grown (every path
             // of this schema has an index). Not a ban: where no index serves, a scan is still used.
             ("enable_seqscan", "off"),
+            // That prices a scan of a small table (webhooks, meta) over `jit_above_cost`, and
+            // every such query was compiled: 90–130 ms for four webhooks (the web page's lists,
+            // the admin commands). hookrelay's statements are small; compiling never pays.
+            ("jit", "off"),
         ]
         if readOnly { configuration.options.additionalStartupParameters += [("default_transaction_read_only", "on")] }
         let bridge = BlockingBridge()

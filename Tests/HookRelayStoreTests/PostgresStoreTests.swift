@@ -256,6 +256,17 @@ struct PostgresStoreTests {
         #expect(try store.audit(team: "none", before: nil, limit: 10).isEmpty)
     }
 
+    /// Sessions plan without sequential scans (a young table's statistics), which prices a scan
+    /// of a small table over the JIT's threshold: with the JIT on, listing four webhooks took
+    /// 90–130 ms of compiling. Sessions turn it off, and such a plan is not compiled.
+    @Test func sessionsNeverCompileTheirPlans() throws {
+        let store = try PostgresStore.open(try PostgresTestServer.freshURL(), role: .reader)
+        let plan = try store.run("explaining") { session in
+            try await session.rows("EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM webhooks ORDER BY created_at, id").map { try $0.decode(String.self) }
+        }.joined()
+        #expect(plan.contains("\"Total Cost\": 1") && !plan.contains("\"JIT\""), "\(plan)")
+    }
+
     @Test func thePasswordIsNeverInAMessage() throws {
         let secret = "s3cret-Pa55"
         for url in [
