@@ -40,7 +40,8 @@ public final class PostgresPool: Sendable {
             // The dispatcher's prepared statements (`PreparedQuery`) keep one generic plan from
             // their first run: no planning per round (custom plans cost as much as running
             // them), and no switching between the two. Unnamed statements, everything else,
-            // are planned for their parameters as before.
+            // get a generic plan too: a statement's text names only the filters it applies
+            // (PostgresStore+Log.swift), never "$1 IS NULL OR …".
             ("plan_cache_mode", "force_generic_plan"),
             // A young table has no statistics until autovacuum's first ANALYZE (up to a
             // minute): a plan made then would scan a table that has since grown (every path

@@ -22,17 +22,28 @@ extension PostgresStore {
             createdAt: createdAt, updatedAt: updatedAt)
     }
 
-    /// A page of the delivery log, newest first, in one statement (one snapshot).
+    /// A page of the delivery log, newest first, in one statement (one snapshot). Only the
+    /// filters given are in its text: sessions plan every statement once for any parameters
+    /// (`force_generic_plan`, PostgresPool), and a plan for "this webhook or any" cannot use
+    /// the `(endpoint, status, id)` index (the admin command's page of one webhook's failed
+    /// deliveries took 91 ms at 1,000,000 deliveries).
     public func deliveries(webhook: String?, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int) throws -> [DeliveryRecord] {
-        let status = status?.rawValue, since = since ?? 0, before = before ?? Int64.max, limit = Int64(limit)
-        return try run("reading the delivery log") { session in
-            try await session.rows("""
-                SELECT \(unescaped: Self.recordColumns) FROM deliveries d JOIN messages m ON m.id = d.message_id
-                WHERE (\(webhook)::text IS NULL OR d.endpoint = \(webhook)) AND (\(status)::text IS NULL OR d.status = \(status))
-                    AND d.id < \(before) AND m.created_at >= \(since)
-                ORDER BY d.id DESC LIMIT \(limit)
-                """).map(Self.record)
+        var conditions: [String] = [], binds = PostgresBindings()
+        func condition(_ sql: String, _ value: some PostgresThrowingDynamicTypeEncodable) throws {
+            try binds.append(value)
+            conditions.append(sql.replacingOccurrences(of: "?", with: "$\(binds.count)"))
         }
+        if let webhook { try condition("d.endpoint = ?", webhook) }
+        if let status { try condition("d.status = ?", status.rawValue) }
+        if let before { try condition("d.id < ?", before) }
+        if let since { try condition("m.created_at >= ?", since) }
+        binds.append(Int64(limit))
+        let query = PostgresQuery(unsafeSQL: """
+            SELECT \(Self.recordColumns) FROM deliveries d JOIN messages m ON m.id = d.message_id
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY d.id DESC LIMIT $\(binds.count)
+            """, binds: binds)
+        return try run("reading the delivery log") { session in try await session.rows(query).map(Self.record) }
     }
 
     public func delivery(id: Int64) throws -> DeliveryDetail? {
