@@ -5,11 +5,18 @@ public struct TeamView: Encodable {
     public var id: String
     public var name: String
     public var createdAt: String
-    enum CodingKeys: String, CodingKey { case id, name, createdAt = "created_at" }
+    /// The team's own alert destinations (`serve`'s API; the admin commands show none).
+    public var alerts: [AlertView]?
+    enum CodingKeys: String, CodingKey { case id, name, createdAt = "created_at", alerts }
     public init(_ team: Team) {
         id = team.id
         name = team.name
         createdAt = AdminText.time(team.createdAt)
+    }
+
+    public init(_ team: Team, alerts: [Webhook]) {
+        self.init(team)
+        self.alerts = alerts.map(AlertView.init)
     }
 }
 

@@ -37,6 +37,23 @@ public struct AlertDestination: Sendable, Equatable, Codable {
 
     public static let templates = ["slack", "teams", "discord", "raw"]
 
+    /// The destinations of an API body's `alerts` (a team's, through `PUT /v1/alerts` or the
+    /// team object), checked for their types; ``problem(allowHTTP:)`` checks the values.
+    public static func list(_ value: Any?) throws -> [AlertDestination] {
+        guard let list = value as? [Any] else {
+            throw AdminError.invalid(#"give "alerts": a list of {"url", "secret" (optional), "template": slack, teams, discord or raw}"#)
+        }
+        return try list.map { item in
+            guard let object = item as? [String: Any], let url = object["url"] as? String else {
+                throw AdminError.invalid(#"each alert is an object with "url", and optionally "secret" and "template""#)
+            }
+            guard object["secret"] == nil || object["secret"] is String, object["template"] == nil || object["template"] is String else {
+                throw AdminError.invalid(#"an alert's "secret" and "template" are strings"#)
+            }
+            return AlertDestination(url: url, secret: object["secret"] as? String, template: object["template"] as? String ?? "raw")
+        }
+    }
+
     /// A clear message for what is wrong with it, nil when it is right.
     public func problem(allowHTTP: Bool) -> String? {
         do {
@@ -95,10 +112,15 @@ extension Admin {
 
     /// Replaces `team`'s own alert destinations.
     public func setTeamAlerts(_ team: String, _ destinations: [AlertDestination]) async throws {
+        try checkAlerts(destinations)
+        try await replaceAlerts(destinations, team: team)
+    }
+
+    /// Refuses destinations that ``setTeamAlerts(_:_:)`` would refuse, changing nothing.
+    public func checkAlerts(_ destinations: [AlertDestination]) throws {
         for destination in destinations {
             if let problem = destination.problem(allowHTTP: configuration.sender.allowHTTP) { throw AdminError.invalid(problem) }
         }
-        try await replaceAlerts(destinations, team: team)
     }
 
     private func replaceAlerts(_ destinations: [AlertDestination], team: String?) async throws {
@@ -123,6 +145,13 @@ extension Admin {
     }
 
     /// The destinations an alert about a webhook of `team` goes to: the config's and the team's.
+    /// Each team's own destinations (not the config's), by team.
+    public func teamAlertDestinations() async throws -> [String: [Webhook]] {
+        try await reader.withStore { store in
+            Dictionary(grouping: try store.webhooks().filter { $0.isAlertDestination && !$0.isGlobalAlertDestination }, by: \.team)
+        }
+    }
+
     public func alertDestinations(team: String) async throws -> [Webhook] {
         try await reader.withStore { store in
             try store.webhooks().filter { $0.receivesAlerts(of: team) }

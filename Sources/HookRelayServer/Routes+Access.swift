@@ -68,27 +68,51 @@ extension Routes {
                 throw APIError(status: .forbidden, message: "only an admin token manages teams")
             }
         }
+        /// A team with its own alert destinations (the team object's `alerts`).
+        @Sendable func view(_ team: Team) async throws -> TeamView {
+            TeamView(team, alerts: try await admin.teamAlertDestinations()[team.id] ?? [])
+        }
+        /// Replaces a team's alert destinations when `fields` has `alerts` (checked before the team changes).
+        @Sendable func setAlerts(_ fields: [String: Any], team: String, _ context: ServeRequestContext) async throws {
+            guard fields["alerts"] != nil else { return }
+            let destinations = try AlertDestination.list(fields["alerts"])
+            try await admin.setTeamAlerts(team, destinations)
+            try await state.reloadWebhooks()
+            try await audit(state, context, team, "team", team, "alerts_set", ["alerts": "\(destinations.count)"])
+        }
         api.post("teams") { request, context in
             try adminOnly(context)
-            let team = try await admin.createTeam(try await decodeObject(request))
+            let fields = try await decodeObject(request)
+            if fields["alerts"] != nil { try admin.checkAlerts(try AlertDestination.list(fields["alerts"])) }
+            let team = try await admin.createTeam(fields)
             try await audit(state, context, team.id, "team", team.id, "created", ["name": team.name])
-            return json(TeamView(team), status: .created)
+            try await setAlerts(fields, team: team.id, context)
+            return json(try await view(team), status: .created)
         }
         api.get("teams") { _, context in
             let caller = try context.caller()
-            return json(["teams": try await admin.teams().filter { caller.mayRead($0.id) }.map(TeamView.init)])
+            let alerts = try await admin.teamAlertDestinations()
+            return json(["teams": try await admin.teams().filter { caller.mayRead($0.id) }.map { TeamView($0, alerts: alerts[$0.id] ?? []) }])
         }
         api.get("teams/:team") { _, context in
             let team = try await prefixedTeam(context, state: state)
             try require(context, team, may: .read)
-            return json(TeamView(try await admin.team(team)))
+            return json(try await view(try await admin.team(team)))
         }
         api.patch("teams/:team") { request, context in
             let id = try await prefixedTeam(context, state: state)
             try adminOnly(context)
-            let team = try await admin.renameTeam(id, try await decodeObject(request))
-            try await audit(state, context, id, "team", id, "updated", ["name": team.name])
-            return json(TeamView(team))
+            let fields = try await decodeObject(request)
+            guard fields["name"] != nil || fields["alerts"] != nil else {
+                throw AdminError.invalid(#"give "name", the team's new name, or "alerts", its alert destinations"#)
+            }
+            if fields["alerts"] != nil { try admin.checkAlerts(try AlertDestination.list(fields["alerts"])) }
+            if fields["name"] != nil {
+                let team = try await admin.renameTeam(id, fields)
+                try await audit(state, context, id, "team", id, "updated", ["name": team.name])
+            }
+            try await setAlerts(fields, team: id, context)
+            return json(try await view(try await admin.team(id)))
         }
         api.delete("teams/:team") { _, context in
             let id = try await prefixedTeam(context, state: state)

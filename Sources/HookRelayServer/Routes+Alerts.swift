@@ -19,19 +19,7 @@ extension Routes {
         group.put("alerts") { request, context in
             let team = try await team(context)
             try require(context, team, may: .manage)
-            let fields = try await decodeObject(request)
-            guard let list = fields["alerts"] as? [Any] else {
-                throw AdminError.invalid(#"give "alerts": a list of {"url", "secret" (optional), "template": slack, teams, discord or raw}"#)
-            }
-            let destinations = try list.map { item -> AlertDestination in
-                guard let object = item as? [String: Any], let url = object["url"] as? String else {
-                    throw AdminError.invalid(#"each alert is an object with "url", and optionally "secret" and "template""#)
-                }
-                guard object["secret"] == nil || object["secret"] is String, object["template"] == nil || object["template"] is String else {
-                    throw AdminError.invalid(#"an alert's "secret" and "template" are strings"#)
-                }
-                return AlertDestination(url: url, secret: object["secret"] as? String, template: object["template"] as? String ?? "raw")
-            }
+            let destinations = try AlertDestination.list(try await decodeObject(request)["alerts"])
             try await admin.setTeamAlerts(team, destinations)
             try await state.reloadWebhooks()
             try await audit(state, context, team, "team", team, "alerts_set", ["alerts": "\(destinations.count)"])

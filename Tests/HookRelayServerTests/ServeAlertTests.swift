@@ -127,6 +127,40 @@ import Testing
         }
     }
 
+    /// A team's own destinations are a field of the team object too: set when it is made or
+    /// changed, shown by host only; a wrong one changes nothing.
+    @Test(arguments: StoreBackend.allCases)
+    func theTeamObjectCarriesItsAlerts(_ backend: StoreBackend) async throws {
+        let serve = try ServeHarness(on: backend) { $0.alerts = [AlertDestination(url: Self.ops)] }
+        try await serve.run { client in
+            let created = try await client.call(
+                .post, "teams", #"{"id": "acme", "alerts": [{"url": "http://chat.test/secretpath", "template": "slack"}]}"#)
+            #expect(created.status == .created, "\(created.text)")
+            #expect(created.text.contains(#""url_host":"chat.test""#) && !created.text.contains("secretpath"), "\(created.text)")
+            #expect(!created.text.contains("ops.test"), "the config's destinations are not the team's")
+            let listed = try await client.call(.get, "teams/acme/alerts")
+            #expect(listed.text.contains(#""scope":"team""#) && listed.text.contains(#""template":"slack""#), "\(listed.text)")
+
+            let refused = try await client.call(.post, "teams", #"{"id": "other", "alerts": [{"url": "ftp://x"}]}"#)
+            #expect(refused.status == .unprocessableContent && refused.text.contains("alert url:"), "\(refused.text)")
+            #expect(try await client.call(.get, "teams/other").status == .notFound, "a refused team is not made")
+            let wrongType = try await client.call(.patch, "teams/acme", #"{"name": "Acme", "alerts": "x"}"#)
+            #expect(wrongType.status == .unprocessableContent && wrongType.text.contains(#"give \"alerts\": a list"#), "\(wrongType.text)")
+            #expect(try await client.call(.get, "teams/acme").object["name"] as? String == "acme", "nothing changed")
+            let empty = try await client.call(.patch, "teams/acme", "{}")
+            #expect(empty.status == .unprocessableContent && empty.text.contains(#"give \"name\""#), "\(empty.text)")
+
+            let changed = try await client.call(.patch, "teams/acme", #"{"alerts": [{"url": "http://pager.test/x"}]}"#)
+            #expect(changed.status == .ok, "\(changed.text)")
+            let alerts = try #require(changed.object["alerts"] as? [[String: Any]])
+            #expect(alerts.map { $0["url_host"] as? String } == ["pager.test"] && changed.object["name"] as? String == "acme")
+            let teams = try await client.call(.get, "teams")
+            #expect(teams.text.contains(#""url_host":"pager.test""#) && !teams.text.contains("chat.test"), "\(teams.text)")
+            #expect(try await client.call(.patch, "teams/acme", #"{"alerts": []}"#).object["alerts"] as? [Any] != nil)
+            #expect(try await serve.admin.alertDestinations(team: "acme").map(\.urlHost) == ["ops.test"], "only the config's are left")
+        }
+    }
+
     @Test func theConfigFileTakesAlertsAndSaysWhatIsWrong() throws {
         func configuration(_ text: String) throws -> ServeConfiguration { try ServeConfiguration.fromTOML(text) }
         let read = try configuration("""
