@@ -33,6 +33,7 @@ enum Routes {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await state.renderMetrics())))
         }
         WebUI.register(on: router, state: state, token: token)
+        openAPIRoute(router)
         let api = router.group("v1").add(
             middleware: BearerAuth(token: token, tokens: state.tokens, throttle: state.authThrottle, behindProxy: state.configuration.tlsProxy))
         teamRoutes(api, state: state) { context in try context.caller().team }
