@@ -37,7 +37,9 @@ def before_call(context, case, kwargs):
 
 @schemathesis.serializer("application/x-ndjson")
 def ndjson(ctx, value):
-    """The document describes an NDJSON body as an array: one line per item."""
+    """The document describes an NDJSON body as an array of events: one line per item. A value
+    that is not an array (negative testing) has no NDJSON form; it is sent as one line holding
+    it inside an array, which is no event, so that an object is not sent as a valid body."""
     if isinstance(value, list):
-        return {"data": "".join(json.dumps(item) + "\n" for item in value).encode()}
-    return {"data": json.dumps(value).encode()}
+        return "".join(json.dumps(item) + "\n" for item in value).encode()
+    return (json.dumps([value]) + "\n").encode()
