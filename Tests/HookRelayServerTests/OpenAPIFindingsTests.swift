@@ -51,4 +51,56 @@ import Testing
             }
         }
     }
+
+    /// Found: `since=0.5` was taken as half a second ago, while `since=1` is 1970 (Unix seconds):
+    /// a duration must carry its unit.
+    @Test func aBareFractionIsNoDuration() async throws {
+        let serve = try ServeHarness()
+        try await serve.run(dispatching: false) { client in
+            let id = try await serve.webhook()
+            for query in ["since=0.5", "since=1.5e3", "since=-1"] {
+                let answer = try await client.call(.get, "deliveries?\(query)")
+                #expect(answer.status == .badRequest, "\(query): \(answer.text)")
+                #expect(answer.text.contains("is not a time"), "\(answer.text)")
+                #expect(try await client.call(.post, "webhooks/\(id)/recover?\(query)").status == .badRequest, "\(query)")
+            }
+            for query in ["since=0.5s", "since=1", "since=24h", "since=2026-11-29T10:00:00Z"] {
+                #expect(try await client.call(.get, "deliveries?\(query)").status == .ok, "\(query)")
+            }
+        }
+    }
+
+    /// Found: an admin's `?team=` that is no team id (empty, say) listed nothing with 200, as if
+    /// it named a team without entries.
+    @Test func aTeamFilterThatIsNoTeamIdIs400() async throws {
+        let serve = try ServeHarness()
+        try await serve.run(dispatching: false) { client in
+            for path in ["tokens?team=", "audit?team=", "tokens?team=Acme", "audit?team=a%20b"] {
+                let answer = try await client.call(.get, path)
+                #expect(answer.status == .badRequest, "\(path): \(answer.text)")
+                #expect(answer.text.contains("is not a team id"), "\(answer.text)")
+            }
+            #expect(try await client.call(.get, "tokens?team=default").status == .ok)
+            #expect(try await client.call(.get, "audit?team=nobody").status == .ok)
+        }
+    }
+
+    /// Found: `POST /v1/tokens` ignored a `team` that is not a string (the token went to the
+    /// caller's team), and a `description`, `expires_at` or `any_team` of the wrong type.
+    @Test func aTokenFieldOfTheWrongTypeIs422() async throws {
+        let serve = try ServeHarness()
+        try await serve.run(dispatching: false) { client in
+            for (body, field) in [
+                (#"{"role":"viewer","team":{}}"#, "team"), (#"{"role":"viewer","description":5}"#, "description"),
+                (#"{"role":"viewer","expires_at":30}"#, "expires_at"), (#"{"role":"publisher","any_team":1}"#, "any_team"),
+            ] {
+                let answer = try await client.call(.post, "tokens", body)
+                #expect(answer.status == .unprocessableContent, "\(body): \(answer.text)")
+                #expect(answer.text.contains(#"\"\#(field)\" must be"#), "\(answer.text)")
+            }
+            let tokens = try await client.call(.get, "tokens")
+            #expect((tokens["tokens"] as? [Any])?.isEmpty == true, "nothing was made: \(tokens.text)")
+            #expect(try await client.call(.post, "tokens", #"{"role":"publisher","any_team":true}"#).status == .created)
+        }
+    }
 }
