@@ -7,8 +7,9 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-/// What schemathesis found when it fuzzed `serve` against docs/openapi.yaml
-/// (OpenAPIContractTests), each fixed and kept fixed here, in process.
+/// What schemathesis found (or, for the 405, would have) when it fuzzed `serve` against
+/// docs/openapi.yaml (OpenAPIContractTests), each fixed and kept fixed here, in process; and
+/// that the router and the document name the same operations.
 @Suite struct OpenAPIFindingsTests {
     /// The contract is served without a token, and is the document the routes answer 405 from.
     @Test func theContractIsServedWithoutAToken() async throws {
@@ -23,8 +24,9 @@ import Testing
         }
     }
 
-    /// Found: a method a path does not have (PUT /v1/webhooks, TRACE …) was 404, as for a path
-    /// that does not exist; schemathesis' unsupported_method wants 405 with `Allow`.
+    /// A method a path does not have (PUT /v1/webhooks, TRACE …) was 404, as for a path that does
+    /// not exist; schemathesis' unsupported_method check wants 405 with `Allow`. (Fixed before
+    /// its first run, so schemathesis never reported it; this keeps it fixed.)
     @Test func aMethodThePathLacksIs405WithAllow() async throws {
         let serve = try ServeHarness()
         try await serve.run(dispatching: false) { client in
