@@ -9,6 +9,7 @@
 #   make test                             README's test command (bash .ci/deps && bash .ci/postgres swift test: installs what
 #                                         the tests need, then runs them beside a throwaway PostgreSQL cluster)
 #   make completions                      regenerates contrib/completions from the argument parser
+#   make openapi                          embeds docs/openapi.yaml as JSON in serve (Sources/HookRelayServer/OpenAPIDocument.swift)
 #
 # DESTDIR is prepended to every installed path (staged installs, packaging).
 # BIN=path/to/hookrelay makes install and completions use that binary instead of building one:
@@ -35,7 +36,7 @@ INSTALL_BIN = $(or $(BIN),$(RELEASE_BIN))
 MANPAGES = $(notdir $(wildcard man/*.1))
 UNITS = hookrelay.service hookrelay-drain.service hookrelay-drain.timer
 
-.PHONY: all build install install-systemd uninstall uninstall-systemd test completions clean
+.PHONY: all build install install-systemd uninstall uninstall-systemd test completions openapi clean
 
 all: build
 
@@ -69,6 +70,11 @@ uninstall-systemd:
 
 test:
 	bash .ci/deps && bash .ci/postgres $(SWIFT) test
+
+# After changing docs/openapi.yaml: `make openapi`, then commit both (OpenAPIContractTests fails
+# while the JSON serve answers GET /v1/openapi.json with differs from the YAML). Needs PyYAML.
+openapi:
+	python3 docs/openapi.py
 
 # After adding or changing a subcommand or option: `make completions`, then commit
 # contrib/completions (CompletionTests fails while they differ from what the binary generates).

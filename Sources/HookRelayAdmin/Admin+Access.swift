@@ -81,6 +81,10 @@ extension Admin {
         }
         let team = (fields["team"] as? String) ?? defaultTeam
         _ = try await self.team(team)
+        for key in ["description", "expires_at"] where fields[key] != nil && !(fields[key] is String) {
+            throw AdminError.invalid("\"\(key)\" must be a string")
+        }
+        if let value = fields["any_team"], !Self.isJSONBoolean(value) { throw AdminError.invalid("\"any_team\" must be true or false") }
         let description = (fields["description"] as? String) ?? ""
         guard description.count <= 500 else { throw AdminError.invalid("\"description\" may be 500 characters at most") }
         var expiresAt: Int64?

@@ -6,6 +6,12 @@ import HookRelayTemplates
 import Synchronization
 
 extension Admin {
+    /// Whether a decoded JSON value is `true` or `false`: a number (1, 0) is an NSNumber that casts to Bool too.
+    static func isJSONBoolean(_ value: Any) -> Bool {
+        let number = value as? NSNumber
+        return value is Bool && (type(of: value) == Bool.self || number.map { String(cString: $0.objCType) == "c" } == true)
+    }
+
     /// Validates API-style fields and sets them on `webhook`; the error names the first bad one.
     public func apply(_ object: [String: Any], to webhook: inout Webhook) async throws {
         func invalid(_ message: String) -> AdminError { AdminError.invalid(message) }
@@ -117,9 +123,7 @@ extension Admin {
             webhook.fifo = text == "fifo"
         }
         if let value = object["trace_context"] {
-            // JSON's true and false only: a number (1, 0) is an NSNumber that casts to Bool too.
-            let number = value as? NSNumber
-            guard value is Bool, type(of: value) == Bool.self || number.map({ String(cString: $0.objCType) == "c" }) == true else {
+            guard Self.isJSONBoolean(value) else {
                 throw invalid("\"trace_context\" must be true or false")
             }
             webhook.traceContext = value as? Bool == true

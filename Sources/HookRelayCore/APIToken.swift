@@ -58,7 +58,8 @@ public enum TimeSpec {
         if let seconds = Int64(text) {
             return (0...latestSeconds).contains(seconds) ? seconds * 1000 : nil
         }
-        if let ago = Duration(parsing: text) { return now - ago.milliseconds }
+        // A duration has its unit (24h, 0.5s): a bare number is Unix seconds, never seconds ago.
+        if text.last?.isLetter == true, let ago = Duration(parsing: text) { return now - ago.milliseconds }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }

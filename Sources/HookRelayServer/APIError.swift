@@ -46,10 +46,12 @@ extension APIError {
 }
 
 /// Turns every error into an ``APIError``: an operator's refusal, a body over the route's limit
-/// and Hummingbird's own errors (an unknown path, say) by their status; anything else into ``APIError/unexpected``, with one
+/// and Hummingbird's own errors (an unknown path, say; a method an API path lacks is 405) by their status; anything else into ``APIError/unexpected``, with one
 /// log line naming the path and the error (never the request's headers or body).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    /// The API's paths and methods, for the 405 of a method a path lacks; nil: every unknown route is 404.
+    var methods: APIMethods? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -62,6 +64,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // A body over a route's limit that its handler does not name (a web form).
             throw APIError(status: .contentTooLarge, message: "the request body is larger than this route accepts; send a smaller one")
         } catch let error as HTTPError {
+            // A path of the API asked with a method it does not have: 405 and the methods it has.
+            if error.status == .notFound, let methods, let refusal = methods.refusal(request.method, path: request.uri.path) { throw refusal }
             throw APIError(status: error.status, message: error.body ?? error.status.reasonPhrase)
         } catch where StoreOutage.isTransient(error) {
             // Logged where it happened (the ingest commit, the dispatcher): not once per request.

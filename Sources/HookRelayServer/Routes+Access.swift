@@ -29,6 +29,15 @@ extension Routes {
         }
     }
 
+    /// An admin's `?team=`: nil when absent, 400 when it is not a team id (it could name none).
+    static func teamQuery(_ request: Request) throws -> String? {
+        guard let text = request.uri.queryParameters.get("team").map({ String($0) }) else { return nil }
+        guard Team.isValidID(text) else {
+            throw APIError(status: .badRequest, message: "team \"\(text)\" is not a team id: 1 to 64 lowercase letters, digits, - and _")
+        }
+        return text
+    }
+
     /// The team of a `/v1/teams/:team/…` route: it must exist and be the caller's (or the
     /// caller an admin); else 404.
     static func prefixedTeam(_ context: ServeRequestContext, state: ServerState) async throws -> String {
@@ -127,6 +136,7 @@ extension Routes {
         api.post("tokens") { request, context in
             let caller = try context.caller()
             let fields = try await decodeObject(request)
+            if let value = fields["team"], !(value is String) { throw AdminError.invalid("\"team\" must be a team id (a string)") }
             let team = (fields["team"] as? String) ?? caller.team
             try require(context, team, may: .manage)
             if !caller.isAdmin, fields["role"] as? String == TokenRole.admin.rawValue || fields["any_team"] as? Bool == true {
@@ -140,7 +150,7 @@ extension Routes {
         }
         api.get("tokens") { request, context in
             let caller = try context.caller()
-            let team = caller.isAdmin ? request.uri.queryParameters.get("team").map { String($0) } : caller.team
+            let team = caller.isAdmin ? try teamQuery(request) : caller.team
             if let team { try require(context, team, may: .manage) }
             return json(["tokens": try await admin.tokens(team: team).map { TokenView($0) }])
         }
@@ -164,7 +174,7 @@ extension Routes {
         }
         api.get("audit") { request, context in
             let caller = try context.caller()
-            let team = caller.isAdmin ? request.uri.queryParameters.get("team").map { String($0) } : caller.team
+            let team = caller.isAdmin ? try teamQuery(request) : caller.team
             if let team { try require(context, team, may: .manage) }
             return try await auditPage(request, team: team)
         }

@@ -19,7 +19,7 @@ enum Routes {
 
     static func build(_ state: ServerState, token: APIToken) -> Router<ServeRequestContext> {
         let router = Router(context: ServeRequestContext.self)
-        router.add(middleware: ErrorMiddleware(logger: state.logger))
+        router.add(middleware: ErrorMiddleware(logger: state.logger, methods: .contract))
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
             guard await state.isReady() else { throw APIError(status: .serviceUnavailable, message: "the database is not writable") }
@@ -33,6 +33,7 @@ enum Routes {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await state.renderMetrics())))
         }
         WebUI.register(on: router, state: state, token: token)
+        openAPIRoute(router)
         let api = router.group("v1").add(
             middleware: BearerAuth(token: token, tokens: state.tokens, throttle: state.authThrottle, behindProxy: state.configuration.tlsProxy))
         teamRoutes(api, state: state) { context in try context.caller().team }
