@@ -57,11 +57,21 @@ import Testing
     }
 
     @Test func aRefusedConnectionIsAnError() async throws {
-        // A port that was just free: nothing listens there.
-        let closed = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = closed.localAddress?.port ?? 0
-        try await closed.close()
+        // A port held by a socket that never listens: connecting is refused. (A port closed just
+        // before could be taken by another process's server meanwhile, which once held the
+        // connection open until the timeout.)
+        let held = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(held >= 0)
+        defer { close(held) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(held, $0, length) == 0 && getsockname(held, $0, &length) == 0 }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
         let sender = HTTPSender(configuration: SenderConfiguration(allowHTTP: true, addressGuard: Self.loopback))
         let result = await sender.send(Array("{}".utf8), to: try Endpoint("http://127.0.0.1:\(port)/hook", allowHTTP: true), headers: [])
         #expect(result.httpStatus == nil)
