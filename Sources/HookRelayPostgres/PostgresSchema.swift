@@ -152,6 +152,13 @@ enum PostgresSchema {
         ALTER TABLE messages ADD COLUMN traceparent text;
         ALTER TABLE webhooks ADD COLUMN trace_context boolean NOT NULL DEFAULT false;
         """,
+        // 8: SQLite's 13: a webhook's client certificate and key (PEM, for receivers that
+        // require mutual TLS) and the CA bundle its receiver's certificate must chain to.
+        """
+        ALTER TABLE webhooks ADD COLUMN client_cert text;
+        ALTER TABLE webhooks ADD COLUMN client_key text;
+        ALTER TABLE webhooks ADD COLUMN ca text;
+        """,
     ]
 
     /// Brings the database to the latest version, once however many instances start together;
