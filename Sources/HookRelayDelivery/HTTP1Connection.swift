@@ -43,10 +43,10 @@ final class HTTP1Connection: Sendable {
     /// when `tls` is given (SNI and certificate checks use `host`, or the address for IP literals).
     /// Through `proxy`, the socket goes to the proxy; for TLS it first asks the proxy for a
     /// tunnel to `address`, then runs the handshake with the receiver inside it. Returns once
-    /// the TLS handshake (if any) is over.
+    /// the TLS handshake (if any) is over; the tunnel and the handshake fail at `deadline`.
     static func connect(
         to address: SocketAddress, host: String, tls: NIOSSLContext?, proxy: ProxyHop?, group: any EventLoopGroup,
-        connectTimeout: TimeAmount, keep: Int, maxBody: Int
+        connectTimeout: TimeAmount, deadline: NIODeadline, keep: Int, maxBody: Int
     ) async throws -> HTTP1Connection {
         let isIPLiteral = (try? SocketAddress(ipAddress: host, port: 0)) != nil
         let eventLoop = group.next()
@@ -88,6 +88,12 @@ final class HTTP1Connection: Sendable {
         } catch {
             throw classify(error)
         }
+        // A proxy or receiver that accepts the connection and then says nothing.
+        let timer = eventLoop.scheduleTask(deadline: deadline) {
+            tunnelOpened.fail(HTTP1Failure.deadline)
+            handshakeDone.fail(HTTP1Failure.deadline)
+        }
+        defer { timer.cancel() }
         do {
             if tunnel != nil {
                 try await tunnelOpened.futureResult.get()
@@ -99,6 +105,8 @@ final class HTTP1Connection: Sendable {
             if tls != nil {
                 do {
                     try await handshakeDone.futureResult.get()
+                } catch HTTP1Failure.deadline {
+                    throw HTTP1Failure.deadline
                 } catch {
                     throw HTTP1Failure.tls(HandshakeWatch.describe(error, host: host))
                 }

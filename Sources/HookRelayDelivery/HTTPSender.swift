@@ -119,7 +119,7 @@ public final class HTTPSender: Sendable {
         }
     }
 
-    private func connection(for key: PoolKey) async throws -> (HTTP1Connection, reused: Bool) {
+    private func connection(for key: PoolKey, deadline: NIODeadline) async throws -> (HTTP1Connection, reused: Bool) {
         while let idle = state.withLock({ $0.idle[key]?.popLast() }) {
             if idle.isActive { return (idle, true) }
         }
@@ -134,7 +134,7 @@ public final class HTTPSender: Sendable {
         }
         let connection = try await HTTP1Connection.connect(
             to: address, host: key.host, tls: tls, proxy: hop, group: Self.eventLoops,
-            connectTimeout: .milliseconds(configuration.connectTimeout.milliseconds),
+            connectTimeout: .milliseconds(configuration.connectTimeout.milliseconds), deadline: deadline,
             keep: AttemptRecord.keptResponseBytes, maxBody: configuration.maxResponseBytes)
         return (connection, false)
     }
@@ -227,7 +227,7 @@ public final class HTTPSender: Sendable {
         var retriedStale = false
         while true {
             do {
-                let (connection, reused) = try await connection(for: key)
+                let (connection, reused) = try await connection(for: key, deadline: deadline)
                 let token = ObjectIdentifier(connection)
                 state.withLock { $0.busy[token] = connection }
                 defer { state.withLock { $0.busy[token] = nil } }

@@ -210,3 +210,28 @@ final class Nginx: OutsideServer {
     /// The requests nginx answered, by its access log.
     var accessLog: [String] { file("access.log").split(separator: "\n").map(String.init) }
 }
+
+/// A socket on 127.0.0.1 that listens and never accepts: the kernel completes connections to it,
+/// and nothing is ever answered (a proxy or TLS receiver that hangs).
+final class SilentListener {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && listen(descriptor, 16) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+        try #require(listening, "cannot listen on 127.0.0.1")
+    }
+
+    func stop() { close(descriptor) }
+}

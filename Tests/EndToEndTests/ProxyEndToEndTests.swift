@@ -104,6 +104,20 @@ import Testing
         #expect(nginx.accessLog.count == 1, "only the accepted tunnel reached nginx: \(nginx.accessLog)")
     }
 
+    @Test(arguments: [true, false])
+    func aProxyOrTLSReceiverThatNeverAnswersFailsAtTheDeadline(_ viaProxy: Bool) throws {
+        let silent = try SilentListener()
+        defer { silent.stop() }
+        let target = viaProxy ? "https://127.0.0.1:9/hook" : "https://127.0.0.1:\(silent.port)/hook"
+        let result = try Deliver.run(
+            ["deliver", "--url", target, "--allow-cidr", "127.0.0.1/32", "--max-attempts", "1", "--timeout", "1s"]
+                + (viaProxy ? ["--proxy", "http://127.0.0.1:\(silent.port)"] : []),
+            input: Self.event)
+        let results = try Deliver.results(result)
+        #expect(results.map(\.status) == ["failed"], "\(results)")
+        #expect(results.first?.error == "no complete response within 1s (--timeout)", "\(results)")
+    }
+
     @Test func theEnvironmentsProxyIsUsedOnlyWhenAskedFor() throws {
         let receiver = try Receiver()
         defer { receiver.stop() }
