@@ -152,7 +152,11 @@ public final class HTTPSender: Sendable {
         if let context = state.withLock({ $0.contexts[identity] }) { return context }
         do {
             let context = try identity.context()
-            state.withLock { $0.contexts[identity] = context }
+            state.withLock { state in
+                // Replaced certificates leave their contexts behind: start over past a few hundred.
+                if state.contexts.count >= 256 { state.contexts.removeAll() }
+                state.contexts[identity] = context
+            }
             return context
         } catch {
             throw HTTP1Failure.other("TLS settings: \(error.description)")
