@@ -49,6 +49,12 @@ import Testing
         let empty = try #require(try EgressProxy.parse("env", environment: [:], source: "proxy"))
         #expect(empty.server(for: try Endpoint("https://hooks.example.com/x", allowHTTP: false)) == nil, "no variables: straight")
         #expect(EgressProxy.bypasses("anything.example", ["*"]))
+        do {
+            _ = try EgressProxy.parse("env", environment: ["HTTPS_PROXY": "socks5://u:s3cret@proxy:1080"], source: "--proxy")
+            Issue.record("a socks5 HTTPS_PROXY was taken")
+        } catch {
+            #expect(error.description.hasPrefix("--proxy env: HTTPS_PROXY: the proxy socks5://u:***@proxy:1080: only http:// proxies"), "\(error)")
+        }
     }
 
     @Test func anHTTPRequestThroughAProxyNamesTheVettedAddressAndKeepsTheHost() throws {

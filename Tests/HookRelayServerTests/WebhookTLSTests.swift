@@ -79,6 +79,8 @@ import Testing
                 (["client_cert": certificate, "client_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"],
                  "\"client_key\": the client key does not parse as a PEM private key"),
                 (["ca": "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"], "\"ca\": the CA bundle does not parse as PEM certificates"),
+                (["client_cert": certificate, "client_key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"],
+                 "\"client_key\": the client key is encrypted; give it unencrypted (openssl pkey -in KEY -out PLAIN)"),
                 (["ca": 5], "\"ca\" must be PEM text (-----BEGIN CERTIFICATE-----...), or null to remove it"),
                 (["client_cert": ["subject": "CN=x"], "client_key": key], "\"client_cert\": give PEM text"),
             ]
