@@ -106,6 +106,7 @@ import Testing
         let without = try await serve.createWebhook(nil, ["url": "https://localhost:\(nginx.port)/other"])
         #expect(try await serve.postEvent(Deliver.events(1, prefix: "mtls")[0]).status == 202)
         var states: [String: String] = [:]
+        var deliveryIDs: [String: Int] = [:]
         let end = Date().addingTimeInterval(20)
         while states.count < 2, Date() < end {
             for id in [withCertificate.id, without.id] where states[id] == nil {
@@ -113,12 +114,19 @@ import Testing
                 let deliveries = page["deliveries"] as? [[String: Any]] ?? []
                 if let status = deliveries.first?["status"] as? String, status != "pending" || deliveries.first?["attempts"] as? Int ?? 0 > 0 {
                     states[id] = "\(status) \(deliveries.first?["last_http_status"] ?? "")"
+                    deliveryIDs[id] = (deliveries.first?["id"] as? NSNumber)?.intValue
                 }
             }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(states[withCertificate.id] == "delivered 200", "\(states)")
         #expect(states[without.id]?.hasSuffix(" 400") == true, "nginx refused the request without a certificate: \(states)")
+        // The delivery log keeps the receiver's reason: nginx's body names the missing certificate.
+        let refusedID = try #require(deliveryIDs[without.id])
+        let detail = try await serve.get("/v1/deliveries/\(refusedID)")
+        let attempts = detail["attempts"] as? [[String: Any]] ?? []
+        #expect(attempts.first?["http_status"] as? Int == 400, "\(detail.text)")
+        #expect((attempts.first?["response_body"] as? String)?.contains("No required SSL certificate was sent") == true, "\(detail.text)")
         #expect(proxy.traffic.filter { $0.contains("CONNECT 127.0.0.1:\(nginx.port)") }.count >= 2, "\(proxy.traffic)")
         let log = serve.log
         #expect(log.contains("proxy=http://relay@127.0.0.1:\(proxy.port)"), "\(log)")
