@@ -68,6 +68,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // TLSUserEvent: a connection is handed out once its TLS handshake is over.
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
         // The operator layer: webhook and delivery actions, their JSON and text views, and the

@@ -64,7 +64,7 @@ public final class Admin: Sendable {
     /// The fields a create or update request may hold.
     public static let webhookFields: Set = [
         "url", "events", "min_severity", "severities", "description", "headers", "secret", "template", "template_vars",
-        "rate_limit", "ordering", "trace_context",
+        "rate_limit", "ordering", "trace_context", "client_cert", "client_key", "ca",
     ]
 
     /// - Parameters:

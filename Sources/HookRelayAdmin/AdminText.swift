@@ -79,6 +79,8 @@ public enum AdminText {
         pairs += [("rate limit", webhook.rateLimit?.description ?? "none"), ("ordering", webhook.fifo ? "fifo" : "none")]
         pairs.append(("trace context", webhook.traceContext ? "yes" : "no"))
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
+        pairs.append(("client certificate", webhook.clientCertificateSummary ?? "none"))
+        pairs.append(("ca", webhook.caSummary ?? "the system's"))
         if webhook.signingSecrets(now: UnixTime.now()).count > 1, let until = webhook.previousSecretUntil {
             pairs.append(("previous secret until", time(until)))
         }

@@ -154,6 +154,8 @@ public struct ServeConfiguration: Sendable {
         var metrics_per_webhook: Bool?
         var metrics_webhooks: Int?
         var otel_endpoint: String?
+        var proxy: String?
+        var ca_file: String?
     }
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -252,6 +254,7 @@ public struct ServeConfiguration: Sendable {
             }
             tracing.endpoint = value
         }
+        try applyEgress(proxy: file.proxy, caFile: file.ca_file, path: path)
         if let value = file.auth_backoff {
             limits.authBackoff = try Self.duration(value, key: "auth_backoff", path: path)
             limits.authBackoffLimit = max(limits.authBackoffLimit, limits.authBackoff)

@@ -82,7 +82,8 @@ public final class WebhookAttempts: Sendable {
             headers.append(("traceparent", traceparent))
         }
         span?.sending(to: endpoint)
-        let (outcome, gone, result) = await attempt.run(job, to: endpoint, signer: signer(for: webhook), headers: headers, sender: sender)
+        let (outcome, gone, result) = await attempt.run(
+            job, to: endpoint, signer: signer(for: webhook), headers: headers, tls: webhook.tlsOptions, sender: sender)
         metrics?.attempted(result, webhook: webhook.id)
         span?.sent(result, outcome)
         return (outcome, gone)

@@ -24,6 +24,9 @@ public struct WebhookView: Encodable {
     var rateLimit: String?
     var ordering: String
     var traceContext: Bool
+    /// What may be shown of the client certificate and CA bundle; the PEM never is.
+    var clientCertificate: CertificateView?
+    var ca: CertificateView?
     var consecutiveFailures: Int
     var createdAt: Int64
     var updatedAt: Int64
@@ -33,7 +36,27 @@ public struct WebhookView: Encodable {
         case templateVariables = "template_vars", traceContext = "trace_context"
         case minSeverity = "min_severity", secretPrefix = "secret_prefix", previousSecretUntil = "previous_secret_until"
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
-        case rateLimit = "rate_limit", ordering
+        case rateLimit = "rate_limit", ordering, ca
+        case clientCertificate = "client_cert"
+    }
+
+    /// `{"subject": "CN=…", "expires_at": <Unix ms>, "certificates": n}` for a stored PEM.
+    struct CertificateView: Encodable {
+        var subject: String
+        var expiresAt: Int64?
+        var certificates: Int
+
+        enum CodingKeys: String, CodingKey {
+            case subject, certificates
+            case expiresAt = "expires_at"
+        }
+
+        init(_ pem: String) {
+            let summary = TLSOptions.certificateSummary(pem)
+            subject = summary.subject
+            expiresAt = summary.expires.map { $0 * 1000 }
+            certificates = summary.count
+        }
     }
 
     public init(_ webhook: Webhook, revealSecret: Bool = false) {
@@ -55,6 +78,8 @@ public struct WebhookView: Encodable {
         rateLimit = webhook.rateLimit?.description
         ordering = webhook.fifo ? "fifo" : "none"
         traceContext = webhook.traceContext
+        clientCertificate = webhook.clientCertificate.map(CertificateView.init)
+        ca = webhook.ca.map(CertificateView.init)
         consecutiveFailures = webhook.consecutiveFailures
         createdAt = webhook.createdAt
         updatedAt = webhook.updatedAt

@@ -5,6 +5,8 @@ import HookRelayStore
 /// What sends one signed request: ``HTTPSender``, or a fake in tests.
 public protocol DeliverySending: Sendable {
     func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult
+    /// Sends with a webhook's own client certificate and trust (nil: the configured ones only).
+    func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?) async -> SendResult
     /// Checks a URL as a target: its shape, and an address the guard allows.
     func check(_ url: String) async throws -> Endpoint
     /// Attempts in flight were cut off because the process is stopping: a failure now may be
@@ -14,6 +16,13 @@ public protocol DeliverySending: Sendable {
     func abortInFlight()
     /// Closes idle connections; nothing is sent after it.
     func shutdown()
+}
+
+extension DeliverySending {
+    /// Senders without TLS of their own (the tests' fakes) send as they always do.
+    public func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?) async -> SendResult {
+        await send(body, to: endpoint, headers: headers)
+    }
 }
 
 extension HTTPSender: DeliverySending {}
@@ -37,14 +46,14 @@ public struct Attempt: Sendable {
 
     /// Signs and sends `job` to `endpoint`, then asks the policy what comes next. Returns the
     /// outcome to record, whether the target is gone (410: fail what else waits for it), and the
-    /// sender's result.
+    /// sender's result. `tls` is the webhook's own client certificate and trust, if any.
     public func run(
         _ job: ClaimedDelivery, to endpoint: Endpoint, signer: Signer, headers: [(String, String)] = [],
-        sender: some DeliverySending
+        tls: TLSOptions? = nil, sender: some DeliverySending
     ) async -> (outcome: DeliveryOutcome, targetGone: Bool, result: SendResult) {
         let started = now()
         let signature = job.body.withUnsafeBytes { signer.headers(id: job.messageID, timestamp: started / 1000, body: $0) }
-        let result = await sender.send(job.body, to: endpoint, headers: headers.isEmpty ? signature : headers + signature)
+        let result = await sender.send(job.body, to: endpoint, headers: headers.isEmpty ? signature : headers + signature, tls: tls)
         var record = AttemptRecord(
             startedAt: started, httpStatus: result.httpStatus, latencyMilliseconds: result.latencyMilliseconds,
             error: result.error, responseBody: result.responseBody)

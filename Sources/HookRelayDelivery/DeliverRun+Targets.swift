@@ -82,7 +82,10 @@ final class TargetRoutes: Sendable {
                 if let existing = state.senders[key] {
                     sender = existing
                 } else {
-                    sender = HTTPSender(configuration: try target.senderConfiguration(connectionsPerHost: configuration.concurrency))
+                    var senderConfiguration = try target.senderConfiguration(connectionsPerHost: configuration.concurrency)
+                    senderConfiguration.proxy = configuration.proxy
+                    senderConfiguration.tls = configuration.tls
+                    sender = HTTPSender(configuration: senderConfiguration)
                     state.senders[key] = sender
                 }
                 return TargetRoute(

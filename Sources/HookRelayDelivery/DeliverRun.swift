@@ -34,6 +34,9 @@ public struct DeliverRun: Sendable {
         /// Where `${VAR}` in header values is read from.
         public var environment = ProcessInfo.processInfo.environment
         public var concurrency = 16
+        /// The proxy and the client certificate and trust of this run (not recorded in a spool).
+        public var proxy: EgressProxy?
+        public var tls = TLSOptions()
         /// SQLite spool file; nil keeps deliveries in memory for this run only.
         public var spool: String?
         /// How long to stay for retries not yet due; nil stays until every pair is finished.

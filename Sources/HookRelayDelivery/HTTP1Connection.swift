@@ -20,6 +20,10 @@ enum HTTP1Failure: Error, Sendable {
     case closedBeforeResponse
     case connectionReset
     case connectionRefused
+    /// The proxy would not open a tunnel: its status line, or what went wrong.
+    case proxyRefused(String)
+    /// The TLS handshake with the receiver failed: what it means.
+    case tls(String)
     case other(String)
 }
 
@@ -37,30 +41,78 @@ final class HTTP1Connection: Sendable {
 
     /// Connects to `address` (already checked by the guard) and sets up HTTP/1.1, over TLS
     /// when `tls` is given (SNI and certificate checks use `host`, or the address for IP literals).
+    /// Through `proxy`, the socket goes to the proxy; for TLS it first asks the proxy for a
+    /// tunnel to `address`, then runs the handshake with the receiver inside it. Returns once
+    /// the TLS handshake (if any) is over; the tunnel and the handshake fail at `deadline`.
     static func connect(
-        to address: SocketAddress, host: String, tls: NIOSSLContext?, group: any EventLoopGroup,
-        connectTimeout: TimeAmount, keep: Int, maxBody: Int
+        to address: SocketAddress, host: String, tls: NIOSSLContext?, proxy: ProxyHop?, group: any EventLoopGroup,
+        connectTimeout: TimeAmount, deadline: NIODeadline, keep: Int, maxBody: Int
     ) async throws -> HTTP1Connection {
         let isIPLiteral = (try? SocketAddress(ipAddress: host, port: 0)) != nil
-        let bootstrap = ClientBootstrap(group: group)
+        let eventLoop = group.next()
+        // Made here, so a test of them needs no look-up in a pipeline that may be gone already.
+        let tunnelOpened = eventLoop.makePromise(of: Void.self)
+        let handshakeDone = eventLoop.makePromise(of: Void.self)
+        // Whatever happens, neither promise outlives this call unfulfilled (a second completion is ignored).
+        defer {
+            tunnelOpened.fail(ChannelError.alreadyClosed)
+            handshakeDone.fail(ChannelError.alreadyClosed)
+        }
+        let tunnel = proxy.flatMap { proxy in proxy.tunnel.map { (target: $0, server: proxy.server) } }
+        @Sendable func addHandlers(_ channel: any Channel) throws {
+            let pipeline = channel.pipeline.syncOperations
+            if let tls {
+                try pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: isIPLiteral ? nil : host))
+                try pipeline.addHandler(HandshakeWatch(done: handshakeDone))
+            }
+            try pipeline.addHandler(RawRequestWriter())
+            try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .fireError)))
+            try pipeline.addHandler(ResponseCollector(keep: keep, maxBody: maxBody))
+        }
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls {
-                        let handler = try NIOSSLClientHandler(context: tls, serverHostname: isIPLiteral ? nil : host)
-                        try channel.pipeline.syncOperations.addHandler(handler)
+                    if let tunnel {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ProxyTunnel(target: tunnel.target, server: tunnel.server, done: tunnelOpened), name: ProxyTunnel.name)
+                    } else {
+                        try addHandlers(channel)
                     }
-                    try channel.pipeline.syncOperations.addHandler(RawRequestWriter())
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .fireError)))
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(keep: keep, maxBody: maxBody))
                 }
             }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(to: address).get()
+            channel = try await bootstrap.connect(to: proxy?.address ?? address).get()
         } catch {
+            throw classify(error)
+        }
+        // A proxy or receiver that accepts the connection and then says nothing.
+        let timer = eventLoop.scheduleTask(deadline: deadline) {
+            tunnelOpened.fail(HTTP1Failure.deadline)
+            handshakeDone.fail(HTTP1Failure.deadline)
+        }
+        defer { timer.cancel() }
+        do {
+            if tunnel != nil {
+                try await tunnelOpened.futureResult.get()
+                try await channel.eventLoop.submit {
+                    channel.pipeline.syncOperations.removeHandler(name: ProxyTunnel.name, promise: nil)
+                    try addHandlers(channel)
+                }.get()
+            }
+            if tls != nil {
+                do {
+                    try await handshakeDone.futureResult.get()
+                } catch HTTP1Failure.deadline {
+                    throw HTTP1Failure.deadline
+                } catch {
+                    throw HTTP1Failure.tls(HandshakeWatch.describe(error, host: host))
+                }
+            }
+        } catch {
+            channel.close(promise: nil)
             throw classify(error)
         }
         let collector = try await channel.eventLoop.submit {

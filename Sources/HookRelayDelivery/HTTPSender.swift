@@ -7,81 +7,6 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
-/// How hookrelay sends: timeouts, plain-HTTP and address rules, fixed headers.
-public struct SenderConfiguration: Sendable {
-    public var connectTimeout: Duration
-    /// The whole attempt: connecting, sending, and reading the response.
-    public var timeout: Duration
-    public var allowHTTP: Bool
-    public var addressGuard: AddressGuard
-    /// Extra headers sent with every request.
-    public var headers: [(String, String)]
-    /// The most response-body bytes read before the connection is dropped.
-    public var maxResponseBytes: Int
-    /// Connections kept per host.
-    public var connectionsPerHost: Int
-
-    public init(
-        connectTimeout: Duration = .seconds(5),
-        timeout: Duration = .seconds(15),
-        allowHTTP: Bool = false,
-        addressGuard: AddressGuard = AddressGuard(),
-        headers: [(String, String)] = [],
-        maxResponseBytes: Int = 64 << 10,
-        connectionsPerHost: Int = 64
-    ) {
-        self.connectTimeout = connectTimeout
-        self.timeout = timeout
-        self.allowHTTP = allowHTTP
-        self.addressGuard = addressGuard
-        self.headers = headers
-        self.maxResponseBytes = maxResponseBytes
-        self.connectionsPerHost = connectionsPerHost
-    }
-}
-
-/// The result of one HTTP attempt.
-public struct SendResult: Sendable {
-    public typealias Verdict = AttemptVerdict
-
-    public var verdict: Verdict
-    public var httpStatus: Int?
-    public var error: String?
-    public var latencyMilliseconds: Int
-    public var responseBody: [UInt8]
-    /// From `Retry-After` on 429 and 503.
-    public var retryAfter: Duration?
-    /// No response in time: the connect timeout or the attempt's deadline ran out.
-    public var timedOut = false
-
-    public init(
-        verdict: Verdict, httpStatus: Int? = nil, error: String? = nil, latencyMilliseconds: Int = 0, responseBody: [UInt8] = [],
-        retryAfter: Duration? = nil, timedOut: Bool = false
-    ) {
-        self.verdict = verdict
-        self.httpStatus = httpStatus
-        self.error = error
-        self.latencyMilliseconds = latencyMilliseconds
-        self.responseBody = responseBody
-        self.retryAfter = retryAfter
-        self.timedOut = timedOut
-    }
-}
-
-/// Refused before connecting: the SSRF guard's answer.
-public struct BlockedAddress: Error, Sendable, CustomStringConvertible {
-    public let host: String
-    public let address: IPAddress
-    public let range: CIDR
-
-    public var description: String {
-        let allow = address.isIPv4 ? "\(address)/32" : "\(address)/128"
-        let isPrivate = AddressGuard.privateRanges.contains(range)
-        return "address \(address) of \(host) is in the blocked range \(range); allow it with --allow-cidr \(allow)"
-            + (isPrivate ? " (or --allow-private for all private ranges)" : "")
-    }
-}
-
 /// Sends webhooks over HTTP/1.1 (TLS through NIOSSL) on SwiftNIO, connecting only to addresses
 /// the guard allows: each host is resolved here, its address checked, and the socket connected
 /// to that very address, so DNS rebinding between the check and the connection is impossible.
@@ -99,6 +24,9 @@ public final class HTTPSender: Sendable {
         var port: Int
         var host: String
         var tls: Bool
+        var proxy: ProxyServer?
+        /// The client certificate and trust, for TLS connections (empty: the system's trust).
+        var identity: TLSOptions
     }
 
     private struct State: ~Copyable {
@@ -106,6 +34,8 @@ public final class HTTPSender: Sendable {
         var idle: [PoolKey: [HTTP1Connection]] = [:]
         /// Connections carrying a request now.
         var busy: [ObjectIdentifier: HTTP1Connection] = [:]
+        /// TLS contexts made for client certificates and CA bundles, by what made them.
+        var contexts: [TLSOptions: NIOSSLContext] = [:]
         var aborted = false
     }
 
@@ -189,28 +119,60 @@ public final class HTTPSender: Sendable {
         }
     }
 
-    private func connection(for key: PoolKey) async throws -> (HTTP1Connection, reused: Bool) {
+    private func connection(for key: PoolKey, deadline: NIODeadline) async throws -> (HTTP1Connection, reused: Bool) {
         while let idle = state.withLock({ $0.idle[key]?.popLast() }) {
             if idle.isActive { return (idle, true) }
         }
-        let tls: NIOSSLContext?
-        if key.tls {
-            do {
-                tls = try Self.tlsContext.get()
-            } catch {
-                throw HTTP1Failure.other("TLS is not available: \(error)")
-            }
-        } else {
-            tls = nil
-        }
+        let tls = key.tls ? try tlsContext(for: key.identity) : nil
         // SocketAddress traps on a port that does not fit 16 bits: an attempt must fail, not the process.
         guard (1...65535).contains(key.port) else { throw HTTP1Failure.other("port \(key.port) is not from 1 to 65535") }
         let address = try SocketAddress(ipAddress: key.address.description, port: key.port)
+        var hop: ProxyHop?
+        if let proxy = key.proxy {
+            let written = key.address.isIPv4 ? key.address.description : "[\(key.address)]"
+            hop = ProxyHop(address: try await proxyAddress(proxy), server: proxy, tunnel: key.tls ? "\(written):\(key.port)" : nil)
+        }
         let connection = try await HTTP1Connection.connect(
-            to: address, host: key.host, tls: tls, group: Self.eventLoops,
-            connectTimeout: .milliseconds(configuration.connectTimeout.milliseconds),
+            to: address, host: key.host, tls: tls, proxy: hop, group: Self.eventLoops,
+            connectTimeout: .milliseconds(configuration.connectTimeout.milliseconds), deadline: deadline,
             keep: AttemptRecord.keptResponseBytes, maxBody: configuration.maxResponseBytes)
         return (connection, false)
+    }
+
+    /// The TLS context for a client certificate and trust: the shared one for the system's
+    /// trust alone, else one made once per distinct set.
+    private func tlsContext(for identity: TLSOptions) throws -> NIOSSLContext {
+        if identity.isEmpty {
+            do {
+                return try Self.tlsContext.get()
+            } catch {
+                throw HTTP1Failure.other("TLS is not available: \(error)")
+            }
+        }
+        if let context = state.withLock({ $0.contexts[identity] }) { return context }
+        do {
+            let context = try identity.context()
+            state.withLock { state in
+                // Replaced certificates leave their contexts behind: start over past a few hundred.
+                if state.contexts.count >= 256 { state.contexts.removeAll() }
+                state.contexts[identity] = context
+            }
+            return context
+        } catch {
+            throw HTTP1Failure.other("TLS settings: \(error.description)")
+        }
+    }
+
+    /// The proxy's address (the operator named it: the guard does not judge it).
+    private func proxyAddress(_ proxy: ProxyServer) async throws -> SocketAddress {
+        let addresses: [IPAddress]
+        do {
+            addresses = try await Self.resolve(proxy.host)
+        } catch {
+            throw HTTP1Failure.other("the proxy \(proxy): \(error)")
+        }
+        guard let first = addresses.first else { throw HTTP1Failure.other("the proxy \(proxy): cannot resolve \(proxy.host): no address") }
+        return try SocketAddress(ipAddress: first.description, port: proxy.port)
     }
 
     private func release(_ connection: HTTP1Connection, key: PoolKey) {
@@ -226,17 +188,25 @@ public final class HTTPSender: Sendable {
     /// is checked here again (``HeaderField/check(name:value:)``), whatever checked it before: a
     /// request that would carry an invalid one is not sent, and fails for good.
     public func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult {
+        await send(body, to: endpoint, headers: headers, tls: nil)
+    }
+
+    /// ``send(_:to:headers:)`` with a webhook's own client certificate and trust, merged with
+    /// the configured ones (``TLSOptions/merged(with:)``).
+    public func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?) async -> SendResult {
         let started = ContinuousClock.now
         func elapsed() -> Int { Int((ContinuousClock.now - started).milliseconds) }
         func failure(_ verdict: SendResult.Verdict, _ error: String) -> SendResult {
             SendResult(verdict: verdict, error: error, latencyMilliseconds: elapsed(), responseBody: [])
         }
-        let wire: ByteBuffer
+        var wire: ByteBuffer
+        let allHeaders = [("user-agent", userAgent)] + configuration.headers + headers
         do {
-            wire = try Self.request(body, to: endpoint, headers: [("user-agent", userAgent)] + configuration.headers + headers)
+            wire = try Self.request(body, to: endpoint, headers: allHeaders)
         } catch {
             return failure(.permanent, "not sent: \(error)")
         }
+        let proxy = configuration.proxy?.server(for: endpoint)
         let address: IPAddress
         do {
             address = try await vettedAddress(of: endpoint.host)
@@ -246,11 +216,22 @@ public final class HTTPSender: Sendable {
             return failure(.retry, "\(error)")
         }
         let deadline = NIODeadline.now() + .milliseconds(configuration.timeout.milliseconds)
-        let key = PoolKey(address: address, port: endpoint.port, host: endpoint.host, tls: endpoint.isHTTPS)
+        if let proxy, !endpoint.isHTTPS {
+            // Through a proxy an http request names its target in the request line: the vetted
+            // address, so the proxy cannot resolve the name to another one.
+            do {
+                wire = try Self.request(body, to: endpoint, headers: allHeaders, via: (proxy, address))
+            } catch {
+                return failure(.permanent, "not sent: \(error)")
+            }
+        }
+        let identity = endpoint.isHTTPS ? configuration.tls.merged(with: tls ?? TLSOptions()) : TLSOptions()
+        let key = PoolKey(
+            address: address, port: endpoint.port, host: endpoint.host, tls: endpoint.isHTTPS, proxy: proxy, identity: identity)
         var retriedStale = false
         while true {
             do {
-                let (connection, reused) = try await connection(for: key)
+                let (connection, reused) = try await connection(for: key, deadline: deadline)
                 let token = ObjectIdentifier(connection)
                 state.withLock { $0.busy[token] = connection }
                 defer { state.withLock { $0.busy[token] = nil } }
@@ -269,7 +250,7 @@ public final class HTTPSender: Sendable {
                 default: false
                 }
                 return SendResult(
-                    verdict: .retry, error: describe(failure), latencyMilliseconds: elapsed(), responseBody: [], timedOut: timedOut)
+                    verdict: .retry, error: describe(failure, via: proxy), latencyMilliseconds: elapsed(), responseBody: [], timedOut: timedOut)
             } catch {
                 return failure(.retry, "\(error)")
             }
@@ -279,7 +260,11 @@ public final class HTTPSender: Sendable {
     /// The whole HTTP/1.1 request, head and body: `Host` from the validated host, the framing
     /// headers, then `headers` in order, each checked (``HeaderField/check(name:value:)``) so
     /// that no value or name, however it got here, can add a line.
-    public static func request(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) throws(HeaderField.Problem) -> ByteBuffer {
+    /// Through a proxy (`via`) the request line holds the absolute URL with the vetted address,
+    /// `Host` the name, and the proxy's credentials go in `Proxy-Authorization`.
+    public static func request(
+        _ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], via proxy: (ProxyServer, IPAddress)? = nil
+    ) throws(HeaderField.Problem) -> ByteBuffer {
         for (name, value) in headers {
             if let problem = HeaderField.check(name: name, value: value) { throw problem }
         }
@@ -289,6 +274,9 @@ public final class HTTPSender: Sendable {
         var wire = ByteBuffer()
         wire.reserveCapacity(body.count + 512)
         wire.writeStaticString("POST ")
+        if let (_, address) = proxy {
+            wire.writeString("http://" + (address.isIPv4 ? address.description : "[\(address)]") + ":\(endpoint.port)")
+        }
         wire.writeString(endpoint.target)
         wire.writeStaticString(" HTTP/1.1\r\n")
         func header(_ name: String, _ value: String) {
@@ -300,6 +288,7 @@ public final class HTTPSender: Sendable {
         header("host", endpoint.hostHeader)
         wire.writeStaticString("content-type: application/json\r\n")
         header("content-length", String(body.count))
+        if let authorization = proxy?.0.authorization { header("proxy-authorization", authorization) }
         for (name, value) in headers { header(name, value) }
         wire.writeStaticString("\r\n")
         wire.writeBytes(body)
@@ -327,13 +316,23 @@ public final class HTTPSender: Sendable {
         return result
     }
 
-    private func describe(_ failure: HTTP1Failure) -> String {
+    private func describe(_ failure: HTTP1Failure, via proxy: ProxyServer?) -> String {
+        if let proxy {
+            switch failure {
+            case .connectTimeout: return "connecting to the proxy \(proxy) timed out after \(configuration.connectTimeout.shortDescription)"
+            case .connectionRefused: return "connection refused by the proxy \(proxy)"
+            case let .proxyRefused(answer): return "proxy \(proxy) refused CONNECT: \(answer)"
+            default: break
+            }
+        }
         switch failure {
         case .connectTimeout: return "connect timed out after \(configuration.connectTimeout.shortDescription)"
         case .deadline: return "no complete response within \(configuration.timeout.shortDescription) (--timeout)"
         case .closedBeforeResponse: return "connection closed by the receiver before a response"
         case .connectionReset: return "connection reset by the receiver"
         case .connectionRefused: return "connection refused"
+        case let .proxyRefused(answer): return "proxy refused CONNECT: \(answer)"
+        case let .tls(text): return text
         case let .other(text): return text
         }
     }

@@ -181,6 +181,13 @@ enum PostgresSchema {
             """))
         \(hoursTrigger("deleted", "DELETE", referencing: "OLD TABLE AS gone", changes: "SELECT endpoint, updated_at, status, -1 FROM gone"))
         """,
+        // 9: SQLite's 13: a webhook's client certificate and key (PEM, for receivers that
+        // require mutual TLS) and the CA bundle its receiver's certificate must chain to.
+        """
+        ALTER TABLE webhooks ADD COLUMN client_cert text;
+        ALTER TABLE webhooks ADD COLUMN client_key text;
+        ALTER TABLE webhooks ADD COLUMN ca text;
+        """,
     ]
 
     /// Migration 8's trigger on `event` of `deliveries` and its function: the net change of

@@ -28,6 +28,10 @@ public enum HookRelayServer {
                 "listening beyond this machine without TLS: put a TLS-terminating proxy in front and set tls_proxy = true",
                 metadata: ["host": "\(configuration.host)"])
         }
+        if let proxy = configuration.sender.proxy {
+            // Shown without its password.
+            logger.notice("sending through a proxy", metadata: ["proxy": "\(proxy)"])
+        }
         let (cap, lowered) = configuration.limits.connectionCap(
             concurrency: configuration.concurrency, descriptorLimit: ServeLimits.descriptorLimit())
         if lowered {

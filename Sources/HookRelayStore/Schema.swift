@@ -208,6 +208,13 @@ enum Schema {
         ALTER TABLE messages ADD COLUMN traceparent TEXT;
         ALTER TABLE webhooks ADD COLUMN trace_context INTEGER NOT NULL DEFAULT 0;
         """,
+        // 13: a webhook's client certificate and key (PEM, for receivers that require mutual
+        // TLS) and the CA bundle its receiver's certificate must chain to.
+        """
+        ALTER TABLE webhooks ADD COLUMN client_cert TEXT;
+        ALTER TABLE webhooks ADD COLUMN client_key TEXT;
+        ALTER TABLE webhooks ADD COLUMN ca TEXT;
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

@@ -37,6 +37,12 @@ public struct Webhook: Sendable, Equatable, Codable {
     public var rateLimit: RateLimit?
     /// One at a time, in the order the events were stored (`"ordering": "fifo"`).
     public var fifo: Bool
+    /// The client certificate (PEM, the chain) for receivers that require mutual TLS, and its
+    /// private key: key material, never shown again once stored.
+    public var clientCertificate: String?
+    public var clientKey: String?
+    /// The CA bundle (PEM) its receiver's certificate must chain to, instead of the system's.
+    public var ca: String?
 
     /// Its rate limit and ordering, when it has either.
     public var rules: DeliveryRules? {
@@ -74,6 +80,9 @@ public struct Webhook: Sendable, Equatable, Codable {
         updatedAt = now
         rateLimit = nil
         fifo = false
+        clientCertificate = nil
+        clientKey = nil
+        ca = nil
     }
 
     /// The core filter of `hookrelay filter`, built from this webhook's settings.
@@ -110,7 +119,7 @@ extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
         consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
-        rate_limit, ordering, trace_context
+        rate_limit, ordering, trace_context, client_cert, client_key, ca
         """
 
     private static func webhook(_ row: Statement) -> Webhook {
@@ -133,6 +142,9 @@ extension SQLiteSpool {
         webhook.rateLimit = row.text(18).flatMap(RateLimit.init)
         webhook.fifo = row.text(19) == "fifo"
         webhook.traceContext = row.int(20) != 0
+        webhook.clientCertificate = row.text(21)
+        webhook.clientKey = row.text(22)
+        webhook.ca = row.text(23)
         return webhook
     }
 
@@ -153,7 +165,7 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 INSERT OR REPLACE INTO webhooks (\(Self.columns))
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
@@ -162,7 +174,8 @@ extension SQLiteSpool {
                 .bind(14, webhook.paused ? 1 : 0).bind(15, webhook.previousSecretUntil)
                 .bind(16, webhook.template).bind(17, Self.json(webhook.templateVariables)).bind(18, webhook.team)
                 .bind(19, webhook.rateLimit?.description).bind(20, webhook.fifo ? "fifo" : "none")
-                .bind(21, webhook.traceContext ? 1 : 0).run()
+                .bind(21, webhook.traceContext ? 1 : 0)
+                .bind(22, webhook.clientCertificate).bind(23, webhook.clientKey).bind(24, webhook.ca).run()
             try webhooksChanged()
         }
     }
@@ -236,7 +249,7 @@ extension SQLiteSpool {
             try connection.statement("""
                 UPDATE webhooks SET url = ?2, description = ?3, events = ?4, min_severity = ?5, severities = ?6,
                     headers = ?7, secret = ?8, updated_at = ?9, template = ?10, template_vars = ?11, previous_secret_until = ?12,
-                    rate_limit = ?13, ordering = ?14, trace_context = ?15
+                    rate_limit = ?13, ordering = ?14, trace_context = ?15, client_cert = ?16, client_key = ?17, ca = ?18
                 WHERE id = ?1
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
@@ -244,7 +257,8 @@ extension SQLiteSpool {
                 .bind(8, webhook.secrets.joined(separator: " ")).bind(9, webhook.updatedAt)
                 .bind(10, webhook.template).bind(11, Self.json(webhook.templateVariables)).bind(12, webhook.previousSecretUntil)
                 .bind(13, webhook.rateLimit?.description).bind(14, webhook.fifo ? "fifo" : "none")
-                .bind(15, webhook.traceContext ? 1 : 0).run()
+                .bind(15, webhook.traceContext ? 1 : 0)
+                .bind(16, webhook.clientCertificate).bind(17, webhook.clientKey).bind(18, webhook.ca).run()
             guard connection.changes == 1 else { return nil }
             try webhooksChanged()
             return try self.webhook(id: webhook.id)

@@ -44,6 +44,8 @@ struct DeliverCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Sending") var sending: SendingOptions
 
+    @OptionGroup(title: "Proxy and TLS") var egress: EgressOptions
+
     @Option(help: ArgumentHelp("Deliveries in flight at once.", valueName: "n"))
     var concurrency: Int = 16
 
@@ -129,6 +131,8 @@ struct DeliverCommand: AsyncParsableCommand {
         }
         _ = try givenHeaders()
         _ = try templates.payloadTemplate()
+        _ = try egress.egressProxy()
+        _ = try egress.tls()
     }
 
     /// What the command line gives: the settings of its own URLs, and on a drain what changes
@@ -201,6 +205,8 @@ struct DeliverCommand: AsyncParsableCommand {
         settings.signatureSchemes = unsigned ? [] : try signing.chosenSchemes().map(\.rawValue)
         configuration.settings = settings
         configuration.concurrency = concurrency
+        configuration.proxy = try egress.egressProxy()
+        configuration.tls = try egress.tls()
         configuration.spool = spool
         configuration.lease = try lease.map(leaseDuration)
         configuration.prune = prune.flatMap { Duration(parsing: $0) }

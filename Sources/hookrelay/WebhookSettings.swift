@@ -62,8 +62,47 @@ struct WebhookSettings: ParsableArguments {
         help: ArgumentHelp("Send the attempt's W3C traceparent header (while serve exports traces; default off)."))
     var traceContext: Bool?
 
+    @Option(help: ArgumentHelp(
+        "A PEM file with the client certificate (chain) for a receiver that requires mutual TLS; give --client-key with it.",
+        valueName: "file"))
+    var clientCert: String?
+
+    @Option(help: ArgumentHelp("A PEM file with the client certificate's private key (unencrypted); stored, never shown again.", valueName: "file"))
+    var clientKey: String?
+
+    @Option(help: ArgumentHelp(
+        "A PEM file of CA certificates the receiver's certificate must chain to (instead of the system's).", valueName: "file"))
+    var caFile: String?
+
+    @Flag(help: "Remove the client certificate and its key (update).")
+    var noClientCert = false
+
+    @Flag(help: "Remove the CA bundle: the system's trust store applies again (update).")
+    var noCA = false
+
     func validate() throws {
         if secret != nil, secretFile != nil { throw ValidationError("use either --secret or --secret-file, not both") }
+        if noClientCert, clientCert != nil || clientKey != nil {
+            throw ValidationError("--no-client-cert removes the certificate and key; leave out --client-cert and --client-key")
+        }
+        if noCA, caFile != nil { throw ValidationError("--no-ca removes the CA bundle; leave out --ca-file") }
+    }
+
+    /// The TLS fields: each file's PEM text, or null to remove.
+    func tlsFields() throws -> [String: Any] {
+        func read(_ file: String, _ option: String) throws -> String {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CommandFailure(status: .noInput, message: "\(file): the \(option) file cannot be read; check the path and its permissions")
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+        var fields: [String: Any] = [:]
+        if let clientCert { fields["client_cert"] = try read(clientCert, "--client-cert") }
+        if let clientKey { fields["client_key"] = try read(clientKey, "--client-key") }
+        if let caFile { fields["ca"] = try read(caFile, "--ca-file") }
+        if noClientCert { fields["client_cert"] = NSNull() }
+        if noCA { fields["ca"] = NSNull() }
+        return fields
     }
 
     /// The API fields these flags give.
@@ -100,6 +139,7 @@ struct WebhookSettings: ParsableArguments {
             }
         }
         if let traceContext { fields["trace_context"] = traceContext }
+        fields.merge(try tlsFields()) { _, new in new }
         if let secretFile {
             guard let data = FileManager.default.contents(atPath: secretFile) else {
                 throw CommandFailure(status: .noInput, message: "\(secretFile): the secret file cannot be read")

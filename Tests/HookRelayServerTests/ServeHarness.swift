@@ -32,6 +32,8 @@ final class FakeSender: DeliverySending {
         var url: String
         var body: [UInt8]
         var headers: [(String, String)]
+        /// The webhook's own client certificate and trust, as the attempt passed them.
+        var tls: TLSOptions? = nil
 
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
     }
@@ -73,7 +75,11 @@ final class FakeSender: DeliverySending {
     func script(for url: String, _ answers: Answer...) { state.withLock { $0.answersByURL[url, default: []] += answers } }
 
     func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult {
-        let request = Request(url: endpoint.url, body: body, headers: headers)
+        await send(body, to: endpoint, headers: headers, tls: nil)
+    }
+
+    func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?) async -> SendResult {
+        let request = Request(url: endpoint.url, body: body, headers: headers, tls: tls)
         let answer = state.withLock { state in
             state.all.append(request)
             if let answer = state.answersByURL[endpoint.url]?.first {

@@ -227,7 +227,7 @@ _hookrelay_deliver() {
     repeating_flags=()
     non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --unsigned --version -h --help)
     repeating_options=(--url --header --signature-scheme --template-var --allow-cidr)
-    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --concurrency --spool --wait --lease --prune --invalid --max-record-size --max-depth)
+    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --proxy --client-cert --client-key --ca-file --concurrency --spool --wait --lease --prune --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
 
     # Offer option value completions
@@ -269,6 +269,18 @@ _hookrelay_deliver() {
         return
         ;;
     '--allow-cidr')
+        return
+        ;;
+    '--proxy')
+        return
+        ;;
+    '--client-cert')
+        return
+        ;;
+    '--client-key')
+        return
+        ;;
+    '--ca-file')
         return
         ;;
     '--concurrency')
@@ -401,9 +413,9 @@ _hookrelay_webhooks_show() {
 
 _hookrelay_webhooks_add() {
     repeating_flags=()
-    non_repeating_flags=(--trace-context --no-trace-context --json --allow-http --allow-private --create --version -h --help)
+    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --json --allow-http --allow-private --create --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --db --config --timeout --connect-timeout --team)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --db --config --timeout --connect-timeout --team)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
@@ -444,6 +456,15 @@ _hookrelay_webhooks_add() {
     '--ordering')
         return
         ;;
+    '--client-cert')
+        return
+        ;;
+    '--client-key')
+        return
+        ;;
+    '--ca-file')
+        return
+        ;;
     '--db')
         return
         ;;
@@ -467,9 +488,9 @@ _hookrelay_webhooks_add() {
 
 _hookrelay_webhooks_update() {
     repeating_flags=()
-    non_repeating_flags=(--trace-context --no-trace-context --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
+    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --db --config --timeout --connect-timeout)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 1
 
     # Offer option value completions
@@ -508,6 +529,15 @@ _hookrelay_webhooks_update() {
         return
         ;;
     '--ordering')
+        return
+        ;;
+    '--client-cert')
+        return
+        ;;
+    '--client-key')
+        return
+        ;;
+    '--ca-file')
         return
         ;;
     '--db')

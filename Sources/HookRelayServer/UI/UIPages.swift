@@ -113,6 +113,18 @@ enum UIPages {
               <label for="ordering">Ordering</label>
               <select id="ordering" name="ordering"><option value="none"{{^fifo}} selected{{/fifo}}>none: side by side</option><option value="fifo"{{#fifo}} selected{{/fifo}}>fifo: one at a time, in order</option></select>
               <label class="check"><input type="checkbox" name="trace_context" value="on"{{#trace_context}} checked{{/trace_context}}> Send the W3C <code>traceparent</code> header (while traces are exported)</label>
+              <fieldset>
+                <legend>Mutual TLS</legend>
+                <p class="hint">Client certificate: {{client_cert_state}}. CA: {{ca_state}}. Key material is never shown; paste PEM text to replace it, leave a box empty to keep what is stored.</p>
+                <label for="client_cert">Client certificate (PEM)</label>
+                <textarea id="client_cert" name="client_cert" rows="2" placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                <label for="client_key">Client key (PEM, unencrypted)</label>
+                <textarea id="client_key" name="client_key" rows="2" placeholder="-----BEGIN PRIVATE KEY-----"></textarea>
+                <label class="check"><input type="checkbox" name="remove_client_cert" value="on"> Remove the client certificate and key</label>
+                <label for="ca">CA bundle (PEM): the receiver's certificate must chain to it</label>
+                <textarea id="ca" name="ca" rows="2" placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                <label class="check"><input type="checkbox" name="remove_ca" value="on"> Remove the CA bundle (trust the system's store)</label>
+              </fieldset>
               <button type="submit">{{submit}}</button>
             </form>
             """#,

@@ -41,11 +41,18 @@ struct WebhookForm: SessionForm {
 
     /// The checkbox: "on" when ticked, absent otherwise.
     var traceContext: String?
+    /// PEM text replacing what is stored (empty: keep it); the checkboxes remove it.
+    var clientCert: String?
+    var clientKey: String?
+    var ca: String?
+    var removeClientCert: String?
+    var removeCA: String?
 
     enum CodingKeys: String, CodingKey {
         case csrf, url, events = "event", otherEvents = "other_events", severityMode = "severity_mode", minSeverity = "min_severity"
         case severities = "severity", description, headers, template, templateVars = "template_vars", rateLimit = "rate_limit", ordering
-        case traceContext = "trace_context"
+        case traceContext = "trace_context", clientCert = "client_cert", clientKey = "client_key", ca
+        case removeClientCert = "remove_client_cert", removeCA = "remove_ca"
     }
 
     /// The settings as the API's fields (see ``Admin/apply(_:to:)``).
@@ -78,6 +85,22 @@ struct WebhookForm: SessionForm {
             throw AdminError.invalid(error.description)
         }
         fields["trace_context"] = traceContext != nil
+        func pem(_ text: String?) -> String? {
+            text.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0.replacingOccurrences(of: "\r\n", with: "\n") }
+        }
+        if let text = pem(clientCert) { fields["client_cert"] = text }
+        if let text = pem(clientKey) { fields["client_key"] = text }
+        if let text = pem(ca) { fields["ca"] = text }
+        if removeClientCert != nil {
+            guard fields["client_cert"] == nil, fields["client_key"] == nil else {
+                throw AdminError.invalid("either paste a new client certificate or remove it, not both")
+            }
+            fields["client_cert"] = NSNull()
+        }
+        if removeCA != nil {
+            guard fields["ca"] == nil else { throw AdminError.invalid("either paste a new CA bundle or remove it, not both") }
+            fields["ca"] = NSNull()
+        }
         return fields
     }
 
@@ -127,6 +150,9 @@ extension WebUI {
             "rate_limit": typed?.rateLimit ?? webhook?.rateLimit?.description ?? "",
             "fifo": (typed?.ordering ?? (webhook?.fifo == true ? "fifo" : "none")) == "fifo",
             "trace_context": typed.map { $0.traceContext != nil } ?? webhook?.traceContext ?? false,
+            // What is stored, summed up; pasted PEM is never put back in the page.
+            "client_cert_state": webhook?.clientCertificateSummary ?? "none",
+            "ca_state": webhook?.caSummary ?? "the system's trust store",
         ])
     }
 }

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import HookRelayDelivery
+
+/// `deliver`'s proxy and TLS material: for this run only (a spool does not record them; give
+/// them again to a drain).
+struct EgressOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Send through this HTTP proxy, http://[user:password@]host:port (CONNECT for https); 'env' reads HTTPS_PROXY, HTTP_PROXY and NO_PROXY.",
+        valueName: "url"))
+    var proxy: String?
+
+    @Option(help: ArgumentHelp("A PEM file with a client certificate (chain) for receivers that require mutual TLS.", valueName: "file"))
+    var clientCert: String?
+
+    @Option(help: ArgumentHelp("A PEM file with the client certificate's private key (unencrypted).", valueName: "file"))
+    var clientKey: String?
+
+    @Option(help: ArgumentHelp("A PEM file of CA certificates trusted besides the system's.", valueName: "file"))
+    var caFile: String?
+
+    /// The proxy; nil: none.
+    func egressProxy(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> EgressProxy? {
+        guard let proxy else { return nil }
+        do {
+            return try EgressProxy.parse(proxy, environment: environment, source: "--proxy")
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The client certificate and trust, read and checked (a missing file exits 66, bad PEM 64).
+    func tls() throws -> TLSOptions {
+        func read(_ file: String?, _ option: String) throws -> String? {
+            guard let file else { return nil }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CommandFailure(status: .noInput, message: "\(file): the \(option) file cannot be read; check the path and its permissions")
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let options = TLSOptions(
+            certificate: try read(clientCert, "--client-cert"), key: try read(clientKey, "--client-key"), addedCA: try read(caFile, "--ca-file"))
+        do {
+            try options.check()
+        } catch {
+            throw ValidationError("--client-cert/--client-key/--ca-file: \(error.description)")
+        }
+        return options
+    }
+}
