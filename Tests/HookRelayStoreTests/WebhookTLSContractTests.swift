@@ -3,7 +3,7 @@ import HookRelayCore
 import Testing
 @testable import HookRelayStore
 
-/// A webhook's client certificate, key and CA bundle (SQLite migration 13, PostgreSQL 8) are
+/// A webhook's client certificate, key and CA bundle (SQLite migration 13, PostgreSQL 9) are
 /// saved, changed and removed like its other settings, alike on every backend.
 @Suite struct WebhookTLSContractTests {
     @Test(arguments: StoreKind.allCases)
