@@ -175,11 +175,7 @@ enum PostgresSchema {
         INSERT INTO delivery_hours (endpoint, hour, status, slot, n)
             SELECT endpoint, updated_at / 3600000, status, 0, count(*) FROM deliveries
             WHERE status IN ('delivered', 'failed') GROUP BY 1, 2, 3;
-        \(hoursTrigger("inserted", "INSERT", referencing: "NEW TABLE AS came", changes: "SELECT endpoint, updated_at, status, 1 FROM came"))
-        \(hoursTrigger("updated", "UPDATE", referencing: "OLD TABLE AS gone NEW TABLE AS came", changes: """
-            SELECT endpoint, updated_at, status, -1 FROM gone UNION ALL SELECT endpoint, updated_at, status, 1 FROM came
-            """))
-        \(hoursTrigger("deleted", "DELETE", referencing: "OLD TABLE AS gone", changes: "SELECT endpoint, updated_at, status, -1 FROM gone"))
+        \(countTriggers(counts: false))
         """,
         // 9: SQLite's 13: a webhook's client certificate and key (PEM, for receivers that
         // require mutual TLS) and the CA bundle its receiver's certificate must chain to.
@@ -188,27 +184,66 @@ enum PostgresSchema {
         ALTER TABLE webhooks ADD COLUMN client_key text;
         ALTER TABLE webhooks ADD COLUMN ca text;
         """,
+        // 10: SQLite's `delivery_counts` (its schema 5): the deliveries by webhook and status,
+        // split over slots as the hourly counts are and kept by the same triggers (their
+        // functions replaced): `/metrics` and the web page read a few rows instead of counting a
+        // table of millions (a scrape grouped every delivery). Claims, which leave the status
+        // as it is, change no count.
+        """
+        CREATE TABLE delivery_counts (
+            endpoint text NOT NULL,
+            status text NOT NULL,
+            slot smallint NOT NULL,
+            n bigint NOT NULL,
+            PRIMARY KEY (endpoint, status, slot)
+        );
+        INSERT INTO delivery_counts (endpoint, status, slot, n) SELECT endpoint, status, 0, count(*) FROM deliveries GROUP BY 1, 2;
+        \(countTriggers(counts: true))
+        """,
     ]
 
-    /// Migration 8's trigger on `event` of `deliveries` and its function: the net change of
-    /// `changes` (rows of endpoint, updated_at, status, ±1) to the finished deliveries' hourly
-    /// counts, upserted into this connection's slot.
-    private static func hoursTrigger(_ name: String, _ event: String, referencing: String, changes: String) -> String {
-        """
-        CREATE FUNCTION delivery_hours_\(name)() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            INSERT INTO delivery_hours (endpoint, hour, status, slot, n)
-            SELECT endpoint, updated_at / 3600000, status, pg_backend_pid() % 8, sum(n)
-            FROM (\(changes)) AS c(endpoint, updated_at, status, n)
-            WHERE status IN ('delivered', 'failed')
-            GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3
-            ON CONFLICT ON CONSTRAINT delivery_hours_pkey DO UPDATE SET n = delivery_hours.n + excluded.n;
-            RETURN NULL;
-        END
-        $$;
-        CREATE TRIGGER deliveries_hours_\(name) AFTER \(event) ON deliveries
-            REFERENCING \(referencing) FOR EACH STATEMENT EXECUTE FUNCTION delivery_hours_\(name)();
-        """
+    /// The triggers on `deliveries` that keep the counts (migration 8 makes them for the hourly
+    /// counts; migration 10 replaces their functions to keep `delivery_counts` too).
+    private static func countTriggers(counts: Bool) -> String {
+        [
+            countTrigger("inserted", "INSERT", referencing: "NEW TABLE AS came", changes: "SELECT endpoint, updated_at, status, 1 FROM came", counts: counts),
+            countTrigger("updated", "UPDATE", referencing: "OLD TABLE AS gone NEW TABLE AS came", changes: """
+                SELECT endpoint, updated_at, status, -1 FROM gone UNION ALL SELECT endpoint, updated_at, status, 1 FROM came
+                """, counts: counts),
+            countTrigger("deleted", "DELETE", referencing: "OLD TABLE AS gone", changes: "SELECT endpoint, updated_at, status, -1 FROM gone", counts: counts),
+        ].joined(separator: "\n")
+    }
+
+    /// A trigger on `event` of `deliveries` and its function: the net change of `changes` (rows
+    /// of endpoint, updated_at, status, ±1) to the finished deliveries' hourly counts and (with
+    /// `counts`) to the deliveries' counts by status, upserted into this connection's slot. With
+    /// `counts` the function replaces migration 8's, whose trigger stays.
+    private static func countTrigger(_ name: String, _ event: String, referencing: String, changes: String, counts: Bool) -> String {
+        let statusCounts = !counts ? "" : """
+            INSERT INTO delivery_counts (endpoint, status, slot, n)
+            SELECT endpoint, status, pg_backend_pid() % 8, sum(n) FROM (\(changes)) AS c(endpoint, updated_at, status, n)
+            GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2
+            ON CONFLICT ON CONSTRAINT delivery_counts_pkey DO UPDATE SET n = delivery_counts.n + excluded.n;
+            """
+        let trigger = counts ? "" : """
+            CREATE TRIGGER deliveries_hours_\(name) AFTER \(event) ON deliveries
+                REFERENCING \(referencing) FOR EACH STATEMENT EXECUTE FUNCTION delivery_hours_\(name)();
+            """
+        return """
+            CREATE OR REPLACE FUNCTION delivery_hours_\(name)() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                \(statusCounts)
+                INSERT INTO delivery_hours (endpoint, hour, status, slot, n)
+                SELECT endpoint, updated_at / 3600000, status, pg_backend_pid() % 8, sum(n)
+                FROM (\(changes)) AS c(endpoint, updated_at, status, n)
+                WHERE status IN ('delivered', 'failed')
+                GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3
+                ON CONFLICT ON CONSTRAINT delivery_hours_pkey DO UPDATE SET n = delivery_hours.n + excluded.n;
+                RETURN NULL;
+            END
+            $$;
+            \(trigger)
+            """
     }
 
     /// A migration's statements, one at a time: split at the ends of lines that end in `;`,

@@ -5,8 +5,9 @@ import Testing
 
 /// The web page's chart reads finished deliveries counted by webhook, hour and status (SQLite's
 /// schema 11, PostgreSQL's migration 8: `delivery_hours`, kept by triggers; on PostgreSQL split
-/// over slots): they agree with the table after every kind of change, and a database made before
-/// them starts from the table's counts.
+/// over slots), and `/metrics` the deliveries by webhook and status (`delivery_counts`, SQLite's
+/// schema 5, PostgreSQL's 10): they agree with the table after every kind of change, and a
+/// database made before them starts from the table's counts.
 @Suite struct DeliveryHoursTests {
     static let keptSQL = "SELECT endpoint, hour, status, CAST(sum(n) AS bigint) FROM delivery_hours GROUP BY 1, 2, 3 HAVING sum(n) <> 0"
     static let actualSQL = """
@@ -39,9 +40,17 @@ import Testing
         }
     }
 
-    func kept(_ store: any ServeStore) throws -> [String: Int] { try rows(store, Self.keptSQL) }
+    /// The hourly counts as kept and as the table has them, and the counts by status (SQLite's
+    /// schema 5, PostgreSQL's migration 10) likewise, under keys `endpoint status`.
+    func kept(_ store: any ServeStore) throws -> [String: Int] {
+        try rows(store, Self.keptSQL).merging(rows(store, """
+            SELECT endpoint, -1, status, CAST(sum(n) AS bigint) FROM delivery_counts GROUP BY 1, 3 HAVING sum(n) <> 0
+            """)) { $1 }
+    }
 
-    func actual(_ store: any ServeStore) throws -> [String: Int] { try rows(store, Self.actualSQL) }
+    func actual(_ store: any ServeStore) throws -> [String: Int] {
+        try rows(store, Self.actualSQL).merging(rows(store, "SELECT endpoint, -1, status, count(*) FROM deliveries GROUP BY 1, 3")) { $1 }
+    }
 
     /// Rows as a database before the counts held them: two events, a pending, a delivered and a failed delivery.
     static let olderRows = [
@@ -74,7 +83,9 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func theKeptHoursMatchTheTable(_ kind: StoreKind) throws {
         let store = try olderStore(kind)
-        #expect(try kept(store) == ["b 1 delivered": 1, "a 2 failed": 1])
+        #expect(try kept(store) == [
+            "b 1 delivered": 1, "a 2 failed": 1, "a -1 pending": 1, "b -1 delivered": 1, "a -1 failed": 1,
+        ])
         try store.save(Webhook(id: "a", url: "https://a.example/", secrets: ["whsec_x"], now: 0))
         _ = try store.ingest((0..<100).map { IngestedEvent(id: "i\($0)", body: [0x7B, 0x7D], targets: [("a", false), ("c", $0 % 2 == 0)]) }, now: 2)
         let claimed = try store.claim(limit: 40, now: 3, lease: 100)
