@@ -62,51 +62,64 @@ enum Completion {
     /// The attempts and the deliveries' updates (``Record``); each delivery's state, and its
     /// webhook's health as it was.
     private static func record(_ outcomes: [DeliveryOutcome], now: Int64, in session: Session) async throws -> (Result, [String: Health]) {
-        var ids: [Int64] = [], claims: [Int64] = [], statuses: [String] = [], next: [Int64] = []
-        var http: [Int64] = [], errors: [String] = [], hasError: [Bool] = [], latency: [Int64] = []
-        var counted: [Int64] = [], started: [Int64] = [], bodies: [ByteBuffer] = []
-        for outcome in outcomes {
-            let (status, at): (DeliveryStatus, Int64) = switch outcome.next {
-            case .delivered: (.delivered, now)
-            case .failed: (.failed, now)
-            case let .retry(at): (.pending, at)
-            }
-            ids.append(outcome.delivery.id)
-            claims.append(outcome.delivery.claim)
-            statuses.append(status.rawValue)
-            next.append(at)
-            // Arrays carry no NULLs here: -1 and a flag stand for them.
-            http.append(Int64(outcome.attempt.httpStatus ?? -1))
-            errors.append(outcome.attempt.error ?? "")
-            hasError.append(outcome.attempt.error != nil)
-            latency.append(Int64(outcome.attempt.latencyMilliseconds))
-            counted.append(outcome.counted ? 1 : 0)
-            started.append(outcome.attempt.startedAt)
-            bodies.append(ByteBuffer(bytes: outcome.attempt.responseBody))
-        }
-        let rows = try await session.rows(Record(
-            ids: ids, claims: claims, statuses: statuses, next: next, http: http, errors: errors, hasError: hasError,
-            latency: latency, counted: counted, started: started, bodies: bodies, now: now))
-        var result = Result(states: Array(repeating: nil, count: outcomes.count))
+        try decode(await session.rows(Record(outcomes, now: now)), count: outcomes.count)
+    }
+
+    /// ``Record``'s rows, or ``RoundStatement``'s of its first kind (their columns from
+    /// `offset`): each outcome's delivery state (nil where the claim was not current), and the
+    /// webhooks' health as it was.
+    static func decode(_ rows: [PostgresRow], count: Int, offset: Int = 0) throws -> (Result, [String: Health]) {
+        var result = Result(states: Array(repeating: nil, count: count))
         var health: [String: Health] = [:]
         for row in rows {
-            let (turn, id, messageID, target, status, attempts, httpStatus, error, latency, nextAt, state, failures, since) = try row.decode(
-                (Int64, Int64, String, String, String, Int64, Int64?, String?, Int64?, Int64, String?, Int64?, Int64?).self)
-            result.states[Int(turn) - 1] = DeliveryState(
-                id: id, messageID: messageID, target: target, status: DeliveryStatus(rawValue: status) ?? .pending,
-                attempts: Int(attempts), lastHTTPStatus: httpStatus.map(Int.init), lastError: error,
-                lastLatencyMilliseconds: latency.map(Int.init), nextAttemptAt: nextAt)
-            if let state, let failures { health[target] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), since) }
+            let c = row.makeRandomAccess()
+            func column<T: PostgresDecodable>(_ n: Int, _: T.Type = T.self) throws -> T { try c[offset + n].decode(T.self) }
+            let target: String = try column(3)
+            result.states[Int(try column(0, Int64.self)) - 1] = DeliveryState(
+                id: try column(1), messageID: try column(2), target: target,
+                status: DeliveryStatus(rawValue: try column(4)) ?? .pending, attempts: Int(try column(5, Int64.self)),
+                lastHTTPStatus: try column(6, Int64?.self).map(Int.init), lastError: try column(7),
+                lastLatencyMilliseconds: try column(8, Int64?.self).map(Int.init), nextAttemptAt: try column(9))
+            if let state = try column(10, String?.self), let failures = try column(11, Int64?.self) {
+                health[target] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), try column(12))
+            }
         }
         return (result, health)
+    }
+
+    /// The common round in one statement (``RoundStatement``): outcomes that all succeeded,
+    /// recorded without waiting for the disk, and a claim under a quota; the health follows as
+    /// in ``run(_:now:policy:durable:in:)``. Nil for any other round.
+    static func runWithClaim(
+        _ outcomes: [DeliveryOutcome], claim: ClaimRequest, now: Int64, policy: HealthPolicy?, durable: Bool, in session: Session
+    ) async throws -> (Result, [ClaimedDelivery])? {
+        guard !durable, !outcomes.isEmpty, outcomes.allSatisfy({ $0.next == .delivered }), let turns = claim.turns else { return nil }
+        let rows = try await session.retrying { try await session.rows(RoundStatement(record: Record(outcomes, now: now), turns: turns)) }
+        let kinds = try rows.map { try $0.makeRandomAccess()[0].decode(Int32.self) }
+        var (result, health) = try decode(rows.indices.filter { kinds[$0] == 0 }.map { rows[$0] }, count: outcomes.count, offset: 1)
+        let claimed = try rows.indices.filter { kinds[$0] == 1 }.map { try RoundStatement.claimed(rows[$0]) }
+        let counted = recorded(outcomes, in: result)
+        if let policy, changes(counted, health, now: now, policy: policy) {
+            result.changes = try await session.transaction(durable: false) { session in
+                try await recordHealth(after: counted, read: nil, now: now, policy: policy, in: session)
+            }
+        }
+        return (result, claimed)
     }
 
     /// The attempts logged and the deliveries updated, fenced on their claim, with each
     /// delivery's webhook's health as it was (read without a lock: ``recordHealth``).
     /// $1…$11 the outcomes' columns, $12 now.
     struct Record: PreparedQuery {
-        static let sql = """
-            WITH o AS (
+        static let sql = "WITH " + ctes + "\n" + """
+            SELECT c.turn, c.id, m.webhook_id, c.endpoint, c.status, c.attempts, c.last_http_status, c.last_error,
+                c.last_latency_ms, c.next_attempt_at, w.state, w.consecutive_failures, w.failing_since
+            FROM changed c JOIN messages m ON m.id = c.message_id LEFT JOIN webhooks w ON w.id = c.endpoint
+            """
+        /// The outcomes `o`, the attempts `logged` and the deliveries `changed`, for ``sql`` and
+        /// ``RoundStatement``.
+        static let ctes = """
+            o AS (
                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::boolean[],
                     $8::bigint[], $9::bigint[], $10::bigint[], $11::bytea[])
                     WITH ORDINALITY AS o(id, claim, status, next, http, error, has_error, latency, counted, started, body, turn)),
@@ -121,9 +134,6 @@ enum Completion {
                 FROM o WHERE d.id = o.id AND d.claim = o.claim
                 RETURNING o.turn, d.id, d.message_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error,
                     d.last_latency_ms, d.next_attempt_at)
-            SELECT c.turn, c.id, m.webhook_id, c.endpoint, c.status, c.attempts, c.last_http_status, c.last_error,
-                c.last_latency_ms, c.next_attempt_at, w.state, w.consecutive_failures, w.failing_since
-            FROM changed c JOIN messages m ON m.id = c.message_id LEFT JOIN webhooks w ON w.id = c.endpoint
             """
         var ids, claims: [Int64]
         var statuses: [String]
@@ -135,6 +145,31 @@ enum Completion {
         var now: Int64
         func makeBindings() throws -> PostgresBindings {
             try .of(ids, claims, statuses, next, http, errors, hasError, latency, counted, started, bodies, now)
+        }
+
+        init(_ outcomes: [DeliveryOutcome], now: Int64) {
+            ids = []; claims = []; statuses = []; next = []; http = []; errors = []; hasError = []
+            latency = []; counted = []; started = []; bodies = []
+            self.now = now
+            for outcome in outcomes {
+                let (status, at): (DeliveryStatus, Int64) = switch outcome.next {
+                case .delivered: (.delivered, now)
+                case .failed: (.failed, now)
+                case let .retry(at): (.pending, at)
+                }
+                ids.append(outcome.delivery.id)
+                claims.append(outcome.delivery.claim)
+                statuses.append(status.rawValue)
+                next.append(at)
+                // Arrays carry no NULLs here: -1 and a flag stand for them.
+                http.append(Int64(outcome.attempt.httpStatus ?? -1))
+                errors.append(outcome.attempt.error ?? "")
+                hasError.append(outcome.attempt.error != nil)
+                latency.append(Int64(outcome.attempt.latencyMilliseconds))
+                counted.append(outcome.counted ? 1 : 0)
+                started.append(outcome.attempt.startedAt)
+                bodies.append(ByteBuffer(bytes: outcome.attempt.responseBody))
+            }
         }
     }
 

@@ -31,19 +31,25 @@ struct ClaimRequest: Sendable {
     let owner: String
     let quota: TargetQuota?
 
+    /// The claim under a quota as a ``Turns`` statement; nil without a quota or with nothing wanted.
+    var turns: Turns? {
+        guard let quota, limit > 0 else { return nil }
+        let held = quota.held.keys.sorted()
+        return Turns(
+            limit: Int64(limit), perEndpoint: Int64(quota.limit), now: now, leaseUntil: leaseUntil, owner: owner,
+            held: held, heldCounts: held.map { Int64(quota.held[$0]!) }, paused: quota.paused.sorted())
+    }
+
     func run(in session: Session) async throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         return try await session.retrying { try await claim(in: session) }
     }
 
     private func claim(in session: Session) async throws -> [ClaimedDelivery] {
-        guard let quota else {
+        guard let turns else {
             return try await Self.decode(session.rows(OldestDue(limit: Int64(limit), now: now, leaseUntil: leaseUntil, owner: owner)))
         }
-        let held = quota.held.keys.sorted()
-        return try await Self.decode(session.rows(Turns(
-            limit: Int64(limit), perEndpoint: Int64(quota.limit), now: now, leaseUntil: leaseUntil, owner: owner,
-            held: held, heldCounts: held.map { Int64(quota.held[$0]!) }, paused: quota.paused.sorted())))
+        return try await Self.decode(session.rows(turns))
     }
 
     static func decode(_ rows: [PostgresRow]) throws -> [ClaimedDelivery] {
@@ -91,49 +97,58 @@ struct ClaimRequest: Sendable {
     /// delivery is looked for with `LIMIT 1` per endpoint: as `EXISTS` the planner made it a
     /// semi-join over every due delivery, a scan of the whole backlog each round.
     struct Turns: PreparedQuery {
-        static let sql = """
-            WITH RECURSIVE e(endpoint) AS (
+        static let sql = "WITH RECURSIVE " + ctes(base: 0, completing: false) + "\n" + claimedRows
+
+        /// The claim's common table expressions, its parameters numbered from `base` + 1. When
+        /// `completing`, a statement that first records completions (``RoundStatement``: its
+        /// outcomes `o`, `$1` their delivery ids) runs it in the same snapshot: the leases those
+        /// completions end do not count, and their deliveries are not claimed again.
+        static func ctes(base: Int, completing: Bool) -> String {
+            func p(_ n: Int) -> String { "$\(base + n)" }
+            return """
+            e(endpoint) AS (
                 SELECT min(endpoint) FROM deliveries WHERE status = 'pending'
                 UNION ALL
                 SELECT (SELECT min(endpoint) FROM deliveries WHERE status = 'pending' AND endpoint > e.endpoint)
                 FROM e WHERE e.endpoint IS NOT NULL),
             turns AS MATERIALIZED (
-                SELECT c.endpoint, c.last_turn, least($1, $2 - coalesce(h.n, 0)) AS free
+                SELECT c.endpoint, c.last_turn, least(\(p(1)), \(p(2)) - coalesce(h.n, 0)) AS free
                 FROM claim_turns c JOIN e ON e.endpoint = c.endpoint
-                    LEFT JOIN unnest($6::text[], $7::bigint[]) AS h(endpoint, n) ON h.endpoint = c.endpoint
-                WHERE c.endpoint <> ALL($8::text[]) AND $2 - coalesce(h.n, 0) > 0
+                    LEFT JOIN unnest(\(p(6))::text[], \(p(7))::bigint[]) AS h(endpoint, n) ON h.endpoint = c.endpoint
+                WHERE c.endpoint <> ALL(\(p(8))::text[]) AND \(p(2)) - coalesce(h.n, 0) > 0
                     AND c.endpoint NOT IN (SELECT endpoint FROM discarding)
                     AND c.endpoint NOT IN (SELECT id FROM webhooks WHERE paused)
                     AND (SELECT true FROM deliveries d WHERE d.endpoint = c.endpoint AND d.status = 'pending'
-                            AND d.next_attempt_at <= $3 AND (d.lease_until IS NULL OR d.lease_until <= $3)
+                            AND d.next_attempt_at <= \(p(3)) AND (d.lease_until IS NULL OR d.lease_until <= \(p(3)))
                         ORDER BY d.next_attempt_at, d.id LIMIT 1)
                     AND (SELECT count(*) FROM deliveries l
-                        WHERE l.endpoint = c.endpoint AND l.status = 'pending' AND l.lease_until > $3) < $2
+                        WHERE l.endpoint = c.endpoint AND l.status = 'pending' AND l.lease_until > \(p(3))\(completing ? " AND NOT EXISTS (SELECT 1 FROM o WHERE o.id = l.id AND o.claim = l.claim)" : "")) < \(p(2))
                     -- No claim committed since this statement's snapshot: re-checked on the newest row once locked.
                     AND c.last_turn = (SELECT x.last_turn FROM claim_turns x WHERE x.endpoint = c.endpoint)
-                ORDER BY c.last_turn, c.endpoint LIMIT $1
+                ORDER BY c.last_turn, c.endpoint LIMIT \(p(1))
                 FOR UPDATE OF c SKIP LOCKED),
             picked AS (
                 SELECT d.id, t.turn FROM (
-                    SELECT t.endpoint, row_number() OVER (ORDER BY t.last_turn, t.endpoint) AS turn, least(t.free, $2 - (
-                        SELECT count(*) FROM deliveries l WHERE l.endpoint = t.endpoint AND l.status = 'pending' AND l.lease_until > $3)) AS room
+                    SELECT t.endpoint, row_number() OVER (ORDER BY t.last_turn, t.endpoint) AS turn, least(t.free, \(p(2)) - (
+                        SELECT count(*) FROM deliveries l WHERE l.endpoint = t.endpoint AND l.status = 'pending' AND l.lease_until > \(p(3))\(completing ? " AND NOT EXISTS (SELECT 1 FROM o WHERE o.id = l.id AND o.claim = l.claim)" : ""))) AS room
                     FROM turns t) t
                 CROSS JOIN LATERAL (
                     SELECT id FROM deliveries
-                    WHERE endpoint = t.endpoint AND status = 'pending' AND next_attempt_at <= $3
-                        AND (lease_until IS NULL OR lease_until <= $3)
+                    WHERE endpoint = t.endpoint AND status = 'pending' AND next_attempt_at <= \(p(3))
+                        AND (lease_until IS NULL OR lease_until <= \(p(3)))\(completing ? " AND id <> ALL($1::bigint[])" : "")
                     ORDER BY next_attempt_at, id LIMIT greatest(t.room, 0)
                     FOR UPDATE SKIP LOCKED) d
-                LIMIT $1),
+                LIMIT \(p(1))),
             claimed AS (
-                UPDATE deliveries d SET claim = nextval('claim_tokens'), lease_until = $4, lease_owner = $5
+                UPDATE deliveries d SET claim = nextval('claim_tokens'), lease_until = \(p(4)), lease_owner = \(p(5))
                 FROM picked WHERE d.id = picked.id
                 RETURNING d.id, d.claim, d.message_id, d.endpoint, d.attempts, d.next_attempt_at, picked.turn),
             served AS (
                 UPDATE claim_turns SET last_turn = nextval('claim_tokens')
                 WHERE endpoint IN (SELECT DISTINCT endpoint FROM claimed))
-            \(claimedRows)
             """
+        }
+
         var limit, perEndpoint, now, leaseUntil: Int64
         var owner: String
         var held: [String]

@@ -187,8 +187,12 @@ public final class PostgresStore: ServeStore {
         let policy = healthPolicy
         let durable = durableCommits
         // The claim is one statement committed by itself after the outcomes' (a lease need not
-        // reach the disk: one lost in a crash is claimed again when it expires).
+        // reach the disk: one lost in a crash is claimed again when it expires); in the common
+        // round both are one statement (``RoundStatement``).
         let result = try run(outcomes.isEmpty ? "claiming deliveries" : "recording attempts") { session in
+            if let round = try await Completion.runWithClaim(outcomes, claim: claim, now: now, policy: policy, durable: durable, in: session) {
+                return round
+            }
             let completed = try await Completion.run(outcomes, now: now, policy: policy, durable: durable, in: session)
             return (completed, try await claim.run(in: session))
         }
