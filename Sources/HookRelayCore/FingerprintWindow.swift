@@ -2,8 +2,9 @@
 /// recently seen forgotten first (LRU), so memory is bounded whatever the input.
 ///
 /// About 32 bytes a key when full: per key 16 bytes of key and two 4-byte links, and an
-/// open-addressing index of 4-byte slots kept at most half full. Memory grows with the keys
-/// actually seen, up to the capacity.
+/// open-addressing index of 4-byte slots kept at most half full (measured: a full window of
+/// 1,000,000 added 33 MiB to `filter`'s peak RSS). Memory grows with the keys actually seen, up
+/// to the capacity.
 public struct FingerprintWindow: Sendable {
     public let capacity: Int
     /// The largest capacity accepted (the links are 32-bit).
