@@ -45,7 +45,7 @@ struct FilterCommand: ParsableCommand {
     var unique = false
 
     @Option(help: ArgumentHelp(
-        "With --unique: how many of the most recently seen fingerprints are remembered (default 1000000, about 32 MB); an older one passes again.",
+        "With --unique: how many of the most recently seen fingerprints are remembered (default 1000000, about 33 MiB when full); an older one passes again.",
         valueName: "n"))
     var uniqueWindow: Int?
 
