@@ -28,7 +28,11 @@ public struct EventLayout: Sendable, Equatable {
 
     /// The scanner's selector: type, id, then the severity paths, then the asset paths, then the
     /// team's path when set.
-    public var selector: FieldSelector { FieldSelector([typePath, idPath] + severityPaths + assetPaths + (teamPath.map { [$0] } ?? [])) }
+    public var selector: FieldSelector { FieldSelector(paths) }
+
+    /// The selector's paths, in slot order; a caller that needs more fields appends its own
+    /// after them (``Fingerprinter``), so the layout's slots stay where they are.
+    public var paths: [String] { [typePath, idPath] + severityPaths + assetPaths + (teamPath.map { [$0] } ?? []) }
 
     static let typeSlot = 0
     static let idSlot = 1

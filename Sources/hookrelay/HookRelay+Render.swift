@@ -15,6 +15,9 @@ struct RenderCommand: ParsableCommand {
             (or a serve webhook's template) would send, one line each. Try a template out before \
             pointing a webhook at a chat or ticketing target.
 
+            With --fingerprint, each line starts with the event's fingerprint and a tab (nothing \
+            before the tab for an event without one), as 'filter --print-fingerprint' prints it.
+
             Exit status: 0 success; 64 usage error (an unknown template, a missing \
             --template-var); 65 an invalid record, or a rendering that is not valid JSON; 66 an \
             input file is missing; 74 I/O error.
@@ -23,11 +26,18 @@ struct RenderCommand: ParsableCommand {
 
     @OptionGroup(title: "Payload") var templates: TemplateOptions
 
+    @Flag(help: "Start each line with the event's fingerprint and a tab.")
+    var fingerprint = false
+
+    @OptionGroup(title: "Fingerprints") var fingerprints: FingerprintOptions
+
     @OptionGroup(title: "Input") var input: InputOptions
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        var sink = RenderSink(template: try templates.payloadTemplate(), output: OutputBuffer(fd: 1))
-        try exitProcess(with: RecordPipeline(configuration: input.records).run(&sink, selector: sink.layout.selector).status)
+        var sink = RenderSink(
+            template: try templates.payloadTemplate(), output: OutputBuffer(fd: 1),
+            fingerprint: fingerprint ? fingerprints.rule : nil)
+        try exitProcess(with: RecordPipeline(configuration: input.records).run(&sink, selector: sink.selector).status)
     }
 }

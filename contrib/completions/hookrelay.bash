@@ -186,9 +186,9 @@ _hookrelay() {
 
 _hookrelay_filter() {
     repeating_flags=()
-    non_repeating_flags=(--invert --count --summary --version -h --help)
+    non_repeating_flags=(--invert --count --summary --print-fingerprint --unique --unique-ignores-severity --version -h --help)
     repeating_options=(--event --severity --asset)
-    non_repeating_options=(--type-field --min-severity --severity-field --invalid --max-record-size --max-depth)
+    non_repeating_options=(--type-field --min-severity --severity-field --unique-window --fingerprint-fields --fingerprint-id-field --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
 
     # Offer option value completions
@@ -209,6 +209,15 @@ _hookrelay_filter() {
         return
         ;;
     '--asset')
+        return
+        ;;
+    '--unique-window')
+        return
+        ;;
+    '--fingerprint-fields')
+        return
+        ;;
+    '--fingerprint-id-field')
         return
         ;;
     '--invalid')
@@ -1111,9 +1120,9 @@ _hookrelay_audit_list() {
 
 _hookrelay_render() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--fingerprint --version -h --help)
     repeating_options=(--template-var)
-    non_repeating_options=(--template --invalid --max-record-size --max-depth)
+    non_repeating_options=(--template --fingerprint-fields --fingerprint-id-field --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
 
     # Offer option value completions
@@ -1122,6 +1131,12 @@ _hookrelay_render() {
         return
         ;;
     '--template-var')
+        return
+        ;;
+    '--fingerprint-fields')
+        return
+        ;;
+    '--fingerprint-id-field')
         return
         ;;
     '--invalid')
