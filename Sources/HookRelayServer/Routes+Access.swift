@@ -81,10 +81,16 @@ extension Routes {
         @Sendable func view(_ team: Team) async throws -> TeamView {
             TeamView(team, alerts: try await admin.teamAlertDestinations()[team.id] ?? [])
         }
-        /// Replaces a team's alert destinations when `fields` has `alerts` (checked before the team changes).
-        @Sendable func setAlerts(_ fields: [String: Any], team: String, _ context: ServeRequestContext) async throws {
-            guard fields["alerts"] != nil else { return }
+        /// The destinations of the team object's `alerts`, checked before anything changes; nil without it.
+        @Sendable func alerts(_ fields: [String: Any]) throws -> [AlertDestination]? {
+            guard fields["alerts"] != nil else { return nil }
             let destinations = try AlertDestination.list(fields["alerts"])
+            try admin.checkAlerts(destinations)
+            return destinations
+        }
+        /// Replaces a team's alert destinations with `destinations`, when given.
+        @Sendable func setAlerts(_ destinations: [AlertDestination]?, team: String, _ context: ServeRequestContext) async throws {
+            guard let destinations else { return }
             try await admin.setTeamAlerts(team, destinations)
             try await state.reloadWebhooks()
             try await audit(state, context, team, "team", team, "alerts_set", ["alerts": "\(destinations.count)"])
@@ -92,10 +98,10 @@ extension Routes {
         api.post("teams") { request, context in
             try adminOnly(context)
             let fields = try await decodeObject(request)
-            if fields["alerts"] != nil { try admin.checkAlerts(try AlertDestination.list(fields["alerts"])) }
+            let destinations = try alerts(fields)
             let team = try await admin.createTeam(fields)
             try await audit(state, context, team.id, "team", team.id, "created", ["name": team.name])
-            try await setAlerts(fields, team: team.id, context)
+            try await setAlerts(destinations, team: team.id, context)
             return json(try await view(team), status: .created)
         }
         api.get("teams") { _, context in
@@ -115,12 +121,12 @@ extension Routes {
             guard fields["name"] != nil || fields["alerts"] != nil else {
                 throw AdminError.invalid(#"give "name", the team's new name, or "alerts", its alert destinations"#)
             }
-            if fields["alerts"] != nil { try admin.checkAlerts(try AlertDestination.list(fields["alerts"])) }
+            let destinations = try alerts(fields)
             if fields["name"] != nil {
                 let team = try await admin.renameTeam(id, fields)
                 try await audit(state, context, id, "team", id, "updated", ["name": team.name])
             }
-            try await setAlerts(fields, team: id, context)
+            try await setAlerts(destinations, team: id, context)
             return json(try await view(try await admin.team(id)))
         }
         api.delete("teams/:team") { _, context in

@@ -31,15 +31,10 @@ struct EgressOptions: ParsableArguments {
 
     /// The client certificate and trust, read and checked (a missing file exits 66, bad PEM 64).
     func tls() throws -> TLSOptions {
-        func read(_ file: String?, _ option: String) throws -> String? {
-            guard let file else { return nil }
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CommandFailure(status: .noInput, message: "\(file): the \(option) file cannot be read; check the path and its permissions")
-            }
-            return String(decoding: data, as: UTF8.self)
-        }
         let options = TLSOptions(
-            certificate: try read(clientCert, "--client-cert"), key: try read(clientKey, "--client-key"), addedCA: try read(caFile, "--ca-file"))
+            certificate: try clientCert.map { try pemFile($0, option: "--client-cert") },
+            key: try clientKey.map { try pemFile($0, option: "--client-key") },
+            addedCA: try caFile.map { try pemFile($0, option: "--ca-file") })
         do {
             try options.check()
         } catch {
@@ -47,4 +42,13 @@ struct EgressOptions: ParsableArguments {
         }
         return options
     }
+}
+
+/// The text of a PEM file an option names (`deliver`'s and `webhooks`' certificate options); a
+/// file that cannot be read exits 66.
+func pemFile(_ file: String, option: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: file) else {
+        throw CommandFailure(status: .noInput, message: "\(file): the \(option) file cannot be read; check the path and its permissions")
+    }
+    return String(decoding: data, as: UTF8.self)
 }

@@ -90,16 +90,10 @@ struct WebhookSettings: ParsableArguments {
 
     /// The TLS fields: each file's PEM text, or null to remove.
     func tlsFields() throws -> [String: Any] {
-        func read(_ file: String, _ option: String) throws -> String {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CommandFailure(status: .noInput, message: "\(file): the \(option) file cannot be read; check the path and its permissions")
-            }
-            return String(decoding: data, as: UTF8.self)
-        }
         var fields: [String: Any] = [:]
-        if let clientCert { fields["client_cert"] = try read(clientCert, "--client-cert") }
-        if let clientKey { fields["client_key"] = try read(clientKey, "--client-key") }
-        if let caFile { fields["ca"] = try read(caFile, "--ca-file") }
+        if let clientCert { fields["client_cert"] = try pemFile(clientCert, option: "--client-cert") }
+        if let clientKey { fields["client_key"] = try pemFile(clientKey, option: "--client-key") }
+        if let caFile { fields["ca"] = try pemFile(caFile, option: "--ca-file") }
         if noClientCert { fields["client_cert"] = NSNull() }
         if noCA { fields["ca"] = NSNull() }
         return fields

@@ -19,16 +19,22 @@ import Testing
         return String(decoding: data, as: UTF8.self)
     }
 
-    @Test func matchesAreOnStdoutWhileTheInputPauses() throws {
+    /// The binary run with `arguments`, its standard input and output pipes kept open.
+    static func start(_ arguments: [String]) throws -> (process: Process, stdin: Pipe, stdout: Pipe) {
         let process = Process()
         process.executableURL = HookRelayProcess.binary
-        process.arguments = ["filter", "--event", "finding"]
+        process.arguments = arguments
         let stdin = Pipe()
         let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
         try process.run()
+        return (process, stdin, stdout)
+    }
+
+    @Test func matchesAreOnStdoutWhileTheInputPauses() throws {
+        let (process, stdin, stdout) = try Self.start(["filter", "--event", "finding"])
         defer { process.terminate() }
 
         let first = #"{"event_type":"finding","id":"1"}"#

@@ -89,15 +89,7 @@ import Testing
     }
 
     @Test func uniqueStreamsWithoutWaitingForTheEnd() throws {
-        let process = Process()
-        process.executableURL = HookRelayProcess.binary
-        process.arguments = ["filter", "--unique"]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, stdin, stdout) = try FilterStreamingTests.start(["filter", "--unique"])
         defer { process.terminate() }
         stdin.fileHandleForWriting.write(Data((events[0] + "\n" + events[1] + "\n").utf8))
         // The input stays open: the first occurrence must come out, the repeat must not.
