@@ -65,6 +65,7 @@ public final class Admin: Sendable {
     public static let webhookFields: Set = [
         "url", "events", "min_severity", "severities", "description", "headers", "secret", "template", "template_vars",
         "rate_limit", "ordering", "trace_context", "client_cert", "client_key", "ca",
+        "dedupe_window", "dedupe_ignores_severity", "fingerprint_fields", "fingerprint_id_field",
     ]
 
     /// - Parameters:
@@ -82,7 +83,7 @@ public final class Admin: Sendable {
         self.configuration = configuration
         self.sender = sender
         self.now = now
-        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, tracer: tracer, now: now)
+        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, tracer: tracer, store: store, now: now)
     }
 
     /// `count` random bytes in hex: ids and session tokens.

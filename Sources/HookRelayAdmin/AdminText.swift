@@ -29,11 +29,7 @@ public enum AdminText {
     }
 
     /// Unix milliseconds as `2026-11-29T10:17:00Z`.
-    public static func time(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
+    public static func time(_ milliseconds: Int64) -> String { UnixTime.iso8601(milliseconds) }
 
     static func text(_ value: String?) -> String {
         guard let value, !value.isEmpty else { return "-" }
@@ -78,6 +74,11 @@ public enum AdminText {
         pairs += webhook.templateVariables.sorted { $0.key < $1.key }.map { ("template var", "\($0.key)=\($0.value)") }
         pairs += [("rate limit", webhook.rateLimit?.description ?? "none"), ("ordering", webhook.fifo ? "fifo" : "none")]
         pairs.append(("trace context", webhook.traceContext ? "yes" : "no"))
+        pairs.append(("dedupe window", dedupeWindow(webhook)))
+        if webhook.dedupe.fingerprintFields != nil || webhook.dedupe.fingerprintIDField != nil {
+            let rule = webhook.dedupe.rule
+            pairs.append(("fingerprint", "id \(rule.idPath ?? "none"), fields \(rule.fields.joined(separator: ","))"))
+        }
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
         pairs.append(("client certificate", webhook.clientCertificateSummary ?? "none"))
         pairs.append(("ca", webhook.caSummary ?? "the system's"))
@@ -91,6 +92,15 @@ public enum AdminText {
         ]
         if let log { pairs.append(("delivery log", log.text)) }
         return fields(pairs)
+    }
+
+    /// `30d (the template's default)`, `12h, severity ignored`, `off`.
+    static func dedupeWindow(_ webhook: Webhook) -> String {
+        guard let window = webhook.dedupeWindow else { return "off" }
+        var text = window.shortDescription
+        if webhook.dedupe.window == nil { text += " (the template's default)" }
+        if webhook.dedupe.ignoresSeverity { text += ", severity ignored" }
+        return text
     }
 
     // MARK: Deliveries

@@ -23,6 +23,8 @@ public final class WebhookAttempts: Sendable {
     /// How long an attempt may hold its delivery.
     public let lease: Int64
     let metrics: (any AttemptCounting)?
+    /// The store, for the steps before sending that read and write it (de-duplication); nil: none.
+    let store: (any StoreAccess)?
     /// `serve`'s, while it exports traces; nil: no span work at all.
     let tracer: (any Tracer)?
     let now: @Sendable () -> Int64
@@ -30,9 +32,10 @@ public final class WebhookAttempts: Sendable {
 
     init(
         sender: any DeliverySending, configuration: ServeConfiguration, metrics: (any AttemptCounting)?, tracer: (any Tracer)?,
-        now: @escaping @Sendable () -> Int64
+        store: (any StoreAccess)? = nil, now: @escaping @Sendable () -> Int64
     ) {
         self.sender = sender
+        self.store = store
         self.metrics = metrics
         self.tracer = tracer
         self.now = now
@@ -68,11 +71,19 @@ public final class WebhookAttempts: Sendable {
         } catch {
             return notSent(.refused, error.description)
         }
+        let dedupeKey: DedupeKey?
+        switch await dedupe(job, webhook: webhook, occasion: occasion, attempt: attempt) {
+        case let .send(key): dedupeKey = key
+        case let .settled(outcome):
+            span?.notSent(outcome)
+            return (outcome, false)
+        }
         var job = job
         if webhook.template != "raw" {
             do {
                 job.body = try template(for: webhook).render(job.body)
             } catch {
+                await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: nil)
                 return notSent(.unrenderable, "\(error)")
             }
         }
@@ -84,6 +95,7 @@ public final class WebhookAttempts: Sendable {
         span?.sending(to: endpoint)
         let (outcome, gone, result) = await attempt.run(
             job, to: endpoint, signer: signer(for: webhook), headers: headers, tls: webhook.tlsOptions, sender: sender)
+        await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: outcome.next == .delivered ? outcome.attempt.startedAt : nil)
         metrics?.attempted(result, webhook: webhook.id)
         span?.sent(result, outcome)
         return (outcome, gone)

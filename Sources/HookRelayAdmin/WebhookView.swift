@@ -27,6 +27,12 @@ public struct WebhookView: Encodable {
     /// What may be shown of the client certificate and CA bundle; the PEM never is.
     var clientCertificate: CertificateView?
     var ca: CertificateView?
+    /// `dedupe_window` as set (absent: the template's default) and the window in force.
+    var dedupeWindow: String?
+    var dedupeWindowEffective: String
+    var dedupeIgnoresSeverity: Bool
+    var fingerprintFields: [String]?
+    var fingerprintIDField: String?
     var consecutiveFailures: Int
     var createdAt: Int64
     var updatedAt: Int64
@@ -38,6 +44,9 @@ public struct WebhookView: Encodable {
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
         case rateLimit = "rate_limit", ordering, ca
         case clientCertificate = "client_cert"
+        case dedupeWindow = "dedupe_window", dedupeWindowEffective = "dedupe_window_effective"
+        case dedupeIgnoresSeverity = "dedupe_ignores_severity", fingerprintFields = "fingerprint_fields"
+        case fingerprintIDField = "fingerprint_id_field"
     }
 
     /// `{"subject": "CN=…", "expires_at": <Unix ms>, "certificates": n}` for a stored PEM.
@@ -80,6 +89,11 @@ public struct WebhookView: Encodable {
         traceContext = webhook.traceContext
         clientCertificate = webhook.clientCertificate.map(CertificateView.init)
         ca = webhook.ca.map(CertificateView.init)
+        dedupeWindow = webhook.dedupe.window
+        dedupeWindowEffective = webhook.dedupeWindow?.shortDescription ?? "off"
+        dedupeIgnoresSeverity = webhook.dedupe.ignoresSeverity
+        fingerprintFields = webhook.dedupe.fingerprintFields
+        fingerprintIDField = webhook.dedupe.fingerprintIDField
         consecutiveFailures = webhook.consecutiveFailures
         createdAt = webhook.createdAt
         updatedAt = webhook.updatedAt

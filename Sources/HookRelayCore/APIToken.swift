@@ -45,6 +45,13 @@ public struct APIToken: Sendable {
 /// The wall clock as the stores keep time: Unix milliseconds.
 public enum UnixTime {
     public static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Unix milliseconds as `2026-11-29T10:17:00Z`.
+    public static func iso8601(_ milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
 }
 
 /// A point in time given by a user: RFC 3339 (`2026-11-29T10:00:00Z`), Unix seconds, or a

@@ -50,6 +50,8 @@ public struct DeliverRun: Sendable {
         public var quiet = false
         /// Show a progress line on standard error (it is a terminal).
         public var progress = false
+        /// `--dedupe-window`: what is not spooled again (DeliverRun+Dedupe.swift); nil sends everything.
+        public var dedupe: DeliverDedupe?
 
         public init() {}
 
@@ -219,7 +221,9 @@ public struct DeliverRun: Sendable {
     }
 
     private func read(dispatcher: Dispatcher, results: ResultWriter) -> ExitStatus {
-        let append: ([NewMessage]) throws -> Void
+        let append: ([NewMessage], [SpooledDedupe]) throws -> Void
+        var ledger: (any SpoolDedupeLedger)?
+        let window = configuration.dedupe?.window ?? 0
         if let path = configuration.spool {
             let spool: SQLiteSpool
             do {
@@ -228,16 +232,26 @@ public struct DeliverRun: Sendable {
                 diagnostics.report("\(error)")
                 return .ioError
             }
-            append = { messages in
-                _ = try spool.append(messages, now: UnixTime.now())
+            if configuration.dedupe != nil { ledger = spool }
+            append = { messages, entries in
+                let now = UnixTime.now()
+                _ = try entries.isEmpty ? spool.append(messages, now: now) : spool.append(messages, recording: entries, window: window, now: now)
                 dispatcher.inputArrived()
             }
         } else {
             let limit = max(1024, configuration.concurrency * Self.memoryLimitFactor)
+            let memory = configuration.dedupe.map { _ in MemoryDedupeLedger() }
+            ledger = memory
             // Backpressure: without a spool, unsent events wait in the input, not in memory.
-            append = { messages in dispatcher.append(messages, limit: limit) }
+            append = { messages, entries in
+                memory?.recordSpooled(entries, window: window, now: UnixTime.now())
+                dispatcher.append(messages, limit: limit)
+            }
         }
         var sink = SpoolingSink(urls: configuration.urls, layout: configuration.layout, template: configuration.template, append: append)
+        if let dedupe = configuration.dedupe, let ledger {
+            sink.dedupe = (dedupe, ledger, { results.reportSuppressed(messageID: $0, url: $1, first: $2) })
+        }
         let outcome = RecordPipeline(configuration: configuration.records, diagnostics: diagnostics)
             .run(&sink, selector: configuration.layout.selector)
         results.counts.withLock {
@@ -253,14 +267,19 @@ struct SpoolingSink: RecordSink {
     let urls: [String]
     let layout: EventLayout
     let template: PayloadTemplate?
-    let append: ([NewMessage]) throws -> Void
+    let append: ([NewMessage], [SpooledDedupe]) throws -> Void
     var batch: [NewMessage] = []
+    /// With `--dedupe-window`: the settings, the ledger and who hears of a suppressed pair; the
+    /// key of each record of ``batch`` (nil: no fingerprint).
+    var dedupe: (settings: DeliverDedupe, ledger: any SpoolDedupeLedger, suppressed: (String, String, SpooledEntry) -> Void)?
+    var keys: [String?] = []
 
     static let batchSize = 2048
 
     mutating func record(_ record: RecordView) throws {
         let id = MessageID.make(eventID: layout.id(of: record), body: record.bytes)
         var body = Array(record.bytes)
+        let key = dedupe.map { $0.settings.key(of: body) }
         if let template, !template.isRaw {
             do {
                 body = try template.render(body, layout: layout)
@@ -270,12 +289,20 @@ struct SpoolingSink: RecordSink {
             }
         }
         batch.append(NewMessage(messageID: id, body: body, targets: urls))
+        if let key { keys.append(key) }
         if batch.count >= Self.batchSize { try commit() }
     }
 
     mutating func commit() throws {
         guard !batch.isEmpty else { return }
-        try append(batch)
+        if let dedupe {
+            let (messages, entries) = try dedupe.settings.admit(
+                batch, keys: keys, ledger: dedupe.ledger, now: UnixTime.now(), suppressed: dedupe.suppressed)
+            try append(messages, entries)
+            keys.removeAll(keepingCapacity: true)
+        } else {
+            try append(batch, [])
+        }
         batch.removeAll(keepingCapacity: true)
     }
 

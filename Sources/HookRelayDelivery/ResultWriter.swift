@@ -18,6 +18,8 @@ final class ResultWriter: Sendable {
         var unrendered = 0
         /// Deliveries failed because the endpoint is gone (410) or its address is not allowed.
         var unavailable = 0
+        /// Pairs not spooled: duplicates within `--dedupe-window` (a success).
+        var suppressed = 0
     }
 
     private struct Output: ~Copyable {
@@ -87,6 +89,22 @@ final class ResultWriter: Sendable {
         }
     }
 
+    /// The result line of a pair not sent: a duplicate of `first` (`--dedupe-window`).
+    func reportSuppressed(messageID: String, url: String, first: SpooledEntry) {
+        counts.withLock { $0.suppressed += 1 }
+        let note = "not sent: a duplicate of \(first.messageID), spooled \(UnixTime.iso8601(first.at))"
+        let line = #"{"webhook_id":\#(JSONString.quote(messageID)),"url":\#(JSONString.quote(url)),"status":"suppressed","attempts":0,"http_status":null,"error":\#(JSONString.quote(note)),"latency_ms":null,"ref":\#(JSONString.quote(first.messageID))}"#
+        output.withLock { output in
+            guard !quiet, !output.closed else { return }
+            do {
+                try output.buffer.write(line + "\n")
+                try output.buffer.endRecord()
+            } catch {
+                output.closed = true
+            }
+        }
+    }
+
     /// Reports `message` on standard error the first time `key` is seen.
     func reportOnce(key: String, _ message: String) {
         if reported.withLock({ $0.insert(key).inserted }) { diagnostics.report(message) }
@@ -98,6 +116,7 @@ final class ResultWriter: Sendable {
         var text = "hookrelay: delivered \(counts.delivered), failed \(counts.failed), pending \(counts.pending)"
         if counts.invalid > 0 { text += ", invalid \(counts.invalid)" }
         if counts.unrendered > 0 { text += ", not rendered \(counts.unrendered)" }
+        if counts.suppressed > 0 { text += ", suppressed \(counts.suppressed)" }
         return text + String(format: " in %.1fs (%.0f/s)", seconds, Double(done) / seconds)
     }
 

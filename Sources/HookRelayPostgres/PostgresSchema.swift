@@ -200,6 +200,21 @@ enum PostgresSchema {
         INSERT INTO delivery_counts (endpoint, status, slot, n) SELECT endpoint, status, 0, count(*) FROM deliveries GROUP BY 1, 2;
         \(countTriggers(counts: true))
         """,
+        // 12 (issue 19; SQLite's 15): a webhook's de-duplication settings, and the ledger of what
+        // each webhook was sent by de-duplication key (HookRelayStore's DedupeLedger.swift).
+        """
+        ALTER TABLE webhooks ADD COLUMN dedupe text;
+        CREATE TABLE dedupe_ledger (
+            endpoint text NOT NULL,
+            key text NOT NULL,
+            delivery bigint NOT NULL,
+            sent_at bigint,
+            expires_at bigint NOT NULL,
+            message_id text,
+            PRIMARY KEY (endpoint, key)
+        );
+        CREATE INDEX dedupe_ledger_expires ON dedupe_ledger (expires_at);
+        """,
     ]
 
     /// The triggers on `deliveries` that keep the counts (migration 8 makes them for the hourly

@@ -199,6 +199,8 @@ extension PostgresStore {
             }
             try await Self.webhooksChanged(in: session)
             try await session.execute("INSERT INTO discarding (endpoint) VALUES (\(id)) ON CONFLICT DO NOTHING")
+            // Its de-duplication ledger goes with it: a webhook made again starts afresh.
+            try await session.execute("DELETE FROM dedupe_ledger WHERE endpoint = \(id)")
             return true
         }
     }

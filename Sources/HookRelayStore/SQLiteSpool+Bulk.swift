@@ -45,6 +45,8 @@ extension SQLiteSpool {
             guard connection.changes == 1 else { return false }
             try webhooksChanged()
             try connection.statement("INSERT OR IGNORE INTO discarding (endpoint) VALUES (?1)").bind(1, id).run()
+            // Its de-duplication ledger goes with it: a webhook made again starts afresh.
+            try connection.statement("DELETE FROM dedupe_ledger WHERE endpoint = ?1").bind(1, id).run()
             return true
         }
     }

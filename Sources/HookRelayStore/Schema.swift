@@ -215,6 +215,23 @@ enum Schema {
         ALTER TABLE webhooks ADD COLUMN client_key TEXT;
         ALTER TABLE webhooks ADD COLUMN ca TEXT;
         """,
+        // 15 (issue 19): a webhook's de-duplication settings, and the ledger of what each
+        // webhook (or `deliver`'s URL) was sent by de-duplication key (DedupeLedger.swift):
+        // `sent_at` NULL is a reservation of a delivery being sent, which lapses at `expires_at`;
+        // `deliver` records the `message_id` it spooled (its `delivery` is 0).
+        """
+        ALTER TABLE webhooks ADD COLUMN dedupe TEXT;
+        CREATE TABLE dedupe_ledger (
+            endpoint TEXT NOT NULL,
+            key TEXT NOT NULL,
+            delivery INTEGER NOT NULL,
+            sent_at INTEGER,
+            expires_at INTEGER NOT NULL,
+            message_id TEXT,
+            PRIMARY KEY (endpoint, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX dedupe_ledger_expires ON dedupe_ledger (expires_at);
+        """,
     ]
 
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.

@@ -2,7 +2,7 @@ import ArgumentParser
 import HookRelayCore
 
 /// How fingerprints are made: `--fingerprint-fields` and `--fingerprint-id-field`, for `filter`
-/// and `render`.
+/// `render` and `deliver` (whose `--dedupe-window` uses them).
 struct FingerprintOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -17,30 +17,21 @@ struct FingerprintOptions: ParsableArguments {
     var fingerprintIdField: String?
 
     func validate() throws {
-        if let fingerprintFields {
-            let fields = Self.split(fingerprintFields)
-            if fields.isEmpty {
-                throw ValidationError("--fingerprint-fields needs at least one dotted path, e.g. --fingerprint-fields finding.asset,finding.title")
-            }
-            if fields.count > FingerprintRule.maxFields {
-                throw ValidationError("--fingerprint-fields takes at most \(FingerprintRule.maxFields) paths; \(fields.count) were given")
-            }
-            for path in fields where !FieldSelector.validate(path: path) {
-                throw ValidationError("--fingerprint-fields: '\(path)' is not a field path; give member names separated by single dots, e.g. finding.title")
-            }
-        }
-        if let fingerprintIdField, fingerprintIdField != "none", !FieldSelector.validate(path: fingerprintIdField) {
-            throw ValidationError("--fingerprint-id-field: '\(fingerprintIdField)' is not a field path; give member names separated by single dots (e.g. finding.id), or 'none'")
+        _ = try checkedRule()
+    }
+
+    var rule: FingerprintRule { (try? checkedRule()) ?? FingerprintRule() }
+
+    /// The rule, checked by the one reader the webhooks' fields share.
+    func checkedRule() throws -> FingerprintRule {
+        do {
+            return try FingerprintRule.checked(fields: fingerprintFields.map(Self.split), idField: fingerprintIdField, names: .options)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 
-    var rule: FingerprintRule {
-        FingerprintRule(
-            idPath: fingerprintIdField == "none" ? nil : (fingerprintIdField ?? FingerprintRule.defaultIDPath),
-            fields: fingerprintFields.map(Self.split) ?? FingerprintRule.defaultFields)
-    }
-
-    private static func split(_ list: String) -> [String] {
+    static func split(_ list: String) -> [String] {
         list.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 }

@@ -46,6 +46,8 @@ struct DeliverCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Proxy and TLS") var egress: EgressOptions
 
+    @OptionGroup(title: "De-duplication") var dedupe: DedupeOptions
+
     @Option(help: ArgumentHelp("Deliveries in flight at once.", valueName: "n"))
     var concurrency: Int = 16
 
@@ -214,6 +216,11 @@ struct DeliverCommand: AsyncParsableCommand {
         case "forever": configuration.wait = nil
         case let text?: configuration.wait = Duration(parsing: text)
         case nil: configuration.wait = (drain || retryFailed) ? .zero : nil
+        }
+        if let window = try dedupe.window() {
+            configuration.dedupe = DeliverDedupe(
+                window: window, ignoresSeverity: dedupe.dedupeIgnoresSeverity == true, rule: try dedupe.fingerprint.checkedRule(),
+                layout: configuration.layout)
         }
         configuration.quiet = quiet
         configuration.progress = isatty(2) == 1

@@ -114,6 +114,16 @@ enum UIPages {
               <select id="ordering" name="ordering"><option value="none"{{^fifo}} selected{{/fifo}}>none: side by side</option><option value="fifo"{{#fifo}} selected{{/fifo}}>fifo: one at a time, in order</option></select>
               <label class="check"><input type="checkbox" name="trace_context" value="on"{{#trace_context}} checked{{/trace_context}}> Send the W3C <code>traceparent</code> header (while traces are exported)</label>
               <fieldset>
+                <legend>De-duplication</legend>
+                <label for="dedupe_window">Window: a finding sent within it is not sent again (<code>30d</code>, <code>12h</code>, <code>90m</code>, or <code>off</code>)</label>
+                <input id="dedupe_window" name="dedupe_window" value="{{dedupe_window}}" placeholder="default: off; 30d for jira and github-issue">
+                <label class="check"><input type="checkbox" name="dedupe_ignores_severity" value="on"{{#dedupe_ignores_severity}} checked{{/dedupe_ignores_severity}}> A change of severity is a duplicate too</label>
+                <label for="fingerprint_fields">Fingerprint fields, comma-separated dotted paths</label>
+                <input id="fingerprint_fields" name="fingerprint_fields" value="{{fingerprint_fields}}" placeholder="finding.asset, finding.title, finding.url, finding.parameter">
+                <label for="fingerprint_id_field">Fingerprint id field (or <code>none</code>)</label>
+                <input id="fingerprint_id_field" name="fingerprint_id_field" value="{{fingerprint_id_field}}" placeholder="finding.id">
+              </fieldset>
+              <fieldset>
                 <legend>Mutual TLS</legend>
                 <p class="hint">Client certificate: {{client_cert_state}}. CA: {{ca_state}}. Key material is never shown; paste PEM text to replace it, leave a box empty to keep what is stored.</p>
                 <label for="client_cert">Client certificate (PEM)</label>

@@ -47,12 +47,19 @@ struct WebhookForm: SessionForm {
     var ca: String?
     var removeClientCert: String?
     var removeCA: String?
+    /// Empty: the template's default window, the default fingerprint fields and id.
+    var dedupeWindow: String?
+    var dedupeIgnoresSeverity: String?
+    var fingerprintFields: String?
+    var fingerprintIDField: String?
 
     enum CodingKeys: String, CodingKey {
         case csrf, url, events = "event", otherEvents = "other_events", severityMode = "severity_mode", minSeverity = "min_severity"
         case severities = "severity", description, headers, template, templateVars = "template_vars", rateLimit = "rate_limit", ordering
         case traceContext = "trace_context", clientCert = "client_cert", clientKey = "client_key", ca
         case removeClientCert = "remove_client_cert", removeCA = "remove_ca"
+        case dedupeWindow = "dedupe_window", dedupeIgnoresSeverity = "dedupe_ignores_severity"
+        case fingerprintFields = "fingerprint_fields", fingerprintIDField = "fingerprint_id_field"
     }
 
     /// The settings as the API's fields (see ``Admin/apply(_:to:)``).
@@ -85,6 +92,13 @@ struct WebhookForm: SessionForm {
             throw AdminError.invalid(error.description)
         }
         fields["trace_context"] = traceContext != nil
+        func orNull(_ text: String?) -> String? { text.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
+        fields["dedupe_window"] = orNull(dedupeWindow) ?? NSNull()
+        fields["dedupe_ignores_severity"] = dedupeIgnoresSeverity != nil
+        fields["fingerprint_fields"] = orNull(fingerprintFields).map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        } ?? NSNull()
+        fields["fingerprint_id_field"] = orNull(fingerprintIDField) ?? NSNull()
         func pem(_ text: String?) -> String? {
             text.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0.replacingOccurrences(of: "\r\n", with: "\n") }
         }
@@ -150,6 +164,10 @@ extension WebUI {
             "rate_limit": typed?.rateLimit ?? webhook?.rateLimit?.description ?? "",
             "fifo": (typed?.ordering ?? (webhook?.fifo == true ? "fifo" : "none")) == "fifo",
             "trace_context": typed.map { $0.traceContext != nil } ?? webhook?.traceContext ?? false,
+            "dedupe_window": typed?.dedupeWindow ?? webhook?.dedupe.window ?? "",
+            "dedupe_ignores_severity": typed.map { $0.dedupeIgnoresSeverity != nil } ?? webhook?.dedupe.ignoresSeverity ?? false,
+            "fingerprint_fields": typed?.fingerprintFields ?? webhook?.dedupe.fingerprintFields?.joined(separator: ", ") ?? "",
+            "fingerprint_id_field": typed?.fingerprintIDField ?? webhook?.dedupe.fingerprintIDField ?? "",
             // What is stored, summed up; pasted PEM is never put back in the page.
             "client_cert_state": webhook?.clientCertificateSummary ?? "none",
             "ca_state": webhook?.caSummary ?? "the system's trust store",

@@ -1,0 +1,81 @@
+import Foundation
+import HookRelayCore
+import HookRelayDelivery
+import HookRelayStore
+
+/// De-duplication at attempt time (issue 19): a queued delivery of a webhook with a window in
+/// force is not sent when the webhook was sent its event's key (``DedupeKey``) within the window
+/// by another delivery; it is settled `suppressed`, its `ref` that first delivery.
+///
+/// Concurrency: before sending, the key is reserved for this delivery in the ledger (one
+/// transaction; on PostgreSQL the row is locked, so instances take turns), until its lease ends.
+/// Another delivery of the key meeting the reservation waits: it is due again a second later
+/// (at the reservation's end at the latest), its attempt not counted and health untouched, and
+/// is then suppressed once the first was delivered, or sent when the first failed (its
+/// reservation is dropped) or the reservation lapsed (a crash). A 2xx records the key for
+/// this delivery, at the time of the attempt.
+extension WebhookAttempts {
+    /// What the ledger said before sending.
+    enum DedupeStep {
+        /// Send; with a key: record it after a 2xx, release it otherwise.
+        case send(DedupeKey?)
+        /// Do not send: the delivery is settled (suppressed) or waits.
+        case settled(DeliveryOutcome)
+    }
+
+    /// How long a delivery that meets another's reservation waits at most before it asks again.
+    static let dedupeWait: Int64 = 1000
+
+    /// Asks the ledger, for the queue's own attempts of a webhook whose window is on: an
+    /// operator's retry or a test event always goes out, and so does an event without a
+    /// fingerprint. A ledger that cannot be read sends (a duplicate is better than a loss).
+    func dedupe(_ job: ClaimedDelivery, webhook: Webhook, occasion: OutcomePolicy.Occasion, attempt: Attempt) async -> DedupeStep {
+        guard occasion == .queued, let window = webhook.dedupeWindow?.milliseconds, let store else { return .send(nil) }
+        guard let key = webhook.fingerprinter.dedupeKey(ofEvent: job.body, severity: !webhook.dedupe.ignoresSeverity) else {
+            return .send(nil)
+        }
+        let now = now()
+        let until = now + lease
+        let endpoint = webhook.id
+        let decision: DedupeDecision
+        do {
+            decision = try await store.withStore { store in
+                try store.reserveDedupe(endpoint: endpoint, key: key.text, delivery: job.id, window: window, now: now, until: until)
+            }
+        } catch {
+            return .send(nil)
+        }
+        switch decision {
+        case .send:
+            return .send(key)
+        case let .duplicate(first, sentAt):
+            let note = "not sent: a duplicate of delivery \(first) (fingerprint \(key.fingerprint.text)), delivered \(AdminText.time(sentAt))"
+            return .settled(suppressed(job, ref: first, note: note, attempt: attempt))
+        case let .wait(other, reservedUntil):
+            var outcome = attempt.notSent(
+                job, .held, error: "waiting: delivery \(other) of the same fingerprint (\(key.fingerprint.text)) is being sent")
+            outcome.next = .retry(at: min(reservedUntil, now + Self.dedupeWait))
+            return .settled(outcome)
+        }
+    }
+
+    /// After the attempt: a 2xx records the key for this delivery; anything else drops its reservation.
+    func dedupeFinished(_ key: DedupeKey?, _ job: ClaimedDelivery, webhook: Webhook, deliveredAt: Int64?) async {
+        guard let key, let store, let window = webhook.dedupeWindow?.milliseconds else { return }
+        let endpoint = webhook.id
+        _ = try? await store.withStore { store in
+            if let deliveredAt {
+                try store.recordDedupe(endpoint: endpoint, key: key.text, delivery: job.id, window: window, now: deliveredAt)
+            } else {
+                try store.releaseDedupe(endpoint: endpoint, key: key.text, delivery: job.id)
+            }
+        }
+    }
+
+    /// The `suppressed` settlement (before the groundwork's `Attempt.settled` lands: failed, with the note).
+    func suppressed(_ job: ClaimedDelivery, ref: Int64, note: String, attempt: Attempt) -> DeliveryOutcome {
+        var outcome = attempt.notSent(job, .refused, error: note)
+        outcome.interrupted = true
+        return outcome
+    }
+}
