@@ -11,10 +11,12 @@ struct DeliveryResult: Decodable, Equatable {
     var httpStatus: Int?
     var error: String?
     var latencyMilliseconds: Int?
+    /// A suppressed pair's: the message that carried its key first (`--dedupe-window`).
+    var ref: String?
 
     enum CodingKeys: String, CodingKey {
         case webhookID = "webhook_id", url, status, attempts, httpStatus = "http_status", error
-        case latencyMilliseconds = "latency_ms"
+        case latencyMilliseconds = "latency_ms", ref
     }
 
     static let keys: Set<String> = ["webhook_id", "url", "status", "attempts", "http_status", "error", "latency_ms"]
@@ -80,7 +82,8 @@ enum Deliver {
             let object = try #require(
                 try JSONSerialization.jsonObject(with: data) as? [String: Any], "not a JSON object: \(line)",
                 sourceLocation: sourceLocation)
-            #expect(Set(object.keys) == DeliveryResult.keys, "\(line)", sourceLocation: sourceLocation)
+            let keys = object["status"] as? String == "suppressed" ? DeliveryResult.keys.union(["ref"]) : DeliveryResult.keys
+            #expect(Set(object.keys) == keys, "\(line)", sourceLocation: sourceLocation)
             return try JSONDecoder().decode(DeliveryResult.self, from: data)
         }
     }

@@ -234,9 +234,9 @@ _hookrelay_filter() {
 
 _hookrelay_deliver() {
     repeating_flags=()
-    non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --unsigned --version -h --help)
+    non_repeating_flags=(--allow-http --allow-private --dedupe-ignores-severity --no-dedupe-ignores-severity --drain --retry-failed --quiet --print-schedule --unsigned --version -h --help)
     repeating_options=(--url --header --signature-scheme --template-var --allow-cidr)
-    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --proxy --client-cert --client-key --ca-file --concurrency --spool --wait --lease --prune --invalid --max-record-size --max-depth)
+    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --proxy --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --concurrency --spool --wait --lease --prune --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
 
     # Offer option value completions
@@ -290,6 +290,15 @@ _hookrelay_deliver() {
         return
         ;;
     '--ca-file')
+        return
+        ;;
+    '--dedupe-window')
+        return
+        ;;
+    '--fingerprint-fields')
+        return
+        ;;
+    '--fingerprint-id-field')
         return
         ;;
     '--concurrency')
@@ -422,9 +431,9 @@ _hookrelay_webhooks_show() {
 
 _hookrelay_webhooks_add() {
     repeating_flags=()
-    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --json --allow-http --allow-private --create --version -h --help)
+    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --dedupe-ignores-severity --no-dedupe-ignores-severity --json --allow-http --allow-private --create --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --db --config --timeout --connect-timeout --team)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --db --config --timeout --connect-timeout --team)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
@@ -474,6 +483,15 @@ _hookrelay_webhooks_add() {
     '--ca-file')
         return
         ;;
+    '--dedupe-window')
+        return
+        ;;
+    '--fingerprint-fields')
+        return
+        ;;
+    '--fingerprint-id-field')
+        return
+        ;;
     '--db')
         return
         ;;
@@ -497,9 +515,9 @@ _hookrelay_webhooks_add() {
 
 _hookrelay_webhooks_update() {
     repeating_flags=()
-    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
+    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --dedupe-ignores-severity --no-dedupe-ignores-severity --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --db --config --timeout --connect-timeout)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 1
 
     # Offer option value completions
@@ -547,6 +565,15 @@ _hookrelay_webhooks_update() {
         return
         ;;
     '--ca-file')
+        return
+        ;;
+    '--dedupe-window')
+        return
+        ;;
+    '--fingerprint-fields')
+        return
+        ;;
+    '--fingerprint-id-field')
         return
         ;;
     '--db')
