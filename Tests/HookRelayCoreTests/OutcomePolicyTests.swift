@@ -17,6 +17,15 @@ import Testing
         }
     }
 
+    /// A duplicate suppressed or a finding folded into a digest: final with its ref, not an
+    /// attempt, and not the webhook's doing, whatever attempts came before.
+    @Test func aSettledDeliveryEndsUncountedWithHealthUntouched() {
+        for settlement in Settlement.allCases {
+            #expect(decide(.settled(settlement, ref: 7), attemptsBefore: 2)
+                == .init(next: .settled(settlement, ref: 7), interrupted: true, counted: false))
+        }
+    }
+
     @Test func aQueuedFailureIsRetriedOnTheScheduleUntilNoAttemptIsLeft() {
         #expect(decide(.sent(.retry, retryAfter: nil), attemptsBefore: 0).next == .retry(at: now + 10_000))
         #expect(decide(.sent(.retry, retryAfter: nil), attemptsBefore: 1).next == .retry(at: now + 20_000))
