@@ -4,8 +4,9 @@ public enum NextStep: Sendable, Equatable {
     case failed
     /// Try again at this time (Unix milliseconds).
     case retry(at: Int64)
-    /// Ended without being sent, by hookrelay's own rule; `ref` is the related delivery's id.
-    case settled(Settlement, ref: Int64)
+    /// Ended without being sent, by hookrelay's own rule; `ref` is the related delivery's id
+    /// (nil: none, as for a report that a finding is fixed with no ticket open to close).
+    case settled(Settlement, ref: Int64?)
 }
 
 /// Why a delivery ended without being sent, though its webhook could take it.
@@ -73,7 +74,10 @@ public struct OutcomePolicy: Sendable, Equatable {
         /// Cut off: this process was shutting down. Due again at once, after the next start.
         case cutOff
         /// Not sent, and not to be: settled by a rule of the webhook (a duplicate, a digest).
-        case settled(Settlement, ref: Int64)
+        case settled(Settlement, ref: Int64?)
+        /// Not sent yet: another delivery must finish first (the one creating the ticket of
+        /// the same finding). Due again at `until`; not counted, health untouched.
+        case waiting(until: Int64)
     }
 
     /// The policy's answer.
@@ -125,6 +129,8 @@ public struct OutcomePolicy: Sendable, Equatable {
             return Decision(next: .retry(at: now), interrupted: true)
         case let .settled(settlement, ref):
             return Decision(next: .settled(settlement, ref: ref), interrupted: true, counted: false)
+        case let .waiting(until):
+            return Decision(next: .retry(at: until), interrupted: true, counted: false)
         }
     }
 }

@@ -74,7 +74,7 @@ public struct Attempt: Sendable {
     /// A delivery that ends without being sent, by a rule of its webhook: a duplicate of
     /// delivery `ref`, or folded into the digest `ref`. Not counted, health untouched; `note`
     /// is its attempt's message in the delivery log.
-    public func settled(_ job: ClaimedDelivery, as settlement: Settlement, ref: Int64, note: String) -> DeliveryOutcome {
+    public func settled(_ job: ClaimedDelivery, as settlement: Settlement, ref: Int64?, note: String) -> DeliveryOutcome {
         notSent(job, .settled(settlement, ref: ref), error: note)
     }
 

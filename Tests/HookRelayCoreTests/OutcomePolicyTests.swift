@@ -26,6 +26,13 @@ import Testing
         }
     }
 
+    /// Waiting for another delivery (the one creating the finding's ticket): due again then,
+    /// however many attempts came before, and none of them counted.
+    @Test func aWaitingDeliveryIsDueAgainUncounted() {
+        #expect(decide(.waiting(until: now + 5_000), attemptsBefore: 2)
+            == .init(next: .retry(at: now + 5_000), interrupted: true, counted: false))
+    }
+
     @Test func aQueuedFailureIsRetriedOnTheScheduleUntilNoAttemptIsLeft() {
         #expect(decide(.sent(.retry, retryAfter: nil), attemptsBefore: 0).next == .retry(at: now + 10_000))
         #expect(decide(.sent(.retry, retryAfter: nil), attemptsBefore: 1).next == .retry(at: now + 20_000))
