@@ -50,12 +50,11 @@ extension WebhookAttempts {
             return .send(key)
         case let .duplicate(first, sentAt):
             let note = "not sent: a duplicate of delivery \(first) (fingerprint \(key.fingerprint.text)), delivered \(AdminText.time(sentAt))"
-            return .settled(suppressed(job, ref: first, note: note, attempt: attempt))
+            return .settled(attempt.settled(job, as: .suppressed, ref: first, note: note))
         case let .wait(other, reservedUntil):
-            var outcome = attempt.notSent(
-                job, .held, error: "waiting: delivery \(other) of the same fingerprint (\(key.fingerprint.text)) is being sent")
-            outcome.next = .retry(at: min(reservedUntil, now + Self.dedupeWait))
-            return .settled(outcome)
+            let until = min(reservedUntil, now + Self.dedupeWait)
+            return .settled(attempt.notSent(
+                job, .waiting(until: until), error: "waiting: delivery \(other) of the same fingerprint (\(key.fingerprint.text)) is being sent"))
         }
     }
 
@@ -71,11 +70,3 @@ extension WebhookAttempts {
             }
         }
     }
-
-    /// The `suppressed` settlement (before the groundwork's `Attempt.settled` lands: failed, with the note).
-    func suppressed(_ job: ClaimedDelivery, ref: Int64, note: String, attempt: Attempt) -> DeliveryOutcome {
-        var outcome = attempt.notSent(job, .refused, error: note)
-        outcome.interrupted = true
-        return outcome
-    }
-}

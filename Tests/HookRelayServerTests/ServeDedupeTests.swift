@@ -15,14 +15,10 @@ import Testing
         return #"{"event_type":"finding","id":"\#(event)","severity":"\#(severity)","finding":{"id":"\#(id)","title":"SQL injection"\#(status)}}"#
     }
 
-    // Until the groundwork's settlement lands: failed, with the note.
-    static let suppressed = DeliveryStatus.failed
+    static let suppressed = DeliveryStatus.suppressed
 
     /// The delivery a suppressed one refers to.
-    func ref(_ state: DeliveryState) -> Int64? {
-        guard let range = state.lastError?.range(of: "a duplicate of delivery ") else { return nil }
-        return Int64(state.lastError![range.upperBound...].prefix { $0.isNumber })
-    }
+    func ref(_ state: DeliveryState) -> Int64? { state.ref }
 
     /// Posts `event` and waits until its delivery of `webhook` is finished; returns its state.
     func deliver(_ event: String, to webhook: String, on serve: ServeHarness, client: some TestClientProtocol) async throws -> DeliveryState {
