@@ -411,7 +411,7 @@ complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_positional 
 complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_positional "hookrelay deliveries" -eq 1' -fa 'show' -d 'Show a delivery, its attempts with their responses, and its event as received.'
 complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_positional "hookrelay deliveries" -eq 1' -fa 'retry' -d 'Make one attempt of a delivery now, whatever its status, and print how it went.'
 complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliveries list" webhook' -l 'webhook' -d 'Only the deliveries of this webhook.' -rfka ''
-complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliveries list" status' -l 'status' -d 'Only deliveries in this status: pending, delivered, failed or skipped.' -rfka ''
+complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliveries list" status' -l 'status' -d 'Only deliveries in this status: pending, delivered, failed, skipped, suppressed or digested.' -rfka ''
 complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliveries list" since' -l 'since' -d 'Only deliveries of events stored since: an RFC 3339 time, Unix seconds, or a duration ago (24h).' -rfka ''
 complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliveries list" limit' -l 'limit' -d 'Deliveries per page, 1 to 1000.' -rfka ''
 complete -c 'hookrelay' -n '__hookrelay_should_offer_completions_for_flags_or_options "hookrelay deliveries list" cursor' -l 'cursor' -d 'Where the page starts: the cursor the previous page gave.' -rfka ''
