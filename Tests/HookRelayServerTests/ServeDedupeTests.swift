@@ -3,6 +3,7 @@ import HookRelayAdmin
 import HookRelayCore
 @testable import HookRelayServer
 import HookRelayStore
+import Hummingbird
 import HummingbirdTesting
 import Testing
 
@@ -51,6 +52,8 @@ import Testing
             #expect(third.status == .delivered, "past the window it goes out again")
             let fourth = try await deliver(Self.finding("e4"), to: id, on: serve, client: client)
             #expect(ref(fourth) == third.id, "the new first delivery")
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"hookrelay_deliveries{state="suppressed"} 2"#), "\(metrics)")
         }
         #expect(serve.sender.tally() == ["e1": 1, "e3": 1])
     }
