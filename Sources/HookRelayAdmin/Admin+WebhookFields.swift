@@ -129,6 +129,7 @@ extension Admin {
             webhook.traceContext = value as? Bool == true
         }
         try applyTLS(object, to: &webhook)
+        try applyDigest(object, to: &webhook)
         do {
             _ = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
         } catch {

@@ -78,6 +78,7 @@ public enum AdminText {
         pairs += webhook.templateVariables.sorted { $0.key < $1.key }.map { ("template var", "\($0.key)=\($0.value)") }
         pairs += [("rate limit", webhook.rateLimit?.description ?? "none"), ("ordering", webhook.fifo ? "fifo" : "none")]
         pairs.append(("trace context", webhook.traceContext ? "yes" : "no"))
+        pairs.append(("digest", webhook.digest.map { "\($0.windowDescription), bypass \($0.bypass?.description ?? "none"), top \($0.top)" } ?? "off"))
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
         pairs.append(("client certificate", webhook.clientCertificateSummary ?? "none"))
         pairs.append(("ca", webhook.caSummary ?? "the system's"))

@@ -24,6 +24,10 @@ public struct WebhookView: Encodable {
     var rateLimit: String?
     var ordering: String
     var traceContext: Bool
+    /// `"5m"`, or `"off"`; the severity that bypasses it, or `"none"`; how many titles it lists.
+    var digest: String
+    var digestBypass: String
+    var digestTop: Int
     /// What may be shown of the client certificate and CA bundle; the PEM never is.
     var clientCertificate: CertificateView?
     var ca: CertificateView?
@@ -38,6 +42,7 @@ public struct WebhookView: Encodable {
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
         case rateLimit = "rate_limit", ordering, ca
         case clientCertificate = "client_cert"
+        case digest, digestBypass = "digest_bypass", digestTop = "digest_top"
     }
 
     /// `{"subject": "CN=…", "expires_at": <Unix ms>, "certificates": n}` for a stored PEM.
@@ -78,6 +83,9 @@ public struct WebhookView: Encodable {
         rateLimit = webhook.rateLimit?.description
         ordering = webhook.fifo ? "fifo" : "none"
         traceContext = webhook.traceContext
+        digest = webhook.digest?.windowDescription ?? "off"
+        digestBypass = webhook.digest?.bypass?.description ?? "none"
+        digestTop = webhook.digest?.top ?? DigestSettings.defaultTop
         clientCertificate = webhook.clientCertificate.map(CertificateView.init)
         ca = webhook.ca.map(CertificateView.init)
         consecutiveFailures = webhook.consecutiveFailures

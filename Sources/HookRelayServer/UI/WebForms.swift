@@ -47,12 +47,17 @@ struct WebhookForm: SessionForm {
     var ca: String?
     var removeClientCert: String?
     var removeCA: String?
+    /// A window (`5m`), or empty or `off`; the severity that bypasses it; how many titles.
+    var digest: String?
+    var digestBypass: String?
+    var digestTop: String?
 
     enum CodingKeys: String, CodingKey {
         case csrf, url, events = "event", otherEvents = "other_events", severityMode = "severity_mode", minSeverity = "min_severity"
         case severities = "severity", description, headers, template, templateVars = "template_vars", rateLimit = "rate_limit", ordering
         case traceContext = "trace_context", clientCert = "client_cert", clientKey = "client_key", ca
         case removeClientCert = "remove_client_cert", removeCA = "remove_ca"
+        case digest, digestBypass = "digest_bypass", digestTop = "digest_top"
     }
 
     /// The settings as the API's fields (see ``Admin/apply(_:to:)``).
@@ -85,6 +90,16 @@ struct WebhookForm: SessionForm {
             throw AdminError.invalid(error.description)
         }
         fields["trace_context"] = traceContext != nil
+        let window = (digest ?? "").trimmingCharacters(in: .whitespaces)
+        fields["digest"] = window.isEmpty ? "off" : window
+        if !window.isEmpty, window != "off" {
+            fields["digest_bypass"] = digestBypass ?? "none"
+            let top = (digestTop ?? "").trimmingCharacters(in: .whitespaces)
+            if !top.isEmpty {
+                guard let number = Int(top) else { throw AdminError.invalid("\"digest_top\" must be a whole number from 1 to 20") }
+                fields["digest_top"] = number
+            }
+        }
         func pem(_ text: String?) -> String? {
             text.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0.replacingOccurrences(of: "\r\n", with: "\n") }
         }
@@ -150,6 +165,11 @@ extension WebUI {
             "rate_limit": typed?.rateLimit ?? webhook?.rateLimit?.description ?? "",
             "fifo": (typed?.ordering ?? (webhook?.fifo == true ? "fifo" : "none")) == "fifo",
             "trace_context": typed.map { $0.traceContext != nil } ?? webhook?.traceContext ?? false,
+            "digest": typed?.digest ?? webhook?.digest?.windowDescription ?? "off",
+            "digest_bypass_options": (["none"] + severities).map { name in
+                ["name": name, "selected": name == (typed?.digestBypass ?? webhook?.digest?.bypass?.description ?? "none")]
+            },
+            "digest_top": typed?.digestTop ?? String(webhook?.digest?.top ?? DigestSettings.defaultTop),
             // What is stored, summed up; pasted PEM is never put back in the page.
             "client_cert_state": webhook?.clientCertificateSummary ?? "none",
             "ca_state": webhook?.caSummary ?? "the system's trust store",
