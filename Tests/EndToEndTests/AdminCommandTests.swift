@@ -13,6 +13,7 @@ import Testing
     static let webhookKeys: Set = [
         "consecutive_failures", "created_at", "description", "events", "headers", "id", "paused", "secret_prefix", "severities",
         "ordering", "state", "team", "template", "template_vars", "trace_context", "updated_at", "url",
+        "digest", "digest_bypass", "digest_top",
     ]
 
     /// Runs `hookrelay ARGUMENTS --db DB` with `stdin`, without HOOKRELAY_SECRET or HOOKRELAY_TOKEN,

@@ -424,7 +424,7 @@ _hookrelay_webhooks_add() {
     repeating_flags=()
     non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --json --allow-http --allow-private --create --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --db --config --timeout --connect-timeout --team)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --digest --digest-bypass --digest-top --client-cert --client-key --ca-file --db --config --timeout --connect-timeout --team)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
@@ -465,6 +465,15 @@ _hookrelay_webhooks_add() {
     '--ordering')
         return
         ;;
+    '--digest')
+        return
+        ;;
+    '--digest-bypass')
+        return
+        ;;
+    '--digest-top')
+        return
+        ;;
     '--client-cert')
         return
         ;;
@@ -499,7 +508,7 @@ _hookrelay_webhooks_update() {
     repeating_flags=()
     non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --db --config --timeout --connect-timeout)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --digest --digest-bypass --digest-top --client-cert --client-key --ca-file --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 1
 
     # Offer option value completions
@@ -538,6 +547,15 @@ _hookrelay_webhooks_update() {
         return
         ;;
     '--ordering')
+        return
+        ;;
+    '--digest')
+        return
+        ;;
+    '--digest-bypass')
+        return
+        ;;
+    '--digest-top')
         return
         ;;
     '--client-cert')
