@@ -82,7 +82,7 @@ public final class Admin: Sendable {
         self.configuration = configuration
         self.sender = sender
         self.now = now
-        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, tracer: tracer, now: now)
+        attempts = WebhookAttempts(sender: sender, configuration: configuration, metrics: metrics, tracer: tracer, store: store, now: now)
     }
 
     /// `count` random bytes in hex: ids and session tokens.

@@ -115,6 +115,7 @@ public enum AdminText {
             ("attempts", String(state.attempts)), ("last http status", state.lastHTTPStatus.map(String.init) ?? "-"),
             ("last error", text(state.lastError)), ("last latency", state.lastLatencyMilliseconds.map { "\($0) ms" } ?? "-"),
             ("next attempt", state.status == .pending ? time(state.nextAttemptAt) : "-"),
+            ("ref", state.ref.map { "delivery \($0)" } ?? "-"),
             ("created", time(detail.record.createdAt)), ("updated", time(detail.record.updatedAt)),
         ])
         output += "\n"

@@ -12,11 +12,13 @@ struct DeliveryView: Encodable {
     var lastError: String?
     var lastLatencyMilliseconds: Int?
     var nextAttemptAt: Int64?
+    /// A suppressed delivery's first delivery; a digested one's digest.
+    var ref: Int64?
     var createdAt: Int64
     var updatedAt: Int64
 
     enum CodingKeys: String, CodingKey {
-        case id, webhook, status, attempts
+        case id, webhook, status, attempts, ref
         case messageID = "webhook_id", lastHTTPStatus = "last_http_status", lastError = "last_error"
         case lastLatencyMilliseconds = "last_latency_ms", nextAttemptAt = "next_attempt_at"
         case createdAt = "created_at", updatedAt = "updated_at"
@@ -32,6 +34,7 @@ struct DeliveryView: Encodable {
         lastError = record.state.lastError
         lastLatencyMilliseconds = record.state.lastLatencyMilliseconds
         nextAttemptAt = record.state.status == .pending ? record.state.nextAttemptAt : nil
+        ref = record.state.ref
         createdAt = record.createdAt
         updatedAt = record.updatedAt
     }

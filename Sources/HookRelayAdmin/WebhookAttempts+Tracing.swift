@@ -67,14 +67,17 @@ extension Span {
         finished(outcome)
     }
 
-    /// What comes next: `delivered`, `retry` or `failed`; an error status unless delivered.
+    /// What comes next: `delivered`, `retry`, `failed`, or settled without sending
+    /// (`suppressed`, `digested`); an error status unless delivered or settled.
     private func finished(_ outcome: DeliveryOutcome) {
         let next = switch outcome.next {
         case .delivered: "delivered"
         case .failed: "failed"
         case .retry: "retry"
+        case let .settled(settlement, _): settlement.rawValue
         }
         attributes["hookrelay.delivery.next"] = next
+        if case .settled = outcome.next { return }
         if outcome.next != .delivered { setStatus(SpanStatus(code: .error)) }
     }
 }

@@ -26,13 +26,17 @@ public final class WebhookAttempts: Sendable {
     /// `serve`'s, while it exports traces; nil: no span work at all.
     let tracer: (any Tracer)?
     let now: @Sendable () -> Int64
+    /// The database, for a step before sending that reads or writes it (a webhook's rules that
+    /// settle a delivery without sending it); nil where no such rule applies.
+    let store: (any StoreAccess)?
     private let signers = Mutex<[String: (key: String, signer: Signer)]>([:])
 
     init(
         sender: any DeliverySending, configuration: ServeConfiguration, metrics: (any AttemptCounting)?, tracer: (any Tracer)?,
-        now: @escaping @Sendable () -> Int64
+        store: (any StoreAccess)?, now: @escaping @Sendable () -> Int64
     ) {
         self.sender = sender
+        self.store = store
         self.metrics = metrics
         self.tracer = tracer
         self.now = now

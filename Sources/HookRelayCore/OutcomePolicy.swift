@@ -4,6 +4,18 @@ public enum NextStep: Sendable, Equatable {
     case failed
     /// Try again at this time (Unix milliseconds).
     case retry(at: Int64)
+    /// Ended without being sent, by hookrelay's own rule; `ref` is the related delivery's id
+    /// (nil: none, as for a report that a finding is fixed with no ticket open to close).
+    case settled(Settlement, ref: Int64?)
+}
+
+/// Why a delivery ended without being sent, though its webhook could take it.
+public enum Settlement: String, Sendable, Equatable, CaseIterable {
+    /// A duplicate: the webhook was sent the same finding within its de-duplication window
+    /// (`ref`: that first delivery).
+    case suppressed
+    /// Folded into a digest (`ref`: the digest's delivery).
+    case digested
 }
 
 /// What the receiver's side of an attempt came to, as the sender judged it.
@@ -61,6 +73,11 @@ public struct OutcomePolicy: Sendable, Equatable {
         case held
         /// Cut off: this process was shutting down. Due again at once, after the next start.
         case cutOff
+        /// Not sent, and not to be: settled by a rule of the webhook (a duplicate, a digest).
+        case settled(Settlement, ref: Int64?)
+        /// Not sent yet: another delivery must finish first (the one creating the ticket of
+        /// the same finding). Due again at `until`; not counted, health untouched.
+        case waiting(until: Int64)
     }
 
     /// The policy's answer.
@@ -110,6 +127,10 @@ public struct OutcomePolicy: Sendable, Equatable {
             return Decision(next: .retry(at: now), interrupted: true, counted: false)
         case .cutOff:
             return Decision(next: .retry(at: now), interrupted: true)
+        case let .settled(settlement, ref):
+            return Decision(next: .settled(settlement, ref: ref), interrupted: true, counted: false)
+        case let .waiting(until):
+            return Decision(next: .retry(at: until), interrupted: true, counted: false)
         }
     }
 }

@@ -71,6 +71,13 @@ public struct Attempt: Sendable {
         decide(job, event, AttemptRecord(startedAt: now(), httpStatus: nil, latencyMilliseconds: 0, error: error)).outcome
     }
 
+    /// A delivery that ends without being sent, by a rule of its webhook: a duplicate of
+    /// delivery `ref`, or folded into the digest `ref`. Not counted, health untouched; `note`
+    /// is its attempt's message in the delivery log.
+    public func settled(_ job: ClaimedDelivery, as settlement: Settlement, ref: Int64?, note: String) -> DeliveryOutcome {
+        notSent(job, .settled(settlement, ref: ref), error: note)
+    }
+
     private func decide(
         _ job: ClaimedDelivery, _ event: OutcomePolicy.Event, _ record: AttemptRecord
     ) -> (outcome: DeliveryOutcome, targetGone: Bool) {

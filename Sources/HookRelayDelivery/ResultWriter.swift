@@ -18,6 +18,9 @@ final class ResultWriter: Sendable {
         var unrendered = 0
         /// Deliveries failed because the endpoint is gone (410) or its address is not allowed.
         var unavailable = 0
+        /// Deliveries settled without being sent (a duplicate, folded into a digest).
+        var suppressed = 0
+        var digested = 0
     }
 
     private struct Output: ~Copyable {
@@ -47,7 +50,8 @@ final class ResultWriter: Sendable {
         let status = state.lastHTTPStatus.map(String.init) ?? "null"
         let error = state.lastError.map(JSONString.quote) ?? "null"
         let latency = state.lastLatencyMilliseconds.map(String.init) ?? "null"
-        return #"{"webhook_id":\#(JSONString.quote(state.messageID)),"url":\#(JSONString.quote(state.target)),"status":"\#(state.status.rawValue)","attempts":\#(state.attempts),"http_status":\#(status),"error":\#(error),"latency_ms":\#(latency)}"#
+        let ref = state.ref.map { #","ref":\#($0)"# } ?? ""
+        return #"{"webhook_id":\#(JSONString.quote(state.messageID)),"url":\#(JSONString.quote(state.target)),"status":"\#(state.status.rawValue)","attempts":\#(state.attempts),"http_status":\#(status),"error":\#(error),"latency_ms":\#(latency)\#(ref)}"#
             + "\n"
     }
 
@@ -61,6 +65,8 @@ final class ResultWriter: Sendable {
             switch state.status {
             case .delivered: counts.delivered += 1
             case .failed: counts.failed += 1
+            case .suppressed: counts.suppressed += 1
+            case .digested: counts.digested += 1
             case .pending, .skipped: break
             }
             return counts
@@ -98,6 +104,8 @@ final class ResultWriter: Sendable {
         var text = "hookrelay: delivered \(counts.delivered), failed \(counts.failed), pending \(counts.pending)"
         if counts.invalid > 0 { text += ", invalid \(counts.invalid)" }
         if counts.unrendered > 0 { text += ", not rendered \(counts.unrendered)" }
+        if counts.suppressed > 0 { text += ", suppressed \(counts.suppressed)" }
+        if counts.digested > 0 { text += ", digested \(counts.digested)" }
         return text + String(format: " in %.1fs (%.0f/s)", seconds, Double(done) / seconds)
     }
 

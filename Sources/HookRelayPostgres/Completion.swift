@@ -79,7 +79,8 @@ enum Completion {
                 id: try column(1), messageID: try column(2), target: target,
                 status: DeliveryStatus(rawValue: try column(4)) ?? .pending, attempts: Int(try column(5, Int64.self)),
                 lastHTTPStatus: try column(6, Int64?.self).map(Int.init), lastError: try column(7),
-                lastLatencyMilliseconds: try column(8, Int64?.self).map(Int.init), nextAttemptAt: try column(9))
+                lastLatencyMilliseconds: try column(8, Int64?.self).map(Int.init), nextAttemptAt: try column(9),
+                ref: try column(13))
             if let state = try column(10, String?.self), let failures = try column(11, Int64?.self) {
                 health[target] = (WebhookHealth(rawValue: state) ?? .healthy, Int(failures), try column(12))
             }
@@ -109,11 +110,11 @@ enum Completion {
 
     /// The attempts logged and the deliveries updated, fenced on their claim, with each
     /// delivery's webhook's health as it was (read without a lock: ``recordHealth``).
-    /// $1…$11 the outcomes' columns, $12 now.
+    /// $1…$11 the outcomes' columns, $12 now, $13 their refs (-1: none).
     struct Record: PreparedQuery {
         static let sql = "WITH " + ctes + "\n" + """
             SELECT c.turn, c.id, m.webhook_id, c.endpoint, c.status, c.attempts, c.last_http_status, c.last_error,
-                c.last_latency_ms, c.next_attempt_at, w.state, w.consecutive_failures, w.failing_since
+                c.last_latency_ms, c.next_attempt_at, w.state, w.consecutive_failures, w.failing_since, c.ref
             FROM changed c JOIN messages m ON m.id = c.message_id LEFT JOIN webhooks w ON w.id = c.endpoint
             """
         /// The outcomes `o`, the attempts `logged` and the deliveries `changed`, for ``sql`` and
@@ -121,8 +122,8 @@ enum Completion {
         static let ctes = """
             o AS (
                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::boolean[],
-                    $8::bigint[], $9::bigint[], $10::bigint[], $11::bytea[])
-                    WITH ORDINALITY AS o(id, claim, status, next, http, error, has_error, latency, counted, started, body, turn)),
+                    $8::bigint[], $9::bigint[], $10::bigint[], $11::bytea[], $13::bigint[])
+                    WITH ORDINALITY AS o(id, claim, status, next, http, error, has_error, latency, counted, started, body, ref, turn)),
             logged AS (
                 INSERT INTO attempts (delivery_id, started_at, http_status, latency_ms, error, response_body)
                 SELECT o.id, o.started, nullif(o.http, -1), o.latency, CASE WHEN o.has_error THEN o.error END, o.body
@@ -130,10 +131,11 @@ enum Completion {
             changed AS (
                 UPDATE deliveries d SET status = o.status, attempts = d.attempts + o.counted, next_attempt_at = o.next,
                     lease_until = NULL, lease_owner = NULL, last_http_status = nullif(o.http, -1),
-                    last_error = CASE WHEN o.has_error THEN o.error END, last_latency_ms = o.latency, updated_at = $12
+                    last_error = CASE WHEN o.has_error THEN o.error END, last_latency_ms = o.latency, updated_at = $12,
+                    ref = nullif(o.ref, -1)
                 FROM o WHERE d.id = o.id AND d.claim = o.claim
                 RETURNING o.turn, d.id, d.message_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error,
-                    d.last_latency_ms, d.next_attempt_at)
+                    d.last_latency_ms, d.next_attempt_at, d.ref)
             """
         var ids, claims: [Int64]
         var statuses: [String]
@@ -143,20 +145,18 @@ enum Completion {
         var latency, counted, started: [Int64]
         var bodies: [ByteBuffer]
         var now: Int64
+        var refs: [Int64]
         func makeBindings() throws -> PostgresBindings {
-            try .of(ids, claims, statuses, next, http, errors, hasError, latency, counted, started, bodies, now)
+            try .of(ids, claims, statuses, next, http, errors, hasError, latency, counted, started, bodies, now, refs)
         }
 
         init(_ outcomes: [DeliveryOutcome], now: Int64) {
             ids = []; claims = []; statuses = []; next = []; http = []; errors = []; hasError = []
-            latency = []; counted = []; started = []; bodies = []
+            latency = []; counted = []; started = []; bodies = []; refs = []
             self.now = now
             for outcome in outcomes {
-                let (status, at): (DeliveryStatus, Int64) = switch outcome.next {
-                case .delivered: (.delivered, now)
-                case .failed: (.failed, now)
-                case let .retry(at): (.pending, at)
-                }
+                let (status, at, ref) = outcome.next.stored(now: now)
+                refs.append(ref ?? -1)
                 ids.append(outcome.delivery.id)
                 claims.append(outcome.delivery.claim)
                 statuses.append(status.rawValue)

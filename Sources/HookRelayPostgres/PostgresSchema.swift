@@ -200,6 +200,15 @@ enum PostgresSchema {
         INSERT INTO delivery_counts (endpoint, status, slot, n) SELECT endpoint, status, 0, count(*) FROM deliveries GROUP BY 1, 2;
         \(countTriggers(counts: true))
         """,
+        // 11: a delivery settled without being sent (suppressed as a duplicate, folded into a
+        // digest) names the related delivery (SQLite's 14).
+        // The wider status check is NOT VALID: every stored row meets it, no scan is needed.
+        """
+        ALTER TABLE deliveries ADD COLUMN ref bigint;
+        ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_check;
+        ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check
+            CHECK (status IN ('pending', 'delivered', 'failed', 'skipped', 'suppressed', 'digested')) NOT VALID;
+        """,
         // 13 (SQLite's 16, issue 19): a webhook's digest settings, its digests (at most one
         // open per webhook: the partial unique index, and folds of one webhook serialised by a
         // transaction-level advisory lock) and the deliveries folded into each.

@@ -100,7 +100,7 @@ struct Session: Sendable {
     /// A delivery's state, in ``DeliveryState``'s order; valid in `RETURNING` too.
     static let stateColumns = """
         id, (SELECT webhook_id FROM messages WHERE messages.id = message_id), endpoint, status, attempts,
-        last_http_status, last_error, last_latency_ms, next_attempt_at
+        last_http_status, last_error, last_latency_ms, next_attempt_at, ref
         """
 
     /// The rows of a statement selecting ``stateColumns``.
@@ -109,12 +109,12 @@ struct Session: Sendable {
     }
 
     static func state(_ row: PostgresRow) throws -> DeliveryState {
-        let (id, messageID, target, status, attempts, http, error, latency, next) = try row.decode(
-            (Int64, String, String, String, Int64, Int64?, String?, Int64?, Int64).self)
+        let (id, messageID, target, status, attempts, http, error, latency, next, ref) = try row.decode(
+            (Int64, String, String, String, Int64, Int64?, String?, Int64?, Int64, Int64?).self)
         return DeliveryState(
             id: id, messageID: messageID, target: target, status: DeliveryStatus(rawValue: status) ?? .pending,
             attempts: Int(attempts), lastHTTPStatus: http.map(Int.init), lastError: error,
-            lastLatencyMilliseconds: latency.map(Int.init), nextAttemptAt: next)
+            lastLatencyMilliseconds: latency.map(Int.init), nextAttemptAt: next, ref: ref)
     }
 }
 

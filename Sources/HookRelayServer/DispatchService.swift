@@ -33,10 +33,13 @@ struct DispatchService: Service {
             now: state.now,
             report: { delivery in
                 if delivery.status == .failed { state.raiseFailure(delivery) }
-                state.logger.info("delivery \(delivery.status.rawValue)", metadata: [
+                var metadata: Logger.Metadata = [
                     "webhook": "\(delivery.target)", "webhook_id": "\(delivery.messageID)", "attempts": .stringConvertible(delivery.attempts),
                     "http_status": delivery.lastHTTPStatus.map { .stringConvertible($0) } ?? "-", "error": "\(delivery.lastError ?? "-")",
-                ])
+                ]
+                // A suppressed or digested delivery: the one it refers to.
+                if let ref = delivery.ref { metadata["ref"] = .stringConvertible(ref) }
+                state.logger.info("delivery \(delivery.status.rawValue)", metadata: metadata)
             },
             storeRetry: Self.storeRetry, gatherOutcomes: state.database.outcomeGathering,
             storeTrouble: { trouble in

@@ -233,7 +233,7 @@ enum Routes {
         var status: DeliveryStatus?
         if let text = query.get("status") {
             guard let value = DeliveryStatus(rawValue: text) else {
-                throw APIError(status: .badRequest, message: "status \"\(text)\" must be pending, delivered, failed or skipped")
+                throw APIError(status: .badRequest, message: "status \"\(text)\" must be \(DeliveryStatus.names)")
             }
             status = value
         }

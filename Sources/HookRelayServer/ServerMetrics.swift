@@ -31,7 +31,7 @@ public final class ServerMetrics: AttemptCounting {
     /// Per-webhook attempts and latency (`metrics_per_webhook`); nil when not asked for.
     let perWebhook: WebhookMetrics?
 
-    static let deliveryStates: [DeliveryStatus] = [.pending, .delivered, .failed, .skipped]
+    static let deliveryStates = DeliveryStatus.allCases
     static let healthStates: [Webhook.Health] = [.healthy, .unhealthy, .disabled]
 
     /// From 5 ms to the longest attempt the `timeout` setting allows by default (15 s), and twice that.

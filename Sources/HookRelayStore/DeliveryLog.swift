@@ -56,7 +56,7 @@ public enum ManualClaim: Sendable {
 extension SQLiteSpool {
     private static let recordColumns = """
         d.id, m.webhook_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error, d.last_latency_ms,
-        d.next_attempt_at, m.created_at, d.updated_at
+        d.next_attempt_at, m.created_at, d.updated_at, d.ref
         """
 
     private static func record(_ row: Statement) -> DeliveryRecord {
@@ -65,7 +65,7 @@ extension SQLiteSpool {
                 id: row.int(0), messageID: row.text(1) ?? "", target: row.text(2) ?? "",
                 status: row.text(3).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending, attempts: Int(row.int(4)),
                 lastHTTPStatus: row.optionalInt(5).map(Int.init), lastError: row.text(6),
-                lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8)),
+                lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8), ref: row.optionalInt(11)),
             createdAt: row.int(9), updatedAt: row.int(10))
     }
 
@@ -135,7 +135,7 @@ extension SQLiteSpool {
             return nil
         }
         let record = Self.record(row)
-        let event = row.blob(11)
+        let event = row.blob(12)
         try row.run()
         let attempts = try connection.statement("""
             SELECT started_at, http_status, latency_ms, error, response_body FROM attempts WHERE delivery_id = ?1 ORDER BY id

@@ -69,7 +69,7 @@ public struct AttemptRecord: Sendable, Equatable {
     }
 }
 
-public enum DeliveryStatus: String, Sendable, Equatable {
+public enum DeliveryStatus: String, Sendable, Equatable, CaseIterable {
     /// Waiting for its first or next attempt.
     case pending
     case delivered
@@ -77,6 +77,25 @@ public enum DeliveryStatus: String, Sendable, Equatable {
     case failed
     /// Not sent: the webhook was disabled when the event arrived.
     case skipped
+    /// Not sent: a duplicate of a finding the webhook was sent within its window (`ref`: that
+    /// delivery). Final, like delivered.
+    case suppressed
+    /// Not sent by itself: folded into a digest (`ref`: the digest's delivery). Final.
+    case digested
+
+    /// Every status by name, for messages: "pending, delivered, … or digested".
+    public static let names: String = {
+        let all = allCases.map(\.rawValue)
+        return all.dropLast().joined(separator: ", ") + " or " + all.last!
+    }()
+
+    /// The final status of a settled delivery.
+    public init(_ settlement: Settlement) {
+        switch settlement {
+        case .suppressed: self = .suppressed
+        case .digested: self = .digested
+        }
+    }
 }
 
 /// A claimed delivery's attempt and where it leaves the delivery.
@@ -135,10 +154,12 @@ public struct DeliveryState: Sendable, Equatable {
     public var lastError: String?
     public var lastLatencyMilliseconds: Int?
     public var nextAttemptAt: Int64
+    /// For a suppressed or digested delivery, the related delivery's id (``Settlement``).
+    public var ref: Int64?
 
     public init(
         id: Int64, messageID: String, target: String, status: DeliveryStatus, attempts: Int, lastHTTPStatus: Int? = nil,
-        lastError: String? = nil, lastLatencyMilliseconds: Int? = nil, nextAttemptAt: Int64
+        lastError: String? = nil, lastLatencyMilliseconds: Int? = nil, nextAttemptAt: Int64, ref: Int64? = nil
     ) {
         self.id = id
         self.messageID = messageID
@@ -149,6 +170,7 @@ public struct DeliveryState: Sendable, Equatable {
         self.lastError = lastError
         self.lastLatencyMilliseconds = lastLatencyMilliseconds
         self.nextAttemptAt = nextAttemptAt
+        self.ref = ref
     }
 }
 
@@ -246,5 +268,18 @@ public struct WebhooksVersion: Sendable, Equatable, Comparable {
 
     public static func < (lhs: Self, rhs: Self) -> Bool {
         (lhs.settings, lhs.health) < (rhs.settings, rhs.health)
+    }
+}
+
+extension NextStep {
+    /// What a completion stores: the status, the next attempt's time (`now` for a final status)
+    /// and the related delivery of a settled one.
+    public func stored(now: Int64) -> (status: DeliveryStatus, next: Int64, ref: Int64?) {
+        switch self {
+        case .delivered: (.delivered, now, nil)
+        case .failed: (.failed, now, nil)
+        case let .retry(at): (.pending, at, nil)
+        case let .settled(settlement, ref): (DeliveryStatus(settlement), now, ref)
+        }
     }
 }

@@ -88,8 +88,10 @@ public final class MemoryStore: DeliveryQueue {
             entry.state.lastError = outcome.attempt.error
             entry.state.lastLatencyMilliseconds = outcome.attempt.latencyMilliseconds
             switch outcome.next {
-            case .delivered, .failed:
-                entry.state.status = outcome.next == .delivered ? .delivered : .failed
+            case .delivered, .failed, .settled:
+                let stored = outcome.next.stored(now: now)
+                entry.state.status = stored.status
+                entry.state.ref = stored.ref
                 outstanding -= 1
                 entries[outcome.delivery.id] = nil
                 return entry.state

@@ -110,7 +110,7 @@ public final class SQLiteSpool: ServeStore {
             let update = try connection.statement("""
                 UPDATE deliveries SET status = ?1, attempts = attempts + ?9, next_attempt_at = ?2,
                     lease_until = NULL, lease_owner = NULL, last_http_status = ?3, last_error = ?4,
-                    last_latency_ms = ?5, updated_at = ?6
+                    last_latency_ms = ?5, updated_at = ?6, ref = ?10
                 WHERE id = ?7 AND claim = ?8
                 RETURNING \(Self.stateColumns)
                 """)
@@ -119,15 +119,12 @@ public final class SQLiteSpool: ServeStore {
                 try attempt.bind(1, outcome.delivery.id).bind(2, outcome.attempt.startedAt)
                     .bind(3, outcome.attempt.httpStatus).bind(4, outcome.attempt.latencyMilliseconds)
                     .bind(5, outcome.attempt.error).bind(6, blob: outcome.attempt.responseBody).run()
-                let (status, next): (DeliveryStatus, Int64) = switch outcome.next {
-                case .delivered: (.delivered, now)
-                case .failed: (.failed, now)
-                case let .retry(at): (.pending, at)
-                }
+                let (status, next, ref) = outcome.next.stored(now: now)
                 update.reset()
                 update.bind(1, status.rawValue).bind(2, next).bind(3, outcome.attempt.httpStatus)
                     .bind(4, outcome.attempt.error).bind(5, outcome.attempt.latencyMilliseconds).bind(6, now)
                     .bind(7, outcome.delivery.id).bind(8, outcome.delivery.claim).bind(9, outcome.counted ? 1 : 0)
+                    .bind(10, ref)
                 guard try update.step() else { return nil }
                 let state = Self.state(update)
                 try update.run()
@@ -280,7 +277,7 @@ public final class SQLiteSpool: ServeStore {
 
     static let stateColumns = """
         id, (SELECT webhook_id FROM messages WHERE messages.id = message_id), endpoint, status, attempts,
-        last_http_status, last_error, last_latency_ms, next_attempt_at
+        last_http_status, last_error, last_latency_ms, next_attempt_at, ref
         """
 
     static func state(_ row: Statement) -> DeliveryState {
@@ -288,6 +285,6 @@ public final class SQLiteSpool: ServeStore {
             id: row.int(0), messageID: row.text(1) ?? "", target: row.text(2) ?? "",
             status: row.text(3).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending, attempts: Int(row.int(4)),
             lastHTTPStatus: row.optionalInt(5).map(Int.init), lastError: row.text(6),
-            lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8))
+            lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8), ref: row.optionalInt(9))
     }
 }

@@ -215,6 +215,18 @@ enum Schema {
         ALTER TABLE webhooks ADD COLUMN client_key TEXT;
         ALTER TABLE webhooks ADD COLUMN ca TEXT;
         """,
+        // 14: a delivery settled without being sent (suppressed as a duplicate, folded into a
+        // digest) names the related delivery, and its status is one of two more. SQLite cannot
+        // alter a CHECK constraint: the table's stored definition is edited in place (SQLite's
+        // documented procedure for changes that leave the stored rows valid), and
+        // ``migrate(_:)`` then moves the schema cookie so that every connection reloads it.
+        """
+        ALTER TABLE deliveries ADD COLUMN ref INTEGER;
+        PRAGMA writable_schema = ON;
+        UPDATE sqlite_master SET sql = replace(sql, '''skipped'')', '''skipped'', ''suppressed'', ''digested'')')
+            WHERE type = 'table' AND name = 'deliveries';
+        PRAGMA writable_schema = RESET;
+        """,
         // 16 (issue 19; numbered after the groundwork's 14 and dedupe's 15): a webhook's digest
         // settings (JSON, DigestSettings), its digests (each sent as a delivery of its own,
         // `delivery_id`, due at `window_end`; at most one open per webhook) and the deliveries
@@ -238,6 +250,10 @@ enum Schema {
         """,
     ]
 
+    /// The migrations (by index) that edit a stored table definition: the schema cookie must
+    /// move after them.
+    static let editsDefinitions: Set = [13]
+
     /// Brings the database to the latest version; refuses a database from a newer hookrelay.
     static func migrate(_ connection: SQLiteConnection) throws {
         try connection.write {
@@ -253,6 +269,13 @@ enum Schema {
             }
             for index in current..<migrations.count {
                 try connection.execute(migrations[index])
+                if editsDefinitions.contains(index) {
+                    let cookie = try connection.statement("PRAGMA schema_version")
+                    _ = try cookie.step()
+                    let value = cookie.int(0)
+                    try cookie.run()
+                    try connection.execute("PRAGMA schema_version = \(value + 1)")
+                }
             }
             if current < migrations.count { try connection.execute("PRAGMA user_version = \(migrations.count)") }
         }

@@ -29,7 +29,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only the deliveries of this webhook.", valueName: "id"))
         var webhook: String?
 
-        @Option(help: ArgumentHelp("Only deliveries in this status: pending, delivered, failed or skipped.", valueName: "status"))
+        @Option(help: ArgumentHelp("Only deliveries in this status: pending, delivered, failed, skipped, suppressed or digested.", valueName: "status"))
         var status: String?
 
         @Option(help: ArgumentHelp(
@@ -48,7 +48,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
 
         func validate() throws {
             if let status, DeliveryStatus(rawValue: status) == nil {
-                throw ValidationError("--status '\(status)' must be pending, delivered, failed or skipped")
+                throw ValidationError("--status '\(status)' must be \(DeliveryStatus.names)")
             }
             guard AdminJSON.pageLimits.contains(limit) else {
                 throw ValidationError("--limit must be from \(AdminJSON.pageLimits.lowerBound) to \(AdminJSON.pageLimits.upperBound)")

@@ -17,6 +17,22 @@ import Testing
         }
     }
 
+    /// A duplicate suppressed or a finding folded into a digest: final with its ref, not an
+    /// attempt, and not the webhook's doing, whatever attempts came before.
+    @Test func aSettledDeliveryEndsUncountedWithHealthUntouched() {
+        for settlement in Settlement.allCases {
+            #expect(decide(.settled(settlement, ref: 7), attemptsBefore: 2)
+                == .init(next: .settled(settlement, ref: 7), interrupted: true, counted: false))
+        }
+    }
+
+    /// Waiting for another delivery (the one creating the finding's ticket): due again then,
+    /// however many attempts came before, and none of them counted.
+    @Test func aWaitingDeliveryIsDueAgainUncounted() {
+        #expect(decide(.waiting(until: now + 5_000), attemptsBefore: 2)
+            == .init(next: .retry(at: now + 5_000), interrupted: true, counted: false))
+    }
+
     @Test func aQueuedFailureIsRetriedOnTheScheduleUntilNoAttemptIsLeft() {
         #expect(decide(.sent(.retry, retryAfter: nil), attemptsBefore: 0).next == .retry(at: now + 10_000))
         #expect(decide(.sent(.retry, retryAfter: nil), attemptsBefore: 1).next == .retry(at: now + 20_000))

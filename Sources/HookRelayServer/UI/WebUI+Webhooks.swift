@@ -166,6 +166,7 @@ extension WebUI {
                     "id": record.state.id, "event_id": record.state.messageID, "status": record.state.status.rawValue,
                     "attempts": record.state.attempts, "http_status": record.state.lastHTTPStatus.map(String.init) ?? "–",
                     "error": record.state.lastError ?? "", "created": time(record.createdAt),
+                    "ref": Self.ref(of: record.state),
                 ]
             }
             var buttons: [[String: Any]] = [["action": "test", "label": "Send test event"]]
@@ -177,7 +178,7 @@ extension WebUI {
                 buttons[index]["csrf"] = session.csrf
             }
             let base = "/ui/webhooks/\(id)"
-            let filters: [[String: Any]] = ([nil] + [DeliveryStatus.pending, .delivered, .failed, .skipped]).map { option in
+            let filters: [[String: Any]] = ([nil] + DeliveryStatus.allCases).map { option in
                 ["label": option?.rawValue ?? "all", "href": option.map { base + "?status=\($0.rawValue)" } ?? base, "current": option == status]
             }
             // `false`, not nil: an Optional in `[String: Any]` is a value to Mustache, and printed "nil".
@@ -217,8 +218,16 @@ extension WebUI {
                 "event_id": state.messageID, "status": state.status.rawValue, "attempts": state.attempts,
                 "created": time(detail.record.createdAt),
                 "next_attempt": state.status == .pending ? time(state.nextAttemptAt) as Any : false,
+                "ref": Self.ref(of: state),
                 "attempt_rows": attempts, "has_attempts": !attempts.isEmpty, "event": event,
             ], session: session)
         }
+    }
+
+    /// A settled delivery's link to the related one, for the pages (`false`: none).
+    static func ref(of state: DeliveryState) -> Any {
+        guard let ref = state.ref else { return false }
+        let label = state.status == .digested ? "in digest" : "duplicate of"
+        return ["id": ref, "label": label]
     }
 }
