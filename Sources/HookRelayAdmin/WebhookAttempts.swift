@@ -73,12 +73,23 @@ public final class WebhookAttempts: Sendable {
             return notSent(.refused, error.description)
         }
         var job = job
-        if webhook.template != "raw" {
+        switch await digestStep(job, webhook: webhook, occasion: occasion) {
+        case let .folded(ref):
+            let outcome = attempt.settled(job, as: .digested, ref: ref, note: "in digest #\(ref), sent when its window ends")
+            span?.notSent(outcome)
+            return (outcome, false)
+        case let .notSent(event, error):
+            return notSent(event, error)
+        case let .send(body):
+            job.body = body
+        case .asUsual where webhook.template != "raw":
             do {
                 job.body = try template(for: webhook).render(job.body)
             } catch {
                 return notSent(.unrenderable, "\(error)")
             }
+        case .asUsual:
+            break
         }
         var headers: [(String, String)] = webhook.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if let span, webhook.traceContext, let traceparent = traceparent(of: span) {

@@ -101,7 +101,7 @@ extension SQLiteSpool {
             lowest = try first.step() ? (first.optionalInt(0) ?? Int64.max) : Int64.max
             try first.run()
         }
-        let statuses: [DeliveryStatus] = status.map { [$0] } ?? [.pending, .delivered, .failed, .skipped]
+        let statuses: [DeliveryStatus] = status.map { [$0] } ?? DeliveryStatus.allCases
         let query = try connection.statement("""
             SELECT \(Self.recordColumns) FROM deliveries d JOIN messages m ON m.id = d.message_id
             WHERE \(endpoint == nil ? "" : "d.endpoint = ?1 AND ") d.status = ?2 AND d.id >= ?3 AND d.id < ?4 AND m.created_at >= ?6

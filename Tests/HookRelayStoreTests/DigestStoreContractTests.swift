@@ -117,4 +117,23 @@ import Testing
         #expect(Set(all).count == 1, "one digest, not one per connection")
         #expect(try stores[0].digestBody(delivery: all[0])?.count == 20)
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func foldedDeliveriesSettleDigestedWithTheDigestAsRef(_ kind: StoreKind) throws {
+        let (store, open, claimed) = try filled(kind, events: 2)
+        let folds = try claimed.map { try store.fold(delivery: $0.id, webhook: "a", window: 60_000, now: 10, update: Self.addOne) }
+        _ = try store.complete(claimed.enumerated().map { index, job in
+            var settled = outcome(job, .settled(.digested, ref: folds[index].digestDelivery), status: nil)
+            settled.counted = false
+            return settled
+        }, now: 20)
+        let reader = try open(.reader)
+        let digested = try reader.deliveries(webhook: "a", status: .digested, since: nil, before: nil, limit: 10)
+        #expect(Set(digested.map(\.state.messageID)) == ["e0", "e1"])
+        #expect(digested.map(\.state.ref) == [folds[0].digestDelivery, folds[0].digestDelivery])
+        #expect(try reader.deliveries(webhook: "a", status: .pending, since: nil, before: nil, limit: 10).map(\.state.id) == [folds[0].digestDelivery])
+        // The whole log lists them too (every status when none is asked for).
+        #expect(try reader.deliveries(webhook: "a", status: nil, since: nil, before: nil, limit: 10).map(\.state.status)
+            == [.pending, .digested, .digested])
+    }
 }
