@@ -46,6 +46,9 @@ public struct DeliverRun: Sendable {
         /// With a spool: at the end of the run, delete what finished longer ago than this
         /// (RetentionStore); nil keeps everything.
         public var prune: Duration?
+        /// `--digest`: the events below its bypass are gathered into one message per window
+        /// (DeliverDigest.swift); nil sends each event.
+        public var digest: DigestSettings?
         /// No result lines and no summary.
         public var quiet = false
         /// Show a progress line on standard error (it is a terminal).
@@ -238,6 +241,9 @@ public struct DeliverRun: Sendable {
             append = { messages in dispatcher.append(messages, limit: limit) }
         }
         var sink = SpoolingSink(urls: configuration.urls, layout: configuration.layout, template: configuration.template, append: append)
+        sink.digest = configuration.digest.map {
+            DeliverDigest(settings: $0, urls: configuration.urls, template: configuration.template, layout: configuration.layout) { results.report($0) }
+        }
         let outcome = RecordPipeline(configuration: configuration.records, diagnostics: diagnostics)
             .run(&sink, selector: configuration.layout.selector)
         results.counts.withLock {
@@ -255,12 +261,19 @@ struct SpoolingSink: RecordSink {
     let template: PayloadTemplate?
     let append: ([NewMessage]) throws -> Void
     var batch: [NewMessage] = []
+    /// `--digest`'s open digest.
+    var digest: DeliverDigest?
 
     static let batchSize = 2048
 
     mutating func record(_ record: RecordView) throws {
         let id = MessageID.make(eventID: layout.id(of: record), body: record.bytes)
         var body = Array(record.bytes)
+        if let digest, !digest.bypasses(body) {
+            if let closed = try digest.fold(body, id: id) { batch.append(closed) }
+            if batch.count >= Self.batchSize { try commit() }
+            return
+        }
         if let template, !template.isRaw {
             do {
                 body = try template.render(body, layout: layout)
@@ -279,9 +292,17 @@ struct SpoolingSink: RecordSink {
         batch.removeAll(keepingCapacity: true)
     }
 
-    /// A pause in the input: what was read so far is committed and can be sent.
-    mutating func inputIdle() throws { try commit() }
+    /// A pause in the input: what was read so far (and a digest whose window ended) is
+    /// committed and can be sent.
+    mutating func inputIdle() throws {
+        if let closed = try digest?.close(force: false) { batch.append(closed) }
+        try commit()
+    }
 
-    /// The end, or a stop at an invalid record: what was read before it is committed and sent.
-    mutating func finish(complete: Bool) throws { try commit() }
+    /// The end, or a stop at an invalid record: what was read before it, and the open digest,
+    /// are committed and sent.
+    mutating func finish(complete: Bool) throws {
+        if let closed = try digest?.close(force: true) { batch.append(closed) }
+        try commit()
+    }
 }

@@ -37,11 +37,9 @@ public protocol DigestStore: AnyObject {
     func digestBody(delivery: Int64) throws -> [UInt8]?
 }
 
-extension DigestStore {
-    /// A new digest message's id (`webhook-id` on the wire): `dg_` and 32 random hex digits.
-    public static func newDigestMessageID() -> String {
-        "dg_" + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-    }
+/// A new digest message's id (`webhook-id` on the wire): `dg_` and 32 random hex digits.
+public func newDigestMessageID() -> String {
+    digestMessagePrefix + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
 }
 
 /// Only a message whose id starts so can be a digest (``DigestStore/digestBody(delivery:)`` says).

@@ -49,7 +49,7 @@ extension SQLiteSpool {
     private func openDigest(webhook: String, window: Int64, now: Int64, update: DigestUpdate) throws -> (Int64, DigestFold) {
         let end = now + window
         try connection.statement("INSERT INTO messages (webhook_id, body, created_at) VALUES (?1, ?2, ?3)")
-            .bind(1, Self.newDigestMessageID()).bind(2, blob: try update(nil, now, end)).bind(3, now).run()
+            .bind(1, newDigestMessageID()).bind(2, blob: try update(nil, now, end)).bind(3, now).run()
         try connection.statement("""
             INSERT INTO deliveries (message_id, endpoint, status, next_attempt_at, updated_at) VALUES (?1, ?2, 'pending', ?3, ?4)
             """).bind(1, connection.lastInsertedRow).bind(2, webhook).bind(3, end).bind(4, now).run()

@@ -236,7 +236,7 @@ _hookrelay_deliver() {
     repeating_flags=()
     non_repeating_flags=(--allow-http --allow-private --drain --retry-failed --quiet --print-schedule --unsigned --version -h --help)
     repeating_options=(--url --header --signature-scheme --template-var --allow-cidr)
-    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --proxy --client-cert --client-key --ca-file --concurrency --spool --wait --lease --prune --invalid --max-record-size --max-depth)
+    non_repeating_options=(--secret-file --secret --template --digest --digest-bypass --digest-top --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --proxy --client-cert --client-key --ca-file --concurrency --spool --wait --lease --prune --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
 
     # Offer option value completions
@@ -260,6 +260,15 @@ _hookrelay_deliver() {
         return
         ;;
     '--template-var')
+        return
+        ;;
+    '--digest')
+        return
+        ;;
+    '--digest-bypass')
+        return
+        ;;
+    '--digest-top')
         return
         ;;
     '--max-attempts')
