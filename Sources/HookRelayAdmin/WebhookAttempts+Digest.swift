@@ -44,7 +44,11 @@ extension WebhookAttempts {
         let (delivery, body, storedAt, webhookID, time) = (job.id, job.body, job.createdAt, webhook.id, now())
         do {
             let fold = try await store.withStore { store in
-                try store.fold(delivery: delivery, webhook: webhookID, window: settings.window, now: time) { current, start, end in
+                // Relaxed like the dispatcher's completions (`serve`'s writer sets durable commits
+                // back for its next use): a fold lost in a power cut is lost with the folded
+                // delivery's completion, which comes later, so it is claimed and folded again.
+                try store.setDurableCommits(false)
+                return try store.fold(delivery: delivery, webhook: webhookID, window: settings.window, now: time) { current, start, end in
                     var digest = try current.map(DigestContent.init(json:)) ?? DigestContent(webhook: webhookID, windowStart: start, windowEnd: end)
                     digest.fold(event: body, at: storedAt, top: settings.top)
                     return digest.json
