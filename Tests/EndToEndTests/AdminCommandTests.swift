@@ -386,7 +386,7 @@ import Testing
 
         // Usage errors: 64.
         for (arguments, message) in [
-            (["deliveries", "list", "--status", "lost"], "--status 'lost' must be pending, delivered, failed or skipped"),
+            (["deliveries", "list", "--status", "lost"], "--status 'lost' must be pending, delivered, failed, skipped, suppressed or digested"),
             (["deliveries", "list", "--since", "yesterday"], "--since 'yesterday' is not a time"),
             (["deliveries", "list", "--limit", "0"], "--limit must be from 1 to 1000"),
             (["deliveries", "show", "abc"], "delivery id 'abc' is not a number"),
