@@ -130,6 +130,7 @@ extension Admin {
         }
         try applyTLS(object, to: &webhook)
         try Self.applyDedupe(object, to: &webhook)
+        try applyDigest(object, to: &webhook)
         do {
             _ = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
         } catch {

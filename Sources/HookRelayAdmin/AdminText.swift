@@ -79,6 +79,7 @@ public enum AdminText {
             let rule = webhook.dedupe.rule
             pairs.append(("fingerprint", "id \(rule.idPath ?? "none"), fields \(rule.fields.joined(separator: ","))"))
         }
+        pairs.append(("digest", webhook.digest.map { "\($0.windowDescription), bypass \($0.bypass?.description ?? "none"), top \($0.top)" } ?? "off"))
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
         pairs.append(("client certificate", webhook.clientCertificateSummary ?? "none"))
         pairs.append(("ca", webhook.caSummary ?? "the system's"))

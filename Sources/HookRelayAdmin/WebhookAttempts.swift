@@ -80,13 +80,27 @@ public final class WebhookAttempts: Sendable {
             return (outcome, false)
         }
         var job = job
-        if webhook.template != "raw" {
+        switch await digestStep(job, webhook: webhook, occasion: occasion) {
+        case let .folded(ref):
+            // In a digest is sent, for the de-duplication of what follows.
+            await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: now())
+            let outcome = attempt.settled(job, as: .digested, ref: ref, note: "in digest #\(ref), sent when its window ends")
+            span?.notSent(outcome)
+            return (outcome, false)
+        case let .notSent(event, error):
+            await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: nil)
+            return notSent(event, error)
+        case let .send(body):
+            job.body = body
+        case .asUsual where webhook.template != "raw":
             do {
                 job.body = try template(for: webhook).render(job.body)
             } catch {
                 await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: nil)
                 return notSent(.unrenderable, "\(error)")
             }
+        case .asUsual:
+            break
         }
         var headers: [(String, String)] = webhook.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if let span, webhook.traceContext, let traceparent = traceparent(of: span) {

@@ -24,6 +24,10 @@ public struct WebhookView: Encodable {
     var rateLimit: String?
     var ordering: String
     var traceContext: Bool
+    /// `"5m"`, or `"off"`; the severity that bypasses it, or `"none"`; how many titles it lists.
+    var digest: String
+    var digestBypass: String
+    var digestTop: Int
     /// What may be shown of the client certificate and CA bundle; the PEM never is.
     var clientCertificate: CertificateView?
     var ca: CertificateView?
@@ -47,6 +51,7 @@ public struct WebhookView: Encodable {
         case dedupeWindow = "dedupe_window", dedupeWindowEffective = "dedupe_window_effective"
         case dedupeIgnoresSeverity = "dedupe_ignores_severity", fingerprintFields = "fingerprint_fields"
         case fingerprintIDField = "fingerprint_id_field"
+        case digest, digestBypass = "digest_bypass", digestTop = "digest_top"
     }
 
     /// `{"subject": "CN=…", "expires_at": <Unix ms>, "certificates": n}` for a stored PEM.
@@ -87,6 +92,9 @@ public struct WebhookView: Encodable {
         rateLimit = webhook.rateLimit?.description
         ordering = webhook.fifo ? "fifo" : "none"
         traceContext = webhook.traceContext
+        digest = webhook.digest?.windowDescription ?? "off"
+        digestBypass = webhook.digest?.bypass?.description ?? "none"
+        digestTop = webhook.digest?.top ?? DigestSettings.defaultTop
         clientCertificate = webhook.clientCertificate.map(CertificateView.init)
         ca = webhook.ca.map(CertificateView.init)
         dedupeWindow = webhook.dedupe.window

@@ -46,6 +46,9 @@ public struct DeliverRun: Sendable {
         /// With a spool: at the end of the run, delete what finished longer ago than this
         /// (RetentionStore); nil keeps everything.
         public var prune: Duration?
+        /// `--digest`: the events below its bypass are gathered into one message per window
+        /// (DeliverDigest.swift); nil sends each event.
+        public var digest: DigestSettings?
         /// No result lines and no summary.
         public var quiet = false
         /// Show a progress line on standard error (it is a terminal).
@@ -252,6 +255,9 @@ public struct DeliverRun: Sendable {
         if let dedupe = configuration.dedupe, let ledger {
             sink.dedupe = (dedupe, ledger, { results.reportSuppressed(messageID: $0, url: $1, first: $2) })
         }
+        sink.digest = configuration.digest.map {
+            DeliverDigest(settings: $0, urls: configuration.urls, template: configuration.template, layout: configuration.layout) { results.report($0) }
+        }
         let outcome = RecordPipeline(configuration: configuration.records, diagnostics: diagnostics)
             .run(&sink, selector: configuration.layout.selector)
         results.counts.withLock {
@@ -273,12 +279,19 @@ struct SpoolingSink: RecordSink {
     /// key of each record of ``batch`` (nil: no fingerprint).
     var dedupe: (settings: DeliverDedupe, ledger: any SpoolDedupeLedger, suppressed: (String, String, SpooledEntry) -> Void)?
     var keys: [String?] = []
+    /// `--digest`'s open digest (`deliver` refuses it with `--dedupe-window`).
+    var digest: DeliverDigest?
 
     static let batchSize = 2048
 
     mutating func record(_ record: RecordView) throws {
         let id = MessageID.make(eventID: layout.id(of: record), body: record.bytes)
         var body = Array(record.bytes)
+        if let digest, !digest.bypasses(body) {
+            if let closed = try digest.fold(body, id: id) { batch.append(closed) }
+            if batch.count >= Self.batchSize { try commit() }
+            return
+        }
         let key = dedupe.map { $0.settings.key(of: body) }
         if let template, !template.isRaw {
             do {
@@ -306,9 +319,17 @@ struct SpoolingSink: RecordSink {
         batch.removeAll(keepingCapacity: true)
     }
 
-    /// A pause in the input: what was read so far is committed and can be sent.
-    mutating func inputIdle() throws { try commit() }
+    /// A pause in the input: what was read so far (and a digest whose window ended) is
+    /// committed and can be sent.
+    mutating func inputIdle() throws {
+        if let closed = try digest?.close(force: false) { batch.append(closed) }
+        try commit()
+    }
 
-    /// The end, or a stop at an invalid record: what was read before it is committed and sent.
-    mutating func finish(complete: Bool) throws { try commit() }
+    /// The end, or a stop at an invalid record: what was read before it, and the open digest,
+    /// are committed and sent.
+    mutating func finish(complete: Bool) throws {
+        if let closed = try digest?.close(force: true) { batch.append(closed) }
+        try commit()
+    }
 }

@@ -224,6 +224,26 @@ enum PostgresSchema {
         );
         CREATE INDEX dedupe_ledger_expires ON dedupe_ledger (expires_at);
         """,
+        // 13 (SQLite's 16, issue 19): a webhook's digest settings, its digests (at most one
+        // open per webhook: the partial unique index, and folds of one webhook serialised by a
+        // transaction-level advisory lock) and the deliveries folded into each.
+        """
+        ALTER TABLE webhooks ADD COLUMN digest text;
+        CREATE TABLE digests (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            webhook text NOT NULL,
+            delivery_id bigint NOT NULL UNIQUE REFERENCES deliveries(id) ON DELETE CASCADE,
+            window_start bigint NOT NULL,
+            window_end bigint NOT NULL,
+            open boolean NOT NULL DEFAULT true
+        );
+        CREATE UNIQUE INDEX digests_open ON digests (webhook) WHERE open;
+        CREATE TABLE digest_members (
+            delivery_id bigint PRIMARY KEY REFERENCES deliveries(id) ON DELETE CASCADE,
+            digest_id bigint NOT NULL REFERENCES digests(id) ON DELETE CASCADE
+        );
+        CREATE INDEX digest_members_digest ON digest_members (digest_id);
+        """,
     ]
 
     /// The triggers on `deliveries` that keep the counts (migration 8 makes them for the hourly

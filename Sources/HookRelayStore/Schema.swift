@@ -244,6 +244,27 @@ enum Schema {
         ) WITHOUT ROWID;
         CREATE INDEX dedupe_ledger_expires ON dedupe_ledger (expires_at);
         """,
+        // 16 (issue 19; numbered after the groundwork's 14 and dedupe's 15): a webhook's digest
+        // settings (JSON, DigestSettings), its digests (each sent as a delivery of its own,
+        // `delivery_id`, due at `window_end`; at most one open per webhook) and the deliveries
+        // folded into each. The digest's content is its message's body, rewritten by each fold.
+        """
+        ALTER TABLE webhooks ADD COLUMN digest TEXT;
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            webhook TEXT NOT NULL,
+            delivery_id INTEGER NOT NULL UNIQUE REFERENCES deliveries(id) ON DELETE CASCADE,
+            window_start INTEGER NOT NULL,
+            window_end INTEGER NOT NULL,
+            open INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE UNIQUE INDEX digests_open ON digests (webhook) WHERE open = 1;
+        CREATE TABLE digest_members (
+            delivery_id INTEGER PRIMARY KEY REFERENCES deliveries(id) ON DELETE CASCADE,
+            digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE
+        );
+        CREATE INDEX digest_members_digest ON digest_members (digest_id);
+        """,
     ]
 
     /// The migrations (by index) that edit a stored table definition: the schema cookie must

@@ -71,6 +71,7 @@ public protocol StatisticsSource: AnyObject {
 /// Everything `serve` keeps, by role: what one backend provides (SQLite: ``SQLiteSpool``).
 public typealias ServeStore = WebhookQueue & WebhookRepository & AccessRepository & DeliveryLog & StatisticsSource & RetentionStore & RuledClaims
     & DedupeLedger
+    & DigestStore
 
 /// What a connection is opened for; a backend tunes each (durability, read-only, checkpoints).
 public enum ConnectionRole: Sendable {

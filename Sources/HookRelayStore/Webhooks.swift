@@ -45,6 +45,8 @@ public struct Webhook: Sendable, Equatable, Codable {
     public var ca: String?
     /// De-duplication and fingerprint settings as set (Webhook+Dedupe.swift derives the rest).
     public var dedupe: DedupeSettings
+    /// Gathers its events into one message per window (issue 19); nil: each event is sent alone.
+    public var digest: DigestSettings?
 
     /// Its rate limit and ordering, when it has either.
     public var rules: DeliveryRules? {
@@ -86,6 +88,7 @@ public struct Webhook: Sendable, Equatable, Codable {
         clientKey = nil
         ca = nil
         dedupe = DedupeSettings()
+        digest = nil
     }
 
     /// The core filter of `hookrelay filter`, built from this webhook's settings.
@@ -122,7 +125,7 @@ extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
         consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
-        rate_limit, ordering, trace_context, client_cert, client_key, ca, dedupe
+        rate_limit, ordering, trace_context, client_cert, client_key, ca, dedupe, digest
         """
 
     private static func webhook(_ row: Statement) -> Webhook {
@@ -149,6 +152,7 @@ extension SQLiteSpool {
         webhook.clientKey = row.text(22)
         webhook.ca = row.text(23)
         webhook.dedupe = Webhook.dedupe(stored: row.text(24))
+        webhook.digest = row.text(25).flatMap { try? decoder.decode(DigestSettings.self, from: Data($0.utf8)) }
         return webhook
     }
 
@@ -169,7 +173,7 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 INSERT OR REPLACE INTO webhooks (\(Self.columns))
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
@@ -180,7 +184,7 @@ extension SQLiteSpool {
                 .bind(19, webhook.rateLimit?.description).bind(20, webhook.fifo ? "fifo" : "none")
                 .bind(21, webhook.traceContext ? 1 : 0)
                 .bind(22, webhook.clientCertificate).bind(23, webhook.clientKey).bind(24, webhook.ca)
-                .bind(25, webhook.storedDedupe).run()
+                .bind(25, webhook.storedDedupe).bind(26, webhook.digest.map(Self.json)).run()
             try webhooksChanged()
         }
     }
@@ -255,7 +259,7 @@ extension SQLiteSpool {
                 UPDATE webhooks SET url = ?2, description = ?3, events = ?4, min_severity = ?5, severities = ?6,
                     headers = ?7, secret = ?8, updated_at = ?9, template = ?10, template_vars = ?11, previous_secret_until = ?12,
                     rate_limit = ?13, ordering = ?14, trace_context = ?15, client_cert = ?16, client_key = ?17, ca = ?18,
-                    dedupe = ?19
+                    dedupe = ?19, digest = ?20
                 WHERE id = ?1
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
@@ -265,7 +269,7 @@ extension SQLiteSpool {
                 .bind(13, webhook.rateLimit?.description).bind(14, webhook.fifo ? "fifo" : "none")
                 .bind(15, webhook.traceContext ? 1 : 0)
                 .bind(16, webhook.clientCertificate).bind(17, webhook.clientKey).bind(18, webhook.ca)
-                .bind(19, webhook.storedDedupe).run()
+                .bind(19, webhook.storedDedupe).bind(20, webhook.digest.map(Self.json)).run()
             guard connection.changes == 1 else { return nil }
             try webhooksChanged()
             return try self.webhook(id: webhook.id)

@@ -9,8 +9,8 @@ import Mustache
 /// or add a field), and the rendered body must be valid JSON, or the event is not sent.
 public struct PayloadTemplate: Sendable {
     public let name: String
-    private let template: MustacheTemplate?
-    private let variables: [String: String]
+    let template: MustacheTemplate?
+    let variables: [String: String]
     private let limits: TemplateContext.Limits
 
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -144,6 +144,9 @@ public struct PayloadTemplate: Sendable {
     private static let registerContentType: Void = {
         MustacheContentTypes.register(JSONStringContent(), named: "JSON")
     }()
+
+    /// Registers the JSON-string escaping before a template using it is compiled.
+    static func registerJSONContent() { registerContentType }
 }
 
 /// `{{value}}` escapes for the inside of a JSON string; `<`, `>` and `&` too, so the body is

@@ -40,6 +40,8 @@ struct DeliverCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Payload") var templates: TemplateOptions
 
+    @OptionGroup(title: "Digest") var digest: DigestOptions
+
     @OptionGroup(title: "Retries") var retries: RetryOptions
 
     @OptionGroup(title: "Sending") var sending: SendingOptions
@@ -91,6 +93,9 @@ struct DeliverCommand: AsyncParsableCommand {
     /// `--alow-http` was answered "give at least one --url").
     func checkOptions() throws {
         if printSchedule { return }
+        if digest.digest.map({ $0 != "off" }) == true, dedupe.dedupeWindow != nil {
+            throw ValidationError("--digest and --dedupe-window cannot be used together yet; de-duplicate with filter --unique before deliver --digest")
+        }
         if drain || retryFailed {
             guard spool != nil else { throw ValidationError("--drain and --retry-failed work on a spool; give --spool FILE") }
             guard urls.isEmpty else { throw ValidationError("--drain sends to the URLs stored in the spool; leave out --url") }
@@ -98,6 +103,7 @@ struct DeliverCommand: AsyncParsableCommand {
             guard templates.template == "raw", templates.variables.isEmpty else {
                 throw ValidationError("the spool holds bodies rendered when they were spooled; leave out --template with --drain")
             }
+            guard digest.digest == nil else { throw ValidationError("--digest gathers the input's events; --drain reads none") }
             guard headers.isEmpty, signing.schemes.isEmpty else {
                 throw ValidationError(
                     "the spool remembers each URL's headers and signature schemes from the run that spooled it; leave out --header and --signature-scheme with --drain")
@@ -192,6 +198,7 @@ struct DeliverCommand: AsyncParsableCommand {
         configuration.records = input.records
         configuration.urls = urls
         configuration.template = try templates.payloadTemplate()
+        configuration.digest = try digest.settings(template: templates.template)
         let signer = try signing.signer()
         if signer.isUnsigned, !unsigned, !(drain || retryFailed) {
             throw ValidationError(

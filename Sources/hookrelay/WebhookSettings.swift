@@ -63,6 +63,19 @@ struct WebhookSettings: ParsableArguments {
     var traceContext: Bool?
 
     @Option(help: ArgumentHelp(
+        "Gather events into one message per window, e.g. 5m or 1h (1s to 24h), or off (the default): slack, teams, discord, raw.",
+        valueName: "duration"))
+    var digest: String?
+
+    @Option(help: ArgumentHelp(
+        "Send findings at or above this severity at once, outside the digest (default none: every event is gathered).",
+        valueName: "severity"))
+    var digestBypass: String?
+
+    @Option(help: ArgumentHelp("How many titles a digest lists, 1 to 20 (default 5).", valueName: "n"))
+    var digestTop: Int?
+
+    @Option(help: ArgumentHelp(
         "A PEM file with the client certificate (chain) for a receiver that requires mutual TLS; give --client-key with it.",
         valueName: "file"))
     var clientCert: String?
@@ -135,6 +148,9 @@ struct WebhookSettings: ParsableArguments {
             }
         }
         if let traceContext { fields["trace_context"] = traceContext }
+        if let digest { fields["digest"] = digest }
+        if let digestBypass { fields["digest_bypass"] = digestBypass }
+        if let digestTop { fields["digest_top"] = digestTop }
         fields.merge(try tlsFields()) { _, new in new }
         fields.merge(dedupe.fields()) { _, new in new }
         if let secretFile {

@@ -1,4 +1,5 @@
 import Foundation
+import HookRelayCore
 import HookRelayAdmin
 @testable import HookRelayServer
 import Hummingbird
@@ -63,6 +64,28 @@ import Testing
             #expect(webhook.traceContext, "the ticked checkbox")
             let shown = String(buffer: try await browser.get("/ui/webhooks/\(webhook.id)").body)
             #expect(shown.contains(#"name="trace_context" value="on" checked"#), "the settings form shows it ticked")
+        }
+    }
+
+    /// The digest fields (issue 19): set, shown, refused with the API's message, and "off".
+    @Test func theDigestFieldsAreSetShownAndRefused() async throws {
+        let serve = try ServeHarness()
+        try await serve.run { client in
+            let browser = try await Browser.logIn(client)
+            let body = "csrf=\(try await browser.csrf())&url=http%3A%2F%2Fchat.test%2Fhook&template=slack&digest=5m&digest_bypass=critical&digest_top=7"
+            let added = try await browser.post("/ui/webhooks", body)
+            #expect(added.status == .ok && String(buffer: added.body).contains("Webhook added"), "\(added.status)")
+            let webhook = try #require(try await serve.admin.webhooks().first)
+            #expect(webhook.digest == DigestSettings(window: 300_000, bypass: .critical, top: 7))
+            let shown = String(buffer: try await browser.get("/ui/webhooks/\(webhook.id)").body)
+            #expect(shown.contains(#"name="digest" value="5m""#) && shown.contains(#"<option value="critical" selected>"#), "the form shows them")
+            let refused = try await browser.post(
+                "/ui/webhooks", "csrf=\(try await browser.csrf())&url=http%3A%2F%2Fchat.test%2Fhook&template=slack&digest=5x")
+            #expect(String(buffer: refused.body).contains("must be a duration from 1s to 24h"), "the API's message")
+            let off = try await browser.post(
+                "/ui/webhooks/\(webhook.id)/update", "csrf=\(try await browser.csrf())&url=http%3A%2F%2Fchat.test%2Fhook&template=slack&digest=off&digest_bypass=critical")
+            #expect(off.status == .seeOther, "saved: a bypass chosen with the digest off is left out")
+            #expect(try await serve.admin.webhook(webhook.id).digest == nil)
         }
     }
 

@@ -236,7 +236,7 @@ _hookrelay_deliver() {
     repeating_flags=()
     non_repeating_flags=(--allow-http --allow-private --dedupe-ignores-severity --no-dedupe-ignores-severity --drain --retry-failed --quiet --print-schedule --unsigned --version -h --help)
     repeating_options=(--url --header --signature-scheme --template-var --allow-cidr)
-    non_repeating_options=(--secret-file --secret --template --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --proxy --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --concurrency --spool --wait --lease --prune --invalid --max-record-size --max-depth)
+    non_repeating_options=(--secret-file --secret --template --digest --digest-bypass --digest-top --max-attempts --backoff-base --backoff-max --timeout --connect-timeout --proxy --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --concurrency --spool --wait --lease --prune --invalid --max-record-size --max-depth)
     __hookrelay_offer_flags_options -1
 
     # Offer option value completions
@@ -260,6 +260,15 @@ _hookrelay_deliver() {
         return
         ;;
     '--template-var')
+        return
+        ;;
+    '--digest')
+        return
+        ;;
+    '--digest-bypass')
+        return
+        ;;
+    '--digest-top')
         return
         ;;
     '--max-attempts')
@@ -433,7 +442,7 @@ _hookrelay_webhooks_add() {
     repeating_flags=()
     non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --dedupe-ignores-severity --no-dedupe-ignores-severity --json --allow-http --allow-private --create --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --db --config --timeout --connect-timeout --team)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --digest --digest-bypass --digest-top --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --db --config --timeout --connect-timeout --team)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
@@ -472,6 +481,15 @@ _hookrelay_webhooks_add() {
         return
         ;;
     '--ordering')
+        return
+        ;;
+    '--digest')
+        return
+        ;;
+    '--digest-bypass')
+        return
+        ;;
+    '--digest-top')
         return
         ;;
     '--client-cert')
@@ -517,7 +535,7 @@ _hookrelay_webhooks_update() {
     repeating_flags=()
     non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --dedupe-ignores-severity --no-dedupe-ignores-severity --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
     repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --db --config --timeout --connect-timeout)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --digest --digest-bypass --digest-top --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 1
 
     # Offer option value completions
@@ -556,6 +574,15 @@ _hookrelay_webhooks_update() {
         return
         ;;
     '--ordering')
+        return
+        ;;
+    '--digest')
+        return
+        ;;
+    '--digest-bypass')
+        return
+        ;;
+    '--digest-top')
         return
         ;;
     '--client-cert')

@@ -113,6 +113,12 @@ enum UIPages {
               <label for="ordering">Ordering</label>
               <select id="ordering" name="ordering"><option value="none"{{^fifo}} selected{{/fifo}}>none: side by side</option><option value="fifo"{{#fifo}} selected{{/fifo}}>fifo: one at a time, in order</option></select>
               <label class="check"><input type="checkbox" name="trace_context" value="on"{{#trace_context}} checked{{/trace_context}}> Send the W3C <code>traceparent</code> header (while traces are exported)</label>
+              <label for="digest">Digest: one message per window, e.g. <code>5m</code> or <code>1h</code>, or <code>off</code> (slack, teams, discord, raw)</label>
+              <input id="digest" name="digest" value="{{digest}}" placeholder="off">
+              <label for="digest_bypass">Sent at once, outside the digest: findings at or above</label>
+              <select id="digest_bypass" name="digest_bypass">{{#digest_bypass_options}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/digest_bypass_options}}</select>
+              <label for="digest_top">Titles a digest lists (1 to 20)</label>
+              <input id="digest_top" name="digest_top" value="{{digest_top}}" inputmode="numeric">
               <fieldset>
                 <legend>De-duplication</legend>
                 <label for="dedupe_window">Window: a finding sent within it is not sent again (<code>30d</code>, <code>12h</code>, <code>90m</code>, or <code>off</code>)</label>

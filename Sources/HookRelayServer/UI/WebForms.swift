@@ -52,6 +52,10 @@ struct WebhookForm: SessionForm {
     var dedupeIgnoresSeverity: String?
     var fingerprintFields: String?
     var fingerprintIDField: String?
+    /// A window (`5m`), or empty or `off`; the severity that bypasses it; how many titles.
+    var digest: String?
+    var digestBypass: String?
+    var digestTop: String?
 
     enum CodingKeys: String, CodingKey {
         case csrf, url, events = "event", otherEvents = "other_events", severityMode = "severity_mode", minSeverity = "min_severity"
@@ -60,6 +64,7 @@ struct WebhookForm: SessionForm {
         case removeClientCert = "remove_client_cert", removeCA = "remove_ca"
         case dedupeWindow = "dedupe_window", dedupeIgnoresSeverity = "dedupe_ignores_severity"
         case fingerprintFields = "fingerprint_fields", fingerprintIDField = "fingerprint_id_field"
+        case digest, digestBypass = "digest_bypass", digestTop = "digest_top"
     }
 
     /// The settings as the API's fields (see ``Admin/apply(_:to:)``).
@@ -99,6 +104,16 @@ struct WebhookForm: SessionForm {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         } ?? NSNull()
         fields["fingerprint_id_field"] = orNull(fingerprintIDField) ?? NSNull()
+        let window = (digest ?? "").trimmingCharacters(in: .whitespaces)
+        fields["digest"] = window.isEmpty ? "off" : window
+        if !window.isEmpty, window != "off" {
+            fields["digest_bypass"] = digestBypass ?? "none"
+            let top = (digestTop ?? "").trimmingCharacters(in: .whitespaces)
+            if !top.isEmpty {
+                guard let number = Int(top) else { throw AdminError.invalid("\"digest_top\" must be a whole number from 1 to 20") }
+                fields["digest_top"] = number
+            }
+        }
         func pem(_ text: String?) -> String? {
             text.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0.replacingOccurrences(of: "\r\n", with: "\n") }
         }
@@ -168,6 +183,11 @@ extension WebUI {
             "dedupe_ignores_severity": typed.map { $0.dedupeIgnoresSeverity != nil } ?? webhook?.dedupe.ignoresSeverity ?? false,
             "fingerprint_fields": typed?.fingerprintFields ?? webhook?.dedupe.fingerprintFields?.joined(separator: ", ") ?? "",
             "fingerprint_id_field": typed?.fingerprintIDField ?? webhook?.dedupe.fingerprintIDField ?? "",
+            "digest": typed?.digest ?? webhook?.digest?.windowDescription ?? "off",
+            "digest_bypass_options": (["none"] + severities).map { name in
+                ["name": name, "selected": name == (typed?.digestBypass ?? webhook?.digest?.bypass?.description ?? "none")]
+            },
+            "digest_top": typed?.digestTop ?? String(webhook?.digest?.top ?? DigestSettings.defaultTop),
             // What is stored, summed up; pasted PEM is never put back in the page.
             "client_cert_state": webhook?.clientCertificateSummary ?? "none",
             "ca_state": webhook?.caSummary ?? "the system's trust store",
