@@ -129,6 +129,7 @@ extension Admin {
             webhook.traceContext = value as? Bool == true
         }
         try applyTLS(object, to: &webhook)
+        try applyTickets(object, to: &webhook)
         do {
             _ = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
         } catch {
@@ -147,5 +148,6 @@ extension Admin {
             }
             webhook.url = url
         }
+        try checkTicketURL(of: webhook)
     }
 }

@@ -62,10 +62,10 @@ public final class Admin: Sendable {
     /// How long a rotated-out secret keeps signing beside the new one.
     public static let rotationOverlap: Int64 = 24 * 3600 * 1000
     /// The fields a create or update request may hold.
-    public static let webhookFields: Set = [
+    public static let webhookFields: Set<String> = Set([
         "url", "events", "min_severity", "severities", "description", "headers", "secret", "template", "template_vars",
         "rate_limit", "ordering", "trace_context", "client_cert", "client_key", "ca",
-    ]
+    ]).union(ticketFields)
 
     /// - Parameters:
     ///   - reader: where the reads (lists, a webhook, the delivery log) run; `serve` gives a

@@ -78,6 +78,12 @@ public enum AdminText {
         pairs += webhook.templateVariables.sorted { $0.key < $1.key }.map { ("template var", "\($0.key)=\($0.value)") }
         pairs += [("rate limit", webhook.rateLimit?.description ?? "none"), ("ordering", webhook.fifo ? "fifo" : "none")]
         pairs.append(("trace context", webhook.traceContext ? "yes" : "no"))
+        if let tickets = webhook.tickets {
+            pairs.append(("tickets", "\(tickets.mode.rawValue), fixed when status is \(tickets.fixedStatuses.joined(separator: " or "))"))
+            pairs.append(("ticket close", tickets.close ?? "a closing comment only"))
+            if tickets.commentTemplate != nil { pairs.append(("ticket comment template", "the webhook's own")) }
+            if tickets.closeTemplate != nil { pairs.append(("ticket close template", "the webhook's own")) }
+        }
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
         pairs.append(("client certificate", webhook.clientCertificateSummary ?? "none"))
         pairs.append(("ca", webhook.caSummary ?? "the system's"))
@@ -115,6 +121,7 @@ public enum AdminText {
             ("last error", text(state.lastError)), ("last latency", state.lastLatencyMilliseconds.map { "\($0) ms" } ?? "-"),
             ("next attempt", state.status == .pending ? time(state.nextAttemptAt) : "-"),
             ("ref", state.ref.map { "delivery \($0)" } ?? "-"),
+            ("ticket", detail.record.ticket.map { "\($0.ticket) (\($0.action.rawValue))" } ?? "-"),
             ("created", time(detail.record.createdAt)), ("updated", time(detail.record.updatedAt)),
         ])
         output += "\n"

@@ -27,6 +27,12 @@ public struct WebhookView: Encodable {
     /// What may be shown of the client certificate and CA bundle; the PEM never is.
     var clientCertificate: CertificateView?
     var ca: CertificateView?
+    /// `create` or `update`, and with `update` its settings.
+    var tickets: String
+    var ticketClose: String?
+    var ticketFixedStatuses: [String]?
+    var ticketCommentTemplate: String?
+    var ticketCloseTemplate: String?
     var consecutiveFailures: Int
     var createdAt: Int64
     var updatedAt: Int64
@@ -38,6 +44,8 @@ public struct WebhookView: Encodable {
         case consecutiveFailures = "consecutive_failures", createdAt = "created_at", updatedAt = "updated_at"
         case rateLimit = "rate_limit", ordering, ca
         case clientCertificate = "client_cert"
+        case tickets, ticketClose = "ticket_close", ticketFixedStatuses = "ticket_fixed_statuses"
+        case ticketCommentTemplate = "ticket_comment_template", ticketCloseTemplate = "ticket_close_template"
     }
 
     /// `{"subject": "CN=…", "expires_at": <Unix ms>, "certificates": n}` for a stored PEM.
@@ -80,6 +88,11 @@ public struct WebhookView: Encodable {
         traceContext = webhook.traceContext
         clientCertificate = webhook.clientCertificate.map(CertificateView.init)
         ca = webhook.ca.map(CertificateView.init)
+        tickets = (webhook.tickets?.mode ?? .create).rawValue
+        ticketClose = webhook.tickets?.close
+        ticketFixedStatuses = webhook.tickets?.fixedStatuses
+        ticketCommentTemplate = webhook.tickets?.commentTemplate
+        ticketCloseTemplate = webhook.tickets?.closeTemplate
         consecutiveFailures = webhook.consecutiveFailures
         createdAt = webhook.createdAt
         updatedAt = webhook.updatedAt

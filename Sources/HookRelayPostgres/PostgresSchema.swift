@@ -209,6 +209,23 @@ enum PostgresSchema {
         ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check
             CHECK (status IN ('pending', 'delivered', 'failed', 'skipped', 'suppressed', 'digested')) NOT VALID;
         """,
+        // 14: SQLite's 17: the tickets of webhooks with `tickets: update`, the webhooks' ticket
+        // settings, and each delivery's ticket.
+        """
+        CREATE TABLE tickets (
+            endpoint text NOT NULL,
+            fingerprint text NOT NULL,
+            ticket text,
+            creator bigint,
+            closing bigint,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            PRIMARY KEY (endpoint, fingerprint)
+        );
+        ALTER TABLE webhooks ADD COLUMN tickets jsonb;
+        ALTER TABLE deliveries ADD COLUMN ticket text;
+        ALTER TABLE deliveries ADD COLUMN ticket_action text;
+        """,
     ]
 
     /// The triggers on `deliveries` that keep the counts (migration 8 makes them for the hourly

@@ -199,6 +199,7 @@ extension PostgresStore {
             }
             try await Self.webhooksChanged(in: session)
             try await session.execute("INSERT INTO discarding (endpoint) VALUES (\(id)) ON CONFLICT DO NOTHING")
+            try await session.execute("DELETE FROM tickets WHERE endpoint = \(id)")
             return true
         }
     }

@@ -11,7 +11,7 @@ extension PostgresStore {
     static let webhookColumns = """
         id, url, description, events::text, min_severity, severities::text, headers::text, secret, state,
         consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars::text,
-        team, rate_limit, ordering, trace_context, client_cert, client_key, ca
+        team, rate_limit, ordering, trace_context, client_cert, client_key, ca, tickets::text
         """
 
     static func webhook(_ row: PostgresRow) throws -> Webhook {
@@ -33,6 +33,7 @@ extension PostgresStore {
         let clientCertificate = try columns[21].decode(String?.self)
         let clientKey = try columns[22].decode(String?.self)
         let ca = try columns[23].decode(String?.self)
+        let tickets = try columns[24].decode(String?.self)
         let decoder = JSONDecoder()
         func decode<T: Decodable>(_ text: String, _ fallback: T) -> T {
             (try? decoder.decode(T.self, from: Data(text.utf8))) ?? fallback
@@ -55,6 +56,7 @@ extension PostgresStore {
         webhook.clientCertificate = clientCertificate
         webhook.clientKey = clientKey
         webhook.ca = ca
+        webhook.tickets = tickets.flatMap { try? decoder.decode(TicketSettings.self, from: Data($0.utf8)) }
         return webhook
     }
 
@@ -82,14 +84,15 @@ extension PostgresStore {
             try await session.execute("""
                 INSERT INTO webhooks (id, url, description, events, min_severity, severities, headers, secret, state,
                     consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
-                    rate_limit, ordering, trace_context, client_cert, client_key, ca)
+                    rate_limit, ordering, trace_context, client_cert, client_key, ca, tickets)
                 VALUES (\(webhook.id), \(webhook.url), \(webhook.description), \(Self.json(webhook.events))::jsonb,
                     \(webhook.minSeverity?.description), \(Self.json(webhook.severities))::jsonb, \(Self.json(webhook.headers))::jsonb,
                     \(webhook.secrets.joined(separator: " ")), \(webhook.state.rawValue), \(Int64(webhook.consecutiveFailures)),
                     \(webhook.failingSince), \(webhook.createdAt), \(webhook.updatedAt), \(webhook.paused),
                     \(webhook.previousSecretUntil), \(webhook.template), \(Self.json(webhook.templateVariables))::jsonb, \(webhook.team),
                     \(webhook.rateLimit?.description), \(webhook.fifo ? "fifo" : "none"),
-                    \(webhook.traceContext), \(webhook.clientCertificate), \(webhook.clientKey), \(webhook.ca))
+                    \(webhook.traceContext), \(webhook.clientCertificate), \(webhook.clientKey), \(webhook.ca),
+                    \(webhook.tickets.map { Self.json($0) })::jsonb)
                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, description = excluded.description, events = excluded.events,
                     min_severity = excluded.min_severity, severities = excluded.severities, headers = excluded.headers,
                     secret = excluded.secret, state = excluded.state, consecutive_failures = excluded.consecutive_failures,
@@ -98,7 +101,7 @@ extension PostgresStore {
                     template = excluded.template, template_vars = excluded.template_vars, team = excluded.team,
                     rate_limit = excluded.rate_limit, ordering = excluded.ordering,
                     trace_context = excluded.trace_context, client_cert = excluded.client_cert,
-                    client_key = excluded.client_key, ca = excluded.ca
+                    client_key = excluded.client_key, ca = excluded.ca, tickets = excluded.tickets
                 """)
             try await Self.webhooksChanged(in: session)
         }
@@ -124,7 +127,8 @@ extension PostgresStore {
                         previous_secret_until = \(webhook.previousSecretUntil),
                         rate_limit = \(webhook.rateLimit?.description), ordering = \(webhook.fifo ? "fifo" : "none"),
                         trace_context = \(webhook.traceContext), client_cert = \(webhook.clientCertificate),
-                        client_key = \(webhook.clientKey), ca = \(webhook.ca)
+                        client_key = \(webhook.clientKey), ca = \(webhook.ca),
+                        tickets = \(webhook.tickets.map { Self.json($0) })::jsonb
                     WHERE id = \(webhook.id) RETURNING 1)
                 SELECT count(*) FROM changed
                 """)

@@ -45,6 +45,7 @@ extension SQLiteSpool {
             guard connection.changes == 1 else { return false }
             try webhooksChanged()
             try connection.statement("INSERT OR IGNORE INTO discarding (endpoint) VALUES (?1)").bind(1, id).run()
+            try connection.statement("DELETE FROM tickets WHERE endpoint = ?1").bind(1, id).run()
             return true
         }
     }

@@ -70,6 +70,7 @@ public protocol StatisticsSource: AnyObject {
 
 /// Everything `serve` keeps, by role: what one backend provides (SQLite: ``SQLiteSpool``).
 public typealias ServeStore = WebhookQueue & WebhookRepository & AccessRepository & DeliveryLog & StatisticsSource & RetentionStore & RuledClaims
+    & TicketLedger
 
 /// What a connection is opened for; a backend tunes each (durability, read-only, checkpoints).
 public enum ConnectionRole: Sendable {

@@ -43,6 +43,9 @@ public struct Webhook: Sendable, Equatable, Codable {
     public var clientKey: String?
     /// The CA bundle (PEM) its receiver's certificate must chain to, instead of the system's.
     public var ca: String?
+    /// With a ticket template: whether a finding seen again updates its ticket (nil: each
+    /// delivery creates one, as for any webhook).
+    public var tickets: TicketSettings?
 
     /// Its rate limit and ordering, when it has either.
     public var rules: DeliveryRules? {
@@ -119,7 +122,7 @@ extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
         consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
-        rate_limit, ordering, trace_context, client_cert, client_key, ca
+        rate_limit, ordering, trace_context, client_cert, client_key, ca, tickets
         """
 
     private static func webhook(_ row: Statement) -> Webhook {
@@ -145,6 +148,7 @@ extension SQLiteSpool {
         webhook.clientCertificate = row.text(21)
         webhook.clientKey = row.text(22)
         webhook.ca = row.text(23)
+        webhook.tickets = row.text(24).flatMap { try? decoder.decode(TicketSettings.self, from: Data($0.utf8)) }
         return webhook
     }
 
@@ -165,7 +169,7 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 INSERT OR REPLACE INTO webhooks (\(Self.columns))
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
@@ -175,7 +179,8 @@ extension SQLiteSpool {
                 .bind(16, webhook.template).bind(17, Self.json(webhook.templateVariables)).bind(18, webhook.team)
                 .bind(19, webhook.rateLimit?.description).bind(20, webhook.fifo ? "fifo" : "none")
                 .bind(21, webhook.traceContext ? 1 : 0)
-                .bind(22, webhook.clientCertificate).bind(23, webhook.clientKey).bind(24, webhook.ca).run()
+                .bind(22, webhook.clientCertificate).bind(23, webhook.clientKey).bind(24, webhook.ca)
+                .bind(25, webhook.tickets.map { Self.json($0) }).run()
             try webhooksChanged()
         }
     }
@@ -249,7 +254,8 @@ extension SQLiteSpool {
             try connection.statement("""
                 UPDATE webhooks SET url = ?2, description = ?3, events = ?4, min_severity = ?5, severities = ?6,
                     headers = ?7, secret = ?8, updated_at = ?9, template = ?10, template_vars = ?11, previous_secret_until = ?12,
-                    rate_limit = ?13, ordering = ?14, trace_context = ?15, client_cert = ?16, client_key = ?17, ca = ?18
+                    rate_limit = ?13, ordering = ?14, trace_context = ?15, client_cert = ?16, client_key = ?17, ca = ?18,
+                    tickets = ?19
                 WHERE id = ?1
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
@@ -258,7 +264,8 @@ extension SQLiteSpool {
                 .bind(10, webhook.template).bind(11, Self.json(webhook.templateVariables)).bind(12, webhook.previousSecretUntil)
                 .bind(13, webhook.rateLimit?.description).bind(14, webhook.fifo ? "fifo" : "none")
                 .bind(15, webhook.traceContext ? 1 : 0)
-                .bind(16, webhook.clientCertificate).bind(17, webhook.clientKey).bind(18, webhook.ca).run()
+                .bind(16, webhook.clientCertificate).bind(17, webhook.clientKey).bind(18, webhook.ca)
+                .bind(19, webhook.tickets.map { Self.json($0) }).run()
             guard connection.changes == 1 else { return nil }
             try webhooksChanged()
             return try self.webhook(id: webhook.id)

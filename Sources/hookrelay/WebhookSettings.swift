@@ -80,6 +80,8 @@ struct WebhookSettings: ParsableArguments {
     @Flag(help: "Remove the CA bundle: the system's trust store applies again (update).")
     var noCA = false
 
+    @OptionGroup(title: "Tickets") var ticketOptions: TicketOptions
+
     func validate() throws {
         if secret != nil, secretFile != nil { throw ValidationError("use either --secret or --secret-file, not both") }
         if noClientCert, clientCert != nil || clientKey != nil {
@@ -134,6 +136,7 @@ struct WebhookSettings: ParsableArguments {
         }
         if let traceContext { fields["trace_context"] = traceContext }
         fields.merge(try tlsFields()) { _, new in new }
+        fields.merge(try ticketOptions.fields()) { _, new in new }
         if let secretFile {
             guard let data = FileManager.default.contents(atPath: secretFile) else {
                 throw CommandFailure(status: .noInput, message: "\(secretFile): the secret file cannot be read")
