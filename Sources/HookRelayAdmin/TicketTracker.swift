@@ -88,7 +88,8 @@ public enum TicketTracker: Sendable, Equatable {
         let member = self == .jira ? "key" : "number"
         var found: String?
         if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
-            found = (object[member] as? String) ?? (object[member] as? NSNumber).map { "\($0.int64Value)" }
+            let number = (object[member] as? NSNumber).flatMap { $0.doubleValue == Double($0.int64Value) ? "\($0.int64Value)" : nil }
+            found = (object[member] as? String) ?? number
         } else {
             let text = String(decoding: body, as: UTF8.self)
             let pattern = self == .jira ? #""key"\s*:\s*"([^"\\]{1,64})""# : #""number"\s*:\s*([0-9]{1,18})"#
