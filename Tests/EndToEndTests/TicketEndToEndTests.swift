@@ -5,7 +5,7 @@ import Testing
 import FoundationNetworking
 #endif
 
-/// Tests/Support/fake_tickets.py on 127.0.0.1: Jira's and GitHub's issue APIs as documented,
+/// contrib/examples/fake_tickets.py on 127.0.0.1: Jira's and GitHub's issue APIs as documented,
 /// each request body checked against its schema.
 final class FakeTickets: OutsideServer {
     /// The test process's children inherit SIGTERM ignored.
@@ -13,7 +13,7 @@ final class FakeTickets: OutsideServer {
 
     init() throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Support/fake_tickets.py").path
+            .deletingLastPathComponent().appendingPathComponent("contrib/examples/fake_tickets.py").path
         try super.init(
             name: "tickets", executable: "/usr/bin/env", arguments: { _, port in ["python3", script, String(port)] },
             config: { _, _ in "" }, configName: "unused")

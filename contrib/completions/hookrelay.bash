@@ -422,9 +422,9 @@ _hookrelay_webhooks_show() {
 
 _hookrelay_webhooks_add() {
     repeating_flags=()
-    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --json --allow-http --allow-private --create --version -h --help)
-    repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --db --config --timeout --connect-timeout --team)
+    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --no-ticket-close --json --allow-http --allow-private --create --version -h --help)
+    repeating_options=(--event --severity --header --template-var --ticket-fixed-status --allow-cidr)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --tickets --ticket-close --ticket-comment-template --ticket-close-template --db --config --timeout --connect-timeout --team)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
@@ -474,6 +474,21 @@ _hookrelay_webhooks_add() {
     '--ca-file')
         return
         ;;
+    '--tickets')
+        return
+        ;;
+    '--ticket-close')
+        return
+        ;;
+    '--ticket-fixed-status')
+        return
+        ;;
+    '--ticket-comment-template')
+        return
+        ;;
+    '--ticket-close-template')
+        return
+        ;;
     '--db')
         return
         ;;
@@ -497,9 +512,9 @@ _hookrelay_webhooks_add() {
 
 _hookrelay_webhooks_update() {
     repeating_flags=()
-    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
-    repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --db --config --timeout --connect-timeout)
+    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --no-ticket-close --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
+    repeating_options=(--event --severity --header --template-var --ticket-fixed-status --allow-cidr)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --client-cert --client-key --ca-file --tickets --ticket-close --ticket-comment-template --ticket-close-template --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 1
 
     # Offer option value completions
@@ -547,6 +562,21 @@ _hookrelay_webhooks_update() {
         return
         ;;
     '--ca-file')
+        return
+        ;;
+    '--tickets')
+        return
+        ;;
+    '--ticket-close')
+        return
+        ;;
+    '--ticket-fixed-status')
+        return
+        ;;
+    '--ticket-comment-template')
+        return
+        ;;
+    '--ticket-close-template')
         return
         ;;
     '--db')

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""A local fake of the Jira and GitHub issue APIs for hookrelay's ticket tests (issue 19).
+"""A local fake of the Jira and GitHub issue APIs, to try hookrelay's tickets without a tracker
+(README, "Tickets and digests"), and for its tests. Needs the jsonschema package.
 
     python3 fake_tickets.py PORT
 
-Listens on 127.0.0.1:PORT and answers like the two services for the calls hookrelay makes,
+Listens on 127.0.0.1:PORT (0: any free port), prints the port, and answers like the two services for the calls hookrelay makes,
 checking each request body against the shape the service documents (JSON Schema, below):
 
   Jira REST API 2 (https://developer.atlassian.com/cloud/jira/platform/rest/v2/):
@@ -208,4 +209,5 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+    print(server.server_address[1], flush=True)
     server.serve_forever()
