@@ -131,6 +131,7 @@ extension Admin {
         try applyTLS(object, to: &webhook)
         try Self.applyDedupe(object, to: &webhook)
         try applyDigest(object, to: &webhook)
+        try applyTickets(object, to: &webhook)
         do {
             _ = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
         } catch {
@@ -149,5 +150,6 @@ extension Admin {
             }
             webhook.url = url
         }
+        try checkTicketURL(of: webhook)
     }
 }

@@ -66,7 +66,7 @@ public final class Admin: Sendable {
         "url", "events", "min_severity", "severities", "description", "headers", "secret", "template", "template_vars",
         "rate_limit", "ordering", "trace_context", "client_cert", "client_key", "ca",
         "dedupe_window", "dedupe_ignores_severity", "fingerprint_fields", "fingerprint_id_field",
-    ]).union(digestFields)
+    ]).union(digestFields).union(ticketFields)
 
     /// - Parameters:
     ///   - reader: where the reads (lists, a webhook, the delivery log) run; `serve` gives a

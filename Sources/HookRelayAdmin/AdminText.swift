@@ -80,6 +80,12 @@ public enum AdminText {
             pairs.append(("fingerprint", "id \(rule.idPath ?? "none"), fields \(rule.fields.joined(separator: ","))"))
         }
         pairs.append(("digest", webhook.digest.map { "\($0.windowDescription), bypass \($0.bypass?.description ?? "none"), top \($0.top)" } ?? "off"))
+        if let tickets = webhook.tickets {
+            pairs.append(("tickets", "\(tickets.mode.rawValue), fixed when status is \(tickets.fixedStatuses.joined(separator: " or "))"))
+            pairs.append(("ticket close", tickets.close ?? "a closing comment only"))
+            if tickets.commentTemplate != nil { pairs.append(("ticket comment template", "the webhook's own")) }
+            if tickets.closeTemplate != nil { pairs.append(("ticket close template", "the webhook's own")) }
+        }
         pairs.append(revealSecret ? ("secret", secret) : ("secret prefix", String(secret.prefix(10))))
         pairs.append(("client certificate", webhook.clientCertificateSummary ?? "none"))
         pairs.append(("ca", webhook.caSummary ?? "the system's"))
@@ -126,6 +132,7 @@ public enum AdminText {
             ("last error", text(state.lastError)), ("last latency", state.lastLatencyMilliseconds.map { "\($0) ms" } ?? "-"),
             ("next attempt", state.status == .pending ? time(state.nextAttemptAt) : "-"),
             ("ref", state.ref.map { "delivery \($0)" } ?? "-"),
+            ("ticket", detail.record.ticket.map { "\($0.ticket) (\($0.action.rawValue))" } ?? "-"),
             ("created", time(detail.record.createdAt)), ("updated", time(detail.record.updatedAt)),
         ])
         output += "\n"

@@ -14,11 +14,15 @@ struct DeliveryView: Encodable {
     var nextAttemptAt: Int64?
     /// A suppressed delivery's first delivery; a digested one's digest.
     var ref: Int64?
+    /// The ticket it created, commented on or closed, and which of these.
+    var ticket: String?
+    var ticketAction: String?
     var createdAt: Int64
     var updatedAt: Int64
 
     enum CodingKeys: String, CodingKey {
-        case id, webhook, status, attempts, ref
+        case id, webhook, status, attempts, ref, ticket
+        case ticketAction = "ticket_action"
         case messageID = "webhook_id", lastHTTPStatus = "last_http_status", lastError = "last_error"
         case lastLatencyMilliseconds = "last_latency_ms", nextAttemptAt = "next_attempt_at"
         case createdAt = "created_at", updatedAt = "updated_at"
@@ -35,6 +39,8 @@ struct DeliveryView: Encodable {
         lastLatencyMilliseconds = record.state.lastLatencyMilliseconds
         nextAttemptAt = record.state.status == .pending ? record.state.nextAttemptAt : nil
         ref = record.state.ref
+        ticket = record.ticket?.ticket
+        ticketAction = record.ticket?.action.rawValue
         createdAt = record.createdAt
         updatedAt = record.updatedAt
     }

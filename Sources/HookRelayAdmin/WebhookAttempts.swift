@@ -79,6 +79,13 @@ public final class WebhookAttempts: Sendable {
             span?.notSent(outcome)
             return (outcome, false)
         }
+        if occasion != .test, let settings = webhook.tickets, settings.mode == .update, let tracker = TicketTracker(template: webhook.template),
+           let store {
+            let (outcome, gone) = await ticketAttempt(TicketJob(
+                job: job, webhook: webhook, tracker: tracker, settings: settings, endpoint: endpoint, attempt: attempt, store: store, span: span))
+            await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: outcome.next == .delivered ? outcome.attempt.startedAt : nil)
+            return (outcome, gone)
+        }
         var job = job
         switch await digestStep(job, webhook: webhook, occasion: occasion) {
         case let .folded(ref):
@@ -120,9 +127,21 @@ public final class WebhookAttempts: Sendable {
 
     /// The webhook's payload template, compiled once per change of the webhook.
     func template(for webhook: Webhook) throws -> PayloadTemplate {
-        if let cached = templates.withLock({ $0[webhook.id] }), cached.updatedAt == webhook.updatedAt { return cached.template }
-        let template = try PayloadTemplate(webhook.template, variables: webhook.templateVariables)
-        templates.withLock { $0[webhook.id] = (webhook.updatedAt, template) }
+        try rendered(webhook, webhook.template)
+    }
+
+    /// The template `name` with the webhook's variables (its payload template, or a ticket's
+    /// comment or close), compiled once per change of the webhook.
+    func rendered(_ webhook: Webhook, _ name: String) throws -> PayloadTemplate {
+        try cached(webhook, name == webhook.template ? "" : name) { try PayloadTemplate(name, variables: webhook.templateVariables) }
+    }
+
+    /// A template of `webhook` under `key`, made by `make` once per change of the webhook.
+    func cached(_ webhook: Webhook, _ key: String, _ make: () throws -> PayloadTemplate) throws -> PayloadTemplate {
+        let key = key.isEmpty ? webhook.id : webhook.id + " " + key
+        if let cached = templates.withLock({ $0[key] }), cached.updatedAt == webhook.updatedAt { return cached.template }
+        let template = try make()
+        templates.withLock { $0[key] = (webhook.updatedAt, template) }
         return template
     }
 

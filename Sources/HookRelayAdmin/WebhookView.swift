@@ -37,6 +37,12 @@ public struct WebhookView: Encodable {
     var dedupeIgnoresSeverity: Bool
     var fingerprintFields: [String]?
     var fingerprintIDField: String?
+    /// `create` or `update`, and with `update` its settings.
+    var tickets: String
+    var ticketClose: String?
+    var ticketFixedStatuses: [String]?
+    var ticketCommentTemplate: String?
+    var ticketCloseTemplate: String?
     var consecutiveFailures: Int
     var createdAt: Int64
     var updatedAt: Int64
@@ -52,6 +58,8 @@ public struct WebhookView: Encodable {
         case dedupeIgnoresSeverity = "dedupe_ignores_severity", fingerprintFields = "fingerprint_fields"
         case fingerprintIDField = "fingerprint_id_field"
         case digest, digestBypass = "digest_bypass", digestTop = "digest_top"
+        case tickets, ticketClose = "ticket_close", ticketFixedStatuses = "ticket_fixed_statuses"
+        case ticketCommentTemplate = "ticket_comment_template", ticketCloseTemplate = "ticket_close_template"
     }
 
     /// `{"subject": "CN=…", "expires_at": <Unix ms>, "certificates": n}` for a stored PEM.
@@ -102,6 +110,11 @@ public struct WebhookView: Encodable {
         dedupeIgnoresSeverity = webhook.dedupe.ignoresSeverity
         fingerprintFields = webhook.dedupe.fingerprintFields
         fingerprintIDField = webhook.dedupe.fingerprintIDField
+        tickets = (webhook.tickets?.mode ?? .create).rawValue
+        ticketClose = webhook.tickets?.close
+        ticketFixedStatuses = webhook.tickets?.fixedStatuses
+        ticketCommentTemplate = webhook.tickets?.commentTemplate
+        ticketCloseTemplate = webhook.tickets?.closeTemplate
         consecutiveFailures = webhook.consecutiveFailures
         createdAt = webhook.createdAt
         updatedAt = webhook.updatedAt

@@ -7,6 +7,8 @@ public protocol DeliverySending: Sendable {
     func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)]) async -> SendResult
     /// Sends with a webhook's own client certificate and trust (nil: the configured ones only).
     func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?) async -> SendResult
+    /// Sends with another method than POST (a ticket's update: GitHub closes an issue with PATCH).
+    func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?, method: RequestMethod) async -> SendResult
     /// Checks a URL as a target: its shape, and an address the guard allows.
     func check(_ url: String) async throws -> Endpoint
     /// Attempts in flight were cut off because the process is stopping: a failure now may be
@@ -18,7 +20,17 @@ public protocol DeliverySending: Sendable {
     func shutdown()
 }
 
+/// The method of a request: webhooks POST; a ticket's update may PATCH.
+public enum RequestMethod: String, Sendable {
+    case post = "POST", patch = "PATCH"
+}
+
 extension DeliverySending {
+    /// Fakes that record no method send every request as a POST.
+    public func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?, method: RequestMethod) async -> SendResult {
+        await send(body, to: endpoint, headers: headers, tls: tls)
+    }
+
     /// Senders without TLS of their own (the tests' fakes) send as they always do.
     public func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?) async -> SendResult {
         await send(body, to: endpoint, headers: headers)
@@ -49,11 +61,14 @@ public struct Attempt: Sendable {
     /// sender's result. `tls` is the webhook's own client certificate and trust, if any.
     public func run(
         _ job: ClaimedDelivery, to endpoint: Endpoint, signer: Signer, headers: [(String, String)] = [],
-        tls: TLSOptions? = nil, sender: some DeliverySending
+        tls: TLSOptions? = nil, method: RequestMethod = .post, sender: some DeliverySending
     ) async -> (outcome: DeliveryOutcome, targetGone: Bool, result: SendResult) {
         let started = now()
         let signature = job.body.withUnsafeBytes { signer.headers(id: job.messageID, timestamp: started / 1000, body: $0) }
-        let result = await sender.send(job.body, to: endpoint, headers: headers.isEmpty ? signature : headers + signature, tls: tls)
+        let all = headers.isEmpty ? signature : headers + signature
+        let result = method == .post
+            ? await sender.send(job.body, to: endpoint, headers: all, tls: tls)
+            : await sender.send(job.body, to: endpoint, headers: all, tls: tls, method: method)
         var record = AttemptRecord(
             startedAt: started, httpStatus: result.httpStatus, latencyMilliseconds: result.latencyMilliseconds,
             error: result.error, responseBody: result.responseBody)

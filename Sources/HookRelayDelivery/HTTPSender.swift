@@ -194,6 +194,13 @@ public final class HTTPSender: Sendable {
     /// ``send(_:to:headers:)`` with a webhook's own client certificate and trust, merged with
     /// the configured ones (``TLSOptions/merged(with:)``).
     public func send(_ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?) async -> SendResult {
+        await send(body, to: endpoint, headers: headers, tls: tls, method: .post)
+    }
+
+    /// ``send(_:to:headers:tls:)`` with another method than POST.
+    public func send(
+        _ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], tls: TLSOptions?, method: RequestMethod
+    ) async -> SendResult {
         let started = ContinuousClock.now
         func elapsed() -> Int { Int((ContinuousClock.now - started).milliseconds) }
         func failure(_ verdict: SendResult.Verdict, _ error: String) -> SendResult {
@@ -202,7 +209,7 @@ public final class HTTPSender: Sendable {
         var wire: ByteBuffer
         let allHeaders = [("user-agent", userAgent)] + configuration.headers + headers
         do {
-            wire = try Self.request(body, to: endpoint, headers: allHeaders)
+            wire = try Self.request(body, to: endpoint, headers: allHeaders, method: method)
         } catch {
             return failure(.permanent, "not sent: \(error)")
         }
@@ -220,7 +227,7 @@ public final class HTTPSender: Sendable {
             // Through a proxy an http request names its target in the request line: the vetted
             // address, so the proxy cannot resolve the name to another one.
             do {
-                wire = try Self.request(body, to: endpoint, headers: allHeaders, via: (proxy, address))
+                wire = try Self.request(body, to: endpoint, headers: allHeaders, via: (proxy, address), method: method)
             } catch {
                 return failure(.permanent, "not sent: \(error)")
             }
@@ -263,7 +270,8 @@ public final class HTTPSender: Sendable {
     /// Through a proxy (`via`) the request line holds the absolute URL with the vetted address,
     /// `Host` the name, and the proxy's credentials go in `Proxy-Authorization`.
     public static func request(
-        _ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], via proxy: (ProxyServer, IPAddress)? = nil
+        _ body: [UInt8], to endpoint: Endpoint, headers: [(String, String)], via proxy: (ProxyServer, IPAddress)? = nil,
+        method: RequestMethod = .post
     ) throws(HeaderField.Problem) -> ByteBuffer {
         for (name, value) in headers {
             if let problem = HeaderField.check(name: name, value: value) { throw problem }
@@ -273,7 +281,8 @@ public final class HTTPSender: Sendable {
         guard endpoint.hostHeader.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else { throw .controlCharacter(name: "host") }
         var wire = ByteBuffer()
         wire.reserveCapacity(body.count + 512)
-        wire.writeStaticString("POST ")
+        wire.writeString(method.rawValue)
+        wire.writeStaticString(" ")
         if let (_, address) = proxy {
             wire.writeString("http://" + (address.isIPv4 ? address.description : "[\(address)]") + ":\(endpoint.port)")
         }

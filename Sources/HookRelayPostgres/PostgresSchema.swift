@@ -244,6 +244,23 @@ enum PostgresSchema {
         );
         CREATE INDEX digest_members_digest ON digest_members (digest_id);
         """,
+        // 14: SQLite's 17: the tickets of webhooks with `tickets: update`, the webhooks' ticket
+        // settings, and each delivery's ticket.
+        """
+        CREATE TABLE tickets (
+            endpoint text NOT NULL,
+            fingerprint text NOT NULL,
+            ticket text,
+            creator bigint,
+            closing bigint,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            PRIMARY KEY (endpoint, fingerprint)
+        );
+        ALTER TABLE webhooks ADD COLUMN tickets jsonb;
+        ALTER TABLE deliveries ADD COLUMN ticket text;
+        ALTER TABLE deliveries ADD COLUMN ticket_action text;
+        """,
     ]
 
     /// The triggers on `deliveries` that keep the counts (migration 8 makes them for the hourly

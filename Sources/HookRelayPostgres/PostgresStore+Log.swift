@@ -8,7 +8,7 @@ import PostgresNIO
 extension PostgresStore {
     static let recordColumns = """
         d.id, m.webhook_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error, d.last_latency_ms,
-        d.next_attempt_at, m.created_at, d.updated_at, d.ref
+        d.next_attempt_at, m.created_at, d.updated_at, d.ref, d.ticket, d.ticket_action
         """
 
     static func record(_ row: PostgresRow) throws -> DeliveryRecord {
@@ -21,7 +21,7 @@ extension PostgresStore {
                 status: DeliveryStatus(rawValue: try column(3)) ?? .pending, attempts: Int(try column(4, Int64.self)),
                 lastHTTPStatus: try column(5, Int64?.self).map(Int.init), lastError: try column(6),
                 lastLatencyMilliseconds: try column(7, Int64?.self).map(Int.init), nextAttemptAt: try column(8), ref: try column(11)),
-            createdAt: try column(9), updatedAt: try column(10))
+            createdAt: try column(9), updatedAt: try column(10), ticket: TicketNote(try column(12), try column(13)))
     }
 
     /// A page of the delivery log, newest first, in one statement (one snapshot). Only the
@@ -54,7 +54,7 @@ extension PostgresStore {
                 SELECT \(unescaped: Self.recordColumns), m.body FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.id = \(id)
                 """).first else { return nil }
             let record = try Self.record(row)
-            let event = try row.makeRandomAccess()[12].decode(ByteBuffer.self)
+            let event = try row.makeRandomAccess()[14].decode(ByteBuffer.self)
             let attempts = try await session.rows("""
                 SELECT started_at, http_status, latency_ms, error, response_body FROM attempts WHERE delivery_id = \(id) ORDER BY id
                 """).map { row in

@@ -201,6 +201,7 @@ extension PostgresStore {
             try await session.execute("INSERT INTO discarding (endpoint) VALUES (\(id)) ON CONFLICT DO NOTHING")
             // Its de-duplication ledger goes with it: a webhook made again starts afresh.
             try await session.execute("DELETE FROM dedupe_ledger WHERE endpoint = \(id)")
+            try await session.execute("DELETE FROM tickets WHERE endpoint = \(id)")
             return true
         }
     }

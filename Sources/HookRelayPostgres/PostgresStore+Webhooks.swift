@@ -11,7 +11,7 @@ extension PostgresStore {
     static let webhookColumns = """
         id, url, description, events::text, min_severity, severities::text, headers::text, secret, state,
         consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars::text,
-        team, rate_limit, ordering, trace_context, client_cert, client_key, ca, dedupe, digest
+        team, rate_limit, ordering, trace_context, client_cert, client_key, ca, dedupe, digest, tickets::text
         """
 
     static func webhook(_ row: PostgresRow) throws -> Webhook {
@@ -35,6 +35,7 @@ extension PostgresStore {
         let ca = try columns[23].decode(String?.self)
         let dedupe = try columns[24].decode(String?.self)
         let digest = try columns[25].decode(String?.self)
+        let tickets = try columns[26].decode(String?.self)
         let decoder = JSONDecoder()
         func decode<T: Decodable>(_ text: String, _ fallback: T) -> T {
             (try? decoder.decode(T.self, from: Data(text.utf8))) ?? fallback
@@ -59,6 +60,7 @@ extension PostgresStore {
         webhook.ca = ca
         webhook.dedupe = Webhook.dedupe(stored: dedupe)
         webhook.digest = digest.flatMap { try? decoder.decode(DigestSettings.self, from: Data($0.utf8)) }
+        webhook.tickets = tickets.flatMap { try? decoder.decode(TicketSettings.self, from: Data($0.utf8)) }
         return webhook
     }
 
@@ -86,7 +88,7 @@ extension PostgresStore {
             try await session.execute("""
                 INSERT INTO webhooks (id, url, description, events, min_severity, severities, headers, secret, state,
                     consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
-                    rate_limit, ordering, trace_context, client_cert, client_key, ca, dedupe, digest)
+                    rate_limit, ordering, trace_context, client_cert, client_key, ca, dedupe, digest, tickets)
                 VALUES (\(webhook.id), \(webhook.url), \(webhook.description), \(Self.json(webhook.events))::jsonb,
                     \(webhook.minSeverity?.description), \(Self.json(webhook.severities))::jsonb, \(Self.json(webhook.headers))::jsonb,
                     \(webhook.secrets.joined(separator: " ")), \(webhook.state.rawValue), \(Int64(webhook.consecutiveFailures)),
@@ -94,7 +96,7 @@ extension PostgresStore {
                     \(webhook.previousSecretUntil), \(webhook.template), \(Self.json(webhook.templateVariables))::jsonb, \(webhook.team),
                     \(webhook.rateLimit?.description), \(webhook.fifo ? "fifo" : "none"),
                     \(webhook.traceContext), \(webhook.clientCertificate), \(webhook.clientKey), \(webhook.ca), \(webhook.storedDedupe),
-                    \(webhook.digest.map(Self.json)))
+                    \(webhook.digest.map(Self.json)), \(webhook.tickets.map { Self.json($0) })::jsonb)
                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, description = excluded.description, events = excluded.events,
                     min_severity = excluded.min_severity, severities = excluded.severities, headers = excluded.headers,
                     secret = excluded.secret, state = excluded.state, consecutive_failures = excluded.consecutive_failures,
@@ -103,7 +105,8 @@ extension PostgresStore {
                     template = excluded.template, template_vars = excluded.template_vars, team = excluded.team,
                     rate_limit = excluded.rate_limit, ordering = excluded.ordering,
                     trace_context = excluded.trace_context, client_cert = excluded.client_cert,
-                    client_key = excluded.client_key, ca = excluded.ca, dedupe = excluded.dedupe, digest = excluded.digest
+                    client_key = excluded.client_key, ca = excluded.ca, dedupe = excluded.dedupe, digest = excluded.digest,
+                    tickets = excluded.tickets
                 """)
             try await Self.webhooksChanged(in: session)
         }
@@ -130,7 +133,7 @@ extension PostgresStore {
                         rate_limit = \(webhook.rateLimit?.description), ordering = \(webhook.fifo ? "fifo" : "none"),
                         trace_context = \(webhook.traceContext), client_cert = \(webhook.clientCertificate),
                         client_key = \(webhook.clientKey), ca = \(webhook.ca), dedupe = \(webhook.storedDedupe),
-                        digest = \(webhook.digest.map(Self.json))
+                        digest = \(webhook.digest.map(Self.json)), tickets = \(webhook.tickets.map { Self.json($0) })::jsonb
                     WHERE id = \(webhook.id) RETURNING 1)
                 SELECT count(*) FROM changed
                 """)

@@ -6,11 +6,14 @@ public struct DeliveryRecord: Sendable, Equatable {
     /// When its event was stored (Unix ms).
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// The ticket it created, commented on or closed (a webhook with `tickets: update`).
+    public var ticket: TicketNote?
 
-    public init(state: DeliveryState, createdAt: Int64, updatedAt: Int64) {
+    public init(state: DeliveryState, createdAt: Int64, updatedAt: Int64, ticket: TicketNote? = nil) {
         self.state = state
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.ticket = ticket
     }
 }
 
@@ -56,7 +59,7 @@ public enum ManualClaim: Sendable {
 extension SQLiteSpool {
     private static let recordColumns = """
         d.id, m.webhook_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error, d.last_latency_ms,
-        d.next_attempt_at, m.created_at, d.updated_at, d.ref
+        d.next_attempt_at, m.created_at, d.updated_at, d.ref, d.ticket, d.ticket_action
         """
 
     private static func record(_ row: Statement) -> DeliveryRecord {
@@ -66,7 +69,7 @@ extension SQLiteSpool {
                 status: row.text(3).flatMap(DeliveryStatus.init(rawValue:)) ?? .pending, attempts: Int(row.int(4)),
                 lastHTTPStatus: row.optionalInt(5).map(Int.init), lastError: row.text(6),
                 lastLatencyMilliseconds: row.optionalInt(7).map(Int.init), nextAttemptAt: row.int(8), ref: row.optionalInt(11)),
-            createdAt: row.int(9), updatedAt: row.int(10))
+            createdAt: row.int(9), updatedAt: row.int(10), ticket: TicketNote(row.text(12), row.text(13)))
     }
 
     /// A page of the delivery log, newest first: deliveries to `endpoint` (every endpoint when
@@ -135,7 +138,7 @@ extension SQLiteSpool {
             return nil
         }
         let record = Self.record(row)
-        let event = row.blob(12)
+        let event = row.blob(14)
         try row.run()
         let attempts = try connection.statement("""
             SELECT started_at, http_status, latency_ms, error, response_body FROM attempts WHERE delivery_id = ?1 ORDER BY id
@@ -266,5 +269,13 @@ extension SQLiteSpool {
         while try statement.step() { hours.append((statement.int(0), Int(statement.int(1)), Int(statement.int(2)))) }
         try statement.run()
         return hours
+    }
+}
+
+extension TicketNote {
+    /// A note from its two columns, when both are set.
+    public init?(_ ticket: String?, _ action: String?) {
+        guard let ticket, let action = action.flatMap(TicketAction.init(rawValue:)) else { return nil }
+        self.init(ticket: ticket, action: action)
     }
 }

@@ -47,6 +47,7 @@ extension SQLiteSpool {
             try connection.statement("INSERT OR IGNORE INTO discarding (endpoint) VALUES (?1)").bind(1, id).run()
             // Its de-duplication ledger goes with it: a webhook made again starts afresh.
             try connection.statement("DELETE FROM dedupe_ledger WHERE endpoint = ?1").bind(1, id).run()
+            try connection.statement("DELETE FROM tickets WHERE endpoint = ?1").bind(1, id).run()
             return true
         }
     }

@@ -265,6 +265,24 @@ enum Schema {
         );
         CREATE INDEX digest_members_digest ON digest_members (digest_id);
         """,
+        // 17: the tickets of webhooks with `tickets: update` (a row per webhook and finding
+        // fingerprint: the ticket, or the delivery creating it), the webhooks' ticket settings
+        // (JSON), and on each delivery the ticket it created, commented or closed.
+        """
+        CREATE TABLE tickets (
+            endpoint TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            ticket TEXT,
+            creator INTEGER,
+            closing INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (endpoint, fingerprint)
+        ) WITHOUT ROWID;
+        ALTER TABLE webhooks ADD COLUMN tickets TEXT;
+        ALTER TABLE deliveries ADD COLUMN ticket TEXT;
+        ALTER TABLE deliveries ADD COLUMN ticket_action TEXT;
+        """,
     ]
 
     /// The migrations (by index) that edit a stored table definition: the schema cookie must

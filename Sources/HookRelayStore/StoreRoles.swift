@@ -72,6 +72,7 @@ public protocol StatisticsSource: AnyObject {
 public typealias ServeStore = WebhookQueue & WebhookRepository & AccessRepository & DeliveryLog & StatisticsSource & RetentionStore & RuledClaims
     & DedupeLedger
     & DigestStore
+    & TicketLedger
 
 /// What a connection is opened for; a backend tunes each (durability, read-only, checkpoints).
 public enum ConnectionRole: Sendable {

@@ -47,6 +47,9 @@ public struct Webhook: Sendable, Equatable, Codable {
     public var dedupe: DedupeSettings
     /// Gathers its events into one message per window (issue 19); nil: each event is sent alone.
     public var digest: DigestSettings?
+    /// With a ticket template: whether a finding seen again updates its ticket (nil: each
+    /// delivery creates one, as for any webhook).
+    public var tickets: TicketSettings?
 
     /// Its rate limit and ordering, when it has either.
     public var rules: DeliveryRules? {
@@ -125,7 +128,7 @@ extension SQLiteSpool {
     private static let columns = """
         id, url, description, events, min_severity, severities, headers, secret, state,
         consecutive_failures, failing_since, created_at, updated_at, paused, previous_secret_until, template, template_vars, team,
-        rate_limit, ordering, trace_context, client_cert, client_key, ca, dedupe, digest
+        rate_limit, ordering, trace_context, client_cert, client_key, ca, dedupe, digest, tickets
         """
 
     private static func webhook(_ row: Statement) -> Webhook {
@@ -153,6 +156,7 @@ extension SQLiteSpool {
         webhook.ca = row.text(23)
         webhook.dedupe = Webhook.dedupe(stored: row.text(24))
         webhook.digest = row.text(25).flatMap { try? decoder.decode(DigestSettings.self, from: Data($0.utf8)) }
+        webhook.tickets = row.text(26).flatMap { try? decoder.decode(TicketSettings.self, from: Data($0.utf8)) }
         return webhook
     }
 
@@ -173,7 +177,7 @@ extension SQLiteSpool {
         try connection.write {
             try connection.statement("""
                 INSERT OR REPLACE INTO webhooks (\(Self.columns))
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
                 .bind(5, webhook.minSeverity?.description).bind(6, Self.json(webhook.severities)).bind(7, Self.json(webhook.headers))
@@ -184,7 +188,8 @@ extension SQLiteSpool {
                 .bind(19, webhook.rateLimit?.description).bind(20, webhook.fifo ? "fifo" : "none")
                 .bind(21, webhook.traceContext ? 1 : 0)
                 .bind(22, webhook.clientCertificate).bind(23, webhook.clientKey).bind(24, webhook.ca)
-                .bind(25, webhook.storedDedupe).bind(26, webhook.digest.map(Self.json)).run()
+                .bind(25, webhook.storedDedupe).bind(26, webhook.digest.map(Self.json))
+                .bind(27, webhook.tickets.map { Self.json($0) }).run()
             try webhooksChanged()
         }
     }
@@ -259,7 +264,7 @@ extension SQLiteSpool {
                 UPDATE webhooks SET url = ?2, description = ?3, events = ?4, min_severity = ?5, severities = ?6,
                     headers = ?7, secret = ?8, updated_at = ?9, template = ?10, template_vars = ?11, previous_secret_until = ?12,
                     rate_limit = ?13, ordering = ?14, trace_context = ?15, client_cert = ?16, client_key = ?17, ca = ?18,
-                    dedupe = ?19, digest = ?20
+                    dedupe = ?19, digest = ?20, tickets = ?21
                 WHERE id = ?1
                 """)
                 .bind(1, webhook.id).bind(2, webhook.url).bind(3, webhook.description).bind(4, Self.json(webhook.events))
@@ -269,7 +274,8 @@ extension SQLiteSpool {
                 .bind(13, webhook.rateLimit?.description).bind(14, webhook.fifo ? "fifo" : "none")
                 .bind(15, webhook.traceContext ? 1 : 0)
                 .bind(16, webhook.clientCertificate).bind(17, webhook.clientKey).bind(18, webhook.ca)
-                .bind(19, webhook.storedDedupe).bind(20, webhook.digest.map(Self.json)).run()
+                .bind(19, webhook.storedDedupe).bind(20, webhook.digest.map(Self.json))
+                .bind(21, webhook.tickets.map { Self.json($0) }).run()
             guard connection.changes == 1 else { return nil }
             try webhooksChanged()
             return try self.webhook(id: webhook.id)

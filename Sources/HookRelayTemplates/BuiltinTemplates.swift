@@ -64,6 +64,25 @@ enum BuiltinTemplates {
              "body":"**Severity:** {{severity_upper}}\n**Asset:** {{markdown.asset_name}}{{#link}}\n**URL:** {{markdown.link}}{{/link}}\n\n{{markdown.summary}}{{#remediation}}\n\n### Remediation\n\n{{markdown.remediation}}{{/remediation}}\n\n**Event:** {{markdown.event_type}} {{markdown.id}}\n\n<details><summary>Event JSON</summary>\n\n```json\n{{event_json}}\n```\n</details>",
              "labels":["security","severity:{{severity_name}}"]}
             """#,
+        // A webhook with `tickets: update` comments on the ticket its finding has (issue 19).
+        // Jira: the body of POST /rest/api/2/issue/{key}/comment,
+        // https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-comments/#api-rest-api-2-issue-issueidorkey-comment-post
+        // (wiki markup, at most 32,767 characters); the close comment goes there too, or into
+        // POST …/transitions' `update.comment` when the webhook closes with a transition.
+        "jira-comment": #"""
+            {"body":"Seen again: [{{severity_upper}}] {{jira_wiki.title}}\nAsset: {{jira_wiki.asset_name}}{{#link}}\nURL: {{jira_wiki.link}}{{/link}}\n\nEvent {{jira_wiki.event_type}} {{jira_wiki.id}}, sent by hookrelay."}
+            """#,
+        "jira-close": #"""
+            {"body":"Reported fixed: [{{severity_upper}}] {{jira_wiki.title}}\nAsset: {{jira_wiki.asset_name}}\n\nEvent {{jira_wiki.event_type}} {{jira_wiki.id}}, sent by hookrelay."}
+            """#,
+        // GitHub: the body of POST /repos/{owner}/{repo}/issues/{number}/comments,
+        // https://docs.github.com/rest/issues/comments#create-an-issue-comment (Markdown, 65,536).
+        "github-issue-comment": #"""
+            {"body":"**Seen again:** [{{severity_upper}}] {{markdown.title}}\n**Asset:** {{markdown.asset_name}}{{#link}}\n**URL:** {{markdown.link}}{{/link}}\n\n**Event:** {{markdown.event_type}} {{markdown.id}}"}
+            """#,
+        "github-issue-close": #"""
+            {"body":"**Reported fixed:** [{{severity_upper}}] {{markdown.title}}\n**Asset:** {{markdown.asset_name}}\n\n**Event:** {{markdown.event_type}} {{markdown.id}}"}
+            """#,
     ]
 
     /// The helpers' lengths per template, in UTF-16 code units (see ``TemplateContext/Limits``).
@@ -76,7 +95,10 @@ enum BuiltinTemplates {
         teams.link = 1000
         // GitHub: the body's escaped text (at most 5 times as long: `&` is `&amp;`) and 40,000 of
         // event JSON stay under 65,536.
-        return ["slack": slack, "teams": teams, "discord": common, "jira": common, "github-issue": common]
+        return [
+            "slack": slack, "teams": teams, "discord": common, "jira": common, "github-issue": common,
+            "jira-comment": common, "jira-close": common, "github-issue-comment": common, "github-issue-close": common,
+        ]
     }()
 
     /// Variables a template cannot do without.

@@ -23,12 +23,9 @@ public struct PayloadTemplate: Sendable {
     /// A built-in template by name, or a template file (a path holding a `/` or ending in
     /// `.mustache`). `variables` are the `--template-var` values, `{{vars.NAME}}` in the template.
     public init(_ nameOrPath: String, variables: [String: String] = [:]) throws {
-        self.variables = variables
-        name = nameOrPath
-        limits = BuiltinTemplates.limits[nameOrPath] ?? TemplateContext.Limits()
         let source: String
         if nameOrPath == "raw" {
-            template = nil
+            self.init(raw: variables)
             return
         } else if let builtin = BuiltinTemplates.sources[nameOrPath] {
             for required in BuiltinTemplates.requiredVariables[nameOrPath] ?? [] where variables[required] == nil {
@@ -43,6 +40,23 @@ public struct PayloadTemplate: Sendable {
         } else {
             throw Problem(description: "no template named \(nameOrPath); the built-in ones are \(Self.builtinNames.joined(separator: ", ")), or give a file path")
         }
+        try self.init(source: source, name: nameOrPath, variables: variables)
+    }
+
+    /// The event's own bytes.
+    private init(raw variables: [String: String]) {
+        self.variables = variables
+        name = "raw"
+        limits = TemplateContext.Limits()
+        template = nil
+    }
+
+    /// A template from its Mustache `source` (a webhook's own comment or close of a ticket,
+    /// given inline); `name` is what messages call it.
+    public init(source: String, name nameOrPath: String, variables: [String: String] = [:]) throws {
+        self.variables = variables
+        name = nameOrPath
+        limits = BuiltinTemplates.limits[nameOrPath] ?? TemplateContext.Limits()
         Self.registerContentType
         do {
             // The pragma on a line of its own (a standalone tag renders nothing), so the

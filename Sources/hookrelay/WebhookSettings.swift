@@ -95,6 +95,8 @@ struct WebhookSettings: ParsableArguments {
 
     @OptionGroup(title: "De-duplication") var dedupe: DedupeOptions
 
+    @OptionGroup(title: "Tickets") var ticketOptions: TicketOptions
+
     func validate() throws {
         if secret != nil, secretFile != nil { throw ValidationError("use either --secret or --secret-file, not both") }
         if noClientCert, clientCert != nil || clientKey != nil {
@@ -153,6 +155,7 @@ struct WebhookSettings: ParsableArguments {
         if let digestTop { fields["digest_top"] = digestTop }
         fields.merge(try tlsFields()) { _, new in new }
         fields.merge(dedupe.fields()) { _, new in new }
+        fields.merge(try ticketOptions.fields()) { _, new in new }
         if let secretFile {
             guard let data = FileManager.default.contents(atPath: secretFile) else {
                 throw CommandFailure(status: .noInput, message: "\(secretFile): the secret file cannot be read")

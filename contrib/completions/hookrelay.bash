@@ -440,9 +440,9 @@ _hookrelay_webhooks_show() {
 
 _hookrelay_webhooks_add() {
     repeating_flags=()
-    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --dedupe-ignores-severity --no-dedupe-ignores-severity --json --allow-http --allow-private --create --version -h --help)
-    repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --digest --digest-bypass --digest-top --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --db --config --timeout --connect-timeout --team)
+    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --dedupe-ignores-severity --no-dedupe-ignores-severity --no-ticket-close --json --allow-http --allow-private --create --version -h --help)
+    repeating_options=(--event --severity --header --template-var --ticket-fixed-status --allow-cidr)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --digest --digest-bypass --digest-top --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --tickets --ticket-close --ticket-comment-template --ticket-close-template --db --config --timeout --connect-timeout --team)
     __hookrelay_offer_flags_options 0
 
     # Offer option value completions
@@ -510,6 +510,21 @@ _hookrelay_webhooks_add() {
     '--fingerprint-id-field')
         return
         ;;
+    '--tickets')
+        return
+        ;;
+    '--ticket-close')
+        return
+        ;;
+    '--ticket-fixed-status')
+        return
+        ;;
+    '--ticket-comment-template')
+        return
+        ;;
+    '--ticket-close-template')
+        return
+        ;;
     '--db')
         return
         ;;
@@ -533,9 +548,9 @@ _hookrelay_webhooks_add() {
 
 _hookrelay_webhooks_update() {
     repeating_flags=()
-    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --dedupe-ignores-severity --no-dedupe-ignores-severity --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
-    repeating_options=(--event --severity --header --template-var --allow-cidr)
-    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --digest --digest-bypass --digest-top --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --db --config --timeout --connect-timeout)
+    non_repeating_flags=(--trace-context --no-trace-context --no-client-cert --no-ca --dedupe-ignores-severity --no-dedupe-ignores-severity --no-ticket-close --all-events --all-severities --no-headers --json --allow-http --allow-private --version -h --help)
+    repeating_options=(--event --severity --header --template-var --ticket-fixed-status --allow-cidr)
+    non_repeating_options=(--url --min-severity --description --secret --secret-file --template --rate-limit --ordering --digest --digest-bypass --digest-top --client-cert --client-key --ca-file --dedupe-window --fingerprint-fields --fingerprint-id-field --tickets --ticket-close --ticket-comment-template --ticket-close-template --db --config --timeout --connect-timeout)
     __hookrelay_offer_flags_options 1
 
     # Offer option value completions
@@ -601,6 +616,21 @@ _hookrelay_webhooks_update() {
         return
         ;;
     '--fingerprint-id-field')
+        return
+        ;;
+    '--tickets')
+        return
+        ;;
+    '--ticket-close')
+        return
+        ;;
+    '--ticket-fixed-status')
+        return
+        ;;
+    '--ticket-comment-template')
+        return
+        ;;
+    '--ticket-close-template')
         return
         ;;
     '--db')

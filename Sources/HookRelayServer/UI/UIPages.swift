@@ -191,7 +191,7 @@ enum UIPages {
               <thead><tr><th scope="col">Delivery</th><th scope="col">Event</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last HTTP status</th><th scope="col">Last error</th><th scope="col">Received</th></tr></thead>
               <tbody>
               {{#deliveries}}
-              <tr><td data-label="Delivery"><a href="/ui/deliveries/{{id}}">#{{id}}</a></td><td data-label="Event">{{event_id}}</td><td data-label="State"><span class="badge {{status}}">{{status}}</span>{{#ref}} {{label}} <a href="/ui/deliveries/{{id}}">#{{id}}</a>{{/ref}}</td><td data-label="Attempts">{{attempts}}</td><td data-label="Last HTTP status">{{http_status}}</td><td data-label="Last error">{{error}}</td><td data-label="Received">{{created}}</td></tr>
+              <tr><td data-label="Delivery"><a href="/ui/deliveries/{{id}}">#{{id}}</a></td><td data-label="Event">{{event_id}}</td><td data-label="State"><span class="badge {{status}}">{{status}}</span>{{#ref}} {{label}} <a href="/ui/deliveries/{{id}}">#{{id}}</a>{{/ref}}{{#ticket}} ticket {{ticket}} {{action}}{{/ticket}}</td><td data-label="Attempts">{{attempts}}</td><td data-label="Last HTTP status">{{http_status}}</td><td data-label="Last error">{{error}}</td><td data-label="Received">{{created}}</td></tr>
               {{/deliveries}}
               </tbody>
             </table>
@@ -221,6 +221,7 @@ enum UIPages {
               <dt>Webhook</dt><dd><a href="/ui/webhooks/{{webhook}}">{{webhook_url}}</a></dd>
               <dt>Event</dt><dd>{{event_id}}</dd>
               <dt>State</dt><dd><span class="badge {{status}}">{{status}}</span>{{#ref}} {{label}} <a href="/ui/deliveries/{{id}}">#{{id}}</a>{{/ref}}</dd>
+              {{#ticket}}<dt>Ticket</dt><dd>{{ticket}} ({{action}})</dd>{{/ticket}}
               <dt>Attempts</dt><dd>{{attempts}}</dd>
               <dt>Received</dt><dd>{{created}}</dd>
               {{#next_attempt}}<dt>Next attempt</dt><dd>{{next_attempt}}</dd>{{/next_attempt}}

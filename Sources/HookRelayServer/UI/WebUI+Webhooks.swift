@@ -167,6 +167,7 @@ extension WebUI {
                     "attempts": record.state.attempts, "http_status": record.state.lastHTTPStatus.map(String.init) ?? "–",
                     "error": record.state.lastError ?? "", "created": time(record.createdAt),
                     "ref": Self.ref(of: record.state),
+                    "ticket": record.ticket.map { ["ticket": $0.ticket, "action": $0.action.rawValue] } as Any? ?? false,
                 ]
             }
             var buttons: [[String: Any]] = [["action": "test", "label": "Send test event"]]
@@ -219,6 +220,7 @@ extension WebUI {
                 "created": time(detail.record.createdAt),
                 "next_attempt": state.status == .pending ? time(state.nextAttemptAt) as Any : false,
                 "ref": Self.ref(of: state),
+                "ticket": detail.record.ticket.map { ["ticket": $0.ticket, "action": $0.action.rawValue] } as Any? ?? false,
                 "attempt_rows": attempts, "has_attempts": !attempts.isEmpty, "event": event,
             ], session: session)
         }
