@@ -14,7 +14,7 @@ import Testing
         "consecutive_failures", "created_at", "description", "events", "headers", "id", "paused", "secret_prefix", "severities",
         "ordering", "state", "team", "template", "template_vars", "trace_context", "updated_at", "url",
         "dedupe_window_effective", "dedupe_ignores_severity",
-        "digest", "digest_bypass", "digest_top",
+        "digest", "digest_bypass", "digest_top", "tickets",
     ]
 
     /// Runs `hookrelay ARGUMENTS --db DB` with `stdin`, without HOOKRELAY_SECRET or HOOKRELAY_TOKEN,
