@@ -40,7 +40,11 @@ extension WebhookAttempts {
         let decision: DedupeDecision
         do {
             decision = try await store.withStore { store in
-                try store.reserveDedupe(endpoint: endpoint, key: key.text, delivery: job.id, window: window, now: now, until: until)
+                // Relaxed like the dispatcher's completions and the digests' folds: a reservation
+                // lost in a power cut lapses anyway, and a record lost with it may let one
+                // duplicate through, as a lost completion sends a delivery again.
+                try store.setDurableCommits(false)
+                return try store.reserveDedupe(endpoint: endpoint, key: key.text, delivery: job.id, window: window, now: now, until: until)
             }
         } catch {
             return .send(nil)
@@ -63,6 +67,7 @@ extension WebhookAttempts {
         guard let key, let store, let window = webhook.dedupeWindow?.milliseconds else { return }
         let endpoint = webhook.id
         _ = try? await store.withStore { store in
+            try store.setDurableCommits(false)
             if let deliveredAt {
                 try store.recordDedupe(endpoint: endpoint, key: key.text, delivery: job.id, window: window, now: deliveredAt)
             } else {
