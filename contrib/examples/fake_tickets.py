@@ -25,6 +25,7 @@ Authorization header is 401. Test controls, not part of either API:
 """
 import json
 import re
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -208,6 +209,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    # `kill` ends it even where SIGTERM came ignored from the parent (a test runner's children).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()
