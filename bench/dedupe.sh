@@ -31,15 +31,13 @@ python3 "${GEN_EVENTS:-../shared/bench/gen_events.py}" "$n" > "$work/events.ndjs
 # The findings whose fingerprint and severity repeat are suppressed: the rest is sent.
 distinct=$("$bin" filter --unique --count < "$work/events.ndjson")
 . bench/lib/nginx.sh
+. bench/lib/serve.sh
 
 # One round: prints the deliveries finished per second with dedupe_window $1.
 round() {
     rm -f "$work"/hookrelay.db*
-    "$bin" serve --db "$work/hookrelay.db" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 2> "$work/serve.log" &
-    server_pid=$!
-    for _ in $(seq 100); do grep -q 'listening' "$work/serve.log" && break; sleep 0.1; done
-    api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$work/serve.log" | head -1)
-    [ "$api" != "http://" ] || fail "the server did not start: $(cat "$work/serve.log")"
+    start_serve "$work/serve.log" --db "$work/hookrelay.db"
+    server_pid=$serve_pid api=$serve_api
     auth="Authorization: Bearer $HOOKRELAY_TOKEN"
     curl -sf -H "$auth" -X POST "$api/v1/webhooks" -d "{\"url\": \"http://127.0.0.1:$port/a\", \"dedupe_window\": \"$1\"}" > /dev/null
     local expected=$n

@@ -4,13 +4,15 @@
 # (b) with `"digest":"1h"`, each folded into the digest (one transaction per fold, the digest's
 # message rewritten) and settled `digested`. Each run on a fresh database; the time from the first
 # batch until every delivery is final (nginx has the N requests; /metrics shows N digested).
-# Prints both, per event, and the ratio (b)/(a).
+# Rounds alternate (a) and (b), so the machine's noise falls on both; prints the medians, per
+# event, and the ratio (b)/(a).
 #
-# usage: bench/digest.sh [EVENTS]   (default 10000; needs nginx-light, curl, python3)
+# usage: bench/digest.sh [EVENTS] [ROUNDS]   (defaults 10000 3; needs nginx-light, curl, python3)
 # HOOKRELAY=path/to/hookrelay skips the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
+rounds=${2:-3}
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 server_pid=""
@@ -25,19 +27,17 @@ for tool in nginx curl python3; do
 done
 . bench/lib/binary.sh
 . bench/lib/nginx.sh
+. bench/lib/serve.sh
 gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
 python3 "$gen" "$n" > "$work/events.ndjson"
 split -l 1000 "$work/events.ndjson" "$work/batch."
 export HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-api_port=$((port + 1))
-api="http://127.0.0.1:$api_port"
 
 # run FIELDS WAIT: a fresh serve and webhook, the batches, then WAIT until done; prints seconds.
 run() {
-    local fields=$1 until=$2 db="$work/db-$RANDOM.db"
-    "$bin" serve --db "$db" --listen "127.0.0.1:$api_port" --allow-http --allow-cidr 127.0.0.1/32 2> "$work/serve.log" &
-    server_pid=$!
-    for _ in $(seq 300); do curl -sf "$api/readyz" > /dev/null && break; sleep 0.05; done
+    local fields=$1 until=$2
+    start_serve "$work/serve.log" --db "$work/db-$RANDOM.db"
+    server_pid=$serve_pid api=$serve_api
     curl -sf -H "Authorization: Bearer $HOOKRELAY_TOKEN" "$api/v1/webhooks" \
         -d "{\"url\":\"http://127.0.0.1:$port/hook\"$fields}" > /dev/null
     local before; before=$(requests)
@@ -53,13 +53,23 @@ run() {
 }
 sent() { while [ $(( $(requests) - $1 - 1 )) -lt "$n" ]; do sleep 0.05; done; }
 folded() {
-    while ! curl -s "$api/metrics" | grep -Eq "^hookrelay_deliveries\{state=\"digested\"\} $n(\.0)?\$"; do sleep 0.05; done
+    # Read whole, then searched: grep -q quitting early would fail curl's write under pipefail.
+    until curl -s "$api/metrics" > "$work/metrics" && grep -Eq "^hookrelay_deliveries\{state=\"digested\"\} $n(\.0)?\$" "$work/metrics"; do
+        sleep 0.05
+    done
 }
 
-plain=$(run "" sent)
-digest=$(run ',"digest":"1h"' folded)
-echo "events: $n for one webhook, ingested in batches of 1,000; until every delivery is final"
-awk -v n="$n" -v p="$plain" -v d="$digest" 'BEGIN {
+plain=() digest=()
+for r in $(seq "$rounds"); do
+    plain+=("$(run "" sent)")
+    digest+=("$(run ',"digest":"1h"' folded)")
+    echo "round $r: sent ${plain[-1]} s, folded ${digest[-1]} s" >&2
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+p=$(median "${plain[@]}")
+d=$(median "${digest[@]}")
+echo "events: $n for one webhook, ingested in batches of 1,000; until every delivery is final; medians of $rounds rounds"
+awk -v n="$n" -v p="$p" -v d="$d" 'BEGIN {
     printf "%-28s %8s %12s\n", "", "seconds", "ms/event"
     printf "%-28s %8.2f %12.3f\n", "sent one by one (nginx 204)", p, 1000 * p / n
     printf "%-28s %8.2f %12.3f\n", "folded into a digest", d, 1000 * d / n

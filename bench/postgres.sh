@@ -69,6 +69,7 @@ database() {
 }
 
 . bench/lib/nginx.sh
+. bench/lib/serve.sh
 # The 50 ms receiver: answers 204 after 50 ms, counting requests at /count.
 cat > "$work/slow.py" <<'PY'
 import asyncio, sys
@@ -112,13 +113,9 @@ apis=()
 serve() {
     instance=$((instance + 1))
     # Not on the caller's standard output: a $(...) would wait for the server to end.
-    "$bin" serve --db "$1" "${@:2}" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 > /dev/null 2> "$work/serve$instance.log" &
-    pids+=($!)
-    for _ in $(seq 200); do grep -q 'listening' "$work/serve$instance.log" && break; sleep 0.1; done
-    local api
-    api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$work/serve$instance.log" | head -1)
-    [ "$api" != "http://" ] || fail "serve did not start: $(cat "$work/serve$instance.log")"
-    apis+=("$api")
+    start_serve "$work/serve$instance.log" --db "$1" "${@:2}"
+    pids+=("$serve_pid")
+    apis+=("$serve_api")
 }
 stop_all() {
     for pid in "${pids[@]:1}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done

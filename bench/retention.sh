@@ -30,6 +30,7 @@ for tool in nginx curl python3; do command -v "$tool" >/dev/null || fail "needs 
 
 . bench/lib/binary.sh
 . bench/lib/nginx.sh
+. bench/lib/serve.sh
 HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
 export HOOKRELAY_TOKEN
 
@@ -80,13 +81,9 @@ PY
 run() {
     local name=$1 retention=$2 log="$work/$1.log" db="$work/$1.db"
     printf 'retention = "%s"\n' "$retention" > "$work/$name.toml"
-    "$bin" serve --db "$db" --config "$work/$name.toml" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 > /dev/null 2> "$log" &
-    local pid=$!
+    start_serve "$log" --db "$db" --config "$work/$name.toml"
+    local pid=$serve_pid api=$serve_api
     pids+=("$pid")
-    for _ in $(seq 200); do grep -q 'listening' "$log" && break; sleep 0.1; done
-    local api
-    api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$log" | head -1)
-    [ "$api" != "http://" ] || fail "serve did not start: $(cat "$log")"
     curl -sf -H "Authorization: Bearer $HOOKRELAY_TOKEN" -X POST "$api/v1/webhooks" -d "{\"url\": \"http://127.0.0.1:$port/a\"}" >/dev/null
     curl -sf -H "Authorization: Bearer $HOOKRELAY_TOKEN" -X POST "$api/v1/webhooks" \
         -d "{\"url\": \"http://127.0.0.1:$port/b\", \"events\": [\"finding\"], \"min_severity\": \"high\"}" >/dev/null

@@ -32,11 +32,9 @@ done
 
 HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
 export HOOKRELAY_TOKEN
-"$bin" serve --db "$work/hookrelay.db" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 2> "$work/serve.log" &
-server_pid=$!
-for _ in $(seq 100); do grep -q 'listening' "$work/serve.log" && break; sleep 0.1; done
-api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$work/serve.log" | head -1)
-[ "$api" != "http://" ] || fail "the server did not start: $(cat "$work/serve.log")"
+. bench/lib/serve.sh
+start_serve "$work/serve.log" --db "$work/hookrelay.db"
+server_pid=$serve_pid api=$serve_api
 auth="Authorization: Bearer $HOOKRELAY_TOKEN"
 hook=$(curl -sf -H "$auth" -X POST "$api/v1/webhooks" -d '{"url": "http://127.0.0.1:9/never"}' \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')

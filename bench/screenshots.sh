@@ -15,8 +15,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-bin=${HOOKRELAY:-}
-if [ -z "$bin" ]; then swift build -c release >/dev/null; bin=.build/release/hookrelay; fi
+. bench/lib/binary.sh
 export SE_OFFLINE=true
 receiver_port=$((20000 + RANDOM % 20000))
 python3 - "$receiver_port" <<'PY' &
@@ -40,11 +39,9 @@ PY
 receiver_pid=$!
 export HOOKRELAY_TOKEN="screens-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
 printf 'retry_schedule = ["1s", "1s"]\n' > "$work/serve.toml"
-"$bin" serve --db "$work/h.db" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 --config "$work/serve.toml" \
-    2> "$work/serve.log" &
-server_pid=$!
-for _ in $(seq 100); do grep -q listening "$work/serve.log" && break; sleep 0.1; done
-api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$work/serve.log" | head -1)
+. bench/lib/serve.sh
+start_serve "$work/serve.log" --db "$work/h.db" --config "$work/serve.toml"
+server_pid=$serve_pid api=$serve_api
 auth="Authorization: Bearer $HOOKRELAY_TOKEN"
 hook() { curl -sf -H "$auth" "$api/v1/webhooks" -d "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
 soc=$(hook "{\"url\":\"http://127.0.0.1:$receiver_port/soc\",\"events\":[\"finding\"],\"min_severity\":\"high\",\"description\":\"SOC on-call\"}")

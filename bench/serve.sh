@@ -54,6 +54,7 @@ for tool in nginx curl wrk sqlite3 python3; do
 done
 
 . bench/lib/binary.sh
+. bench/lib/serve.sh
 . bench/lib/pages.sh
 now() { date +%s.%N; }
 HOOKRELAY_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")"
@@ -77,12 +78,8 @@ expected=$(( n_batch + n_single + $("$bin" filter --event finding --min-severity
 # The server, on a free port it reports in its first log line, with the run's API token.
 # SERVE_ARGS adds options, such as --config FILE to try other settings.
 # shellcheck disable=SC2086
-"$bin" serve --db "$work/hookrelay.db" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 ${SERVE_ARGS:-} \
-    2> "$work/serve.log" &
-server_pid=$!
-for _ in $(seq 100); do grep -q 'listening' "$work/serve.log" && break; sleep 0.1; done
-api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$work/serve.log" | head -1)
-[ "$api" != "http://" ] || fail "the server did not start: $(cat "$work/serve.log")"
+start_serve "$work/serve.log" --db "$work/hookrelay.db" ${SERVE_ARGS:-}
+server_pid=$serve_pid api=$serve_api
 auth="Authorization: Bearer $HOOKRELAY_TOKEN"
 webhook() { curl -sf -H "$auth" -X POST "$api/v1/webhooks" -d "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
 hook_a=$(webhook "{\"url\": \"http://127.0.0.1:$port/a\", \"description\": \"every event\"}")

@@ -226,6 +226,7 @@ public struct DeliverRun: Sendable {
     private func read(dispatcher: Dispatcher, results: ResultWriter) -> ExitStatus {
         let append: ([NewMessage], [SpooledDedupe]) throws -> Void
         var ledger: (any SpoolDedupeLedger)?
+        var keeper: DeliverDigest.Keeper?
         let window = configuration.dedupe?.window ?? 0
         if let path = configuration.spool {
             let spool: SQLiteSpool
@@ -236,6 +237,11 @@ public struct DeliverRun: Sendable {
                 return .ioError
             }
             if configuration.dedupe != nil { ledger = spool }
+            keeper = { [urls = configuration.urls] messageID, body, due in
+                let kept = try spool.keepOpenDigest(messageID: messageID, body: body, targets: urls, due: due, now: UnixTime.now())
+                dispatcher.inputArrived()
+                return kept
+            }
             append = { messages, entries in
                 let now = UnixTime.now()
                 _ = try entries.isEmpty ? spool.append(messages, now: now) : spool.append(messages, recording: entries, window: window, now: now)
@@ -256,7 +262,9 @@ public struct DeliverRun: Sendable {
             sink.dedupe = (dedupe, ledger, { results.reportSuppressed(messageID: $0, url: $1, first: $2) })
         }
         sink.digest = configuration.digest.map {
-            DeliverDigest(settings: $0, urls: configuration.urls, template: configuration.template, layout: configuration.layout) { results.report($0) }
+            DeliverDigest(
+                settings: $0, urls: configuration.urls, template: configuration.template, layout: configuration.layout, keeper: keeper
+            ) { results.report($0) }
         }
         let outcome = RecordPipeline(configuration: configuration.records, diagnostics: diagnostics)
             .run(&sink, selector: configuration.layout.selector)
@@ -289,7 +297,7 @@ struct SpoolingSink: RecordSink {
         var body = Array(record.bytes)
         if let digest, !digest.bypasses(body) {
             if let closed = try digest.fold(body, id: id) { batch.append(closed) }
-            if batch.count >= Self.batchSize { try commit() }
+            if batch.count >= Self.batchSize || digest.unkept >= Self.batchSize { try commit() }
             return
         }
         let key = dedupe.map { $0.settings.key(of: body) }
@@ -307,6 +315,7 @@ struct SpoolingSink: RecordSink {
     }
 
     mutating func commit() throws {
+        try digest?.keep()
         guard !batch.isEmpty else { return }
         if let dedupe {
             let (messages, entries) = try dedupe.settings.admit(

@@ -63,6 +63,43 @@ import Testing
         #expect(digest["type"] as? String == "digest" && digest["total"] as? Int == 4)
     }
 
+    /// The open digest is kept in the spool as it grows: a run killed inside the window, once
+    /// the spool holds the digest of all five events, leaves it to `--drain`, which sends it
+    /// once, after the window.
+    @Test func aRunKilledInsideTheWindowLeavesItsDigestToDrain() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let events = Deliver.ndjson((0..<5).map { Self.finding($0, "medium") })
+        let flags = "--allow-http --allow-cidr 127.0.0.1/32 --unsigned"
+        let script = """
+            mkfifo input
+            hookrelay deliver --url \(receiver.url) \(flags) --spool s.db --digest 3s < input > first.ndjson &
+            exec 3> input   # held open: the input does not end
+            printf '%s' '\(events)' >&3
+            cat > kept.py <<'PY'
+            import json, sqlite3, sys
+            spool = sqlite3.connect("file:s.db?mode=ro", uri=True)
+            bodies = spool.execute("SELECT body FROM messages WHERE webhook_id LIKE 'dg_%'").fetchall()
+            sys.exit(0 if [json.loads(body)["total"] for (body,) in bodies] == [5] else 1)
+            PY
+            until python3 kept.py 2>/dev/null; do sleep 0.05; done
+            kill -9 $!
+            wait $! || true
+            wc -l < first.ndjson
+            hookrelay deliver \(flags) --spool s.db --drain --wait 30s   # stays until the digest is due
+            """
+        let run = try ShellRun.run(script, timeout: 60)
+        #expect(run.status == 0, "\(run.errors)")
+        let lines = run.output.split(separator: "\n")
+        #expect(lines.first == "0", "the killed run sent and reported nothing: \(run.output)")
+        #expect(lines.dropFirst().count == 1 && lines.last?.contains(#""status":"delivered""#) == true, "\(run.output)")
+        #expect(receiver.requests.count == 1, "one digest, once")
+        let request = try #require(receiver.requests.first)
+        let digest = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+        #expect(digest["type"] as? String == "digest" && digest["total"] as? Int == 5, "\(digest)")
+        #expect(request.headers["webhook-id"]?.hasPrefix("dg_") == true)
+    }
+
     @Test func badDigestOptionsAreUsageErrors() throws {
         let cases: [([String], String)] = [
             (["--digest", "5x"], #"--digest must be a duration from 1s to 24h such as "5m" or "1h", or "off"; got "5x""#),

@@ -55,7 +55,7 @@ struct HookRelayProcess {
             process.standardInput = try FileHandle(forReadingFrom: input)
             process.standardOutput = try FileHandle(forWritingTo: outputURL)
             process.standardError = try FileHandle(forWritingTo: errorsURL)
-            try process.run()
+            try process.runWithSignalsUnblocked()
         }
 
         deinit {
@@ -128,4 +128,28 @@ final class ScratchDirectory {
     }
 
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+}
+
+extension Process {
+    /// `run()`, with no signal blocked in the child. A child inherits the signal mask of the
+    /// thread that starts it, and the test runner's threads block SIGTERM, SIGINT, SIGHUP and
+    /// more: a program started with them blocked, and whatever it starts (a README block's
+    /// `python3 … &`), would sit through `kill` as no program started from a shell does.
+    func runWithSignalsUnblocked() throws {
+        var all = sigset_t()
+        var previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_UNBLOCK, &all, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try run()
+    }
+
+    /// Whether the process has ended, told by /proc (its state is Z until it is reaped or it is
+    /// gone): `isRunning` stays true until every process holding Foundation's end-of-process
+    /// socket, which its children inherit, has ended too.
+    var hasEnded: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(processIdentifier)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return !isRunning }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
 }

@@ -104,7 +104,7 @@ class OutsideServer {
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: output)
-        try process.run()
+        try process.runWithSignalsUnblocked()
         try OutsideProgram.waitUntilListening(port, name, process: process)
     }
 

@@ -191,10 +191,11 @@ enum ShellRun {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorsURL)
-        try process.run()
+        try process.runWithSignalsUnblocked()
         let deadline = Date().addingTimeInterval(timeout)
         var timedOut = false
-        while process.isRunning {
+        // Not `isRunning`: it stays true while a background job of the block lives on.
+        while !process.hasEnded {
             if Date() > deadline {
                 timedOut = true
                 kill(process.processIdentifier, SIGKILL)
@@ -202,8 +203,9 @@ enum ShellRun {
             }
             usleep(20_000)
         }
-        process.waitUntilExit()
+        // What the block left running goes first: until it has, Foundation waits for it.
         killProcesses(marked: marker)
+        process.waitUntilExit()
         return Result(
             status: process.terminationStatus,
             output: String(decoding: try Data(contentsOf: outputURL), as: UTF8.self),

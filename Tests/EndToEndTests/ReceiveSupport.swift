@@ -62,7 +62,7 @@ final class ReceiveProcess: @unchecked Sendable {
         let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        try process.run()
+        try process.runWithSignalsUnblocked()
         // Only the child may hold the write ends, or the readers never see their end.
         try? stdout.fileHandleForWriting.close()
         try? stderr.fileHandleForWriting.close()

@@ -158,7 +158,7 @@ final class ServeProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
         process.standardError = errors
-        try process.run()
+        try process.runWithSignalsUnblocked()
         // Only the child may hold the pipe's write end, or the reader never sees its end.
         try? errors.fileHandleForWriting.close()
         let capture = LogCapture(reading: errors.fileHandleForReading)

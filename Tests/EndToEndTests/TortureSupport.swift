@@ -116,7 +116,7 @@ final class WatchedProcess: @unchecked Sendable {
         process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorsURL)
-        try process.run()
+        try process.runWithSignalsUnblocked()
     }
 
     deinit {

@@ -7,7 +7,7 @@
 # $page_repeats times. With PAGES_POSTGRES set to the URL of a PostgreSQL server's database as a
 # superuser (as .ci/postgres sets HOOKRELAY_TEST_POSTGRES) the same runs on a new database there,
 # filled by psql with the triggers off and the chart's counts made as migration 8 makes them.
-# Needs $bin, $work, HOOKRELAY_TOKEN, fail and now; sets pages_pid while its server runs.
+# Needs $bin, $work, HOOKRELAY_TOKEN, fail, now and start_serve (bench/lib/serve.sh); sets pages_pid while its server runs.
 pages_bench() {
     local db=$work/pages.db log=$work/pages.log api events=$((page_deliveries / 2)) auth backend=SQLite
     auth="Authorization: Bearer $HOOKRELAY_TOKEN"
@@ -19,11 +19,8 @@ pages_bench() {
         backend=PostgreSQL
     fi
     start_pages_server() {
-        "$bin" serve --db "$1" --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 2> "$log" &
-        pages_pid=$!
-        for _ in $(seq 600); do grep -q 'listening' "$log" && break; sleep 0.1; done
-        api=http://$(sed -n 's/.*listening address=\([^ ]*\).*/\1/p' "$log" | head -1)
-        [ "$api" != "http://" ] || fail "(e) the server did not start: $(cat "$log")"
+        serve_wait=60 start_serve "$log" --db "$1"
+        pages_pid=$serve_pid api=$serve_api
     }
     stop_pages_server() { kill -TERM "$pages_pid"; wait "$pages_pid" || true; pages_pid=""; }
     start_pages_server "$db"
