@@ -32,6 +32,7 @@ python3 "${GEN_EVENTS:-../shared/bench/gen_events.py}" "$n" > "$work/events.ndjs
 distinct=$("$bin" filter --unique --count < "$work/events.ndjson")
 . bench/lib/nginx.sh
 . bench/lib/serve.sh
+. bench/lib/median.sh
 
 # One round: prints the deliveries finished per second with dedupe_window $1.
 round() {
@@ -80,7 +81,6 @@ for r in $(seq "$rounds"); do
     on+=("$(round 30d)")
     echo "round $r: off ${off[-1]}/s, 30d ${on[-1]}/s" >&2
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 m_off=$(median "${off[@]}")
 m_on=$(median "${on[@]}")
 echo "events $n (distinct by fingerprint and severity: $distinct), rounds $rounds"

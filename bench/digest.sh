@@ -28,6 +28,7 @@ done
 . bench/lib/binary.sh
 . bench/lib/nginx.sh
 . bench/lib/serve.sh
+. bench/lib/median.sh
 gen=${GEN_EVENTS:-../shared/bench/gen_events.py}
 python3 "$gen" "$n" > "$work/events.ndjson"
 split -l 1000 "$work/events.ndjson" "$work/batch."
@@ -65,7 +66,6 @@ for r in $(seq "$rounds"); do
     digest+=("$(run ',"digest":"1h"' folded)")
     echo "round $r: sent ${plain[-1]} s, folded ${digest[-1]} s" >&2
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 p=$(median "${plain[@]}")
 d=$(median "${digest[@]}")
 echo "events: $n for one webhook, ingested in batches of 1,000; until every delivery is final; medians of $rounds rounds"

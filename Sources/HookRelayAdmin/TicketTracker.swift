@@ -24,6 +24,9 @@ public enum TicketTracker: Sendable, Equatable {
     /// or nil.
     public func problem(url: String) -> String? {
         let path = Self.path(of: url)
+        if let parts = URLComponents(string: url), parts.query != nil || parts.fragment != nil {
+            return "\"tickets\": \"update\" needs the create-issue URL without a query or fragment: the ticket's comments and close are found under its path"
+        }
         switch self {
         case .jira where !path.hasSuffix("/rest/api/2/issue"):
             return "\"tickets\": \"update\" needs the URL of Jira's create-issue endpoint, https://HOST/rest/api/2/issue"

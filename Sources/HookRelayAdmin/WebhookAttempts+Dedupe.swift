@@ -17,8 +17,9 @@ import HookRelayStore
 extension WebhookAttempts {
     /// What the ledger said before sending.
     enum DedupeStep {
-        /// Send; with a key: record it after a 2xx, release it otherwise.
-        case send(DedupeKey?)
+        /// Send; with a key: record it after a 2xx, release it otherwise. `unchecked`: the ledger
+        /// could not be read, and why (told in the attempt's error).
+        case send(DedupeKey?, unchecked: String? = nil)
         /// Do not send: the delivery is settled (suppressed) or waits.
         case settled(DeliveryOutcome)
     }
@@ -30,7 +31,9 @@ extension WebhookAttempts {
     /// operator's retry or a test event always goes out, and so does an event without a
     /// fingerprint. A ledger that cannot be read sends (a duplicate is better than a loss).
     func dedupe(_ job: ClaimedDelivery, webhook: Webhook, occasion: OutcomePolicy.Occasion, attempt: Attempt) async -> DedupeStep {
-        guard occasion == .queued, let window = webhook.dedupeWindow?.milliseconds, let store else { return .send(nil) }
+        // A digest's own delivery is no finding: its fields could look like the last digest's.
+        guard occasion == .queued, let window = webhook.dedupeWindow?.milliseconds, let store,
+              !job.messageID.hasPrefix(digestMessagePrefix) else { return .send(nil) }
         guard let key = webhook.fingerprinter.dedupeKey(ofEvent: job.body, severity: !webhook.dedupe.ignoresSeverity) else {
             return .send(nil)
         }
@@ -47,7 +50,7 @@ extension WebhookAttempts {
                 return try store.reserveDedupe(endpoint: endpoint, key: key.text, delivery: job.id, window: window, now: now, until: until)
             }
         } catch {
-            return .send(nil)
+            return .send(nil, unchecked: "sent unchecked for duplicates: the de-duplication ledger could not be read (\(error))")
         }
         switch decision {
         case .send:
@@ -62,17 +65,26 @@ extension WebhookAttempts {
         }
     }
 
-    /// After the attempt: a 2xx records the key for this delivery; anything else drops its reservation.
-    func dedupeFinished(_ key: DedupeKey?, _ job: ClaimedDelivery, webhook: Webhook, deliveredAt: Int64?) async {
-        guard let key, let store, let window = webhook.dedupeWindow?.milliseconds else { return }
+    /// After the attempt: a 2xx records the key for this delivery; anything else drops its
+    /// reservation. Returns what a ledger that could not be written means, for the attempt's error.
+    @discardableResult
+    func dedupeFinished(_ key: DedupeKey?, _ job: ClaimedDelivery, webhook: Webhook, deliveredAt: Int64?) async -> String? {
+        guard let key, let store, let window = webhook.dedupeWindow?.milliseconds else { return nil }
         let endpoint = webhook.id
-        _ = try? await store.withStore { store in
-            try store.setDurableCommits(false)
-            if let deliveredAt {
-                try store.recordDedupe(endpoint: endpoint, key: key.text, delivery: job.id, window: window, now: deliveredAt)
-            } else {
-                try store.releaseDedupe(endpoint: endpoint, key: key.text, delivery: job.id)
+        do {
+            try await store.withStore { store in
+                try store.setDurableCommits(false)
+                if let deliveredAt {
+                    try store.recordDedupe(endpoint: endpoint, key: key.text, delivery: job.id, window: window, now: deliveredAt)
+                } else {
+                    try store.releaseDedupe(endpoint: endpoint, key: key.text, delivery: job.id)
+                }
             }
+            return nil
+        } catch {
+            return deliveredAt == nil
+                ? "the de-duplication ledger could not be written (\(error)): the event's next delivery waits for this one's lease"
+                : "the de-duplication ledger could not be written (\(error)): the event sent again is not known as a duplicate"
         }
     }
 }

@@ -43,16 +43,22 @@ extension WebhookAttempts {
         case let .wait(until, creator):
             return (t.attempt.notSent(job, .waiting(until: until), error: "waiting for delivery \(creator), which creates this finding's ticket"), false)
         case .create where fixed:
-            try? await t.store.withStore { try $0.forgetTicket(webhook: webhook.id, fingerprint: fingerprint) }
-            return (t.attempt.settled(job, as: .suppressed, ref: nil, note: "not sent: the finding is reported fixed and has no ticket to close"), false)
+            // The step reserved the creation for this delivery: released, as nothing is created.
+            var outcome = t.attempt.settled(job, as: .suppressed, ref: nil, note: "not sent: the finding is reported fixed and has no ticket to close")
+            await keep(t, &outcome, else: "its next occurrence waits for this delivery's lease") {
+                try $0.forgetTicket(webhook: webhook.id, fingerprint: fingerprint)
+            }
+            return (outcome, false)
         case .create:
             return await create(t, fingerprint: fingerprint)
         case let .existing(ticket, closeCommented) where fixed:
             return await close(t, fingerprint: fingerprint, ticket: ticket, commented: closeCommented)
         case let .existing(ticket, _):
-            let (outcome, gone) = await send(t, close: false, to: t.tracker.commentURL(webhook.url, ticket: ticket))
+            var (outcome, gone) = await send(t, close: false, to: t.tracker.commentURL(webhook.url, ticket: ticket))
             if case .delivered = outcome.next {
-                try? await t.store.withStore { try $0.noteTicket(delivery: job.id, TicketNote(ticket: ticket, action: .commented)) }
+                await keep(t, &outcome, else: "the delivery does not show the ticket") {
+                    try $0.noteTicket(delivery: job.id, TicketNote(ticket: ticket, action: .commented))
+                }
             }
             return await vanished(t, outcome, gone: gone, fingerprint: fingerprint, ticket: ticket, recreate: true)
         }
@@ -74,7 +80,9 @@ extension WebhookAttempts {
                 + "the finding's next occurrence creates another"
         }
         let (webhook, delivery, now) = (t.webhook.id, t.job.id, now())
-        try? await t.store.withStore { try $0.ticketCreated(webhook: webhook, fingerprint: fingerprint, delivery: delivery, ticket: ticket, now: now) }
+        await keep(t, &outcome, else: "the finding's next occurrence creates another ticket") {
+            try $0.ticketCreated(webhook: webhook, fingerprint: fingerprint, delivery: delivery, ticket: ticket, now: now)
+        }
         return (outcome, gone)
     }
 
@@ -82,9 +90,11 @@ extension WebhookAttempts {
     private func close(_ t: TicketJob, fingerprint: String, ticket: String, commented: Bool) async -> (DeliveryOutcome, gone: Bool) {
         let (webhook, delivery) = (t.webhook.id, t.job.id)
         guard let transition = t.settings.close else {
-            let (outcome, gone) = await send(t, close: true, to: t.tracker.commentURL(t.webhook.url, ticket: ticket))
+            var (outcome, gone) = await send(t, close: true, to: t.tracker.commentURL(t.webhook.url, ticket: ticket))
             if case .delivered = outcome.next {
-                try? await t.store.withStore { try $0.noteTicket(delivery: delivery, TicketNote(ticket: ticket, action: .commented)) }
+                await keep(t, &outcome, else: "the delivery does not show the ticket") {
+                    try $0.noteTicket(delivery: delivery, TicketNote(ticket: ticket, action: .commented))
+                }
             }
             return await vanished(t, outcome, gone: gone, fingerprint: fingerprint, ticket: ticket, recreate: false)
         }
@@ -94,21 +104,27 @@ extension WebhookAttempts {
         } catch {
             return (t.attempt.notSent(t.job, .unrenderable, error: "\(error)"), false)
         }
+        var unnoted: String?
         if t.tracker == .github, !commented {
             // GitHub closes with a second request: the comment first, noted, so that a retry
             // after a failed close does not comment twice.
-            let (outcome, gone, _) = await sendBody(t, comment, to: try? Endpoint(t.tracker.commentURL(t.webhook.url, ticket: ticket), allowHTTP: allowHTTP))
+            var (outcome, gone, _) = await sendBody(t, comment, to: try? Endpoint(t.tracker.commentURL(t.webhook.url, ticket: ticket), allowHTTP: allowHTTP))
             guard case .delivered = outcome.next else {
                 return await vanished(t, outcome, gone: gone, fingerprint: fingerprint, ticket: ticket, recreate: false)
             }
             let now = now()
-            try? await t.store.withStore { try $0.ticketCloseCommented(webhook: webhook, fingerprint: fingerprint, delivery: delivery, now: now) }
+            if await !keep(t, &outcome, else: "should the close fail, its retry comments again", {
+                try $0.ticketCloseCommented(webhook: webhook, fingerprint: fingerprint, delivery: delivery, now: now)
+            }) {
+                unnoted = outcome.attempt.error
+            }
         }
-        let (outcome, gone, _) = await sendBody(
+        var (outcome, gone, _) = await sendBody(
             t, t.tracker.closeBody(transition: transition, comment: comment),
             to: try? Endpoint(t.tracker.closeURL(t.webhook.url, ticket: ticket), allowHTTP: allowHTTP), method: t.tracker == .github ? .patch : .post)
+        outcome.note(unnoted)
         if case .delivered = outcome.next {
-            try? await t.store.withStore {
+            await keep(t, &outcome, else: "the finding's next occurrence comments on the closed ticket") {
                 try $0.forgetTicket(webhook: webhook, fingerprint: fingerprint)
                 try $0.noteTicket(delivery: delivery, TicketNote(ticket: ticket, action: .closed))
             }
@@ -123,8 +139,10 @@ extension WebhookAttempts {
     ) async -> (DeliveryOutcome, gone: Bool) {
         guard outcome.attempt.httpStatus == 404 else { return (outcome, gone) }
         let webhook = t.webhook.id
-        try? await t.store.withStore { try $0.forgetTicket(webhook: webhook, fingerprint: fingerprint) }
         var outcome = outcome
+        await keep(t, &outcome, else: "the finding's next occurrence comments on the missing ticket again") {
+            try $0.forgetTicket(webhook: webhook, fingerprint: fingerprint)
+        }
         outcome.interrupted = true
         outcome.counted = false
         if recreate {
@@ -168,13 +186,24 @@ extension WebhookAttempts {
         }
         var job = t.job
         job.body = body
-        let headers = t.webhook.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        t.span?.sending(to: endpoint)
-        let (outcome, gone, result) = await t.attempt.run(
-            job, to: endpoint, signer: signer(for: t.webhook), headers: headers, tls: t.webhook.tlsOptions, method: method, sender: sender)
-        metrics?.attempted(result, webhook: t.webhook.id)
-        t.span?.sent(result, outcome)
-        return (outcome, gone, result)
+        return await send(job, of: t.webhook, to: endpoint, attempt: t.attempt, span: t.span, method: method)
+    }
+
+    /// A ledger write after the tracker was asked: it cannot be undone, so a write that fails
+    /// (the database lost, say) is told in the attempt's error with `consequence`, what follows
+    /// from it. Returns whether it was kept.
+    @discardableResult
+    private func keep(
+        _ t: TicketJob, _ outcome: inout DeliveryOutcome, else consequence: String,
+        _ write: @escaping @Sendable (any ServeStore) throws -> Void
+    ) async -> Bool {
+        do {
+            try await t.store.withStore(write)
+            return true
+        } catch {
+            outcome.note("the ticket ledger could not be updated (\(error)): \(consequence)")
+            return false
+        }
     }
 
     /// Whether the event reports its finding fixed: `finding.status` is one of `statuses`
@@ -185,5 +214,13 @@ extension WebhookAttempts {
         else { return false }
         let value = status.trimmingCharacters(in: .whitespaces).lowercased()
         return statuses.contains { $0.lowercased() == value }
+    }
+}
+
+extension DeliveryOutcome {
+    /// Adds `text` to the attempt's error (what the delivery log shows), after what it said.
+    mutating func note(_ text: String?) {
+        guard let text else { return }
+        attempt.error = attempt.error.map { $0 + "; " + text } ?? text
     }
 }

@@ -47,10 +47,10 @@ public struct TraceHeaders: Extractor, Injector {
 }
 
 extension Span {
-    /// Before sending: where to (the host only).
-    func sending(to endpoint: Endpoint) {
+    /// Before sending: where to (the host only), and how (POST; a ticket's close on GitHub PATCH).
+    func sending(to endpoint: Endpoint, method: RequestMethod) {
         attributes["server.address"] = endpoint.host
-        attributes["http.request.method"] = "POST"
+        attributes["http.request.method"] = method.rawValue
     }
 
     /// The attempt's result: its HTTP status and outcome class (`2xx`, `timeout`, `blocked`, …).

@@ -73,17 +73,19 @@ public final class WebhookAttempts: Sendable {
             return notSent(.refused, error.description)
         }
         let dedupeKey: DedupeKey?
+        let unchecked: String?
         switch await dedupe(job, webhook: webhook, occasion: occasion, attempt: attempt) {
-        case let .send(key): dedupeKey = key
+        case let .send(key, note): (dedupeKey, unchecked) = (key, note)
         case let .settled(outcome):
             span?.notSent(outcome)
             return (outcome, false)
         }
         if occasion != .test, let settings = webhook.tickets, settings.mode == .update, let tracker = TicketTracker(template: webhook.template),
            let store {
-            let (outcome, gone) = await ticketAttempt(TicketJob(
+            var (outcome, gone) = await ticketAttempt(TicketJob(
                 job: job, webhook: webhook, tracker: tracker, settings: settings, endpoint: endpoint, attempt: attempt, store: store, span: span))
-            await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: outcome.next == .delivered ? outcome.attempt.startedAt : nil)
+            outcome.note(unchecked)
+            outcome.note(await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: outcome.next == .delivered ? outcome.attempt.startedAt : nil))
             return (outcome, gone)
         }
         var job = job
@@ -109,18 +111,29 @@ public final class WebhookAttempts: Sendable {
         case .asUsual:
             break
         }
+        var (outcome, gone, _) = await send(job, of: webhook, to: endpoint, attempt: attempt, span: span)
+        outcome.note(unchecked)
+        outcome.note(await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: outcome.next == .delivered ? outcome.attempt.startedAt : nil))
+        return (outcome, gone)
+    }
+
+    /// Sends `job` (its body as it goes out) to `endpoint` with `method`, the webhook's headers,
+    /// signature, client certificate and, when it asks for it, the span's `traceparent`; counts
+    /// the attempt and closes the span: what every request of an attempt does, a ticket's too.
+    func send(
+        _ job: ClaimedDelivery, of webhook: Webhook, to endpoint: Endpoint, attempt: Attempt, span: (any Span)?, method: RequestMethod = .post
+    ) async -> (DeliveryOutcome, gone: Bool, SendResult) {
         var headers: [(String, String)] = webhook.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if let span, webhook.traceContext, let traceparent = traceparent(of: span) {
             headers.removeAll { $0.0.lowercased() == "traceparent" }
             headers.append(("traceparent", traceparent))
         }
-        span?.sending(to: endpoint)
+        span?.sending(to: endpoint, method: method)
         let (outcome, gone, result) = await attempt.run(
-            job, to: endpoint, signer: signer(for: webhook), headers: headers, tls: webhook.tlsOptions, sender: sender)
-        await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: outcome.next == .delivered ? outcome.attempt.startedAt : nil)
+            job, to: endpoint, signer: signer(for: webhook), headers: headers, tls: webhook.tlsOptions, method: method, sender: sender)
         metrics?.attempted(result, webhook: webhook.id)
         span?.sent(result, outcome)
-        return (outcome, gone)
+        return (outcome, gone, result)
     }
 
     private let templates = Mutex<[String: (updatedAt: Int64, template: PayloadTemplate)]>([:])
@@ -133,7 +146,8 @@ public final class WebhookAttempts: Sendable {
     /// The template `name` with the webhook's variables (its payload template, or a ticket's
     /// comment or close), compiled once per change of the webhook.
     func rendered(_ webhook: Webhook, _ name: String) throws -> PayloadTemplate {
-        try cached(webhook, name == webhook.template ? "" : name) { try PayloadTemplate(name, variables: webhook.templateVariables) }
+        let own = name == webhook.template
+        return try cached(webhook, own ? "" : name) { try PayloadTemplate(name, variables: webhook.templateVariables, isTicketStep: !own) }
     }
 
     /// A template of `webhook` under `key`, made by `make` once per change of the webhook.

@@ -296,7 +296,7 @@ struct SpoolingSink: RecordSink {
         let id = MessageID.make(eventID: layout.id(of: record), body: record.bytes)
         var body = Array(record.bytes)
         if let digest, !digest.bypasses(body) {
-            if let closed = try digest.fold(body, id: id) { batch.append(closed) }
+            append(closed: try digest.fold(body, id: id))
             if batch.count >= Self.batchSize || digest.unkept >= Self.batchSize { try commit() }
             return
         }
@@ -312,6 +312,13 @@ struct SpoolingSink: RecordSink {
         batch.append(NewMessage(messageID: id, body: body, targets: urls))
         if let key { keys.append(key) }
         if batch.count >= Self.batchSize { try commit() }
+    }
+
+    /// A digest the input closed joins the batch, with no de-duplication key.
+    private mutating func append(closed: NewMessage?) {
+        guard let closed else { return }
+        batch.append(closed)
+        if dedupe != nil { keys.append(nil) }
     }
 
     mutating func commit() throws {
@@ -331,14 +338,14 @@ struct SpoolingSink: RecordSink {
     /// A pause in the input: what was read so far (and a digest whose window ended) is
     /// committed and can be sent.
     mutating func inputIdle() throws {
-        if let closed = try digest?.close(force: false) { batch.append(closed) }
+        append(closed: try digest?.close(force: false))
         try commit()
     }
 
     /// The end, or a stop at an invalid record: what was read before it, and the open digest,
     /// are committed and sent.
     mutating func finish(complete: Bool) throws {
-        if let closed = try digest?.close(force: true) { batch.append(closed) }
+        append(closed: try digest?.close(force: true))
         try commit()
     }
 }

@@ -70,10 +70,6 @@ extension SQLiteSpool: SpoolDedupeLedger {
         return found
     }
 
-    public func recordSpooled(_ entries: [SpooledDedupe], window: Int64, now: Int64) throws {
-        try connection.write { try recordSpooledInTransaction(entries, window: window, now: now) }
-    }
-
     /// Appends `messages` and records `entries` in one transaction: a crash leaves both or neither.
     public func append(_ messages: [NewMessage], recording entries: [SpooledDedupe], window: Int64, now: Int64) throws -> Int {
         try connection.write {

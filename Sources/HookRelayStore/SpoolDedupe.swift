@@ -6,8 +6,6 @@
 public protocol SpoolDedupeLedger: AnyObject {
     /// Of `keys`, those spooled to `endpoint` after `now - window`: the first message and when.
     func spooledDuplicates(endpoint: String, keys: [String], window: Int64, now: Int64) throws -> [String: SpooledEntry]
-    /// Records `entries` as spooled at `now` (kept for `window`).
-    func recordSpooled(_ entries: [SpooledDedupe], window: Int64, now: Int64) throws
 }
 
 /// A key spooled before: which message carried it, and when.

@@ -2,6 +2,9 @@
 /// its target documents, within the limits it documents; the helpers they use are those of
 /// ``TemplateContext``, cut to the lengths in ``limits``.
 enum BuiltinTemplates {
+    /// The ticket steps' bodies among ``sources``: a comment and a close per tracker.
+    static let ticketSteps: Set<String> = ["jira-comment", "jira-close", "github-issue-comment", "github-issue-close"]
+
     static let sources: [String: String] = [
         // Slack incoming webhook: https://api.slack.com/messaging/webhooks (blocks, with `text`
         // as the notification fallback). Event text goes in plain_text objects, so a finding can

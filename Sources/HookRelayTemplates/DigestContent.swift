@@ -2,7 +2,7 @@ import Foundation
 import HookRelayCore
 
 /// What one digest holds: its message's body, the JSON object a `raw` webhook receives, and
-/// what the chat templates render (PayloadTemplate+Digest.swift). Each event folded in adds to
+/// what the chat templates render (DigestTemplates.swift). Each event folded in adds to
 /// the counts and may enter the top list; the object stays the same size whatever the count.
 ///
 /// `{"type":"digest","webhook":…,"window":{"start","end"},"total":N,"counts":{"high":2,…},

@@ -17,17 +17,20 @@ public struct PayloadTemplate: Sendable {
         public let description: String
     }
 
-    /// The built-in templates, by name.
-    public static let builtinNames = ["raw"] + BuiltinTemplates.sources.keys.sorted()
+    /// The built-in templates a webhook, `deliver` or `render` takes, by name: not the ticket
+    /// steps' comment and close bodies (``BuiltinTemplates/ticketSteps``), which only a ticket
+    /// webhook's later occurrences use.
+    public static let builtinNames = ["raw"] + BuiltinTemplates.sources.keys.filter { !BuiltinTemplates.ticketSteps.contains($0) }.sorted()
 
     /// A built-in template by name, or a template file (a path holding a `/` or ending in
     /// `.mustache`). `variables` are the `--template-var` values, `{{vars.NAME}}` in the template.
-    public init(_ nameOrPath: String, variables: [String: String] = [:]) throws {
+    /// `isTicketStep` also takes the ticket steps' built-in bodies (TicketTracker).
+    public init(_ nameOrPath: String, variables: [String: String] = [:], isTicketStep: Bool = false) throws {
         let source: String
         if nameOrPath == "raw" {
             self.init(raw: variables)
             return
-        } else if let builtin = BuiltinTemplates.sources[nameOrPath] {
+        } else if let builtin = BuiltinTemplates.sources[nameOrPath], Self.builtinNames.contains(nameOrPath) || isTicketStep {
             for required in BuiltinTemplates.requiredVariables[nameOrPath] ?? [] where variables[required] == nil {
                 throw Problem(description: "template \(nameOrPath) needs --template-var \(required)=VALUE (\(BuiltinTemplates.variableHelp[required] ?? required))")
             }

@@ -104,6 +104,9 @@ struct DeliverCommand: AsyncParsableCommand {
                 throw ValidationError("the spool holds bodies rendered when they were spooled; leave out --template with --drain")
             }
             guard digest.digest == nil else { throw ValidationError("--digest gathers the input's events; --drain reads none") }
+            guard dedupe.dedupeWindow == nil else {
+                throw ValidationError("--dedupe-window decides as events are read; --drain reads none (what the spool holds was decided when it was spooled)")
+            }
             guard headers.isEmpty, signing.schemes.isEmpty else {
                 throw ValidationError(
                     "the spool remembers each URL's headers and signature schemes from the run that spooled it; leave out --header and --signature-scheme with --drain")

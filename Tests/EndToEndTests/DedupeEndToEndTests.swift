@@ -76,6 +76,14 @@ import Testing
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
+    /// A drain reads no events: a window would decide nothing, so it is refused, not ignored.
+    @Test func aDrainRefusesADedupeWindow() throws {
+        let scratch = try ScratchDirectory()
+        let result = try Deliver.run(["deliver", "--spool", scratch.path("s.db"), "--drain", "--unsigned", "--dedupe-window", "1d"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--dedupe-window decides as events are read; --drain reads none"), "\(result.stderr)")
+    }
+
     @Test func webhooksAddTakesTheDedupeOptionsAndRefusesBadOnes() throws {
         let scratch = try ScratchDirectory()
         let db = scratch.path("hookrelay.db")

@@ -73,7 +73,11 @@ import Testing
     @Test(arguments: StoreBackend.allCases)
     func eachWindowHasItsOwnMessage(_ backend: StoreBackend) async throws {
         let serve = try ServeHarness(on: backend)
-        let id = try await serve.webhook("http://chat.test/hook", ["digest": "1m"])
+        // De-duplication on, by fields a digest has too (`type`): a digest's own delivery is no
+        // finding, and the second is not suppressed as a duplicate of the first.
+        let id = try await serve.webhook("http://chat.test/hook", [
+            "digest": "1m", "dedupe_window": "30d", "fingerprint_fields": ["finding.title", "type"], "fingerprint_id_field": "none",
+        ])
         try await serve.run { client in
             #expect(try await client.postEvent(Self.finding("a", "One", "low")) == .accepted)
             let first = try await Self.digested(serve, id, count: 1)

@@ -28,6 +28,8 @@ import Testing
                 (["url": "https://hooks.example.com/x", "tickets": "update"], "\"tickets\": \"update\" needs the jira or github-issue template"),
                 (Self.jira.merging(["tickets": "always"]) { $1 }, "\"tickets\" must be \"create\""),
                 (Self.jira.merging(["url": "https://jira.example.com/hook"]) { $1 }, "needs the URL of Jira's create-issue endpoint"),
+                (Self.jira.merging(["url": "https://jira.example.com/rest/api/2/issue?x=1"]) { $1 }, "without a query or fragment"),
+                (Self.jira.merging(["template": "jira-comment"]) { $1 }, "\"template\" must be one of raw, discord, github-issue, jira, slack, teams"),
                 (["url": "https://api.github.com/repos/acme/api", "template": "github-issue", "tickets": "update"],
                  "needs the URL of GitHub's create-issue endpoint"),
                 (Self.jira.merging(["ticket_close": "close"]) { $1 }, "\"ticket_close\" for jira is the id of the transition"),
