@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HookRelayCore
 import HookRelayDelivery
 import HookRelayStore
@@ -41,7 +42,7 @@ extension WebhookAttempts {
         }
         guard occasion == .queued, let settings = webhook.digest, PayloadTemplate.sendsDigests(webhook.template),
               !settings.bypasses(DigestContent.severity(of: job.body)) else { return .asUsual }
-        let (delivery, body, storedAt, webhookID, time) = (job.id, job.body, job.createdAt, webhook.id, now())
+        let (delivery, body, storedAt, webhookID, time, digests) = (job.id, job.body, job.createdAt, webhook.id, now(), digests)
         do {
             let fold = try await store.withStore { store in
                 // Relaxed like the dispatcher's completions (`serve`'s writer sets durable commits
@@ -49,14 +50,33 @@ extension WebhookAttempts {
                 // delivery's completion, which comes later, so it is claimed and folded again.
                 try store.setDurableCommits(false)
                 return try store.fold(delivery: delivery, webhook: webhookID, window: settings.window, now: time) { current, start, end in
-                    var digest = try current.map(DigestContent.init(json:)) ?? DigestContent(webhook: webhookID, windowStart: start, windowEnd: end)
+                    var digest = try current.map { try digests.content(webhook: webhookID, json: $0) }
+                        ?? DigestContent(webhook: webhookID, windowStart: start, windowEnd: end)
                     digest.fold(event: body, at: storedAt, top: settings.top)
-                    return digest.json
+                    let json = digest.json
+                    digests.wrote(webhook: webhookID, json: json, content: digest)
+                    return json
                 }
             }
             return .folded(ref: fold.digestDelivery)
         } catch {
             return .notSent(.held, "the event could not be added to the digest: \(error); tried again")
         }
+    }
+}
+
+/// The digest content each webhook's last fold in this process wrote: the next fold, finding
+/// those bytes stored, takes the content from here instead of decoding them (a fifth of a fold's
+/// time). Bytes written by another instance, or a rolled-back fold's, differ and are decoded.
+final class DigestContentCache: Sendable {
+    private let last = Mutex<[String: (json: [UInt8], content: DigestContent)]>([:])
+
+    func content(webhook: String, json: [UInt8]) throws -> DigestContent {
+        if let kept = last.withLock({ $0[webhook] }), kept.json == json { return kept.content }
+        return try DigestContent(json: json)
+    }
+
+    func wrote(webhook: String, json: [UInt8], content: DigestContent) {
+        last.withLock { $0[webhook] = (json, content) }
     }
 }

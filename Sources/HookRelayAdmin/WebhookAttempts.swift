@@ -137,6 +137,8 @@ public final class WebhookAttempts: Sendable {
     }
 
     private let templates = Mutex<[String: (updatedAt: Int64, template: PayloadTemplate)]>([:])
+    /// Each webhook's open digest as this process last wrote it (WebhookAttempts+Digest.swift).
+    let digests = DigestContentCache()
 
     /// The webhook's payload template, compiled once per change of the webhook.
     func template(for webhook: Webhook) throws -> PayloadTemplate {

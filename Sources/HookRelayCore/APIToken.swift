@@ -46,11 +46,31 @@ public struct APIToken: Sendable {
 public enum UnixTime {
     public static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    /// Unix milliseconds as `2026-11-29T10:17:00Z`.
-    public static func iso8601(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    /// Unix milliseconds as `2026-11-29T10:17:00Z` (with `fractional`, `2026-11-29T10:17:00.250Z`),
+    /// in UTC, as ISO8601DateFormatter writes them, by arithmetic: a formatter made per call cost
+    /// a digest's fold a fifth of its time. Times before 1970 are written as 1970's first.
+    public static func iso8601(_ milliseconds: Int64, fractional: Bool = false) -> String {
+        let ms = max(0, milliseconds)
+        let seconds = ms / 1000
+        let days = seconds / 86_400
+        let second = seconds % 86_400
+        // Howard Hinnant's civil_from_days: the proleptic Gregorian date of a day count.
+        let z = days + 719_468
+        let era = z / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        var text = "\(year)-\(two(month))-\(two(day))T\(two(second / 3600)):\(two(second / 60 % 60)):\(two(second % 60))"
+        if fractional {
+            let fraction = ms % 1000
+            text += fraction < 10 ? ".00\(fraction)" : fraction < 100 ? ".0\(fraction)" : ".\(fraction)"
+        }
+        return text + "Z"
     }
 }
 

@@ -108,9 +108,5 @@ public struct DigestContent: Codable, Sendable, Equatable {
     }
 
     /// Unix ms as `2026-12-03T10:00:00.000Z`.
-    static func time(_ ms: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
+    static func time(_ ms: Int64) -> String { UnixTime.iso8601(ms, fractional: true) }
 }
