@@ -16,7 +16,8 @@
 #
 # usage: bench/postgres.sh [BATCH_EVENTS] [SCALE_EVENTS] [E2E_EVENTS]   (defaults 50000 600 20000)
 # needs PostgreSQL's server (Debian postgresql), nginx-light, curl, python3 with psycopg
-# (pip install psycopg). HOOKRELAY=path/to/hookrelay skips the build.
+# (pip install psycopg). HOOKRELAY=path/to/hookrelay skips the build. E2E_ARGS adds options to
+# (c)'s serve instances on both databases, such as --config FILE with per_webhook_concurrency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n_batch=${1:-50000}
@@ -229,7 +230,8 @@ cpu_of() { for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk -v hz="
 # Prints the seconds, and the CPU seconds the serve processes and the PostgreSQL server spent in the run.
 e2e_run() {
     local db=$1 instances=$2 t0 base seconds db0 serve0
-    for _ in $(seq "$instances"); do serve "$db"; done
+    # shellcheck disable=SC2086
+    for _ in $(seq "$instances"); do serve "$db" ${E2E_ARGS:-}; done
     two_webhooks
     settle
     base=$(requests)
