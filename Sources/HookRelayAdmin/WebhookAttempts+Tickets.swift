@@ -31,7 +31,7 @@ extension WebhookAttempts {
             // Nothing identifies the finding: a ticket as for any event, nothing kept.
             return await create(t, fingerprint: nil)
         }
-        let fixed = Self.reportsFixed(job.body, statuses: t.settings.fixedStatuses)
+        let fixed = Fingerprinter.reportsStatus(ofEvent: job.body, in: t.settings.fixedStatuses)
         let now = now()
         let step: TicketStep
         do {
@@ -204,16 +204,6 @@ extension WebhookAttempts {
             outcome.note("the ticket ledger could not be updated (\(error)): \(consequence)")
             return false
         }
-    }
-
-    /// Whether the event reports its finding fixed: `finding.status` is one of `statuses`
-    /// (compared without case).
-    static func reportsFixed(_ event: [UInt8], statuses: [String]) -> Bool {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(event)) as? [String: Any],
-              let finding = object["finding"] as? [String: Any], let status = finding["status"] as? String
-        else { return false }
-        let value = status.trimmingCharacters(in: .whitespaces).lowercased()
-        return statuses.contains { $0.lowercased() == value }
     }
 }
 

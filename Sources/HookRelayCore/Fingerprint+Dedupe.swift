@@ -28,7 +28,7 @@ extension Fingerprinter {
             var message = Array("hookrelay-dedupe/1".utf8)
             withUnsafeBytes(of: key.high.bigEndian) { message.append(contentsOf: $0) }
             withUnsafeBytes(of: key.low.bigEndian) { message.append(contentsOf: $0) }
-            if let status = record.string(statusSlot).map(FingerprintText.normalised).map(FingerprintText.lowercased), !status.isEmpty {
+            if let status = record.string(statusSlot).map(Self.comparableStatus), !status.isEmpty {
                 message.append(UInt8(ascii: "s"))
                 withUnsafeBytes(of: UInt64(status.count).bigEndian) { message.append(contentsOf: $0) }
                 message.append(contentsOf: status)
@@ -36,6 +36,23 @@ extension Fingerprinter {
                 message.append(0)
             }
             return DedupeKey(fingerprint: fingerprint, text: Self.hex(SHA256.hash(data: message).prefix(16)))
+        }
+    }
+}
+
+extension Fingerprinter {
+    /// A status as de-duplication and tickets compare it: NFC, trimmed, lowercased.
+    static func comparableStatus(_ text: [UInt8]) -> [UInt8] { FingerprintText.lowercased(FingerprintText.normalised(text)) }
+
+    /// Whether the JSON event's `finding.status`, compared as its de-duplication key compares it,
+    /// is one of `statuses` (a ticket webhook's `ticket_fixed_statuses`).
+    public static func reportsStatus(ofEvent bytes: [UInt8], in statuses: [String]) -> Bool {
+        let scanner = JSONScanner(selector: FieldSelector([statusPath]))
+        return bytes.withUnsafeBytes { buffer in
+            guard case let .complete(end, _, true) = scanner.scan(buffer, from: 0, isEOF: true) else { return false }
+            let record = RecordView(buffer: buffer, range: 0..<end, fields: scanner.fields, line: 1, offset: 0)
+            guard let status = record.string(0).map(comparableStatus), !status.isEmpty else { return false }
+            return statuses.contains { comparableStatus(Array($0.utf8)) == status }
         }
     }
 }
