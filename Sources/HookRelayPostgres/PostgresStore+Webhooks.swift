@@ -58,15 +58,11 @@ extension PostgresStore {
         webhook.clientCertificate = clientCertificate
         webhook.clientKey = clientKey
         webhook.ca = ca
-        webhook.dedupe = Webhook.dedupe(stored: dedupe)
-        webhook.digest = digest.flatMap { try? decoder.decode(DigestSettings.self, from: Data($0.utf8)) }
-        webhook.tickets = tickets.flatMap { try? decoder.decode(TicketSettings.self, from: Data($0.utf8)) }
+        webhook.restore(dedupe: dedupe, digest: digest, tickets: tickets)
         return webhook
     }
 
-    static func json<T: Encodable>(_ value: T) -> String {
-        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
-    }
+    static func json<T: Encodable>(_ value: T) -> String { Webhook.storedJSON(value) }
 
     public func webhooks() throws -> [Webhook] {
         try run("reading webhooks") { session in
@@ -96,7 +92,7 @@ extension PostgresStore {
                     \(webhook.previousSecretUntil), \(webhook.template), \(Self.json(webhook.templateVariables))::jsonb, \(webhook.team),
                     \(webhook.rateLimit?.description), \(webhook.fifo ? "fifo" : "none"),
                     \(webhook.traceContext), \(webhook.clientCertificate), \(webhook.clientKey), \(webhook.ca), \(webhook.storedDedupe),
-                    \(webhook.digest.map(Self.json)), \(webhook.tickets.map { Self.json($0) })::jsonb)
+                    \(webhook.storedDigest), \(webhook.storedTickets)::jsonb)
                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, description = excluded.description, events = excluded.events,
                     min_severity = excluded.min_severity, severities = excluded.severities, headers = excluded.headers,
                     secret = excluded.secret, state = excluded.state, consecutive_failures = excluded.consecutive_failures,
@@ -133,7 +129,7 @@ extension PostgresStore {
                         rate_limit = \(webhook.rateLimit?.description), ordering = \(webhook.fifo ? "fifo" : "none"),
                         trace_context = \(webhook.traceContext), client_cert = \(webhook.clientCertificate),
                         client_key = \(webhook.clientKey), ca = \(webhook.ca), dedupe = \(webhook.storedDedupe),
-                        digest = \(webhook.digest.map(Self.json)), tickets = \(webhook.tickets.map { Self.json($0) })::jsonb
+                        digest = \(webhook.storedDigest), tickets = \(webhook.storedTickets)::jsonb
                     WHERE id = \(webhook.id) RETURNING 1)
                 SELECT count(*) FROM changed
                 """)

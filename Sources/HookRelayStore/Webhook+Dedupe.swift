@@ -18,6 +18,27 @@ extension Webhook {
 
     /// The settings of a `dedupe` column (NULL, or unreadable: the defaults).
     public static func dedupe(stored: String?) -> DedupeSettings {
-        stored.flatMap { try? JSONDecoder().decode(DedupeSettings.self, from: Data($0.utf8)) } ?? DedupeSettings()
+        stored.flatMap { storedValue($0, as: DedupeSettings.self) } ?? DedupeSettings()
+    }
+
+    /// The `digest` and `tickets` columns: JSON of the settings, NULL for none.
+    public var storedDigest: String? { digest.map(Self.storedJSON) }
+    public var storedTickets: String? { tickets.map(Self.storedJSON) }
+
+    /// Issue 19's settings from their columns (an unreadable one: none, or the defaults).
+    public mutating func restore(dedupe: String?, digest: String?, tickets: String?) {
+        self.dedupe = Self.dedupe(stored: dedupe)
+        self.digest = digest.flatMap { Self.storedValue($0, as: DigestSettings.self) }
+        self.tickets = tickets.flatMap { Self.storedValue($0, as: TicketSettings.self) }
+    }
+
+    /// A value as a JSON column of the webhooks table holds it (both stores).
+    public static func storedJSON<T: Encodable>(_ value: T) -> String {
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    /// A JSON column's value; nil when it does not read as `T`.
+    public static func storedValue<T: Decodable>(_ text: String, as type: T.Type) -> T? {
+        try? JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }

@@ -154,15 +154,11 @@ extension SQLiteSpool {
         webhook.clientCertificate = row.text(21)
         webhook.clientKey = row.text(22)
         webhook.ca = row.text(23)
-        webhook.dedupe = Webhook.dedupe(stored: row.text(24))
-        webhook.digest = row.text(25).flatMap { try? decoder.decode(DigestSettings.self, from: Data($0.utf8)) }
-        webhook.tickets = row.text(26).flatMap { try? decoder.decode(TicketSettings.self, from: Data($0.utf8)) }
+        webhook.restore(dedupe: row.text(24), digest: row.text(25), tickets: row.text(26))
         return webhook
     }
 
-    private static func json<T: Encodable>(_ value: T) -> String {
-        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
-    }
+    private static func json<T: Encodable>(_ value: T) -> String { Webhook.storedJSON(value) }
 
     public func webhooks() throws -> [Webhook] {
         let statement = try connection.statement("SELECT \(Self.columns) FROM webhooks ORDER BY created_at, id")
@@ -188,8 +184,7 @@ extension SQLiteSpool {
                 .bind(19, webhook.rateLimit?.description).bind(20, webhook.fifo ? "fifo" : "none")
                 .bind(21, webhook.traceContext ? 1 : 0)
                 .bind(22, webhook.clientCertificate).bind(23, webhook.clientKey).bind(24, webhook.ca)
-                .bind(25, webhook.storedDedupe).bind(26, webhook.digest.map(Self.json))
-                .bind(27, webhook.tickets.map { Self.json($0) }).run()
+                .bind(25, webhook.storedDedupe).bind(26, webhook.storedDigest).bind(27, webhook.storedTickets).run()
             try webhooksChanged()
         }
     }
@@ -274,8 +269,7 @@ extension SQLiteSpool {
                 .bind(13, webhook.rateLimit?.description).bind(14, webhook.fifo ? "fifo" : "none")
                 .bind(15, webhook.traceContext ? 1 : 0)
                 .bind(16, webhook.clientCertificate).bind(17, webhook.clientKey).bind(18, webhook.ca)
-                .bind(19, webhook.storedDedupe).bind(20, webhook.digest.map(Self.json))
-                .bind(21, webhook.tickets.map { Self.json($0) }).run()
+                .bind(19, webhook.storedDedupe).bind(20, webhook.storedDigest).bind(21, webhook.storedTickets).run()
             guard connection.changes == 1 else { return nil }
             try webhooksChanged()
             return try self.webhook(id: webhook.id)
