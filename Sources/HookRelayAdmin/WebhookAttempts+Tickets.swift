@@ -37,18 +37,18 @@ extension WebhookAttempts {
         do {
             step = try await t.store.withStore { try $0.ticketStep(webhook: webhook.id, fingerprint: fingerprint, delivery: job.id, now: now) }
         } catch {
-            return (t.attempt.notSent(job, .waiting(until: now + 2000), error: "could not read the finding's ticket: \(error)"), false)
+            return unsent(t, t.attempt.notSent(job, .waiting(until: now + 2000), error: "could not read the finding's ticket: \(error)"))
         }
         switch step {
         case let .wait(until, creator):
-            return (t.attempt.notSent(job, .waiting(until: until), error: "waiting for delivery \(creator), which creates this finding's ticket"), false)
+            return unsent(t, t.attempt.notSent(job, .waiting(until: until), error: "waiting for delivery \(creator), which creates this finding's ticket"))
         case .create where fixed:
             // The step reserved the creation for this delivery: released, as nothing is created.
             var outcome = t.attempt.settled(job, as: .suppressed, ref: nil, note: "not sent: the finding is reported fixed and has no ticket to close")
             await keep(t, &outcome, else: "its next occurrence waits for this delivery's lease") {
                 try $0.forgetTicket(webhook: webhook.id, fingerprint: fingerprint)
             }
-            return (outcome, false)
+            return unsent(t, outcome, settled: true)
         case .create:
             return await create(t, fingerprint: fingerprint)
         case let .existing(ticket, closeCommented) where fixed:
@@ -70,7 +70,7 @@ extension WebhookAttempts {
         do {
             body = try template(for: t.webhook).render(t.job.body)
         } catch {
-            return (t.attempt.notSent(t.job, .unrenderable, error: "\(error)"), false)
+            return unsent(t, t.attempt.notSent(t.job, .unrenderable, error: "\(error)"))
         }
         var (outcome, gone, result) = await sendBody(t, body, to: t.endpoint)
         guard case .delivered = outcome.next, let fingerprint else { return (outcome, gone) }
@@ -102,7 +102,7 @@ extension WebhookAttempts {
         do {
             comment = try ticketTemplate(t, close: true).render(t.job.body)
         } catch {
-            return (t.attempt.notSent(t.job, .unrenderable, error: "\(error)"), false)
+            return unsent(t, t.attempt.notSent(t.job, .unrenderable, error: "\(error)"))
         }
         var unnoted: String?
         if t.tracker == .github, !commented {
@@ -171,7 +171,7 @@ extension WebhookAttempts {
         do {
             body = try ticketTemplate(t, close: close).render(t.job.body)
         } catch {
-            return (t.attempt.notSent(t.job, .unrenderable, error: "\(error)"), false)
+            return unsent(t, t.attempt.notSent(t.job, .unrenderable, error: "\(error)"))
         }
         let (outcome, gone, _) = await sendBody(t, body, to: try? Endpoint(url, allowHTTP: allowHTTP))
         return (outcome, gone)
@@ -182,11 +182,19 @@ extension WebhookAttempts {
     ) async -> (DeliveryOutcome, gone: Bool, SendResult) {
         guard let endpoint else {
             let result = SendResult(verdict: .permanent, error: "the ticket's URL is not valid", latencyMilliseconds: 0, responseBody: [])
-            return (t.attempt.notSent(t.job, .refused, error: "the ticket's URL is not valid"), false, result)
+            return (unsent(t, t.attempt.notSent(t.job, .refused, error: "the ticket's URL is not valid")).0, false, result)
         }
         var job = t.job
         job.body = body
         return await send(job, of: t.webhook, to: endpoint, attempt: t.attempt, span: t.span, method: method)
+    }
+
+    /// An outcome of the step that sent nothing, counted and traced as the plain attempt's
+    /// are (a settled delivery, as de-duplication's, is traced only).
+    private func unsent(_ t: TicketJob, _ outcome: DeliveryOutcome, settled: Bool = false) -> (DeliveryOutcome, gone: Bool) {
+        if !settled { metrics?.notAttempted(webhook: t.webhook.id) }
+        t.span?.notSent(outcome)
+        return (outcome, false)
     }
 
     /// A ledger write after the tracker was asked: it cannot be undone, so a write that fails
