@@ -64,7 +64,7 @@ final class DeliverDigest {
     func fold(_ bytes: [UInt8], id: String) throws -> NewMessage? {
         let closed = try close(force: false)
         let time = now()
-        if open == nil { open = Open(content: DigestContent(webhook: "deliver", windowStart: time, windowEnd: time + settings.window), end: time + settings.window) }
+        if open == nil { open = opened(at: time) }
         open?.content.fold(event: bytes, at: time, top: settings.top, layout: layout)
         open?.members.append(id)
         if keeper != nil { open?.unkept.append((id, bytes)) }
@@ -85,7 +85,7 @@ final class DeliverDigest {
         // start a digest of their own.
         settle(current.members.dropLast(current.unkept.count), in: current.messageID)
         let time = now()
-        var next = Open(content: DigestContent(webhook: "deliver", windowStart: time, windowEnd: time + settings.window), end: time + settings.window)
+        var next = opened(at: time)
         for record in current.unkept {
             next.content.fold(event: record.body, at: time, top: settings.top, layout: layout)
             next.members.append(record.id)
@@ -112,6 +112,11 @@ final class DeliverDigest {
         let message = NewMessage(messageID: current.messageID, body: try body(of: current), targets: urls)
         settle(current.members[...], in: current.messageID)
         return message
+    }
+
+    /// A new digest whose window starts at `time`.
+    private func opened(at time: Int64) -> Open {
+        Open(content: DigestContent(webhook: "deliver", windowStart: time, windowEnd: time + settings.window), end: time + settings.window)
     }
 
     private func body(of digest: Open) throws -> [UInt8] {
