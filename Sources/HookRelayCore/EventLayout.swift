@@ -56,3 +56,17 @@ public struct EventLayout: Sendable, Equatable {
     /// The event's type string, unescaped, when it has one.
     public func type(of record: RecordView) -> [UInt8]? { record.string(Self.typeSlot) }
 }
+
+extension EventLayout {
+    /// The severity of a JSON event given as bytes, as templates read it: the first of
+    /// `severityPaths` that holds a string, if it names a severity; nil when none does or the
+    /// bytes are not a JSON object. Read by the scanner, without building the event's tree.
+    public func severity(ofEvent bytes: [UInt8]) -> Severity? {
+        let scanner = JSONScanner(selector: FieldSelector(severityPaths))
+        return bytes.withUnsafeBytes { buffer -> Severity? in
+            guard case let .complete(end, _, true) = scanner.scan(buffer, from: 0, isEOF: true) else { return nil }
+            let record = RecordView(buffer: buffer, range: 0..<end, fields: scanner.fields, line: 1, offset: 0)
+            return severityPaths.indices.lazy.compactMap { record.string($0) }.first.flatMap { Severity(String(decoding: $0, as: UTF8.self)) }
+        }
+    }
+}

@@ -103,8 +103,7 @@ public struct DigestContent: Codable, Sendable, Equatable {
 
     /// The event's severity, as templates read it (nil: none, or not a JSON object).
     public static func severity(of event: [UInt8], layout: EventLayout = EventLayout()) -> Severity? {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(event)) else { return nil }
-        return layout.severityPaths.lazy.compactMap { value.string(at: $0) }.first.flatMap(Severity.init)
+        layout.severity(ofEvent: event)
     }
 
     /// Unix ms as `2026-12-03T10:00:00.000Z`.
