@@ -100,7 +100,9 @@ import Glibc
         let answer = await client.readUntilClosed(timeout: 5)
         print("401 with a 1 GiB body: the server took \(sent >> 20) MiB before closing, in \(String(format: "%.2f", seconds)) s")
         #expect(sent < 64 << 20, "the server read on: \(sent >> 20) MiB of an unauthenticated body")
-        #expect(seconds < 10)
+        // The loop's own bound: reaching it means the server neither closed nor stopped reading.
+        // (Alone this takes milliseconds; a fresh-clone CI run under the whole suite took 10.6 s.)
+        #expect(seconds < 20, "the server kept the connection for \(seconds) s")
         #expect(answer.closed)
         if let status = StallingClient.status(answer.data) { #expect(status == 401) }
     }
