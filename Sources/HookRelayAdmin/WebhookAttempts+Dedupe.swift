@@ -65,6 +65,13 @@ extension WebhookAttempts {
         }
     }
 
+    /// After a request was made: ``dedupeFinished(_:_:webhook:deliveredAt:)`` as its outcome
+    /// says, and what the ledger could not do (`unchecked`, or a failed write) in its error.
+    func dedupeFinished(_ key: DedupeKey?, unchecked: String?, _ job: ClaimedDelivery, webhook: Webhook, after outcome: inout DeliveryOutcome) async {
+        outcome.note(unchecked)
+        outcome.note(await dedupeFinished(key, job, webhook: webhook, deliveredAt: outcome.next == .delivered ? outcome.attempt.startedAt : nil))
+    }
+
     /// After the attempt: a 2xx records the key for this delivery; anything else drops its
     /// reservation. Returns what a ledger that could not be written means, for the attempt's error.
     @discardableResult

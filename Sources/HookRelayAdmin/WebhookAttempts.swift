@@ -84,8 +84,7 @@ public final class WebhookAttempts: Sendable {
            let store {
             var (outcome, gone) = await ticketAttempt(TicketJob(
                 job: job, webhook: webhook, tracker: tracker, settings: settings, endpoint: endpoint, attempt: attempt, store: store, span: span))
-            outcome.note(unchecked)
-            outcome.note(await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: outcome.next == .delivered ? outcome.attempt.startedAt : nil))
+            await dedupeFinished(dedupeKey, unchecked: unchecked, job, webhook: webhook, after: &outcome)
             return (outcome, gone)
         }
         var job = job
@@ -112,8 +111,7 @@ public final class WebhookAttempts: Sendable {
             break
         }
         var (outcome, gone, _) = await send(job, of: webhook, to: endpoint, attempt: attempt, span: span)
-        outcome.note(unchecked)
-        outcome.note(await dedupeFinished(dedupeKey, job, webhook: webhook, deliveredAt: outcome.next == .delivered ? outcome.attempt.startedAt : nil))
+        await dedupeFinished(dedupeKey, unchecked: unchecked, job, webhook: webhook, after: &outcome)
         return (outcome, gone)
     }
 

@@ -62,11 +62,8 @@ extension EventLayout {
     /// `severityPaths` that holds a string, if it names a severity; nil when none does or the
     /// bytes are not a JSON object. Read by the scanner, without building the event's tree.
     public func severity(ofEvent bytes: [UInt8]) -> Severity? {
-        let scanner = JSONScanner(selector: FieldSelector(severityPaths))
-        return bytes.withUnsafeBytes { buffer -> Severity? in
-            guard case let .complete(end, _, true) = scanner.scan(buffer, from: 0, isEOF: true) else { return nil }
-            let record = RecordView(buffer: buffer, range: 0..<end, fields: scanner.fields, line: 1, offset: 0)
-            return severityPaths.indices.lazy.compactMap { record.string($0) }.first.flatMap { Severity(String(decoding: $0, as: UTF8.self)) }
+        RecordView.ofEvent(bytes, selector: FieldSelector(severityPaths)) { record in
+            severityPaths.indices.lazy.compactMap { record.string($0) }.first.flatMap { Severity(String(decoding: $0, as: UTF8.self)) }
         }
     }
 }

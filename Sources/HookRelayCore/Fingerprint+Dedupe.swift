@@ -19,11 +19,8 @@ extension Fingerprinter {
     /// `severity`, the severity) and the normalised `finding.status` (or an absent mark).
     public func dedupeKey(ofEvent bytes: [UInt8], severity: Bool) -> DedupeKey? {
         let paths = layout.paths + rule.paths + [Self.statusPath]
-        let scanner = JSONScanner(selector: FieldSelector(paths))
         let statusSlot = paths.count - 1
-        return bytes.withUnsafeBytes { buffer -> DedupeKey? in
-            guard case let .complete(end, _, true) = scanner.scan(buffer, from: 0, isEOF: true) else { return nil }
-            let record = RecordView(buffer: buffer, range: 0..<end, fields: scanner.fields, line: 1, offset: 0)
+        return RecordView.ofEvent(bytes, selector: FieldSelector(paths)) { record -> DedupeKey? in
             guard let fingerprint = fingerprint(of: record), let key = key(of: record, severity: severity) else { return nil }
             var message = Array("hookrelay-dedupe/1".utf8)
             withUnsafeBytes(of: key.high.bigEndian) { message.append(contentsOf: $0) }
@@ -47,12 +44,8 @@ extension Fingerprinter {
     /// Whether the JSON event's `finding.status`, compared as its de-duplication key compares it,
     /// is one of `statuses` (a ticket webhook's `ticket_fixed_statuses`).
     public static func reportsStatus(ofEvent bytes: [UInt8], in statuses: [String]) -> Bool {
-        let scanner = JSONScanner(selector: FieldSelector([statusPath]))
-        return bytes.withUnsafeBytes { buffer in
-            guard case let .complete(end, _, true) = scanner.scan(buffer, from: 0, isEOF: true) else { return false }
-            let record = RecordView(buffer: buffer, range: 0..<end, fields: scanner.fields, line: 1, offset: 0)
-            guard let status = record.string(0).map(comparableStatus), !status.isEmpty else { return false }
-            return statuses.contains { comparableStatus(Array($0.utf8)) == status }
-        }
+        let status = RecordView.ofEvent(bytes, selector: FieldSelector([statusPath])) { $0.string(0).map(comparableStatus) }
+        guard let status, !status.isEmpty else { return false }
+        return statuses.contains { comparableStatus(Array($0.utf8)) == status }
     }
 }

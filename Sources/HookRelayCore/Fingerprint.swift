@@ -149,12 +149,7 @@ public struct Fingerprinter: Sendable {
     /// The fingerprint of one JSON event given as bytes (`serve`, tests); nil when it has none
     /// or is not a valid JSON object.
     public func fingerprint(ofEvent bytes: [UInt8]) -> Fingerprint? {
-        let scanner = JSONScanner(selector: selector)
-        return bytes.withUnsafeBytes { buffer -> Fingerprint? in
-            guard case let .complete(end, _, true) = scanner.scan(buffer, from: 0, isEOF: true) else { return nil }
-            let record = RecordView(buffer: buffer, range: 0..<end, fields: scanner.fields, line: 1, offset: 0)
-            return fingerprint(of: record)
-        }
+        RecordView.ofEvent(bytes, selector: selector) { fingerprint(of: $0) }
     }
 
     private enum Material {

@@ -38,6 +38,16 @@ public struct RecordView {
 
     /// The string at path number `slot`, unescaped; nil when absent or not a string.
     public func string(_ slot: Int) -> [UInt8]? { JSONString.bytes(of: fields[slot], in: buffer) }
+
+    /// Scans one JSON event given as bytes for `selector`'s paths and gives `body` its record
+    /// (slots in the selector's order); nil when the bytes are not one valid JSON object.
+    static func ofEvent<T>(_ bytes: [UInt8], selector: FieldSelector, _ body: (RecordView) -> T?) -> T? {
+        let scanner = JSONScanner(selector: selector)
+        return bytes.withUnsafeBytes { buffer -> T? in
+            guard case let .complete(end, _, true) = scanner.scan(buffer, from: 0, isEOF: true) else { return nil }
+            return body(RecordView(buffer: buffer, range: 0..<end, fields: scanner.fields, line: 1, offset: 0))
+        }
+    }
 }
 
 /// A record that was skipped, with where its error is in the input.

@@ -75,15 +75,22 @@ final class DeliverDigest {
     var unkept: Int { open?.unkept.count ?? 0 }
 
     /// With a keeper: stores what was folded since the last call (the reader's commit).
-    func keep() throws {
-        guard let keeper, let current = open, !current.unkept.isEmpty else { return }
-        if try keeper(current.messageID, try body(of: current), current.end + Self.grace) {
+    func keep() throws { try store(due: nil) }
+
+    /// Stores the open digest, due at `due` (closing it), else `grace` after its window when
+    /// something was folded since it was last kept. A sender took the message as it was last
+    /// kept: its members are settled, and the records folded since start a digest of their own.
+    private func store(due: Int64?) throws {
+        guard let keeper, let current = open, due != nil || !current.unkept.isEmpty else { return }
+        if try keeper(current.messageID, try body(of: current), due ?? current.end + Self.grace) {
             open?.unkept.removeAll()
             return
         }
-        // A sender took the message as it was last kept: its members are settled, the rest
-        // start a digest of their own.
         settle(current.members.dropLast(current.unkept.count), in: current.messageID)
+        guard !current.unkept.isEmpty else {
+            open = nil
+            return
+        }
         let time = now()
         var next = opened(at: time)
         for record in current.unkept {
@@ -92,20 +99,19 @@ final class DeliverDigest {
         }
         next.unkept = current.unkept
         open = next
-        try keep()
+        try store(due: due)
     }
 
     /// The open digest as a message when its window has ended (or `force`: the end of the
     /// input). With a keeper it is kept due now instead, and nil is returned.
     func close(force: Bool) throws -> NewMessage? {
         guard let current = open, force || now() >= current.end else { return nil }
-        if let keeper {
-            try keep()
-            guard let kept = open else { return nil }
-            // Due now; when a sender took it already, that was all of it (nothing is unkept).
-            _ = try keeper(kept.messageID, try body(of: kept), now())
-            open = nil
-            settle(kept.members[...], in: kept.messageID)
+        if keeper != nil {
+            try store(due: now())
+            if let kept = open {
+                open = nil
+                settle(kept.members[...], in: kept.messageID)
+            }
             return nil
         }
         open = nil
