@@ -12,12 +12,17 @@
 #       at 32 per instance three instances keep 2 cores over 90 % busy, and the run measures the
 #       CPU, not the scale-out;
 #   (c) end to end to nginx: deliveries/s of one `serve` on PostgreSQL against one on SQLite,
-#       and of two on PostgreSQL.
+#       and of two on PostgreSQL; then one of each again with per_webhook_concurrency 32 (the
+#       default 8 makes the run a measure of how fast a webhook's 8 slots are freed and taken
+#       again, each a store round: PostgreSQL's round is a round trip to another process).
 #
 # usage: bench/postgres.sh [BATCH_EVENTS] [SCALE_EVENTS] [E2E_EVENTS]   (defaults 50000 600 20000)
 # needs PostgreSQL's server (Debian postgresql), nginx-light, curl, python3 with psycopg
 # (pip install psycopg). HOOKRELAY=path/to/hookrelay skips the build. E2E_ARGS adds options to
 # (c)'s serve instances on both databases, such as --config FILE with per_webhook_concurrency.
+# PARTS=c (or any of a, b, c) runs only those parts. PG_STATS=FILE writes there the statements
+# of (c)'s one instance on PostgreSQL that took the server's time (pg_stat_statements); PG_OPTS
+# adds server options (such as "-c shared_preload_libraries=auto_explain -c ...").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n_batch=${1:-50000}
@@ -25,6 +30,9 @@ n_scale=${2:-600}
 n_e2e=${3:-20000}
 batch_size=1000
 scale_concurrency=${SCALE_CONCURRENCY:-16}
+parts=${PARTS:-abc}
+part() { [[ $parts == *$1* ]]; }
+a_pg='' a_sqlite='' a_peer='' b_one='' b_three='' b_one_busy='' b_three_busy='' c_sqlite='' c_pg='' c_pg2='' c_sqlite32='' c_pg32=''
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 receiver_port=$((port + 1))
@@ -59,7 +67,7 @@ mkdir -p "$work/pg"
 if [ "$(id -u)" -eq 0 ]; then chmod 711 "$work"; chown postgres: "$work/pg"; as_owner=(runuser -u postgres --); fi
 "${as_owner[@]}" "$pg/initdb" -D "$work/pg/data" --auth=trust -U postgres >"$work/pg/initdb.log" 2>&1 || fail "initdb: $(cat "$work/pg/initdb.log")"
 "${as_owner[@]}" "$pg/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w \
-    -o "-c listen_addresses='' -k $work/pg -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
+    -o "-c listen_addresses='' -k $work/pg -c max_connections=300 -c shared_buffers=256MB${PG_STATS:+ -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all} ${PG_OPTS:-}" start >/dev/null \
     || fail "the cluster did not start: $(cat "$work/pg/server.log")"
 # A fresh database (called in $(...), so named at random); prints its URL.
 database() {
@@ -149,21 +157,37 @@ for n, body in enumerate(bodies):
         sys.exit(f"batches.py: HTTP {response.status}: {answer[:300]!r}")
 print(f"{time.perf_counter() - start:.3f}")
 PY
-# Waits until COUNTER (a command) reaches N; prints the seconds since T0.
-wait_for() {
-    local counter=$1 n=$2 t0=$3 got last=-1 stalled
-    stalled=$(now)
-    while true; do
-        got=$($counter)
-        [ "$got" -ge "$n" ] && break
-        if [ "$got" -ne "$last" ]; then last=$got; stalled=$(now); fi
-        awk -v s="$stalled" -v t="$(now)" 'BEGIN { exit !(t - s > 60) }' && fail "stalled at $got of $n deliveries"
-        sleep 0.02
-    done
-    awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'
-}
+# Waits until the receiver at URL (nginx's stub_status or the 50 ms receiver's /count) has
+# answered N requests more than its count BASE, polling every 10 ms on one keep-alive connection
+# (a poll of nginx counts as a request of its own and is taken off); prints the seconds since T0
+# (epoch seconds). In one process: forking curl, awk and date every 20 ms took a fifth of the
+# machine's CPU (perf, 2026-12-04) from the runs it measured.
+cat > "$work/wait.py" <<'PY'
+import http.client, sys, time
+url, base, n, t0 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+host, _, path = url.removeprefix("http://").partition("/")
+connection = http.client.HTTPConnection(host)
+def count():
+    connection.request("GET", "/" + path)
+    text = connection.getresponse().read().decode()
+    return int(text.split("\n")[2].split()[2]) if text.startswith("Active") else int(text)
+polls, last, stalled = 0, -1, time.monotonic()
+while True:
+    polls += 1
+    got = count() - base - (polls if "nginx-status" in path else 0)
+    if got >= n:
+        break
+    if got != last:
+        last, stalled = got, time.monotonic()
+    if time.monotonic() - stalled > 60:
+        sys.exit(f"bench/postgres.sh: stalled at {got} of {n} deliveries")
+    time.sleep(0.01)
+print(f"{time.time() - t0:.3f}")
+PY
+wait_for() { python3 "$work/wait.py" "$@" || exit 1; }
 
 # (a)
+if part a; then
 serve "$(database)"; two_webhooks
 a_pg=$(python3 "$work/batches.py" "$work/batch.ndjson" "$batch_size" "${apis[0]}")
 stop_all
@@ -201,6 +225,7 @@ with psycopg.connect(host=host, user="postgres", dbname=name, autocommit=True) a
     print(f"{time.perf_counter() - start:.3f}")
 PY
 )
+fi
 
 # (b) 16 webhooks at the 50 ms receiver, every event to each.
 scale_run() {
@@ -211,17 +236,18 @@ scale_run() {
     settle
     local base
     base=$(slow_count)
-    counter() { echo $(( $(slow_count) - base )); }
     t0=$(now)
     python3 "$work/batches.py" "$work/scale.ndjson" 100 "${apis[@]}" >/dev/null
-    wait_for counter $((16 * n_scale)) "$t0"
+    wait_for "http://127.0.0.1:$receiver_port/count" "$base" $((16 * n_scale)) "$t0"
     stop_all
 }
 # The share of the machine's CPU time spent busy between two readings of /proc/stat.
 cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat; }
 busy() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[1] - x[1]) / (y[1] - x[1] + y[2] - x[2]) }'; }
-ticks=$(cpu_ticks); b_one=$(scale_run 1); b_one_busy=$(busy "$ticks" "$(cpu_ticks)")
-ticks=$(cpu_ticks); b_three=$(scale_run 3); b_three_busy=$(busy "$ticks" "$(cpu_ticks)")
+if part b; then
+    ticks=$(cpu_ticks); b_one=$(scale_run 1); b_one_busy=$(busy "$ticks" "$(cpu_ticks)")
+    ticks=$(cpu_ticks); b_three=$(scale_run 3); b_three_busy=$(busy "$ticks" "$(cpu_ticks)")
+fi
 
 # (c) end to end to nginx.
 e2e_expected=$((n_e2e + $(high "$work/e2e.ndjson")))
@@ -231,37 +257,53 @@ cpu_of() { for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk -v hz="
 e2e_run() {
     local db=$1 instances=$2 t0 base seconds db0 serve0
     # shellcheck disable=SC2086
-    for _ in $(seq "$instances"); do serve "$db" ${E2E_ARGS:-}; done
+    for _ in $(seq "$instances"); do serve "$db" ${E2E_ARGS:-} "${@:3}"; done
     two_webhooks
     settle
     base=$(requests)
-    counter() { echo $(( $(requests) - base )); }
     serve0=$(cpu_of "${pids[@]:1}")
     db0=$(cpu_of $(pgrep -x postgres))
     t0=$(now)
     python3 "$work/batches.py" "$work/e2e.ndjson" "$batch_size" "${apis[@]}" >/dev/null
-    seconds=$(wait_for counter "$e2e_expected" "$t0")
+    seconds=$(wait_for "http://127.0.0.1:$port/nginx-status" "$base" "$e2e_expected" "$t0")
     echo "$seconds $(awk -v a="$serve0" -v b="$(cpu_of "${pids[@]:1}")" 'BEGIN { print b - a }') \
         $(awk -v a="$db0" -v b="$(cpu_of $(pgrep -x postgres))" 'BEGIN { print b - a }')"
     stop_all
 }
-c_sqlite=$(e2e_run "$work/e2e.db" 1)
-c_pg=$(e2e_run "$(database)" 1)
-c_pg2=$(e2e_run "$(database)" 2)
+if part c; then
+    c_sqlite=$(e2e_run "$work/e2e.db" 1)
+    c_db=$(database)
+    [ -z "${PG_STATS:-}" ] || psql "$c_db" -qc "CREATE EXTENSION pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
+    c_pg=$(e2e_run "$c_db" 1)
+    [ -z "${PG_STATS:-}" ] || psql "$c_db" -c "SELECT calls, round(mean_exec_time::numeric, 3) AS ms, rows, round(total_exec_time::numeric) AS total_ms,
+        left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" > "$PG_STATS"
+    c_pg2=$(e2e_run "$(database)" 2)
+    printf 'per_webhook_concurrency = 32\n' > "$work/wide.toml"
+    c_sqlite32=$(e2e_run "$work/e2e32.db" 1 --config "$work/wide.toml")
+    c_pg32=$(e2e_run "$(database)" 1 --config "$work/wide.toml")
+fi
 
 echo "hookrelay serve on PostgreSQL $("$pg/postgres" --version | awk '{ print $3 }') (fsync and synchronous_commit on, a unix socket) and on SQLite, $(nproc) cores"
-awk -v n="$n_batch" -v pg="$a_pg" -v sq="$a_sqlite" -v peer="$a_peer" -v ns="$n_scale" -v one="$b_one" -v three="$b_three" \
+awk -v parts="$parts" -v n="$n_batch" -v pg="$a_pg" -v sq="$a_sqlite" -v peer="$a_peer" -v ns="$n_scale" -v one="$b_one" -v three="$b_three" \
     -v sc="$scale_concurrency" -v busy1="$b_one_busy" -v busy3="$b_three_busy" \
-    -v ne="$e2e_expected" -v csq="$c_sqlite" -v cpg="$c_pg" -v cpg2="$c_pg2" 'BEGIN {
+    -v ne="$e2e_expected" -v csq="$c_sqlite" -v cpg="$c_pg" -v cpg2="$c_pg2" -v csq32="$c_sqlite32" -v cpg32="$c_pg32" 'BEGIN {
     printf "%-64s %8s %10s\n", "", "seconds", "per s"
+    if (index(parts, "a")) {
     printf "%-64s %8.2f %10.0f   %.2fx the peer (required >= 0.8x)\n", sprintf("(a) ingest, NDJSON batches of 1,000, PostgreSQL: %d events", n), pg, n / pg, peer / pg
     printf "%-64s %8.2f %10.0f\n", "    the same into SQLite", sq, n / sq
     printf "%-64s %8.2f %10.0f\n", "    peer: psycopg, the same rows, a transaction a batch", peer, n / peer
+    }
+    if (index(parts, "b")) {
     printf "%-64s %8.2f %10.0f   CPU %d%% busy\n", sprintf("(b) 16 webhooks answering after 50 ms, one instance: %d deliveries", 16 * ns), one, 16 * ns / one, busy1
     printf "%-64s %8.2f %10.0f   CPU %d%% busy; %.2fx one (required >= 2.5x)\n", sprintf("    three instances on one database, concurrency %d each", sc), three, 16 * ns / three, busy3, one / three
+    }
+    if (!index(parts, "c")) exit
     split(csq, q, " "); split(cpg, p, " "); split(cpg2, p2, " ")
     cpu = "   CPU per delivery: serve %.0f us, PostgreSQL %.0f us"
     printf "%-64s %8.2f %10.0f   CPU per delivery: serve %.0f us\n", sprintf("(c) end to end to nginx, SQLite: %d deliveries", ne), q[1], ne / q[1], 1e6 * q[2] / ne
     printf "%-64s %8.2f %10.0f   %.2fx SQLite (required >= 0.5x)" cpu "\n", "    one instance on PostgreSQL", p[1], ne / p[1], q[1] / p[1], 1e6 * p[2] / ne, 1e6 * p[3] / ne
     printf "%-64s %8.2f %10.0f   %.2fx one" cpu "\n", "    two instances on PostgreSQL", p2[1], ne / p2[1], p[1] / p2[1], 1e6 * p2[2] / ne, 1e6 * p2[3] / ne
+    split(csq32, q32, " "); split(cpg32, p32, " ")
+    printf "%-64s %8.2f %10.0f   CPU per delivery: serve %.0f us\n", "    SQLite, per_webhook_concurrency 32", q32[1], ne / q32[1], 1e6 * q32[2] / ne
+    printf "%-64s %8.2f %10.0f   %.2fx SQLite" cpu "\n", "    one instance on PostgreSQL, per_webhook_concurrency 32", p32[1], ne / p32[1], q32[1] / p32[1], 1e6 * p32[2] / ne, 1e6 * p32[3] / ne
 }'
