@@ -131,7 +131,7 @@ stop_all() {
     pids=("${pids[0]}")
     apis=()
 }
-webhook() { curl -sf -H "$auth" -X POST "${apis[0]}/v1/webhooks" -d "$1" >/dev/null || fail "creating a webhook failed"; }
+webhook() { curl -sS -f -H "$auth" -X POST "${apis[0]}/v1/webhooks" -d "$1" >/dev/null || fail "creating a webhook at ${apis[0]:-no API} failed"; }
 two_webhooks() {
     webhook "{\"url\": \"http://127.0.0.1:$port/a\"}"
     webhook "{\"url\": \"http://127.0.0.1:$port/b\", \"events\": [\"finding\"], \"min_severity\": \"high\"}"
@@ -271,22 +271,43 @@ e2e_run() {
     stop_all
 }
 if part c; then
-    c_sqlite=$(e2e_run "$work/e2e.db" 1)
-    c_db=$(database)
-    [ -z "${PG_STATS:-}" ] || psql "$c_db" -qc "CREATE EXTENSION pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
-    c_pg=$(e2e_run "$c_db" 1)
-    [ -z "${PG_STATS:-}" ] || psql "$c_db" -c "SELECT calls, round(mean_exec_time::numeric, 3) AS ms, rows, round(total_exec_time::numeric) AS total_ms,
-        left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" > "$PG_STATS"
-    c_pg2=$(e2e_run "$(database)" 2)
     printf 'per_webhook_concurrency = 32\n' > "$work/wide.toml"
-    c_sqlite32=$(e2e_run "$work/e2e32.db" 1 --config "$work/wide.toml")
-    c_pg32=$(e2e_run "$(database)" 1 --config "$work/wide.toml")
+    # Interleaved rounds (C_ROUNDS, default 3): each line below is their median, each ratio the
+    # median of the rounds' ratios.
+    for round in $(seq "${C_ROUNDS:-3}"); do
+        c_sqlite+="$(e2e_run "$work/e2e$round.db" 1);"
+        c_db=$(database)
+        [ -z "${PG_STATS:-}" ] || [ "$round" -gt 1 ] || psql "$c_db" -qc "CREATE EXTENSION pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
+        c_pg+="$(e2e_run "$c_db" 1);"
+        [ -z "${PG_STATS:-}" ] || [ "$round" -gt 1 ] || psql "$c_db" -c "SELECT calls, round(mean_exec_time::numeric, 3) AS ms, rows, round(total_exec_time::numeric) AS total_ms,
+            left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" > "$PG_STATS"
+        c_pg2+="$(e2e_run "$(database)" 2);"
+        c_sqlite32+="$(e2e_run "$work/e2e32-$round.db" 1 --config "$work/wide.toml");"
+        c_pg32+="$(e2e_run "$(database)" 1 --config "$work/wide.toml");"
+    done
 fi
 
 echo "hookrelay serve on PostgreSQL $("$pg/postgres" --version | awk '{ print $3 }') (fsync and synchronous_commit on, a unix socket) and on SQLite, $(nproc) cores"
 awk -v parts="$parts" -v n="$n_batch" -v pg="$a_pg" -v sq="$a_sqlite" -v peer="$a_peer" -v ns="$n_scale" -v one="$b_one" -v three="$b_three" \
     -v sc="$scale_concurrency" -v busy1="$b_one_busy" -v busy3="$b_three_busy" \
-    -v ne="$e2e_expected" -v csq="$c_sqlite" -v cpg="$c_pg" -v cpg2="$c_pg2" -v csq32="$c_sqlite32" -v cpg32="$c_pg32" 'BEGIN {
+    -v ne="$e2e_expected" -v csq="$c_sqlite" -v cpg="$c_pg" -v cpg2="$c_pg2" -v csq32="$c_sqlite32" -v cpg32="$c_pg32" '
+# The median of a[1..k] (the upper one of an even count).
+function median(a, k,   i, j, t) {
+    for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return a[int((k + 1) / 2)]
+}
+# The rounds of R ("seconds serve-cpu db-cpu;" each) into out[1..3], each field'"'"'s median; sets nr.
+function rounds(r, out,   parts, f, i, x, v) {
+    nr = split(r, parts, ";") - 1
+    for (f = 1; f <= 3; f++) { for (i = 1; i <= nr; i++) { split(parts[i], x, " "); v[i] = x[f] }; out[f] = median(v, nr) }
+}
+# The median over the rounds of A'"'"'s seconds over B'"'"'s (how many times as fast B is); sets each.
+function ratio(a, b,   ra, rb, x, y, v, i, k) {
+    k = split(a, ra, ";") - 1; split(b, rb, ";"); each = ""
+    for (i = 1; i <= k; i++) { split(ra[i], x, " "); split(rb[i], y, " "); v[i] = x[1] / y[1]; each = each sprintf(" %.2fx", v[i]) }
+    return median(v, k)
+}
+BEGIN {
     printf "%-64s %8s %10s\n", "", "seconds", "per s"
     if (index(parts, "a")) {
     printf "%-64s %8.2f %10.0f   %.2fx the peer (required >= 0.8x)\n", sprintf("(a) ingest, NDJSON batches of 1,000, PostgreSQL: %d events", n), pg, n / pg, peer / pg
@@ -298,12 +319,13 @@ awk -v parts="$parts" -v n="$n_batch" -v pg="$a_pg" -v sq="$a_sqlite" -v peer="$
     printf "%-64s %8.2f %10.0f   CPU %d%% busy; %.2fx one (required >= 2.5x)\n", sprintf("    three instances on one database, concurrency %d each", sc), three, 16 * ns / three, busy3, one / three
     }
     if (!index(parts, "c")) exit
-    split(csq, q, " "); split(cpg, p, " "); split(cpg2, p2, " ")
     cpu = "   CPU per delivery: serve %.0f us, PostgreSQL %.0f us"
+    rounds(csq, q); rounds(cpg, p); rounds(cpg2, p2); rounds(csq32, q32); rounds(cpg32, p32)
+    against = ratio(csq, cpg); listed = each
     printf "%-64s %8.2f %10.0f   CPU per delivery: serve %.0f us\n", sprintf("(c) end to end to nginx, SQLite: %d deliveries", ne), q[1], ne / q[1], 1e6 * q[2] / ne
-    printf "%-64s %8.2f %10.0f   %.2fx SQLite (required >= 0.5x)" cpu "\n", "    one instance on PostgreSQL", p[1], ne / p[1], q[1] / p[1], 1e6 * p[2] / ne, 1e6 * p[3] / ne
-    printf "%-64s %8.2f %10.0f   %.2fx one" cpu "\n", "    two instances on PostgreSQL", p2[1], ne / p2[1], p[1] / p2[1], 1e6 * p2[2] / ne, 1e6 * p2[3] / ne
-    split(csq32, q32, " "); split(cpg32, p32, " ")
+    printf "%-64s %8.2f %10.0f   %.2fx SQLite (required >= 0.5x)" cpu "\n", "    one instance on PostgreSQL", p[1], ne / p[1], against, 1e6 * p[2] / ne, 1e6 * p[3] / ne
+    printf "%-64s %8.2f %10.0f   %.2fx one" cpu "\n", "    two instances on PostgreSQL", p2[1], ne / p2[1], ratio(cpg, cpg2), 1e6 * p2[2] / ne, 1e6 * p2[3] / ne
     printf "%-64s %8.2f %10.0f   CPU per delivery: serve %.0f us\n", "    SQLite, per_webhook_concurrency 32", q32[1], ne / q32[1], 1e6 * q32[2] / ne
-    printf "%-64s %8.2f %10.0f   %.2fx SQLite" cpu "\n", "    one instance on PostgreSQL, per_webhook_concurrency 32", p32[1], ne / p32[1], q32[1] / p32[1], 1e6 * p32[2] / ne, 1e6 * p32[3] / ne
+    printf "%-64s %8.2f %10.0f   %.2fx SQLite" cpu "\n", "    one instance on PostgreSQL, per_webhook_concurrency 32", p32[1], ne / p32[1], ratio(csq32, cpg32), 1e6 * p32[2] / ne, 1e6 * p32[3] / ne
+    printf "    (medians of %d interleaved rounds; one PostgreSQL instance against SQLite in each:%s)\n", nr, listed
 }'

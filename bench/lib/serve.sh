@@ -5,6 +5,9 @@
 start_serve() {
     local log=$1
     shift
+    # Emptied here, not only by the redirection in the child: a log left by an earlier server
+    # (the same name, from a subshell's count) would otherwise be read before the child opens it.
+    : > "$log"
     "$bin" serve --listen 127.0.0.1:0 --allow-http --allow-cidr 127.0.0.1/32 "$@" > /dev/null 2> "$log" &
     serve_pid=$!
     serve_api=""
