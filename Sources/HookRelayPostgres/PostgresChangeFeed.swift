@@ -24,21 +24,7 @@ public final class PostgresChangeFeed: StoreChangeFeed {
 
     /// A feed for the database at `location`; nothing connects before ``listen(_:)``.
     public init(location: PostgresLocation, logger: Logger) throws {
-        let client = location.configuration
-        var configuration: PostgresConnection.Configuration
-        if let path = client.unixSocketPath {
-            configuration = .init(unixSocketPath: path, username: client.username, password: client.password, database: client.database)
-        } else {
-            configuration = .init(
-                host: client.host ?? "localhost", port: client.port ?? 5432, username: client.username, password: client.password,
-                database: client.database, tls: try location.tls.connection())
-        }
-        configuration.options.connectTimeout = .init(client.options.connectTimeout)
-        configuration.options.additionalStartupParameters = client.options.additionalStartupParameters.map {
-            // Told apart from the pool's connections in pg_stat_activity.
-            $0.0 == "application_name" ? ($0.0, $0.1 + " listener") : $0
-        }
-        self.configuration = configuration
+        configuration = try location.connection(applicationSuffix: " listener")
         self.location = location.redacted
         self.logger = logger
         eventLoop = BlockingBridge.eventLoops.next()

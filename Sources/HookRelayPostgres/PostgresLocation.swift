@@ -27,7 +27,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 
     /// - Parameter password: the password when the URL has none (a password file's), before `PGPASSWORD`.
     public init(_ url: String, password given: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        guard Self.isURL(url), var parts = URLComponents(string: url) else {
+        guard Self.isURL(url), let parts = URLComponents(string: url) else {
             throw PostgresStoreError(message: "not a PostgreSQL URL (postgres://user@host:port/database?sslmode=require)",
                                      location: Self.redact(url))
         }
@@ -35,11 +35,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         for item in parts.queryItems ?? [] { query[item.name] = item.value ?? "" }
         let password = parts.password ?? query["password"] ?? given ?? environment["PGPASSWORD"]
         // The URL without its password, whatever else is wrong with it.
-        parts.password = nil
-        parts.queryItems = parts.queryItems?.filter { $0.name != "password" }
-        if parts.queryItems?.isEmpty == true { parts.queryItems = nil }
-        redacted = parts.string ?? "postgres://"
-        let known: Set<String> = ["host", "port", "user", "password", "dbname", "sslmode", "sslrootcert", "application_name", "connect_timeout", "options"]
+        redacted = Self.withoutSecrets(parts)
+        let known = Self.parameters
         if let unknown = query.keys.sorted().first(where: { !known.contains($0) }) {
             throw PostgresStoreError(message: "unknown URL parameter '\(unknown)'; known: \(known.sorted().joined(separator: ", "))", location: redacted)
         }
@@ -140,12 +137,47 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The URL parameters hookrelay reads (libpq's names).
+    static let parameters: Set<String> = [
+        "host", "port", "user", "password", "dbname", "sslmode", "sslrootcert", "application_name", "connect_timeout", "options",
+    ]
+
     /// The URL with its password (in the user part or the `password` parameter) left out.
     public static func redact(_ url: String) -> String {
-        guard var parts = URLComponents(string: url) else { return "postgres://(an unparsable URL)" }
+        guard let parts = URLComponents(string: url) else { return "postgres://(an unparsable URL)" }
+        return withoutSecrets(parts)
+    }
+
+    /// The URL without its password, and with the value of every parameter hookrelay does not
+    /// read shown as `***`: such a URL is refused with a message that names it, and libpq's
+    /// `sslpassword` (or a `Password` in other letters) must not reach that message either.
+    private static func withoutSecrets(_ url: URLComponents) -> String {
+        var parts = url
         parts.password = nil
-        parts.queryItems = parts.queryItems?.filter { $0.name != "password" }
+        parts.queryItems = parts.queryItems?.compactMap { item in
+            item.name == "password" ? nil : parameters.contains(item.name) ? item : URLQueryItem(name: item.name, value: "***")
+        }
+        if parts.queryItems?.isEmpty == true { parts.queryItems = nil }
         return parts.string ?? "postgres://(an unparsable URL)"
+    }
+
+    /// A connection's configuration made without the pool (the change feed's listener, the
+    /// first connection when opening), `suffix` added to its `application_name`.
+    func connection(applicationSuffix suffix: String) throws -> PostgresConnection.Configuration {
+        var connection: PostgresConnection.Configuration
+        if let path = configuration.unixSocketPath {
+            connection = .init(unixSocketPath: path, username: configuration.username, password: configuration.password, database: configuration.database)
+        } else {
+            connection = .init(
+                host: configuration.host ?? "localhost", port: configuration.port ?? 5432, username: configuration.username,
+                password: configuration.password, database: configuration.database, tls: try tls.connection())
+        }
+        connection.options.connectTimeout = .init(configuration.options.connectTimeout)
+        connection.options.additionalStartupParameters = configuration.options.additionalStartupParameters.map {
+            // Told apart from the pool's connections in pg_stat_activity.
+            $0.0 == "application_name" ? ($0.0, $0.1 + suffix) : $0
+        }
+        return connection
     }
 
     private static func userName() -> String {

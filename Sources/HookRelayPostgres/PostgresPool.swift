@@ -63,14 +63,33 @@ public final class PostgresPool: Sendable {
         runner = Task.detached(executorPreference: bridge.executor) { await client.run() }
         let redacted = location.redacted
         do {
-            // A server that cannot be reached fails the start within the connection timeout
-            // (postgres-nio's pool would otherwise keep trying), then migrating may take long.
-            try bridge.run(timeout: configuration.options.connectTimeout + .seconds(1)) { try await client.withConnection { _ in } }
+            // One connection made without the pool first: a server that cannot be reached fails
+            // the start within the connection timeout, and one that refuses (a wrong password, a
+            // database that does not exist, a setting in `options` it does not know) says why.
+            // postgres-nio's pool keeps retrying either without telling the caller, who would hear
+            // only that no connection came in time. Then migrating may take long.
+            let first = try location.connection(applicationSuffix: "")
+            let eventLoop = bridge.eventLoop
+            try bridge.run(timeout: configuration.options.connectTimeout + .seconds(1)) {
+                let connection = try await PostgresConnection.connect(on: eventLoop, configuration: first, id: 0, logger: logger)
+                try? await connection.close()
+            }
             try bridge.run(timeout: .seconds(75)) { try await PostgresSchema.migrate(client, logger: logger, location: redacted) }
         } catch {
             runner.cancel()
-            throw PostgresStoreError(error, doing: "opening the database", location: redacted)
+            throw Self.openingFailed(error, location: redacted)
         }
+    }
+
+    /// Why opening failed, in words: the server's own message when it refused, else what kept
+    /// the connection from being made, with what to check.
+    static func openingFailed(_ error: any Error, location: String) -> PostgresStoreError {
+        guard let error = error as? PSQLError, error.serverInfo == nil, error.code == .connectionError || error.code == .sslUnsupported
+        else { return PostgresStoreError(error, doing: "opening the database", location: location) }
+        let reason = error.underlying.map { "\($0)" } ?? "\(error.code)"
+        return PostgresStoreError(
+            message: "opening the database: no connection (\(reason)): is the server running, and the URL right?",
+            location: location, isTransient: true)
     }
 
     /// Closes the pool's connections once the calls running end; a store's later call fails.

@@ -267,6 +267,20 @@ struct PostgresStoreTests {
         #expect(plan.contains("\"Total Cost\": 1") && !plan.contains("\"JIT\""), "\(plan)")
     }
 
+    /// A server that refuses says why at once (postgres-nio's pool would keep retrying, and the
+    /// caller hear only that no connection came in time).
+    @Test func aDatabaseThatDoesNotExistIsNamedWithTheServersMessage() throws {
+        let url = try PostgresTestDatabase.url(database: "hookrelay_missing_\(UInt32.random(in: 0 ... .max))")
+        let started = ContinuousClock.now
+        #expect {
+            _ = try PostgresStore.open(url, role: .writer)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("opening the database") && text.contains("does not exist") && text.contains("SQLSTATE 3D000")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5), "the server's answer, not the connection timeout")
+    }
+
     @Test func thePasswordIsNeverInAMessage() throws {
         let secret = "s3cret-Pa55"
         for url in [
@@ -281,7 +295,7 @@ struct PostgresStoreTests {
                 _ = try PostgresStore.open(url, role: .writer)
             } throws: { error in
                 let text = "\(error)"
-                return !text.contains(secret) && text.contains("127.0.0.1:1")
+                return !text.contains(secret) && text.contains("127.0.0.1:1") && text.contains("is the server running")
             }
         }
         #expect {
@@ -313,6 +327,21 @@ struct PostgresStoreTests {
         let options = try PostgresLocation.settings("-c search_path=s1 -cstatement_timeout=5s", location: "")
         #expect(options.map { "\($0.0)=\($0.1)" } == ["search_path=s1", "statement_timeout=5s"])
         #expect(!PostgresLocation.isURL("/var/lib/hookrelay/hookrelay.db"))
+    }
+
+    /// Parameters hookrelay does not read are refused by name, their values never shown: libpq's
+    /// `sslpassword`, or a password under another spelling.
+    @Test func anUnknownParametersValueIsNeverInAMessage() {
+        let secret = "s3cret-Pa55"
+        for url in ["postgres://u@h/db?sslcert=/c.pem&sslpassword=\(secret)", "postgres://u@h/db?Password=\(secret)"] {
+            #expect {
+                _ = try PostgresLocation(url, environment: [:])
+            } throws: { error in
+                "\(error)".contains("unknown URL parameter") && !"\(error)".contains(secret) && "\(error)".contains("***")
+            }
+            #expect(!PostgresLocation.redact(url).contains(secret))
+        }
+        #expect(PostgresLocation.redact("postgres://u:p@h/db?sslmode=require&password=p") == "postgres://u@h/db?sslmode=require")
         #expect(PostgresLocation.isURL("POSTGRES://h/db"))
     }
 }
