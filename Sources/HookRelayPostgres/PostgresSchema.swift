@@ -261,6 +261,13 @@ enum PostgresSchema {
         ALTER TABLE deliveries ADD COLUMN ticket text;
         ALTER TABLE deliveries ADD COLUMN ticket_action text;
         """,
+        // 15: the claim each attempt was the outcome of (PostgreSQL only: a round's completion
+        // commits apart from its claim and health, and the dispatcher writes the outcomes of a
+        // round that failed after that commit again; ``Completion/Record/recorded`` keeps them
+        // from being logged and counted twice). Rows logged before have none.
+        """
+        ALTER TABLE attempts ADD COLUMN claim bigint;
+        """,
     ]
 
     /// The triggers on `deliveries` that keep the counts (migration 8 makes them for the hourly

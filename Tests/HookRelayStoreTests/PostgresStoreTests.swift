@@ -91,6 +91,39 @@ struct PostgresStoreTests {
         #expect(try second.claim(limit: 100, now: 1_001, lease: 1_000, quota: quota).count == 5)
     }
 
+    /// A round that committed its outcomes and then failed (its claim, or the answer lost in an
+    /// outage) is run again whole by the dispatcher: the same outcomes written twice log one
+    /// attempt and count once, towards the delivery's attempts and its webhook's health.
+    @Test func outcomesWrittenAgainAreRecordedOnce() throws {
+        let store = try PostgresStore.open(try PostgresTestServer.freshURL(), role: .writer)
+        store.healthPolicy = HealthPolicy(unhealthyAfter: 5)
+        try store.save(Webhook(id: "a", url: "https://a.example/hook", secrets: ["whsec_x"], now: 0))
+        _ = try store.append([message("m1", ["a"]), message("m2", ["a"])], now: 0)
+        let claimed = try store.claim(limit: 2, now: 1, lease: 60_000, quota: nil)
+        let failed = claimed.map { outcome($0, .retry(at: 5_000), status: 500, at: 2) }
+        let first = try store.complete(failed, now: 3)
+        let again = try store.complete(failed, now: 4)
+        #expect(first.compactMap { $0?.attempts } == [1, 1])
+        #expect(again.allSatisfy { $0 == nil }, "nothing changes the second time")
+        let (attempts, counted, failures) = try store.run("reading") { session in
+            try await session.rows("""
+                SELECT (SELECT count(*) FROM attempts), (SELECT sum(attempts)::bigint FROM deliveries),
+                    (SELECT consecutive_failures FROM webhooks WHERE id = 'a')
+                """).first!.decode((Int64, Int64, Int64).self)
+        }
+        #expect(attempts == 2 && counted == 2 && failures == 2)
+        // The common round's statement (successes with a claim) as well.
+        let retried = try store.claim(limit: 2, now: 6_000, lease: 60_000, quota: nil)
+        let delivered = retried.map { outcome($0, .delivered, at: 6_001) }
+        let quota = TargetQuota(limit: 8, held: [:])
+        let round = try store.completeAndClaim(delivered, limit: 8, now: 6_002, lease: 60_000, quota: quota)
+        let repeated = try store.completeAndClaim(delivered, limit: 8, now: 6_003, lease: 60_000, quota: quota)
+        #expect(round.states.compactMap { $0?.status } == [.delivered, .delivered])
+        #expect(repeated.states.allSatisfy { $0 == nil })
+        let total = try store.run("counting") { session in try await session.count("SELECT count(*) FROM attempts") }
+        #expect(total == 4)
+    }
+
     @Test func instancesClaimingAtOnceKeepToThePerWebhookLimitTogether() throws {
         let url = try PostgresTestServer.freshURL()
         _ = try PostgresStore.open(url, role: .writer).append((0..<200).map { message("m\($0)", ["a", "b", "c", "d"]) }, now: 0)
