@@ -51,19 +51,23 @@ extension PostgresStore {
                     RETURNING 1)
                 SELECT count(*) FROM gone
                 """)
-            // The chart's hourly counts (migration 8) that pruning brought to zero, over all their slots.
+            // The chart's hourly counts (migration 8) that pruning brought to zero, over all their
+            // slots, and the counts by status (migration 10) of webhooks that have none left. Each
+            // group's rows are locked first (in key order, as the count triggers upsert them),
+            // and the sums read again by the next statement's snapshot: a `DELETE … USING` of
+            // groups summed in its own snapshot deleted a row a concurrent upsert had just
+            // increased, once that upsert committed (its re-check compares only the keys).
+            let hours = "SELECT endpoint, hour, status FROM delivery_hours WHERE hour < \(cutoff / 3_600_000) GROUP BY 1, 2, 3 HAVING sum(n) <= 0"
             try await session.execute("""
-                DELETE FROM delivery_hours h USING (
-                    SELECT endpoint, hour, status FROM delivery_hours WHERE hour < \(cutoff / 3_600_000)
-                    GROUP BY 1, 2, 3 HAVING sum(n) <= 0) z
-                WHERE h.endpoint = z.endpoint AND h.hour = z.hour AND h.status = z.status
+                SELECT 1 FROM delivery_hours WHERE (endpoint, hour, status) IN (\(unescaped: hours))
+                ORDER BY endpoint, hour, status, slot FOR UPDATE
                 """)
-            // The counts by status (migration 10) of webhooks that have none left.
+            try await session.execute("DELETE FROM delivery_hours WHERE (endpoint, hour, status) IN (\(unescaped: hours))")
+            let counts = "SELECT endpoint, status FROM delivery_counts GROUP BY 1, 2 HAVING sum(n) <= 0"
             try await session.execute("""
-                DELETE FROM delivery_counts c USING (
-                    SELECT endpoint, status FROM delivery_counts GROUP BY 1, 2 HAVING sum(n) <= 0) z
-                WHERE c.endpoint = z.endpoint AND c.status = z.status
+                SELECT 1 FROM delivery_counts WHERE (endpoint, status) IN (\(unescaped: counts)) ORDER BY endpoint, status, slot FOR UPDATE
                 """)
+            try await session.execute("DELETE FROM delivery_counts WHERE (endpoint, status) IN (\(unescaped: counts))")
             return deleted
         } }
     }
