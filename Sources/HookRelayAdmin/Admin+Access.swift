@@ -40,8 +40,9 @@ extension Admin {
 
     private static func teamName(_ value: Any?) throws -> String? {
         guard let value else { return nil }
-        guard let name = value as? String, !name.isEmpty, name.count <= 200, !name.contains(where: \.isNewline) else {
-            throw AdminError.invalid("\"name\" must be text of 1 to 200 characters on one line")
+        guard let name = value as? String, !name.isEmpty, name.count <= 200, StoredText.isClean(name, allowing: []),
+              !name.contains(where: \.isNewline) else {
+            throw AdminError.invalid("\"name\" must be text of 1 to 200 characters on one line, without control characters")
         }
         return name
     }
@@ -87,6 +88,9 @@ extension Admin {
         if let value = fields["any_team"], !Self.isJSONBoolean(value) { throw AdminError.invalid("\"any_team\" must be true or false") }
         let description = (fields["description"] as? String) ?? ""
         guard description.count <= 500 else { throw AdminError.invalid("\"description\" may be 500 characters at most") }
+        guard StoredText.isClean(description) else {
+            throw AdminError.invalid("\"description\" must be text without control characters (a tab is allowed)")
+        }
         var expiresAt: Int64?
         if let value = fields["expires_at"] {
             // A duration is from now (30d: in 30 days).

@@ -60,6 +60,10 @@ public struct AccessToken: Sendable, Equatable, Codable {
     public var lastUsedAt: Int64?
     public var expiresAt: Int64?
 
+    /// Whether a caller may see and revoke this token: an admin any token; a team admin only
+    /// those of its team below admin and for its team alone (what it may make itself).
+    public func isManageable(byAdmin isAdmin: Bool) -> Bool { isAdmin || (role.isBelowAdmin && !anyTeam) }
+
     public init(
         id: String, digest: String, role: TokenRole, team: String, anyTeam: Bool = false, description: String = "",
         createdAt: Int64, lastUsedAt: Int64? = nil, expiresAt: Int64? = nil

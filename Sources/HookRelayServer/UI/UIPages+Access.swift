@@ -63,7 +63,7 @@ extension UIPages {
             {{/has_tokens}}
             {{^has_tokens}}<p>No token yet.</p>{{/has_tokens}}
             <h2>New token</h2>
-            <form method="post" action="/ui/tokens" class="stack">
+            <form method="post" action="/ui/tokens?team={{team}}" class="stack">
               <input type="hidden" name="csrf" value="{{{csrf}}}">
               <label for="role">Role</label>
               <select id="role" name="role">{{#roles}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/roles}}</select>

@@ -35,7 +35,7 @@ extension WebUI {
         router.get("/ui/webhooks/new", use: ui.page { _, _, session in
             try ui.requireManage(session, session.team)
             return page("Add a webhook", "new", [
-                "team": session.team, "form": settingsForm(nil, action: "/ui/webhooks", submit: "Add webhook", csrf: session.csrf),
+                "team": session.team, "form": settingsForm(nil, action: "/ui/webhooks?team=\(session.team)", submit: "Add webhook", csrf: session.csrf),
             ], session: session)
         })
         router.post("/ui/webhooks", use: ui.action(WebhookForm.self) { _, _, session, form in
@@ -48,7 +48,7 @@ extension WebUI {
                 // refused URL cost before.
                 return page("Add a webhook", "new", [
                     "team": session.team,
-                    "form": settingsForm(nil, action: "/ui/webhooks", submit: "Add webhook", csrf: session.csrf, typed: form),
+                    "form": settingsForm(nil, action: "/ui/webhooks?team=\(session.team)", submit: "Add webhook", csrf: session.csrf, typed: form),
                 ], session: session, problem: error.description, status: .unprocessableContent)
             }
             try await state.refreshWebhook(webhook.id)
