@@ -52,7 +52,8 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 
     public init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1)
-        guard let address = IPAddress(String(parts[0])) else { return nil }
+        // "" and "/" split into nothing.
+        guard let first = parts.first, let address = IPAddress(String(first)) else { return nil }
         let maximum = address.isIPv4 ? 32 : 128
         let length: Int
         if parts.count == 2 {

@@ -58,10 +58,14 @@ final class TargetRoutes: Sendable {
     }
 
     /// The longest attempt any URL of the run may take, plus 30 s: the default lease.
-    var longestLease: Duration {
+    var longestLease: Duration { longest(DeliverRun.Configuration.defaultLease) }
+
+    /// The longest an attempt to any target may take (``DeliverRun/Configuration/longestAttempt(_:)``).
+    var longestAttempt: Duration { longest(DeliverRun.Configuration.longestAttempt) }
+
+    private func longest(_ of: (TargetSettings) -> Duration) -> Duration {
         let stored = state.withLock { $0.stored }
-        return stored.keys.map { DeliverRun.Configuration.defaultLease(settings(for: $0, stored: stored)) }
-            .reduce(DeliverRun.Configuration.defaultLease(settings), max)
+        return stored.keys.map { of(settings(for: $0, stored: stored)) }.reduce(of(settings), max)
     }
 
     func route(for url: String, configuration: DeliverRun.Configuration) throws(TargetSettings.Problem) -> TargetRoute {

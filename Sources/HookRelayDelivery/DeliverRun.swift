@@ -60,7 +60,12 @@ public struct DeliverRun: Sendable {
 
         /// An attempt's longest time (timeout + connect timeout) plus 30 s.
         public static func defaultLease(_ settings: TargetSettings) -> Duration {
-            .milliseconds(settings.timeoutMilliseconds + settings.connectTimeoutMilliseconds) + .seconds(30)
+            longestAttempt(settings) + .seconds(30)
+        }
+
+        /// The longest an attempt with `settings` may take: connecting, then the answer.
+        static func longestAttempt(_ settings: TargetSettings) -> Duration {
+            .milliseconds(settings.timeoutMilliseconds + settings.connectTimeoutMilliseconds)
         }
     }
 
@@ -114,7 +119,8 @@ public struct DeliverRun: Sendable {
             heldEndpoints: { routes.held },
             now: { UnixTime.now() },
             report: { results.report($0) },
-            progress: { results.noteRetrying($0) })
+            progress: { results.noteRetrying($0) },
+            longestAttempt: routes.longestAttempt)
         let reader = ReaderOutcome()
         // The store thread's task returns the deliveries left pending; the others return none.
         let pending = try await withThrowingTaskGroup(of: [DeliveryState].self) { group in

@@ -24,6 +24,11 @@ struct DispatchMachine {
         /// (`deliver`, whose exit status tells to run it again).
         var storeRetryFirst: Int64?
         var storeRetryCap: Int64 = 5_000
+        /// How long (ms) a claimed delivery may wait in the buffer and still be handed out: its
+        /// lease less the longest an attempt may take, so that no attempt outlives its lease
+        /// (another round, or another process, would claim and send it again meanwhile). One
+        /// that waited longer is given back to the store instead; nil: no limit.
+        var handOutWithin: Int64? = nil
     }
 
     /// Outcomes that make the store thread write a batch before workers run short of jobs.
@@ -32,7 +37,8 @@ struct DispatchMachine {
     static let idlePoll: Int64 = 20
 
     let settings: Settings
-    private var buffer: [ClaimedDelivery] = []
+    /// Claimed and not yet handed out, each with the time of the round that claimed it.
+    private var buffer: [(job: ClaimedDelivery, at: Int64)] = []
     private var bufferStart = 0
     /// Workers waiting for a job, in the order they asked.
     private(set) var waiting = 0
@@ -40,8 +46,12 @@ struct DispatchMachine {
     private var appends: [NewMessage] = []
     private var gone: Set<String> = []
     private var newlyGone: [(target: String, error: String)] = []
-    /// Claimed but not handed out when stopping, to hand back to the store.
+    /// Claimed but not handed out when stopping, or kept in the buffer too long to be sent
+    /// within its lease, to hand back to the store.
     private var releasing: [ClaimedDelivery] = []
+
+    /// Claims wait to be handed back (the store thread should run a round).
+    var releasesWaiting: Bool { !releasing.isEmpty }
     /// Deliveries attempted in this run and waiting for a retry (for the progress line).
     private var unfinished: Set<Int64> = []
     private(set) var inFlight = 0
@@ -98,13 +108,20 @@ struct DispatchMachine {
         case end
     }
 
-    /// A worker asks for its next job.
-    mutating func workerAsks() -> Answer {
+    /// A worker asks for its next job at `now`; a buffered one whose lease would end before an
+    /// attempt could (``Settings/handOutWithin``) is given back instead, in the next round.
+    mutating func workerAsks(now: Int64 = 0) -> Answer {
         if stopping { return .end }
-        if bufferStart < buffer.count, storeFailures == 0 {
-            inFlight += 1
+        while bufferStart < buffer.count, storeFailures == 0 {
+            let (job, at) = buffer[bufferStart]
             bufferStart += 1
-            return .job(buffer[bufferStart - 1])
+            if let within = settings.handOutWithin, now - at > within {
+                releasing.append(job)
+                if settings.maxPerEndpoint != nil { perEndpoint[job.target, default: 1] -= 1 }
+                continue
+            }
+            inFlight += 1
+            return .job(job)
         }
         if finished { return .end }
         waiting += 1
@@ -165,7 +182,7 @@ struct DispatchMachine {
         newlyGone.removeAll()
         if stopping {
             round.wanted = 0
-            round.release += buffer[bufferStart...]
+            round.release += buffer[bufferStart...].map(\.job)
             buffer.removeAll()
             bufferStart = 0
         }
@@ -201,7 +218,9 @@ struct DispatchMachine {
     /// A round's result: what it claimed, and (for the in-memory store) how much is outstanding.
     /// Returns the jobs for waiting workers (the first `count` waiters, in order), and whether the
     /// round found nothing to do (then the store thread may sleep, see ``idle(due:now:)``).
-    mutating func endRound(_ round: Round, claimed: [ClaimedDelivery], memoryOutstanding: Int?) -> (handOut: [ClaimedDelivery], idle: Bool) {
+    mutating func endRound(
+        _ round: Round, claimed: [ClaimedDelivery], memoryOutstanding: Int?, at now: Int64 = 0
+    ) -> (handOut: [ClaimedDelivery], idle: Bool) {
         storeFailures = 0
         if let memoryOutstanding {
             outstanding = memoryOutstanding + appends.reduce(0) { $0 + $1.targets.count }
@@ -214,13 +233,13 @@ struct DispatchMachine {
         if settings.maxPerEndpoint != nil {
             for job in claimed { perEndpoint[job.target, default: 0] += 1 }
         }
-        buffer += claimed
+        buffer += claimed.map { ($0, now) }
         var handOut: [ClaimedDelivery] = []
         while waiting > 0, bufferStart < buffer.count {
             inFlight += 1
             bufferStart += 1
             waiting -= 1
-            handOut.append(buffer[bufferStart - 1])
+            handOut.append(buffer[bufferStart - 1].job)
         }
         let busy = !outcomes.isEmpty || !appends.isEmpty || !newlyGone.isEmpty || !releasing.isEmpty
         return (handOut, claimed.isEmpty && !round.hadWork && !busy)

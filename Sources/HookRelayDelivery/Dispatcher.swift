@@ -41,13 +41,14 @@ public final class Dispatcher: @unchecked Sendable {
         now: @escaping @Sendable () -> Int64, report: @escaping Report,
         progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in },
         storeRetry: (first: Duration, cap: Duration)? = nil, gatherOutcomes: Duration? = nil,
-        storeTrouble: @escaping @Sendable (StoreTrouble) -> Void = { _ in }
+        longestAttempt: Duration? = nil, storeTrouble: @escaping @Sendable (StoreTrouble) -> Void = { _ in }
     ) {
         machine = DispatchMachine(DispatchMachine.Settings(
             claimBatch: max(1, claimBatch), maxPerEndpoint: maxPerEndpoint, waitUntil: waitUntil, idleWait: idleWait?.milliseconds,
             // Outcomes arriving while a transaction runs are written together by the next one.
             promptOutcomes: store.inMemoryOutstanding == nil, gatherOutcomes: gatherOutcomes.map { max(1, $0.milliseconds) },
-            storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1)))
+            storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1),
+            handOutWithin: longestAttempt.map { max(0, lease.milliseconds - $0.milliseconds) }))
         self.storeTrouble = storeTrouble
         self.heldEndpoints = heldEndpoints
         self.ruledEndpoints = ruledEndpoints
@@ -108,7 +109,10 @@ public final class Dispatcher: @unchecked Sendable {
     public func next() async -> ClaimedDelivery? {
         await withCheckedContinuation { continuation in
             locked {
-                switch machine.workerAsks() {
+                let answer = machine.workerAsks(now: now())
+                // Claims held too long to be sent within their lease go back in the next round.
+                if machine.releasesWaiting { condition.broadcast() }
+                switch answer {
                 case let .job(job): continuation.resume(returning: job)
                 case .end: continuation.resume(returning: nil)
                 case .wait:
@@ -238,7 +242,7 @@ public final class Dispatcher: @unchecked Sendable {
         let memoryOutstanding = store.inMemoryOutstanding
 
         let idle: Bool = locked {
-            let (handOut, idle) = machine.endRound(round, claimed: claimed, memoryOutstanding: memoryOutstanding)
+            let (handOut, idle) = machine.endRound(round, claimed: claimed, memoryOutstanding: memoryOutstanding, at: time)
             for job in handOut { waiters.removeFirst().resume(returning: job) }
             condition.broadcast()
             return idle

@@ -129,6 +129,8 @@ public enum EgressProxy: Sendable, Hashable, CustomStringConvertible {
             } else if entry.filter({ $0 == ":" }).count == 1, let colon = entry.firstIndex(of: ":") {
                 entry = entry[..<colon]
             }
+            // ".", "*.", "[]" or ":8080" left nothing to match.
+            if entry.isEmpty { continue }
             if let address, let range = CIDR(String(entry)), range.contains(address) { return true }
             if host == entry || host.hasSuffix("." + entry) { return true }
         }

@@ -52,6 +52,7 @@ import Testing
         #expect(CIDR("fd00::/8")?.description == "fd00::/8")
         #expect(CIDR("1.2.3.4")?.description == "1.2.3.4/32")
         #expect(CIDR("10.0.0.0/33") == nil)
+        for empty in ["", "/", "/8"] { #expect(CIDR(empty) == nil, "\(empty) names no range") }
         #expect(CIDR("nonsense/8") == nil)
     }
 

@@ -41,6 +41,27 @@ import Testing
         #expect(after.quota?.held == ["a": 1, "b": 1])
     }
 
+    /// A delivery left in the buffer past its lease less an attempt's longest time is not sent
+    /// (another round or process would claim and send it again while it runs): it goes back to
+    /// the store in the next round, and stops counting towards its endpoint's limit.
+    @Test func aClaimHeldTooLongForItsLeaseIsGivenBackNotSent() throws {
+        var settings = Self.serve
+        settings.handOutWithin = 1_000
+        var machine = DispatchMachine(settings)
+        let claimed = try jobs("a", "b", "c")
+        _ = machine.endRound(machine.beginRound(paused: []), claimed: claimed, memoryOutstanding: nil, at: 10_000)
+        guard case let .job(first) = machine.workerAsks(now: 10_900) else { Issue.record("no job within the limit"); return }
+        #expect(first.id == claimed[0].id)
+        #expect(!machine.releasesWaiting)
+        // 1,001 ms after the claim: the other two are given back, and the worker waits.
+        #expect(machine.workerAsks(now: 11_001).isWait)
+        #expect(machine.releasesWaiting)
+        let next = machine.beginRound(paused: [])
+        #expect(next.release.map(\.id) == [claimed[1].id, claimed[2].id])
+        #expect(next.quota?.held == ["a": 1, "b": 0, "c": 0], "only what is in flight counts")
+        #expect(next.wanted == 4)
+    }
+
     @Test func anIdleDaemonSleepsUntilTheNextDueTimeOrItsLongestWait() {
         var machine = DispatchMachine(Self.serve)
         _ = machine.beginRound(paused: [])

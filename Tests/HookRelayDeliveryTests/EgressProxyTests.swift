@@ -49,6 +49,9 @@ import Testing
         let empty = try #require(try EgressProxy.parse("env", environment: [:], source: "proxy"))
         #expect(empty.server(for: try Endpoint("https://hooks.example.com/x", allowHTTP: false)) == nil, "no variables: straight")
         #expect(EgressProxy.bypasses("anything.example", ["*"]))
+        // NO_PROXY entries that leave nothing to match match nothing (an empty range trapped).
+        #expect(!EgressProxy.bypasses("10.1.2.3", [".", "*.", "[]", ":8080", ""]))
+        #expect(!EgressProxy.bypasses("hooks.example", [".", "*.", "[]", ":8080", ""]))
         do {
             _ = try EgressProxy.parse("env", environment: ["HTTPS_PROXY": "socks5://u:s3cret@proxy:1080"], source: "--proxy")
             Issue.record("a socks5 HTTPS_PROXY was taken")
