@@ -29,6 +29,11 @@ struct DispatchMachine {
         /// (another round, or another process, would claim and send it again meanwhile). One
         /// that waited longer is given back to the store instead; nil: no limit.
         var handOutWithin: Int64? = nil
+        /// Whether the run reports how many attempted deliveries wait for a retry (`deliver`'s
+        /// progress line): only then are they tracked. A daemon never reports it, and deliveries
+        /// it never sees end (failed when their webhook is disabled, finished by another
+        /// instance or an operator) would otherwise stay in the set for the life of the process.
+        var countsRetrying = true
     }
 
     /// Outcomes that make the store thread write a batch before workers run short of jobs.
@@ -254,7 +259,7 @@ struct DispatchMachine {
             if delivery.status == .pending { pending.append(delivery.id) } else { final.append(delivery) }
         }
         for state in failedByGone { unfinished.remove(state.id) }
-        guard !pending.isEmpty || !final.isEmpty else { return (final, nil) }
+        guard settings.countsRetrying, !pending.isEmpty || !final.isEmpty else { return (final, nil) }
         unfinished.formUnion(pending)
         unfinished.subtract(final.map(\.id))
         return (final, unfinished.count)

@@ -31,7 +31,7 @@ public final class Dispatcher: @unchecked Sendable {
     private var tokenWait: [String: Int64] = [:]
     private let now: @Sendable () -> Int64
     private let report: Report
-    private let progress: @Sendable (_ retrying: Int) -> Void
+    private let progress: (@Sendable (_ retrying: Int) -> Void)?
     private let storeTrouble: @Sendable (StoreTrouble) -> Void
 
     public init(
@@ -39,7 +39,7 @@ public final class Dispatcher: @unchecked Sendable {
         maxPerEndpoint: Int? = nil, heldEndpoints: (@Sendable () -> Set<String>)? = nil,
         ruledEndpoints: (@Sendable () -> [String: DeliveryRules])? = nil, idleWait: Duration? = nil,
         now: @escaping @Sendable () -> Int64, report: @escaping Report,
-        progress: @escaping @Sendable (_ retrying: Int) -> Void = { _ in },
+        progress: (@Sendable (_ retrying: Int) -> Void)? = nil,
         storeRetry: (first: Duration, cap: Duration)? = nil, gatherOutcomes: Duration? = nil,
         longestAttempt: Duration? = nil, storeTrouble: @escaping @Sendable (StoreTrouble) -> Void = { _ in }
     ) {
@@ -48,7 +48,7 @@ public final class Dispatcher: @unchecked Sendable {
             // Outcomes arriving while a transaction runs are written together by the next one.
             promptOutcomes: store.inMemoryOutstanding == nil, gatherOutcomes: gatherOutcomes.map { max(1, $0.milliseconds) },
             storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1),
-            handOutWithin: longestAttempt.map { max(0, lease.milliseconds - $0.milliseconds) }))
+            handOutWithin: longestAttempt.map { max(0, lease.milliseconds - $0.milliseconds) }, countsRetrying: progress != nil))
         self.storeTrouble = storeTrouble
         self.heldEndpoints = heldEndpoints
         self.ruledEndpoints = ruledEndpoints
@@ -331,6 +331,6 @@ public final class Dispatcher: @unchecked Sendable {
     private func apply(_ states: [DeliveryState?], failedByGone: [DeliveryState] = []) {
         let (final, retrying) = locked { machine.record(states, failedByGone: failedByGone) }
         for state in final { report(state) }
-        if let retrying { progress(retrying) }
+        if let retrying { progress?(retrying) }
     }
 }

@@ -4,7 +4,8 @@ import Testing
 
 /// The dispatcher's decisions as a value, driven with made-up times: no thread, no lock, no sleep.
 @Suite struct DispatchMachineTests {
-    static let serve = DispatchMachine.Settings(claimBatch: 4, maxPerEndpoint: 2, waitUntil: nil, idleWait: 1_000, promptOutcomes: true)
+    static let serve = DispatchMachine.Settings(
+        claimBatch: 4, maxPerEndpoint: 2, waitUntil: nil, idleWait: 1_000, promptOutcomes: true, countsRetrying: false)
     static let deliver = DispatchMachine.Settings(claimBatch: 4, maxPerEndpoint: nil, waitUntil: nil, idleWait: nil, promptOutcomes: false)
 
     /// Claimed deliveries, one per endpoint given, from a real in-memory queue.
@@ -165,6 +166,10 @@ import Testing
         #expect(result.retrying == nil)
         result = machine.record([state(3, .delivered)])
         #expect(result.retrying == 0)
+        // A daemon reports no progress, and keeps no set of what waits for a retry.
+        var daemon = DispatchMachine(Self.serve)
+        let retrying = daemon.record([state(4, .pending), state(5, .delivered)])
+        #expect(retrying.retrying == nil && retrying.final.map(\.id) == [5])
     }
 }
 
