@@ -240,14 +240,23 @@ public final class HTTPSender: Sendable {
             do {
                 let (connection, reused) = try await connection(for: key, deadline: deadline)
                 let token = ObjectIdentifier(connection)
-                state.withLock { $0.busy[token] = connection }
+                // A connection made while ``abortInFlight()`` ran was not among those it closed.
+                let aborted = state.withLock { state in
+                    if !state.aborted { state.busy[token] = connection }
+                    return state.aborted
+                }
+                if aborted {
+                    connection.close()
+                    return failure(.retry, "not sent: hookrelay is stopping")
+                }
                 defer { state.withLock { $0.busy[token] = nil } }
                 do {
                     let response = try await connection.send(wire: wire, deadline: deadline)
                     if response.reusable { release(connection, key: key) }
                     return result(response, elapsed: elapsed())
-                } catch HTTP1Failure.closedBeforeResponse where reused && !retriedStale {
-                    // A kept-alive connection the receiver had closed while idle: one fresh try.
+                } catch HTTP1Failure.closedBeforeResponse where reused && !retriedStale && !abortedInFlight {
+                    // A kept-alive connection the receiver had closed while idle: one fresh try (not
+                    // one abortInFlight() closed: that attempt ends here).
                     retriedStale = true
                     continue
                 }
