@@ -222,6 +222,12 @@ public final class HTTPSender: Sendable {
         } catch {
             return failure(.retry, "\(error)")
         }
+        if proxy != nil, endpoint.isHTTPS, IPAddress(endpoint.host) != nil {
+            // Without a name, TLS checks the certificate against the address the socket reached,
+            // which through a tunnel is the proxy's: a wrong check either way, so not sent.
+            return failure(.permanent, "not sent: https to an IP address through a proxy cannot check the receiver's certificate; "
+                + "give the receiver's host name in the URL, or leave the address out of the proxy (no_proxy)")
+        }
         let deadline = NIODeadline.now() + .milliseconds(configuration.timeout.milliseconds)
         if let proxy, !endpoint.isHTTPS {
             // Through a proxy an http request names its target in the request line: the vetted

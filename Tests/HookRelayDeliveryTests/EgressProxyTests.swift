@@ -70,4 +70,17 @@ import Testing
         let direct = String(buffer: try HTTPSender.request(Array("{}".utf8), to: endpoint, headers: []))
         #expect(direct.hasPrefix("POST /in?x=1 HTTP/1.1\r\n") && !direct.contains("proxy-authorization"))
     }
+
+    /// Through a tunnel TLS would check an IP literal's certificate against the proxy's address:
+    /// such a send is refused with what to do instead, before any connection is opened.
+    @Test func httpsToAnIPAddressThroughAProxyIsRefusedWithWhatToDo() async throws {
+        let proxy = try #require(try EgressProxy.parse("http://127.0.0.1:9", environment: [:], source: "proxy"))
+        let allowed = AddressGuard(allowed: [try #require(CIDR("203.0.113.0/24")), try #require(CIDR("2001:db8::/32"))])
+        let sender = HTTPSender(configuration: SenderConfiguration(addressGuard: allowed, proxy: proxy))
+        for url in ["https://203.0.113.5/hook", "https://[2001:db8::5]/hook"] {
+            let result = await sender.send(Array("{}".utf8), to: try Endpoint(url, allowHTTP: false), headers: [])
+            #expect(result.verdict == .permanent && result.error?.contains("give the receiver's host name") == true, "\(result.error ?? "-")")
+        }
+        sender.shutdown()
+    }
 }
