@@ -211,10 +211,11 @@ public final class Admin: Sendable {
 
     // MARK: Deliveries
 
-    /// A page of the delivery log, newest first: of `webhook`, or of `team`'s webhooks (read
-    /// page by page until `limit` are found, so that the cursor stays the log's own), or all.
+    /// A page of the delivery log, newest first: of `webhook`, of `team`'s webhooks, or all.
     /// A team's page holds only its present webhooks' deliveries, whatever else the log has:
-    /// those of deleted webhooks and of the alert destinations belong to no team's view.
+    /// those of deleted webhooks and of the alert destinations belong to no team's view. It is
+    /// each of its webhooks' page (their index) merged, newest first: scanning the whole log for
+    /// a team's rows took seconds at a few hundred thousand deliveries.
     public func deliveries(
         webhook: String?, team: String? = nil, status: DeliveryStatus?, since: Int64?, before: Int64?, limit: Int
     ) async throws -> [DeliveryRecord] {
@@ -222,18 +223,12 @@ public final class Admin: Sendable {
         guard let team, webhook == nil else {
             return try await reader.withStore { try $0.deliveries(webhook: webhook, status: status, since: since, before: before, limit: limit) }
         }
-        let ours = Set(try await webhooks().filter { $0.team == team }.map(\.id))
-        guard !ours.isEmpty else { return [] }
+        let ours = try await webhooks().filter { $0.team == team }.map(\.id)
         var page: [DeliveryRecord] = []
-        var cursor = before
-        while page.count < limit {
-            let scan = cursor
-            let read = try await reader.withStore { try $0.deliveries(webhook: nil, status: status, since: since, before: scan, limit: 1000) }
-            page += read.filter { ours.contains($0.state.target) }.prefix(limit - page.count)
-            guard read.count == 1000, let last = read.last else { break }
-            cursor = last.state.id
+        for id in ours {
+            page += try await reader.withStore { try $0.deliveries(webhook: id, status: status, since: since, before: before, limit: limit) }
         }
-        return page
+        return Array(page.sorted { $0.state.id > $1.state.id }.prefix(limit))
     }
 
     public func delivery(_ id: Int64) async throws -> DeliveryDetail {

@@ -71,18 +71,31 @@ public final class SQLiteSpool: ServeStore {
     public func completeAndClaim(
         _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
-        defer { announceHealthChanges() }
-        return try connection.write {
-            (try completeInTransaction(outcomes, now: now),
-             try claimInTransaction(limit: limit, now: now, lease: lease, quota: quota))
+        try announcingHealth {
+            try connection.write {
+                (try completeInTransaction(outcomes, now: now),
+                 try claimInTransaction(limit: limit, now: now, lease: lease, quota: quota))
+            }
         }
     }
 
-    private func announceHealthChanges() {
+    /// Runs `write`, then announces the health changes it recorded, once it committed: a
+    /// transaction that rolled back changed no webhook's health (announced, the daemon would
+    /// take a webhook for disabled that the database still has healthy).
+    private func announcingHealth<T>(_ write: () throws -> T) throws -> T {
+        let result: T
+        do {
+            result = try write()
+        } catch {
+            healthChanges.removeAll()
+            throw error
+        }
         let changes = healthChanges
         healthChanges.removeAll()
-        guard let onHealthChange else { return }
-        for (webhook, from, to) in changes { onHealthChange(webhook, from, to) }
+        if let onHealthChange {
+            for (webhook, from, to) in changes { onHealthChange(webhook, from, to) }
+        }
+        return result
     }
 
     /// Where the last claim under a quota stopped, so the next one starts with the endpoint after it.
@@ -97,8 +110,7 @@ public final class SQLiteSpool: ServeStore {
 
     public func complete(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {
         guard !outcomes.isEmpty else { return [] }
-        defer { announceHealthChanges() }
-        return try connection.write { try completeInTransaction(outcomes, now: now) }
+        return try announcingHealth { try connection.write { try completeInTransaction(outcomes, now: now) } }
     }
 
     private func completeInTransaction(_ outcomes: [DeliveryOutcome], now: Int64) throws -> [DeliveryState?] {

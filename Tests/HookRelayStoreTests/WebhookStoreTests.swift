@@ -77,6 +77,29 @@ import Testing
         #expect(policy.next(.healthy, failures: 0, failingSince: nil, succeeded: false, gone: true, now: 5).state == .disabled)
     }
 
+    /// A round whose transaction rolls back (here its claim fails after its outcome changed the
+    /// webhook's health) announces nothing: the daemon would take the webhook for unhealthy or
+    /// disabled while the database keeps it healthy.
+    @Test func aHealthChangeRolledBackIsNotAnnounced() throws {
+        let store = try SQLiteSpool(path: temporarySpool())
+        store.healthPolicy = HealthPolicy(unhealthyAfter: 1, disableAfter: 1_000_000)
+        let changes = ChangeLog()
+        store.onHealthChange = { changes.append("\($0):\($1.rawValue)->\($2.rawValue)") }
+        try store.save(webhook("a"))
+        _ = try store.ingest((1...2).map { IngestedEvent(id: "e\($0)", body: [0x7B, 0x7D], targets: [("a", false)]) }, now: 1)
+        let claimed = try store.claim(limit: 1, now: 10, lease: 100)
+        try store.connection.execute("CREATE TEMP TRIGGER no_claims BEFORE UPDATE OF claim ON deliveries BEGIN SELECT RAISE(ABORT, 'no claims now'); END")
+        #expect(throws: (any Error).self) {
+            _ = try store.completeAndClaim([outcome(claimed[0], .retry(at: 1_000), status: 500, at: 10)], limit: 1, now: 10, lease: 100, quota: nil)
+        }
+        #expect(changes.entries.isEmpty, "\(changes.entries)")
+        #expect(try store.webhooks().first?.state == .healthy)
+        // Written again once claims work: announced once, as committed.
+        try store.connection.execute("DROP TRIGGER no_claims")
+        _ = try store.completeAndClaim([outcome(claimed[0], .retry(at: 1_000), status: 500, at: 10)], limit: 1, now: 11, lease: 100, quota: nil)
+        #expect(changes.entries == ["a:healthy->unhealthy"])
+    }
+
     @Test func attemptsUpdateHealthInTheSameTransaction() throws {
         let store = try SQLiteSpool(path: temporarySpool())
         store.healthPolicy = HealthPolicy(unhealthyAfter: 2, disableAfter: 1_000_000)
