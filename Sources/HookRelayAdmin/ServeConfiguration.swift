@@ -265,6 +265,13 @@ public struct ServeConfiguration: Sendable {
         ] where !range.contains(value) {
             throw Problem(description: "\(path): \(key) must be between \(range.lowerBound) and \(range.upperBound)")
         }
+        if let budget = limits.parseBudget, budget < maxIngestBody(ndjson: true) {
+            // A request is read only once its body fits in the budget: a larger one never would.
+            throw Problem(description: """
+                \(path): parse_budget (\(budget)) must be at least the largest NDJSON body, 64 × max_event_bytes \
+                (\(maxIngestBody(ndjson: true))): a larger request would be answered 503 every time
+                """)
+        }
         if limits.headerTimeout <= .zero || limits.bodyTimeout <= .zero || limits.idleTimeout <= .zero || limits.authBackoff <= .zero {
             throw Problem(description: "\(path): header_timeout, body_timeout, idle_timeout and auth_backoff must be above zero")
         }

@@ -324,6 +324,8 @@ import Glibc
         ("range.toml", "concurrency = 0\n", "concurrency must be between 1 and 4096"),
         ("duration.toml", "timeout = \"soon\"\n", #"timeout "soon" is not a duration"#),
         ("lease.toml", "lease = \"10s\"\ntimeout = \"9s\"\nconnect_timeout = \"2s\"\n", "lease (10s) must be at least timeout + connect_timeout (11s)"),
+        ("budget.toml", "parse_budget = 1048576\nmax_event_bytes = 65536\n",
+         "parse_budget (1048576) must be at least the largest NDJSON body, 64 × max_event_bytes (4194304)"),
         ("otel.toml", "otel_endpoint = \"localhost:4318\"\n", #"otel_endpoint "localhost:4318" must be an OTLP/HTTP collector's base URL"#),
         ("bad.json", #"{"concurrency": true}"#, "concurrency must be a whole number"),
         ("array.json", "[1]", "not a JSON object"),
