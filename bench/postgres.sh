@@ -297,9 +297,9 @@ function median(a, k,   i, j, t) {
     return a[int((k + 1) / 2)]
 }
 # The rounds of R ("seconds serve-cpu db-cpu;" each) into out[1..3], each field'"'"'s median; sets nr.
-function rounds(r, out,   parts, f, i, x, v) {
-    nr = split(r, parts, ";") - 1
-    for (f = 1; f <= 3; f++) { for (i = 1; i <= nr; i++) { split(parts[i], x, " "); v[i] = x[f] }; out[f] = median(v, nr) }
+function rounds(r, out,   each_round, f, i, x, v) {
+    nr = split(r, each_round, ";") - 1
+    for (f = 1; f <= 3; f++) { for (i = 1; i <= nr; i++) { split(each_round[i], x, " "); v[i] = x[f] }; out[f] = median(v, nr) }
 }
 # The median over the rounds of A'"'"'s seconds over B'"'"'s (how many times as fast B is); sets each.
 function ratio(a, b,   ra, rb, x, y, v, i, k) {

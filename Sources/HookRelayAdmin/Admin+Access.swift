@@ -112,8 +112,15 @@ extension Admin {
         return (token, secret)
     }
 
-    public func tokens(team: String?) async throws -> [AccessToken] {
-        try await reader.withStore { try $0.tokens(team: team) }
+    /// The tokens of `team` (nil: every team's) that the caller may see and revoke: a team
+    /// admin (`byAdmin` false) only those below admin and for its team alone.
+    public func tokens(team: String?, byAdmin: Bool = true) async throws -> [AccessToken] {
+        try await reader.withStore { try $0.tokens(team: team) }.filter { $0.isManageable(byAdmin: byAdmin) }
+    }
+
+    /// One of ``tokens(team:byAdmin:)``, or nil.
+    public func token(_ id: String, team: String?, byAdmin: Bool) async throws -> AccessToken? {
+        try await tokens(team: team, byAdmin: byAdmin).first { $0.id == id }
     }
 
     public func revokeToken(_ id: String, team: String?) async throws {

@@ -67,6 +67,9 @@ public struct ServeConfiguration: Sendable {
     /// The lease when none is set: an attempt's longest time (`timeout` + `connect_timeout`) plus 30 s.
     public var defaultLease: Duration { sender.timeout + sender.connectTimeout + .seconds(30) }
 
+    /// The longest an attempt may take: connecting, then the answer.
+    public var longestAttempt: Duration { sender.timeout + sender.connectTimeout }
+
     /// The lease claims are made with.
     public var effectiveLease: Duration { lease ?? defaultLease }
 
@@ -74,7 +77,7 @@ public struct ServeConfiguration: Sendable {
     /// delivery whose attempt is still running. Checked once flags have overridden the file.
     public func checkLease() throws {
         guard let lease else { return }
-        let attempt = sender.timeout + sender.connectTimeout
+        let attempt = longestAttempt
         guard lease >= attempt else {
             throw Problem(description: "lease (\(lease.shortDescription)) must be at least timeout + connect_timeout (\(attempt.shortDescription))")
         }

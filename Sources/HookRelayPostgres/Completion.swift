@@ -117,30 +117,29 @@ enum Completion {
                 c.last_latency_ms, c.next_attempt_at, w.state, w.consecutive_failures, w.failing_since, c.ref
             FROM changed c JOIN messages m ON m.id = c.message_id LEFT JOIN webhooks w ON w.id = c.endpoint
             """
-        /// Whether outcome `o` is already in the log: an outcome written again (a round whose
-        /// completion committed and whose claim or health then failed is retried whole, and so
-        /// is one whose commit's answer was lost in an outage) neither logs its attempt twice nor
-        /// counts it twice towards the delivery's attempts and its webhook's health. Each claim
-        /// of a delivery has its own token and one outcome.
-        static let recorded = "EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = o.id AND a.claim = o.claim)"
-
-        /// The outcomes `o`, the attempts `logged` and the deliveries `changed`, for ``sql`` and
-        /// ``RoundStatement``.
+        /// The outcomes `o`, those not in the log yet `fresh`, the attempts `logged` and the
+        /// deliveries `changed`, for ``sql`` and ``RoundStatement``. An outcome written again (a
+        /// round whose completion committed and whose claim or health then failed is retried
+        /// whole, and so is one whose commit's answer was lost in an outage) is in the log by its
+        /// claim (each claim of a delivery has its own token and one outcome): it neither logs its
+        /// attempt twice nor counts twice towards the delivery's attempts and its webhook's health.
         static let ctes = """
             o AS (
                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::boolean[],
                     $8::bigint[], $9::bigint[], $10::bigint[], $11::bytea[], $13::bigint[])
                     WITH ORDINALITY AS o(id, claim, status, next, http, error, has_error, latency, counted, started, body, ref, turn)),
+            fresh AS (
+                SELECT * FROM o WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = o.id AND a.claim = o.claim)),
             logged AS (
                 INSERT INTO attempts (delivery_id, started_at, http_status, latency_ms, error, response_body, claim)
                 SELECT o.id, o.started, nullif(o.http, -1), o.latency, CASE WHEN o.has_error THEN o.error END, o.body, o.claim
-                FROM o WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = o.id) AND NOT \(recorded) ORDER BY o.turn),
+                FROM fresh o WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = o.id) ORDER BY o.turn),
             changed AS (
                 UPDATE deliveries d SET status = o.status, attempts = d.attempts + o.counted, next_attempt_at = o.next,
                     lease_until = NULL, lease_owner = NULL, last_http_status = nullif(o.http, -1),
                     last_error = CASE WHEN o.has_error THEN o.error END, last_latency_ms = o.latency, updated_at = $12,
                     ref = nullif(o.ref, -1)
-                FROM o WHERE d.id = o.id AND d.claim = o.claim AND NOT \(recorded)
+                FROM fresh o WHERE d.id = o.id AND d.claim = o.claim
                 RETURNING o.turn, d.id, d.message_id, d.endpoint, d.status, d.attempts, d.last_http_status, d.last_error,
                     d.last_latency_ms, d.next_attempt_at, d.ref)
             """

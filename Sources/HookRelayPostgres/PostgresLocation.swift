@@ -213,6 +213,9 @@ public struct PostgresStoreError: TransientStoreError, Sendable, CustomStringCon
                 let state = server[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
                 let detail = server[.detail].map { "; \($0)" } ?? ""
                 message = "\(what): \(text)\(detail)\(state)"
+            } else if error.code == .connectionError {
+                let reason = error.underlying.map { "\($0)" } ?? "\(error.code)"
+                message = "\(what): no connection (\(reason)): is the server running, and the URL right?"
             } else {
                 let underlying = error.underlying.map { ": \($0)" } ?? ""
                 message = "\(what): \(error.code)\(underlying)"

@@ -77,19 +77,8 @@ public final class PostgresPool: Sendable {
             try bridge.run(timeout: .seconds(75)) { try await PostgresSchema.migrate(client, logger: logger, location: redacted) }
         } catch {
             runner.cancel()
-            throw Self.openingFailed(error, location: redacted)
+            throw PostgresStoreError(error, doing: "opening the database", location: redacted)
         }
-    }
-
-    /// Why opening failed, in words: the server's own message when it refused, else what kept
-    /// the connection from being made, with what to check.
-    static func openingFailed(_ error: any Error, location: String) -> PostgresStoreError {
-        guard let error = error as? PSQLError, error.serverInfo == nil, error.code == .connectionError || error.code == .sslUnsupported
-        else { return PostgresStoreError(error, doing: "opening the database", location: location) }
-        let reason = error.underlying.map { "\($0)" } ?? "\(error.code)"
-        return PostgresStoreError(
-            message: "opening the database: no connection (\(reason)): is the server running, and the URL right?",
-            location: location, isTransient: true)
     }
 
     /// Closes the pool's connections once the calls running end; a store's later call fails.

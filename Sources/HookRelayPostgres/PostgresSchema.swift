@@ -263,7 +263,7 @@ enum PostgresSchema {
         """,
         // 15: the claim each attempt was the outcome of (PostgreSQL only: a round's completion
         // commits apart from its claim and health, and the dispatcher writes the outcomes of a
-        // round that failed after that commit again; ``Completion/Record/recorded`` keeps them
+        // round that failed after that commit again; ``Completion/Record/ctes``' `fresh` keeps them
         // from being logged and counted twice). Rows logged before have none.
         """
         ALTER TABLE attempts ADD COLUMN claim bigint;

@@ -42,7 +42,7 @@ struct DispatchService: Service {
                 state.logger.info("delivery \(delivery.status.rawValue)", metadata: metadata)
             },
             storeRetry: Self.storeRetry, gatherOutcomes: state.database.outcomeGathering,
-            longestAttempt: configuration.sender.timeout + configuration.sender.connectTimeout,
+            longestAttempt: configuration.longestAttempt,
             storeTrouble: { trouble in
                 switch trouble {
                 case let .unavailable(error):

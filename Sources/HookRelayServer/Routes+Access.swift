@@ -158,15 +158,12 @@ extension Routes {
             let caller = try context.caller()
             let team = caller.isAdmin ? try teamQuery(request) : caller.team
             if let team { try require(context, team, may: .manage) }
-            let tokens = try await admin.tokens(team: team).filter { $0.isManageable(byAdmin: caller.isAdmin) }
-            return json(["tokens": tokens.map { TokenView($0) }])
+            return json(["tokens": try await admin.tokens(team: team, byAdmin: caller.isAdmin).map { TokenView($0) }])
         }
         api.delete("tokens/:id") { _, context in
             let caller = try context.caller()
             let id = try context.parameters.require("id")
-            guard let token = try await admin.tokens(team: caller.isAdmin ? nil : caller.team).first(where: {
-                $0.id == id && $0.isManageable(byAdmin: caller.isAdmin)
-            }) else {
+            guard let token = try await admin.token(id, team: caller.isAdmin ? nil : caller.team, byAdmin: caller.isAdmin) else {
                 throw APIError(status: .notFound, message: "no token \(id)")
             }
             try require(context, token.team, may: .manage)

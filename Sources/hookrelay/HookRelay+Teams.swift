@@ -157,7 +157,7 @@ struct TokensCommand: AsyncParsableCommand {
         func run() async throws {
             try await AdminRun.run {
                 let admin = try store.admin()
-                guard let token = try await admin.tokens(team: nil).first(where: { $0.id == id }) else {
+                guard let token = try await admin.token(id, team: nil, byAdmin: true) else {
                     throw AdminError.notFound("token \(id)")
                 }
                 try await admin.revokeToken(id, team: nil)

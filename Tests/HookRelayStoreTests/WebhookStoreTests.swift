@@ -77,16 +77,22 @@ import Testing
         #expect(policy.next(.healthy, failures: 0, failingSince: nil, succeeded: false, gone: true, now: 5).state == .disabled)
     }
 
+    /// A spool with a health policy whose changes are logged, webhook `a` and `events` events for it.
+    func spoolWithHealth(unhealthyAfter: Int, events: Int) throws -> (SQLiteSpool, ChangeLog) {
+        let store = try SQLiteSpool(path: temporarySpool())
+        store.healthPolicy = HealthPolicy(unhealthyAfter: unhealthyAfter, disableAfter: 1_000_000)
+        let changes = ChangeLog()
+        store.onHealthChange = { changes.append("\($0):\($1.rawValue)->\($2.rawValue)") }
+        try store.save(webhook("a"))
+        _ = try store.ingest((1...events).map { IngestedEvent(id: "e\($0)", body: [0x7B, 0x7D], targets: [("a", false)]) }, now: 1)
+        return (store, changes)
+    }
+
     /// A round whose transaction rolls back (here its claim fails after its outcome changed the
     /// webhook's health) announces nothing: the daemon would take the webhook for unhealthy or
     /// disabled while the database keeps it healthy.
     @Test func aHealthChangeRolledBackIsNotAnnounced() throws {
-        let store = try SQLiteSpool(path: temporarySpool())
-        store.healthPolicy = HealthPolicy(unhealthyAfter: 1, disableAfter: 1_000_000)
-        let changes = ChangeLog()
-        store.onHealthChange = { changes.append("\($0):\($1.rawValue)->\($2.rawValue)") }
-        try store.save(webhook("a"))
-        _ = try store.ingest((1...2).map { IngestedEvent(id: "e\($0)", body: [0x7B, 0x7D], targets: [("a", false)]) }, now: 1)
+        let (store, changes) = try spoolWithHealth(unhealthyAfter: 1, events: 2)
         let claimed = try store.claim(limit: 1, now: 10, lease: 100)
         try store.connection.execute("CREATE TEMP TRIGGER no_claims BEFORE UPDATE OF claim ON deliveries BEGIN SELECT RAISE(ABORT, 'no claims now'); END")
         #expect(throws: (any Error).self) {
@@ -101,12 +107,7 @@ import Testing
     }
 
     @Test func attemptsUpdateHealthInTheSameTransaction() throws {
-        let store = try SQLiteSpool(path: temporarySpool())
-        store.healthPolicy = HealthPolicy(unhealthyAfter: 2, disableAfter: 1_000_000)
-        let changes = ChangeLog()
-        store.onHealthChange = { changes.append("\($0):\($1.rawValue)->\($2.rawValue)") }
-        try store.save(webhook("a"))
-        _ = try store.ingest((1...3).map { IngestedEvent(id: "e\($0)", body: [0x7B, 0x7D], targets: [("a", false)]) }, now: 1)
+        let (store, changes) = try spoolWithHealth(unhealthyAfter: 2, events: 3)
         for time in [10, 20] as [Int64] {
             let claimed = try store.claim(limit: 1, now: time, lease: 100)
             _ = try store.complete([outcome(claimed[0], .retry(at: time + 1000), status: 500, at: time)], now: time)

@@ -71,8 +71,7 @@ extension WebUI {
 
         router.get("/ui/tokens", use: ui.page { _, _, session in
             try ui.requireManage(session, session.team)
-            let tokens = try await admin.tokens(team: session.team).filter { $0.isManageable(byAdmin: session.principal.isAdmin) }
-            let rows: [[String: Any]] = tokens.map { token in
+            let rows: [[String: Any]] = try await admin.tokens(team: session.team, byAdmin: session.principal.isAdmin).map { token in
                 [
                     "id": token.id, "role": token.role.rawValue, "any_team": token.anyTeam, "description": token.description,
                     "created": time(token.createdAt), "last_used": token.lastUsedAt.map(time) ?? "never",
@@ -104,9 +103,7 @@ extension WebUI {
         router.post("/ui/tokens/:id/revoke", use: ui.action { _, context, session, _ in
             let id = try context.parameters.require("id")
             let principal = session.principal
-            guard let token = try await admin.tokens(team: principal.isAdmin ? nil : principal.team).first(where: {
-                $0.id == id && $0.isManageable(byAdmin: principal.isAdmin)
-            }) else {
+            guard let token = try await admin.token(id, team: principal.isAdmin ? nil : principal.team, byAdmin: principal.isAdmin) else {
                 throw AdminError.notFound("token \(id)")
             }
             try ui.requireManage(session, token.team)
