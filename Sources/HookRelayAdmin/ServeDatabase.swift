@@ -25,10 +25,14 @@ public final class ServeDatabase: Sendable {
         changes = configuration.notify ? try PostgresChangeFeed(location: url, logger: logger) : nil
     }
 
+    /// Whether the database is a server (PostgreSQL) that orders concurrent writers itself,
+    /// rather than a file one connection at a time writes (SQLite).
+    public var isServer: Bool { pool != nil }
+
     /// How long `serve`'s dispatcher lets the outcomes of attempts gather while no worker waits
     /// for a job (``Dispatcher``'s `gatherOutcomes`): PostgreSQL, a network round trip and a
     /// server's work per statement away, gains from fewer, larger rounds; SQLite writes each at once.
-    public var outcomeGathering: Duration? { pool == nil ? nil : .milliseconds(5) }
+    public var outcomeGathering: Duration? { isServer ? .milliseconds(5) : nil }
 
     /// A store for `role`: on the shared pool (PostgreSQL), or a connection of its own (SQLite).
     public func open(role: ConnectionRole) throws -> sending any ServeStore {

@@ -157,6 +157,23 @@ struct DispatchMachine {
             && newlyGone.isEmpty && appends.isEmpty && releasing.isEmpty && !stopping && storeFailures == 0
     }
 
+    /// Whether the next round is only outcomes to record and claims to make, and should run
+    /// now: nothing else waits for the store thread (messages, claims to give back, a target
+    /// gone, the end of the input, a stop, a failing store) and outcomes need not gather. Such
+    /// rounds follow each other on a ``ChainedRounds`` store's own thread.
+    var chainable: Bool {
+        !outcomes.isEmpty && appends.isEmpty && releasing.isEmpty && newlyGone.isEmpty && !(inputDone && !ingestFinishedSeen)
+            && !stopping && storeFailures == 0 && !mayGather
+    }
+
+    /// Whether a chain of rounds may wait for the next outcome instead of ending: no outcome
+    /// waits yet, attempts are in flight (their outcomes will come), and nothing else waits for
+    /// the store thread (as for ``chainable``, and no new input to claim).
+    var chainMayWait: Bool {
+        outcomes.isEmpty && inFlight > 0 && appends.isEmpty && releasing.isEmpty && newlyGone.isEmpty
+            && !(inputDone && !ingestFinishedSeen) && !stopping && storeFailures == 0 && !woken
+    }
+
     // MARK: The store thread's rounds
 
     /// What one store round does, in this order: tell the store the input ended, append, release,

@@ -15,21 +15,27 @@ public final class Dispatcher: @unchecked Sendable {
     /// Hears about deliveries that reached a final state, and (at the end) those still pending.
     public typealias Report = @Sendable (DeliveryState) -> Void
 
-    // `machine` and `waiters` are guarded by `condition`; `store` is used by the store thread only.
-    private let condition = NSCondition()
-    private var machine: DispatchMachine
-    private var waiters: [CheckedContinuation<ClaimedDelivery?, Never>] = []
-    private var store: any DeliveryQueue
+    // `machine`, `waiters` and the chain's state are guarded by `condition`; `store` is used by the
+    // store thread only, or by a chain of rounds while the store thread waits for it to end.
+    let condition = NSCondition()
+    var machine: DispatchMachine
+    var waiters: [CheckedContinuation<ClaimedDelivery?, Never>] = []
+    private(set) var store: any DeliveryQueue
+    /// A chain of rounds on a ``ChainedRounds`` store (Dispatcher+Chain.swift): signalled when
+    /// it ends, with the failure that ended it (guarded by `condition`).
+    let chainEnded = DispatchSemaphore(value: 0)
+    var chain = ChainState.off
+    var chainFailure: (any Error, DispatchMachine.Round)?
 
-    private let lease: Int64
+    let lease: Int64
     /// Endpoints that get nothing for now (paused webhooks), asked each round.
-    private let heldEndpoints: (@Sendable () -> Set<String>)?
+    let heldEndpoints: (@Sendable () -> Set<String>)?
     /// Endpoints claimed under their own rate limit or ordering (``RuledClaims``), asked each
     /// round; the ordinary claim leaves them out.
-    private let ruledEndpoints: (@Sendable () -> [String: DeliveryRules])?
+    let ruledEndpoints: (@Sendable () -> [String: DeliveryRules])?
     /// When each rate-limited endpoint with a due delivery has its next token (store thread only).
     private var tokenWait: [String: Int64] = [:]
-    private let now: @Sendable () -> Int64
+    let now: @Sendable () -> Int64
     private let report: Report
     private let progress: (@Sendable (_ retrying: Int) -> Void)?
     private let storeTrouble: @Sendable (StoreTrouble) -> Void
@@ -59,7 +65,7 @@ public final class Dispatcher: @unchecked Sendable {
         self.report = report
     }
 
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
         condition.lock()
         defer { condition.unlock() }
         return try body()
@@ -73,7 +79,7 @@ public final class Dispatcher: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         machine.append(messages)
-        condition.broadcast()
+        wakeStoreThread()
         while machine.mustWait(limit: limit) { condition.wait() }
     }
 
@@ -82,7 +88,7 @@ public final class Dispatcher: @unchecked Sendable {
     public func inputArrived() {
         locked {
             machine.inputArrived()
-            condition.broadcast()
+            wakeStoreThread()
         }
     }
 
@@ -90,7 +96,7 @@ public final class Dispatcher: @unchecked Sendable {
     public func inputFinished() {
         locked {
             machine.inputFinished()
-            condition.broadcast()
+            wakeStoreThread()
         }
     }
 
@@ -99,8 +105,15 @@ public final class Dispatcher: @unchecked Sendable {
     public func stop() {
         locked {
             endWaiters(machine.stop())
-            condition.broadcast()
+            wakeStoreThread()
         }
+    }
+
+    /// Wakes the store thread for something only it does, ending a chain of rounds that waits
+    /// for an outcome (Dispatcher+Chain.swift). Called with `condition` held.
+    private func wakeStoreThread() {
+        condition.broadcast()
+        endWaitingChain()
     }
 
     // MARK: The workers' side
@@ -111,7 +124,7 @@ public final class Dispatcher: @unchecked Sendable {
             locked {
                 let answer = machine.workerAsks(now: now())
                 // Claims held too long to be sent within their lease go back in the next round.
-                if machine.releasesWaiting { condition.broadcast() }
+                if machine.releasesWaiting { wakeStoreThread() }
                 switch answer {
                 case let .job(job): continuation.resume(returning: job)
                 case .end: continuation.resume(returning: nil)
@@ -125,9 +138,11 @@ public final class Dispatcher: @unchecked Sendable {
 
     /// Records an attempt. Deliveries to a target that answered 410 are failed at once.
     public func finish(_ outcome: DeliveryOutcome, targetGone: Bool = false) {
-        locked {
+        let next: DispatchMachine.Round? = locked {
             if machine.attemptFinished(outcome, targetGone: targetGone) { condition.broadcast() }
+            return resumeChain()
         }
+        if let next { startChained(next) }
     }
 
     /// Whether a target answered 410 Gone earlier in this run.
@@ -226,6 +241,11 @@ public final class Dispatcher: @unchecked Sendable {
                 failedByGone += try store.failPending(target: target, error: error, now: time)
                 unwritten?.gone.removeFirst()
             }
+        }
+        if !round.outcomes.isEmpty, round.gone.isEmpty, rules.isEmpty, !round.stopping, store is any ChainedRounds {
+            // This round and those that follow it on the store's own thread (Dispatcher+Chain.swift).
+            try runChain(round, unwritten: &unwritten)
+            return false
         }
         var (states, claimed) = try store.completeAndClaim(
             round.gone.isEmpty ? round.outcomes : [], limit: round.wanted, now: time, lease: lease, quota: round.quota)
@@ -328,7 +348,7 @@ public final class Dispatcher: @unchecked Sendable {
     }
 
     /// Reports deliveries that reached a final state, and how many wait for a retry.
-    private func apply(_ states: [DeliveryState?], failedByGone: [DeliveryState] = []) {
+    func apply(_ states: [DeliveryState?], failedByGone: [DeliveryState] = []) {
         let (final, retrying) = locked { machine.record(states, failedByGone: failedByGone) }
         for state in final { report(state) }
         if let retrying { progress?(retrying) }

@@ -43,18 +43,41 @@ final class BlockingBridge: Sendable {
         timeout: Duration, connectWithin: Duration?, _ body: @escaping @Sendable (Connected) async throws -> T
     ) throws -> T {
         precondition(!eventLoop.inEventLoop, "a PostgreSQL store was called on its own event loop: that waits forever")
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        start(timeout: timeout, connectWithin: connectWithin, body) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0 }!.get()
+    }
+
+    /// Starts `body` on the event loop under the limits of ``run(timeout:connectWithin:_:)`` and
+    /// returns at once; `then` gets the result on the event loop. What a caller uses that goes on
+    /// from the result without a thread waiting for it (``PostgresStore``'s chained rounds): no
+    /// thread is woken between the answer and the next statement.
+    func start<T: Sendable>(
+        timeout: Duration, connectWithin: Duration?, _ body: @escaping @Sendable (Connected) async throws -> T,
+        then: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
         // The limits are timers on the event loop that cancel the task: a call costs one task
         // and no child tasks or sleeps (the store's calls are many small ones a second).
-        let call = Call<T>()
+        let call = Call()
         let task = Task(executorPreference: executor) {
-            let result: Result<T, any Error>
+            var result: Result<T, any Error>
             do {
                 result = .success(try await body(call.connected))
             } catch {
                 result = .failure(error)
             }
-            call.state.withLock { $0.result = result }
-            call.done.signal()
+            let (limits, timedOut) = call.state.withLock { state in
+                state.ended = true
+                return (state.limits, state.timedOut)
+            }
+            for limit in limits { limit.cancel() }
+            if case let .failure(error) = result, let timedOut, !(error is TimedOut) { result = .failure(timedOut) }
+            then(result)
         }
         func limit(after: Duration, connecting: Bool) -> Scheduled<Void> {
             eventLoop.scheduleTask(in: TimeAmount(after)) {
@@ -66,18 +89,17 @@ final class BlockingBridge: Sendable {
         var limits = [limit(after: timeout, connecting: false)]
         if let connectWithin, connectWithin < timeout { limits.append(limit(after: connectWithin, connecting: true)) }
         // The task ends soon after it is cancelled: what it waits for (a connection, a lease) ends at cancellation.
-        call.done.wait()
-        for limit in limits { limit.cancel() }
-        let (result, timedOut) = call.state.withLock { $0 }
-        if case let .failure(error)? = result, let timedOut, !(error is TimedOut) { throw timedOut }
-        return try result!.get()
+        let ended = call.state.withLock { state in
+            state.limits = limits
+            return state.ended
+        }
+        if ended { for limit in limits { limit.cancel() } }
     }
 }
 
-/// One call's result, the first limit it ran into, and its end.
-private final class Call<T: Sendable>: Sendable {
-    let state = Mutex<(result: Result<T, any Error>?, timedOut: TimedOut?)>((nil, nil))
-    let done = DispatchSemaphore(value: 0)
+/// One call's limits, the first it ran into, and whether its task has ended.
+private final class Call: Sendable {
+    let state = Mutex<(limits: [Scheduled<Void>], timedOut: TimedOut?, ended: Bool)>(([], nil, false))
     let connected = Connected()
 }
 

@@ -4,6 +4,7 @@ import HookRelayStore
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The PostgreSQL implementation of the store's roles (HookRelayStore's StoreRoles.swift), for
 /// several `serve` instances sharing one database: the same semantics as ``SQLiteSpool``, with
@@ -22,7 +23,7 @@ import PostgresNIO
 ///
 /// Every change runs in one transaction (`READ COMMITTED`), every read in one statement or one
 /// read-only snapshot; a deadlock or serialization failure is retried up to three times.
-public final class PostgresStore: ServeStore {
+public final class PostgresStore: ServeStore, ChainedRounds {
     /// The most connections one store's pool opens (one store is used by one thread at a time).
     public static let maximumConnections = 2
 
@@ -85,7 +86,9 @@ public final class PostgresStore: ServeStore {
     /// the connection it makes waits in the pool).
     public var connectionWait: Duration = .seconds(2)
     public var reconnectWait: Duration = .milliseconds(250)
-    private var unreachable = false
+    /// Whether the last call failed for a transient error: the next waits ``reconnectWait`` for
+    /// a connection. Atomic: a chained round (``ChainedRounds``) ends on the event loop.
+    private let unreachable = Unreachable()
 
     /// Runs `body` on one connection of the pool, on the event loop, and waits for it. For reads:
     /// a change belongs in ``transaction(_:snapshot:_:)``, whose commit is durable (a session's
@@ -93,23 +96,60 @@ public final class PostgresStore: ServeStore {
     func run<T: Sendable>(
         _ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable (Session) async throws -> T
     ) throws -> T {
-        let client = client
-        let logger = logger
-        let notifies = pool.notifies
         do {
-            let result = try bridge.run(timeout: timeout ?? self.timeout, connectWithin: unreachable ? reconnectWait : connectionWait) { connected in
-                try await client.withConnection { connection in
-                    connected()
-                    return try await body(Session(connection: connection, logger: logger, notifies: notifies))
-                }
-            }
-            unreachable = false
+            let result = try bridge.run(timeout: timeout ?? self.timeout, connectWithin: connectWithin, session(body))
+            unreachable.flag.store(false, ordering: .relaxed)
             return result
         } catch {
-            let failure = PostgresStoreError(error, doing: what, location: location)
-            unreachable = failure.isTransient
-            throw failure
+            throw failure(error, doing: what)
         }
+    }
+
+    /// Starts `body` as ``run(_:timeout:_:)`` does and returns at once; `then` gets the result
+    /// on the event loop.
+    func start<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (Session) async throws -> T,
+        then: @escaping @Sendable (Result<T, PostgresStoreError>) -> Void
+    ) {
+        let (unreachable, location) = (unreachable, location)
+        bridge.start(timeout: timeout, connectWithin: connectWithin, session(body)) { result in
+            switch result {
+            case let .success(value):
+                unreachable.flag.store(false, ordering: .relaxed)
+                then(.success(value))
+            case let .failure(error):
+                then(.failure(Self.failure(error, doing: what, location: location, unreachable: unreachable)))
+            }
+        }
+    }
+
+    private var connectWithin: Duration { unreachable.flag.load(ordering: .relaxed) ? reconnectWait : connectionWait }
+
+    /// `body` on a connection of the pool, as the bridge runs it.
+    private func session<T: Sendable>(
+        _ body: @escaping @Sendable (Session) async throws -> T
+    ) -> @Sendable (Connected) async throws -> T {
+        let (client, logger, notifies) = (client, logger, pool.notifies)
+        return { connected in
+            try await client.withConnection { connection in
+                connected()
+                return try await body(Session(connection: connection, logger: logger, notifies: notifies))
+            }
+        }
+    }
+
+    private func failure(_ error: any Error, doing what: String) -> PostgresStoreError {
+        Self.failure(error, doing: what, location: location, unreachable: unreachable)
+    }
+
+    private static func failure(_ error: any Error, doing what: String, location: String, unreachable: Unreachable) -> PostgresStoreError {
+        let failure = PostgresStoreError(error, doing: what, location: location)
+        unreachable.flag.store(failure.isTransient, ordering: .relaxed)
+        return failure
+    }
+
+    private final class Unreachable: Sendable {
+        let flag = Atomic<Bool>(false)
     }
 
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` when it throws), again
@@ -183,23 +223,47 @@ public final class PostgresStore: ServeStore {
         _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
     ) throws -> (states: [DeliveryState?], claimed: [ClaimedDelivery]) {
         guard !outcomes.isEmpty || limit > 0 else { return ([], []) }
+        let (what, body) = round(outcomes, limit: limit, now: now, lease: lease, quota: quota)
+        let result = try run(what, body)
+        Self.announce(result.0.changes, to: onHealthChange)
+        return (result.0.states, result.1)
+    }
+
+    public func completeAndClaim(
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?,
+        then: @escaping @Sendable (Result<(states: [DeliveryState?], claimed: [ClaimedDelivery]), any Error>) -> Void
+    ) {
+        guard !outcomes.isEmpty || limit > 0 else { return then(.success(([], []))) }
+        let (what, body) = round(outcomes, limit: limit, now: now, lease: lease, quota: quota)
+        let onHealthChange = onHealthChange
+        start(what, body) { result in
+            then(result.map { value in
+                Self.announce(value.0.changes, to: onHealthChange)
+                return (value.0.states, value.1)
+            }.mapError { $0 })
+        }
+    }
+
+    /// A dispatcher round's work: the outcomes recorded and the claim, in one statement where
+    /// it can (``RoundStatement``). The claim commits by itself after the outcomes' (a lease need
+    /// not reach the disk: one lost in a crash is claimed again when it expires).
+    private func round(
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?
+    ) -> (what: String, body: @Sendable (Session) async throws -> (Completion.Result, [ClaimedDelivery])) {
         let claim = ClaimRequest(limit: limit, now: now, leaseUntil: now + lease, owner: owner, quota: quota)
-        let policy = healthPolicy
-        let durable = durableCommits
-        // The claim is one statement committed by itself after the outcomes' (a lease need not
-        // reach the disk: one lost in a crash is claimed again when it expires); in the common
-        // round both are one statement (``RoundStatement``).
-        let result = try run(outcomes.isEmpty ? "claiming deliveries" : "recording attempts") { session in
+        let (policy, durable) = (healthPolicy, durableCommits)
+        return (outcomes.isEmpty ? "claiming deliveries" : "recording attempts", { session in
             if let round = try await Completion.runWithClaim(outcomes, claim: claim, now: now, policy: policy, durable: durable, in: session) {
                 return round
             }
             let completed = try await Completion.run(outcomes, now: now, policy: policy, durable: durable, in: session)
             return (completed, try await claim.run(in: session))
-        }
-        if let onHealthChange {
-            for change in result.0.changes { onHealthChange(change.webhook, change.from, change.to) }
-        }
-        return (result.0.states, result.1)
+        })
+    }
+
+    private static func announce(_ changes: [Completion.HealthChange], to onHealthChange: (@Sendable (String, WebhookHealth, WebhookHealth) -> Void)?) {
+        guard let onHealthChange else { return }
+        for change in changes { onHealthChange(change.webhook, change.from, change.to) }
     }
 
     public func nextDue(excluding: Set<String>) throws -> Int64? {

@@ -93,7 +93,7 @@ struct DispatchService: Service {
         let now = state.now()
         let released = try await state.withStore { try $0.recoverOrphans(now: now) }
         if released > 0 { state.logger.notice("resending deliveries left in flight by a process that ended", metadata: ["count": "\(released)"]) }
-        return state.dispatcherQueue()
+        return try state.dispatcherQueue()
     }
 
     private func attempt(_ job: ClaimedDelivery) async -> (DeliveryOutcome, gone: Bool) {

@@ -149,9 +149,18 @@ final class ServerState: StoreAccess {
     /// The webhooks with a rate limit or an ordering, claimed under them.
     var ruledWebhooks: [String: DeliveryRules] { directory.withLock { $0.ruled } }
 
-    /// The dispatcher's queue: the same connection as ingest and the API (``SharedWriterQueue``).
-    func dispatcherQueue() -> sending any DeliveryQueue {
-        SharedWriterQueue(store)
+    /// The dispatcher's queue. SQLite: the same connection as ingest and the API, each call in
+    /// its turn on the writer's queue (``SharedWriterQueue``). A database server orders
+    /// concurrent writers itself: a store of the dispatcher's own on the shared pool, whose
+    /// rounds neither wait for ingest's commits nor make ingest wait, and go on from one to the
+    /// next on the pool's event loop (``ChainedRounds``).
+    func dispatcherQueue() throws -> sending any DeliveryQueue {
+        guard database.isServer else { return SharedWriterQueue(store) }
+        let queue = try database.open(role: .writer)
+        queue.healthPolicy = configuration.healthPolicy
+        queue.onHealthChange = { [unowned self] in healthChanged($0, from: $1, to: $2) }
+        try queue.setDurableCommits(false)
+        return queue
     }
 
     func withStore<T: Sendable>(_ body: @escaping @Sendable (any ServeStore) throws -> T) async throws -> T {

@@ -174,6 +174,20 @@ public struct DeliveryState: Sendable, Equatable {
     }
 }
 
+/// A queue whose dispatcher rounds go on without a thread waiting for each (PostgreSQL): the
+/// round's work starts on the store's own I/O thread, and its result arrives there, where the
+/// dispatcher hands out the claims and begins the next round at once. A thread that waits for
+/// each answer is woken for it and then wakes the I/O thread for the next statement: two
+/// wake-ups a round, a good part of a round's time on a busy machine (docs/benchmarks.md).
+public protocol ChainedRounds: DeliveryQueue {
+    /// ``DeliveryQueue/completeAndClaim(_:limit:now:lease:quota:)``, started: returns at once,
+    /// and `then` gets the result on the store's I/O thread (where it must not block), or at
+    /// once when there is nothing to do.
+    func completeAndClaim(
+        _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?,
+        then: @escaping @Sendable (Result<(states: [DeliveryState?], claimed: [ClaimedDelivery]), any Error>) -> Void)
+}
+
 /// The durable queue behind every mode that sends: append, claim with a lease, complete or
 /// reschedule, query. SQLite (``SQLiteSpool``) is the one-machine implementation; a shared
 /// database with `FOR UPDATE SKIP LOCKED` claims would implement the same operations.

@@ -1,10 +1,12 @@
+import Foundation
 import HookRelayDelivery
 import HookRelayStore
 import Synchronization
 import Testing
 
 /// The dispatcher through a store that fails for a while: transient errors keep the outcomes and
-/// retry the round; other errors end the run. No database: a ``FlakyQueue`` over a ``MemoryStore``.
+/// retry the round; other errors end the run. No database: a ``FlakyQueue`` over a ``MemoryStore``,
+/// also as a ``ChainedRounds`` store whose rounds end on a thread of its own (PostgreSQL's way).
 @Suite struct DispatcherOutageTests {
     struct Unreachable: TransientStoreError, CustomStringConvertible {
         var isTransient: Bool
@@ -13,7 +15,7 @@ import Testing
 
     /// A durable-looking queue (outcomes written at once) whose calls throw while ``failures`` is
     /// above zero, each failure counting one down.
-    final class FlakyQueue: DeliveryQueue, @unchecked Sendable {
+    class FlakyQueue: DeliveryQueue, @unchecked Sendable {
         let memory = MemoryStore()
         let error: Unreachable
         let state = Mutex((failures: 0, failed: 0, completed: [Int64]()))
@@ -60,6 +62,52 @@ import Testing
         func release(_ deliveries: [ClaimedDelivery]) throws { try memory.release(deliveries) }
     }
 
+    /// A ``FlakyQueue`` whose rounds are started and answered on a queue of its own, as
+    /// PostgreSQL's are on its event loop; counts them.
+    final class ChainedFlakyQueue: FlakyQueue, ChainedRounds, @unchecked Sendable {
+        let io = IOThread()
+        let chained = Mutex(0)
+
+        func completeAndClaim(
+            _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?,
+            then: @escaping @Sendable (Result<(states: [DeliveryState?], claimed: [ClaimedDelivery]), any Error>) -> Void
+        ) {
+            io.run { [self] in
+                chained.withLock { $0 += 1 }
+                then(Result { try completeAndClaim(outcomes, limit: limit, now: now, lease: lease, quota: quota) })
+            }
+        }
+    }
+
+    /// A thread of its own that runs what it is given in order, as an event loop does (not a
+    /// dispatch queue: with the whole suite running, the shared pool's threads may all be
+    /// blocked for seconds).
+    final class IOThread: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var work: [@Sendable () -> Void] = []
+
+        init() {
+            let thread = Thread { [self] in
+                while true {
+                    condition.lock()
+                    while work.isEmpty { condition.wait() }
+                    let next = work.removeFirst()
+                    condition.unlock()
+                    next()
+                }
+            }
+            thread.name = "chained-flaky-queue"
+            thread.start()
+        }
+
+        func run(_ body: @escaping @Sendable () -> Void) {
+            condition.lock()
+            work.append(body)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
     /// What the dispatcher reported: final states and its store troubles.
     final class Reports: Sendable {
         let final = Mutex<[DeliveryState]>([])
@@ -83,9 +131,9 @@ import Testing
 
     /// A dispatcher running over `count` messages to one target, and the first job it handed out.
     func started(
-        _ count: Int, transient: Bool = true, retrying: Bool = true
+        _ count: Int, transient: Bool = true, retrying: Bool = true, chained: Bool
     ) async throws -> (FlakyQueue, Reports, Dispatcher, Task<[DeliveryState], any Error>, ClaimedDelivery) {
-        let queue = FlakyQueue(transient: transient)
+        let queue = chained ? ChainedFlakyQueue(transient: transient) : FlakyQueue(transient: transient)
         _ = try queue.append((0..<count).map { NewMessage(messageID: "m\($0)", body: [], targets: ["x"]) }, now: 0)
         let reports = Reports()
         let dispatcher = dispatcher(queue, reports, retrying: retrying)
@@ -110,8 +158,9 @@ import Testing
         var description: String { "\(what) did not happen within 20 s" }
     }
 
-    @Test func anOutcomeFinishedWhileTheStoreIsDownIsWrittenWhenItIsBackAndNothingNewIsHandedOut() async throws {
-        let (queue, reports, dispatcher, run, first) = try await started(2)
+    @Test(arguments: [false, true])
+    func anOutcomeFinishedWhileTheStoreIsDownIsWrittenWhenItIsBackAndNothingNewIsHandedOut(chained: Bool) async throws {
+        let (queue, reports, dispatcher, run, first) = try await started(2, chained: chained)
         // The store goes away while the attempt is in flight; the round writing its outcome fails 5 times.
         queue.fail(5)
         dispatcher.finish(outcome(first))
@@ -124,12 +173,14 @@ import Testing
         try await eventually("both delivered") { reports.final.withLock { $0.count } == 2 }
         #expect(reports.final.withLock { $0.map(\.status) } == [.delivered, .delivered])
         #expect(reports.troubles.withLock { $0 } == ["unavailable", "recovered"], "once per outage, not per retry")
+        if let chained = queue as? ChainedFlakyQueue { #expect(chained.chained.withLock { $0 } > 0, "the rounds with outcomes ran chained") }
         dispatcher.stop()
         _ = try await run.value
     }
 
-    @Test func aWorkerGetsNothingWhileTheStoreIsDown() async throws {
-        let (queue, _, dispatcher, run, first) = try await started(3)
+    @Test(arguments: [false, true])
+    func aWorkerGetsNothingWhileTheStoreIsDown(chained: Bool) async throws {
+        let (queue, _, dispatcher, run, first) = try await started(3, chained: chained)
         // Two more are claimed and buffered; while rounds fail, none of them is handed out.
         queue.fail(1_000_000)
         dispatcher.finish(outcome(first))
@@ -146,10 +197,11 @@ import Testing
         _ = try await run.value
     }
 
-    @Test(arguments: [(transient: false, retrying: true), (transient: true, retrying: false)])
-    func aStoreErrorThatIsNotTransientOrWithoutRetriesEndsTheRun(_ case: (transient: Bool, retrying: Bool)) async throws {
+    @Test(arguments: [(transient: false, retrying: true), (transient: true, retrying: false)], [false, true])
+    func aStoreErrorThatIsNotTransientOrWithoutRetriesEndsTheRun(_ case: (transient: Bool, retrying: Bool), chained: Bool) async throws {
         // Without retries is `deliver`: its exit status tells to run it again.
-        let (queue, _, dispatcher, run, first) = try await started(1, transient: `case`.transient, retrying: `case`.retrying)
+        let (queue, _, dispatcher, run, first) = try await started(
+            1, transient: `case`.transient, retrying: `case`.retrying, chained: chained)
         queue.fail(1)
         dispatcher.finish(outcome(first))
         await #expect(throws: Unreachable.self) { try await run.value }
