@@ -21,11 +21,15 @@ public final class Dispatcher: @unchecked Sendable {
     var machine: DispatchMachine
     var waiters: [CheckedContinuation<ClaimedDelivery?, Never>] = []
     private(set) var store: any DeliveryQueue
-    /// A chain of rounds on a ``ChainedRounds`` store (Dispatcher+Chain.swift): signalled when
-    /// it ends, with the failure that ended it (guarded by `condition`).
-    let chainEnded = DispatchSemaphore(value: 0)
+    /// A chain of rounds on a ``ChainedRounds`` store (Dispatcher+Chain.swift): its state, whether
+    /// it is over, the failure that ended it, and the states its rounds recorded for the store
+    /// thread to report (guarded by `condition`); `chainEvents` is signalled for each of the
+    /// last two.
+    let chainEvents = DispatchSemaphore(value: 0)
     var chain = ChainState.off
+    var chainOver = false
     var chainFailure: (any Error, DispatchMachine.Round)?
+    var chainReports: [[DeliveryState?]] = []
 
     let lease: Int64
     /// Endpoints that get nothing for now (paused webhooks), asked each round.
@@ -39,6 +43,11 @@ public final class Dispatcher: @unchecked Sendable {
     private let report: Report
     private let progress: (@Sendable (_ retrying: Int) -> Void)?
     private let storeTrouble: @Sendable (StoreTrouble) -> Void
+    /// Whether rounds are failing for a transient store error (guarded by `condition`).
+    private var storeFailing = false
+    /// How long (ms) the store thread lets a chain of rounds wait for an outcome before it takes
+    /// over (Dispatcher+Chain.swift); tests make it long.
+    var chainWaitLimit = DispatchMachine.idlePoll
 
     public init(
         store: sending any DeliveryQueue, claimBatch: Int, lease: Duration, waitUntil: Int64?,
@@ -186,21 +195,14 @@ public final class Dispatcher: @unchecked Sendable {
     /// what it could not write, hands out nothing, and is run again after the capped backoff of
     /// `storeRetry` (`serve`); without it (`deliver`), and for any other store error, the run ends.
     private func loop() throws {
-        var failing = false
         while true {
             var unwritten: DispatchMachine.Round?
             do {
                 if try round(&unwritten) { return }
-                if failing {
-                    failing = false
-                    storeTrouble(.recovered)
-                }
+                roundSucceeded()
             } catch where StoreOutage.isTransient(error) {
                 guard let wait = locked({ machine.roundFailed(unwritten) }) else { throw error }
-                if !failing {
-                    failing = true
-                    storeTrouble(.unavailable(error))
-                }
+                if !locked({ defer { storeFailing = true }; return storeFailing }) { storeTrouble(.unavailable(error)) }
                 locked {
                     let until = Date().addingTimeInterval(Double(wait) / 1000)
                     // Woken by a finished attempt or new input: keep waiting; by stop: run the last round.
@@ -208,6 +210,12 @@ public final class Dispatcher: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Reports that the store is back after rounds failed (once per outage): from the store
+    /// thread, or from a chained round (Dispatcher+Chain.swift), which may go on for long.
+    func roundSucceeded() {
+        if locked({ defer { storeFailing = false }; return storeFailing }) { storeTrouble(.recovered) }
     }
 
     /// One round; returns whether the run is over. `unwritten` follows what the round has yet
@@ -244,7 +252,7 @@ public final class Dispatcher: @unchecked Sendable {
         }
         if !round.outcomes.isEmpty, round.gone.isEmpty, rules.isEmpty, !round.stopping, store is any ChainedRounds {
             // This round and those that follow it on the store's own thread (Dispatcher+Chain.swift).
-            try runChain(round, unwritten: &unwritten)
+            try runChain(unwritten ?? round, unwritten: &unwritten)
             return false
         }
         var (states, claimed) = try store.completeAndClaim(

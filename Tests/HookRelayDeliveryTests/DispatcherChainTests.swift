@@ -1,4 +1,4 @@
-import HookRelayDelivery
+@testable import HookRelayDelivery
 import HookRelayStore
 import Synchronization
 import Testing
@@ -15,10 +15,31 @@ import Testing
         let held = Mutex((now: [String: Int](), most: 0))
     }
 
-    func dispatcher(_ queue: Queue, report: @escaping Dispatcher.Report) -> Dispatcher {
+    /// A clock the test moves (Unix ms).
+    final class TestClock: Sendable {
+        let now = Mutex<Int64>(1_000)
+    }
+
+    func dispatcher(
+        _ queue: Queue, claimBatch: Int = 8, clock: TestClock = TestClock(), longestAttempt: Duration? = nil,
+        report: @escaping Dispatcher.Report
+    ) -> Dispatcher {
         Dispatcher(
-            store: queue, claimBatch: 8, lease: .seconds(60), waitUntil: nil, maxPerEndpoint: 2, idleWait: .milliseconds(20),
-            now: { 1_000 }, report: report, storeRetry: (.milliseconds(1), .milliseconds(8)))
+            store: queue, claimBatch: claimBatch, lease: .seconds(60), waitUntil: nil, maxPerEndpoint: 2, idleWait: .milliseconds(20),
+            now: { clock.now.withLock { $0 } }, report: report, storeRetry: (.milliseconds(1), .milliseconds(8)),
+            longestAttempt: longestAttempt)
+    }
+
+    func delivered(_ job: ClaimedDelivery) -> DeliveryOutcome {
+        DeliveryOutcome(delivery: job, attempt: AttemptRecord(startedAt: 1_000, httpStatus: 204, latencyMilliseconds: 1, error: nil), next: .delivered)
+    }
+
+    func eventually(_ what: String, _ condition: () -> Bool) async throws {
+        let end = ContinuousClock.now + .seconds(60)
+        while !condition() {
+            guard ContinuousClock.now < end else { throw DispatcherOutageTests.DispatcherTimeout(what: what) }
+            try await Task.sleep(for: .milliseconds(2))
+        }
     }
 
     @Test func everyOutcomeIsRecordedOnceWithinTheLimitAndStopEndsTheRun() async throws {
@@ -60,5 +81,61 @@ import Testing
         #expect(tally.held.withLock { $0.most } <= 2, "no endpoint had more than its limit in flight")
         #expect(queue.chained.withLock { $0 } > 0, "rounds ran chained")
         #expect(try queue.pendingStates(now: 2_000).isEmpty)
+    }
+
+    /// A chain that waits for an outcome is resumed by the worker that reports it: the round
+    /// starts within its `finish`, not from the store thread (which would take the chain back
+    /// only after `chainWaitLimit`, here a minute).
+    @Test func theNextOutcomeResumesAWaitingChainFromItsWorker() async throws {
+        let queue = Queue(transient: true)
+        _ = try queue.append((0..<2).map { NewMessage(messageID: "m\($0)", body: [], targets: ["a"]) }, now: 0)
+        let tally = Tally()
+        let dispatcher = dispatcher(queue) { state in tally.reported.withLock { $0.append(state.id) } }
+        dispatcher.chainWaitLimit = 60_000
+        let run = Task(executorPreference: HTTPSender.taskExecutor) { try await dispatcher.run(reportingPending: false) }
+        let first = try #require(await dispatcher.next())
+        let second = try #require(await dispatcher.next())
+        dispatcher.finish(delivered(first))
+        try await eventually("the first outcome reported") { tally.reported.withLock { $0 } == [first.id] }
+        // The chain's round has ended with the second attempt in flight: the chain waits.
+        try await Task.sleep(for: .milliseconds(50))
+        let before = queue.started.withLock { $0 }
+        dispatcher.finish(delivered(second))
+        #expect(queue.started.withLock { $0 } == before + 1, "the round started within the worker's finish")
+        try await eventually("the second outcome reported") { tally.reported.withLock { $0.count } == 2 }
+        dispatcher.stop()
+        _ = try await run.value
+        #expect(queue.state.withLock { $0.completed } == [first.id, second.id])
+    }
+
+    /// What the store thread wrote before a chained round (claims given back) is not written
+    /// again when that round fails; its outcome is kept and written once.
+    @Test func aFailedChainedRoundKeepsItsOutcomeAndNotWhatCameBeforeIt() async throws {
+        let queue = Queue(transient: true)
+        _ = try queue.append((0..<3).map { NewMessage(messageID: "m\($0)", body: [], targets: ["x"]) }, now: 0)
+        let clock = TestClock()
+        // A claim may wait 100 ms in the buffer (a 60 s lease less a 59.9 s attempt).
+        let dispatcher = dispatcher(queue, claimBatch: 4, clock: clock, longestAttempt: .milliseconds(59_900)) { _ in }
+        queue.gate.withLock { $0 = 1 }
+        let run = Task(executorPreference: HTTPSender.taskExecutor) { try await dispatcher.run(reportingPending: false) }
+        let first = try #require(await dispatcher.next())
+        // The store thread, idle, is held in its look for the next due time while the test sets up
+        // a round with both claims to give back and an outcome.
+        try await eventually("the store thread idle") { queue.gate.withLock { $0 } == 2 }
+        clock.now.withLock { $0 = 2_000 }
+        let asking = Task(executorPreference: HTTPSender.taskExecutor) { await dispatcher.next() }
+        try await eventually("the buffered claims given up") { dispatcher.locked { dispatcher.machine.releasesWaiting } }
+        dispatcher.finish(delivered(first))
+        queue.fail(1)
+        queue.gateOpen.signal()
+        try await eventually("the outcome written after the failed round") { queue.state.withLock { $0.completed } == [first.id] }
+        #expect(queue.state.withLock { $0.failed } == 1)
+        let released = queue.state.withLock { $0.released }
+        #expect(!released.isEmpty && Set(released).count == released.count, "each claim given back once: \(released)")
+        #expect(!released.contains(first.id))
+        dispatcher.stop()
+        // The worker that asked got a claim given back and claimed again, or nothing once stopped.
+        if let job = await asking.value { dispatcher.finish(delivered(job)) }
+        _ = try await run.value
     }
 }

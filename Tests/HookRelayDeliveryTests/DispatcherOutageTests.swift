@@ -18,7 +18,7 @@ import Testing
     class FlakyQueue: DeliveryQueue, @unchecked Sendable {
         let memory = MemoryStore()
         let error: Unreachable
-        let state = Mutex((failures: 0, failed: 0, completed: [Int64]()))
+        let state = Mutex((failures: 0, failed: 0, completed: [Int64](), released: [Int64]()))
 
         init(transient: Bool) { error = Unreachable(isTransient: transient) }
 
@@ -50,8 +50,17 @@ import Testing
             try check()
             return try memory.nextDue(excluding: excluding)
         }
+        /// Set to 1: the next `nextUnclaimedDue` (the store thread's idle look), once it has
+        /// passed its check, sets it to 2 and waits for `gateOpen`.
+        let gate = Mutex(0)
+        let gateOpen = DispatchSemaphore(value: 0)
+
         func nextUnclaimedDue(excluding: Set<String>) throws -> Int64? {
             try check()
+            if gate.withLock({ gate in
+                defer { if gate == 1 { gate = 2 } }
+                return gate == 1
+            }) { gateOpen.wait() }
             return try memory.nextUnclaimedDue(excluding: excluding)
         }
         func failPending(target: String, error: String, now: Int64) throws -> [DeliveryState] {
@@ -59,19 +68,27 @@ import Testing
         }
         func requeueFailed(now: Int64) throws -> Int { try memory.requeueFailed(now: now) }
         func pendingStates(now: Int64) throws -> [DeliveryState] { try memory.pendingStates(now: now) }
-        func release(_ deliveries: [ClaimedDelivery]) throws { try memory.release(deliveries) }
+        func release(_ deliveries: [ClaimedDelivery]) throws {
+            try memory.release(deliveries)
+            state.withLock { $0.released += deliveries.map(\.id) }
+        }
     }
 
-    /// A ``FlakyQueue`` whose rounds are started and answered on a queue of its own, as
+    /// A ``FlakyQueue`` whose rounds are started and answered on a thread of its own, as
     /// PostgreSQL's are on its event loop; counts them.
     final class ChainedFlakyQueue: FlakyQueue, ChainedRounds, @unchecked Sendable {
         let io = IOThread()
         let chained = Mutex(0)
+        /// Rounds started (counted where they start, before they run).
+        let started = Mutex(0)
+
+        deinit { io.stop() }
 
         func completeAndClaim(
             _ outcomes: [DeliveryOutcome], limit: Int, now: Int64, lease: Int64, quota: TargetQuota?,
             then: @escaping @Sendable (Result<(states: [DeliveryState?], claimed: [ClaimedDelivery]), any Error>) -> Void
         ) {
+            started.withLock { $0 += 1 }
             io.run { [self] in
                 chained.withLock { $0 += 1 }
                 then(Result { try completeAndClaim(outcomes, limit: limit, now: now, lease: lease, quota: quota) })
@@ -83,26 +100,40 @@ import Testing
     /// dispatch queue: with the whole suite running, the shared pool's threads may all be
     /// blocked for seconds).
     final class IOThread: @unchecked Sendable {
+        let name = "chained-flaky-queue"
         private let condition = NSCondition()
         private var work: [@Sendable () -> Void] = []
+        private var stopped = false
 
         init() {
             let thread = Thread { [self] in
                 while true {
                     condition.lock()
-                    while work.isEmpty { condition.wait() }
+                    while work.isEmpty, !stopped { condition.wait() }
+                    if work.isEmpty {
+                        condition.unlock()
+                        return
+                    }
                     let next = work.removeFirst()
                     condition.unlock()
                     next()
                 }
             }
-            thread.name = "chained-flaky-queue"
+            thread.name = name
             thread.start()
         }
 
         func run(_ body: @escaping @Sendable () -> Void) {
             condition.lock()
             work.append(body)
+            condition.signal()
+            condition.unlock()
+        }
+
+        /// Ends the thread once what it was given has run.
+        func stop() {
+            condition.lock()
+            stopped = true
             condition.signal()
             condition.unlock()
         }
