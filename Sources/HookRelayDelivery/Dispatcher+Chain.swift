@@ -14,6 +14,9 @@ import HookRelayStore
 /// it itself), a stop, a failed round, or a chain that waited for an outcome longer than
 /// `chainWaitLimit` (20 ms; a retry falling due meanwhile is claimed then).
 extension Dispatcher {
+    /// How many rounds' states wake the store thread to report them before its next look.
+    static let chainReportBatch = 16
+
     enum ChainState {
         case off
         case running
@@ -33,7 +36,7 @@ extension Dispatcher {
         startChained(first)
         var over = false
         while !over {
-            _ = chainEvents.wait(timeout: .now() + .nanoseconds(Int(limit)))
+            _ = chainEvents.wait(timeout: .now() + .milliseconds(Int(DispatchMachine.idlePoll)))
             let reports: [[DeliveryState?]]
             (reports, over) = locked {
                 defer { chainReports.removeAll() }
@@ -116,7 +119,9 @@ extension Dispatcher {
             condition.broadcast()
             if !result.states.isEmpty {
                 chainReports.append(result.states)
-                chainEvents.signal()
+                // The store thread reports them when it next looks (every 20 ms), or now when
+                // many wait: a wake-up a round slowed the rounds by a tenth (docs/benchmarks.md).
+                if chainReports.count >= Self.chainReportBatch { chainEvents.signal() }
             }
             if !ruled, machine.chainable { return machine.beginRound(paused: held) }
             if !ruled, machine.chainMayWait {
