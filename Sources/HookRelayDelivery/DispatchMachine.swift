@@ -154,7 +154,13 @@ struct DispatchMachine {
     /// one of them asks.
     var mayGather: Bool {
         settings.gatherOutcomes != nil && !outcomes.isEmpty && outcomes.count < Self.outcomeBatch && waiting == 0 && inFlight > 0
-            && newlyGone.isEmpty && appends.isEmpty && releasing.isEmpty && !stopping && storeFailures == 0
+            && onlyOutcomesWait
+    }
+
+    /// Nothing but outcomes waits for the store thread: no messages, claims to give back, target
+    /// gone, stop or failing store.
+    private var onlyOutcomesWait: Bool {
+        appends.isEmpty && releasing.isEmpty && newlyGone.isEmpty && !stopping && storeFailures == 0
     }
 
     /// Whether the next round is only outcomes to record and claims to make, and should run
@@ -162,16 +168,14 @@ struct DispatchMachine {
     /// gone, the end of the input, a stop, a failing store) and outcomes need not gather. Such
     /// rounds follow each other on a ``ChainedRounds`` store's own thread.
     var chainable: Bool {
-        !outcomes.isEmpty && appends.isEmpty && releasing.isEmpty && newlyGone.isEmpty && !(inputDone && !ingestFinishedSeen)
-            && !stopping && storeFailures == 0 && !mayGather
+        !outcomes.isEmpty && onlyOutcomesWait && !(inputDone && !ingestFinishedSeen) && !mayGather
     }
 
     /// Whether a chain of rounds may wait for the next outcome instead of ending: no outcome
     /// waits yet, attempts are in flight (their outcomes will come), and nothing else waits for
     /// the store thread (as for ``chainable``, and no new input to claim).
     var chainMayWait: Bool {
-        outcomes.isEmpty && inFlight > 0 && appends.isEmpty && releasing.isEmpty && newlyGone.isEmpty
-            && !(inputDone && !ingestFinishedSeen) && !stopping && storeFailures == 0 && !woken
+        outcomes.isEmpty && inFlight > 0 && onlyOutcomesWait && !(inputDone && !ingestFinishedSeen) && !woken
     }
 
     // MARK: The store thread's rounds

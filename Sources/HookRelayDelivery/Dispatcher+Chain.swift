@@ -29,10 +29,7 @@ extension Dispatcher {
     /// (``DispatchMachine/roundFailed(_:)``).
     func runChain(_ first: DispatchMachine.Round, unwritten: inout DispatchMachine.Round?) throws {
         let limit = UInt64(chainWaitLimit) * 1_000_000
-        locked {
-            chain = .running
-            chainOver = false
-        }
+        locked { chain = .running }
         startChained(first)
         var over = false
         while !over {
@@ -43,9 +40,10 @@ extension Dispatcher {
                 if case let .waiting(_, since) = chain, DispatchTime.now().uptimeNanoseconds - since >= limit {
                     // Waited long enough for an outcome: the store thread takes over.
                     chain = .off
-                    chainOver = true
                 }
-                return (chainReports, chainOver)
+                // Only the chain's end sets it off while it runs.
+                if case .off = chain { return (chainReports, true) }
+                return (chainReports, false)
             }
             for states in reports { apply(states) }
         }
@@ -64,7 +62,6 @@ extension Dispatcher {
     /// Ends the chain (with `condition` held).
     private func endChain() {
         chain = .off
-        chainOver = true
         chainEvents.signal()
     }
 
@@ -88,12 +85,10 @@ extension Dispatcher {
     }
 
     func startChained(_ round: DispatchMachine.Round) {
-        let store = store as! any ChainedRounds
         let time = now()
-        store.completeAndClaim(round.outcomes, limit: round.wanted, now: time, lease: lease, quota: round.quota) { [self] result in
+        chained!.completeAndClaim(round.outcomes, limit: round.wanted, now: time, lease: lease, quota: round.quota) { [self] result in
             switch result {
             case let .success(result):
-                roundSucceeded()
                 // The store thread waits in `runChain`, and nothing else calls the store meanwhile.
                 if let next = endChained(round, result: result, at: time) { startChained(next) }
             case let .failure(error):
@@ -113,7 +108,8 @@ extension Dispatcher {
     ) -> DispatchMachine.Round? {
         let held = heldEndpoints?() ?? []
         let ruled = !(ruledEndpoints?() ?? [:]).isEmpty
-        return locked {
+        let (next, back): (DispatchMachine.Round?, Bool) = locked {
+            let back = recovered()
             let (handOut, _) = machine.endRound(round, claimed: result.claimed, memoryOutstanding: nil, at: time)
             for job in handOut { waiters.removeFirst().resume(returning: job) }
             condition.broadcast()
@@ -123,13 +119,15 @@ extension Dispatcher {
                 // many wait: a wake-up a round slowed the rounds by a tenth (docs/benchmarks.md).
                 if chainReports.count >= Self.chainReportBatch { chainEvents.signal() }
             }
-            if !ruled, machine.chainable { return machine.beginRound(paused: held) }
+            if !ruled, machine.chainable { return (machine.beginRound(paused: held), back) }
             if !ruled, machine.chainMayWait {
                 chain = .waiting(held: held, since: DispatchTime.now().uptimeNanoseconds)
             } else {
                 endChain()
             }
-            return nil
+            return (nil, back)
         }
+        if back { storeTrouble(.recovered) }
+        return next
     }
 }

@@ -20,14 +20,14 @@ public final class Dispatcher: @unchecked Sendable {
     let condition = NSCondition()
     var machine: DispatchMachine
     var waiters: [CheckedContinuation<ClaimedDelivery?, Never>] = []
-    private(set) var store: any DeliveryQueue
-    /// A chain of rounds on a ``ChainedRounds`` store (Dispatcher+Chain.swift): its state, whether
-    /// it is over, the failure that ended it, and the states its rounds recorded for the store
-    /// thread to report (guarded by `condition`); `chainEvents` is signalled for each of the
-    /// last two.
+    private let store: any DeliveryQueue
+    /// The same store when its rounds can be chained (Dispatcher+Chain.swift), else nil.
+    let chained: (any ChainedRounds)?
+    /// A chain of rounds: its state, the failure that ended it, and the states its rounds
+    /// recorded for the store thread to report (guarded by `condition`); `chainEvents` is
+    /// signalled when it ends and when many states wait.
     let chainEvents = DispatchSemaphore(value: 0)
     var chain = ChainState.off
-    var chainOver = false
     var chainFailure: (any Error, DispatchMachine.Round)?
     var chainReports: [[DeliveryState?]] = []
 
@@ -42,9 +42,9 @@ public final class Dispatcher: @unchecked Sendable {
     let now: @Sendable () -> Int64
     private let report: Report
     private let progress: (@Sendable (_ retrying: Int) -> Void)?
-    private let storeTrouble: @Sendable (StoreTrouble) -> Void
+    let storeTrouble: @Sendable (StoreTrouble) -> Void
     /// Whether rounds are failing for a transient store error (guarded by `condition`).
-    private var storeFailing = false
+    var storeFailing = false
     /// How long (ms) the store thread lets a chain of rounds wait for an outcome before it takes
     /// over (Dispatcher+Chain.swift); tests make it long.
     var chainWaitLimit = DispatchMachine.idlePoll
@@ -68,6 +68,7 @@ public final class Dispatcher: @unchecked Sendable {
         self.heldEndpoints = heldEndpoints
         self.ruledEndpoints = ruledEndpoints
         self.progress = progress
+        chained = store as? any ChainedRounds
         self.store = store
         self.lease = lease.milliseconds
         self.now = now
@@ -199,10 +200,15 @@ public final class Dispatcher: @unchecked Sendable {
             var unwritten: DispatchMachine.Round?
             do {
                 if try round(&unwritten) { return }
-                roundSucceeded()
+                if locked({ recovered() }) { storeTrouble(.recovered) }
             } catch where StoreOutage.isTransient(error) {
-                guard let wait = locked({ machine.roundFailed(unwritten) }) else { throw error }
-                if !locked({ defer { storeFailing = true }; return storeFailing }) { storeTrouble(.unavailable(error)) }
+                let (wait, first) = locked { () -> (Int64?, Bool) in
+                    guard let wait = machine.roundFailed(unwritten) else { return (nil, false) }
+                    defer { storeFailing = true }
+                    return (wait, !storeFailing)
+                }
+                guard let wait else { throw error }
+                if first { storeTrouble(.unavailable(error)) }
                 locked {
                     let until = Date().addingTimeInterval(Double(wait) / 1000)
                     // Woken by a finished attempt or new input: keep waiting; by stop: run the last round.
@@ -212,10 +218,12 @@ public final class Dispatcher: @unchecked Sendable {
         }
     }
 
-    /// Reports that the store is back after rounds failed (once per outage): from the store
-    /// thread, or from a chained round (Dispatcher+Chain.swift), which may go on for long.
-    func roundSucceeded() {
-        if locked({ defer { storeFailing = false }; return storeFailing }) { storeTrouble(.recovered) }
+    /// After a round that succeeded, with `condition` held: whether rounds were failing until
+    /// now (the store is back: reported once per outage, by the store thread or by a chained
+    /// round, which may go on for long).
+    func recovered() -> Bool {
+        defer { storeFailing = false }
+        return storeFailing
     }
 
     /// One round; returns whether the run is over. `unwritten` follows what the round has yet
@@ -250,7 +258,7 @@ public final class Dispatcher: @unchecked Sendable {
                 unwritten?.gone.removeFirst()
             }
         }
-        if !round.outcomes.isEmpty, round.gone.isEmpty, rules.isEmpty, !round.stopping, store is any ChainedRounds {
+        if !round.outcomes.isEmpty, round.gone.isEmpty, rules.isEmpty, !round.stopping, chained != nil {
             // This round and those that follow it on the store's own thread (Dispatcher+Chain.swift).
             try runChain(unwritten ?? round, unwritten: &unwritten)
             return false

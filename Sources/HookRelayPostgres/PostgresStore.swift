@@ -101,7 +101,7 @@ public final class PostgresStore: ServeStore, ChainedRounds {
             unreachable.flag.store(false, ordering: .relaxed)
             return result
         } catch {
-            throw failure(error, doing: what)
+            throw Self.failure(error, doing: what, location: location, unreachable: unreachable)
         }
     }
 
@@ -136,10 +136,6 @@ public final class PostgresStore: ServeStore, ChainedRounds {
                 return try await body(Session(connection: connection, logger: logger, notifies: notifies))
             }
         }
-    }
-
-    private func failure(_ error: any Error, doing what: String) -> PostgresStoreError {
-        Self.failure(error, doing: what, location: location, unreachable: unreachable)
     }
 
     private static func failure(_ error: any Error, doing what: String, location: String, unreachable: Unreachable) -> PostgresStoreError {

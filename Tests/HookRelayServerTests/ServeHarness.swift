@@ -348,6 +348,19 @@ extension TestClientProtocol {
         let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
         return APIAnswer(status: response.status, object: try #require(object, "not a JSON object: \(String(buffer: response.body))"))
     }
+
+    /// Makes the teams `ids` through the API with the test token.
+    func makeTeams(_ ids: String...) async throws {
+        for id in ids { #expect(try await call(.post, "teams", #"{"id":"\#(id)"}"#).status == .created) }
+    }
+
+    /// A new token made through the API by the test token from `fields` (its role, team, …):
+    /// the secret, shown once, and its id.
+    func newToken(_ fields: String) async throws -> (token: String, id: String) {
+        let made = try await call(.post, "tokens", fields)
+        #expect(made.status == .created, "\(made.object)")
+        return (try #require(made["token"] as? String), try #require(made["id"] as? String))
+    }
 }
 
 extension ServeConfiguration {

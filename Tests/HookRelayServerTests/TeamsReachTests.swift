@@ -13,20 +13,13 @@ import Testing
 @Suite struct TeamsReachTests {
     typealias Browser = WebFormTests.Browser
 
-    func token(_ client: some TestClientProtocol, _ fields: String) async throws -> (token: String, id: String) {
-        let made = try await client.call(.post, "tokens", fields)
-        #expect(made.status == .created, "\(made.object)")
-        return (try #require(made["token"] as? String), try #require(made["id"] as? String))
-    }
-
     @Test(arguments: StoreBackend.allCases)
     func aTeamsDeliveryLogHoldsItsOwnWebhooksOnly(_ backend: StoreBackend) async throws {
         let serve = try ServeHarness(on: backend)
         try await serve.run { client in
-            #expect(try await client.call(.post, "teams", #"{"id":"acme"}"#).status == .created)
-            #expect(try await client.call(.post, "teams", #"{"id":"beta"}"#).status == .created)
-            let viewer = try await token(client, #"{"role":"viewer","team":"acme"}"#)
-            let beta = try await token(client, #"{"role":"team_admin","team":"beta"}"#)
+            try await client.makeTeams("acme", "beta")
+            let viewer = try await client.newToken(#"{"role":"viewer","team":"acme"}"#)
+            let beta = try await client.newToken(#"{"role":"team_admin","team":"beta"}"#)
             let hook = try #require(try await client.call(.post, "webhooks", #"{"url":"http://beta.test/hook"}"#, token: beta.token)["id"] as? String)
             let event = #"{"event_type":"finding","id":"incident-42"}"#
             #expect(try await client.call(.post, "teams/beta/events", event).status == .accepted)
@@ -51,10 +44,10 @@ import Testing
         let serve = try ServeHarness()
         try await serve.run { client in
             #expect(try await client.call(.post, "teams", #"{"id":"acme"}"#).status == .created)
-            let teamAdmin = try await token(client, #"{"role":"team_admin","team":"acme"}"#)
-            let admin = try await token(client, #"{"role":"admin","team":"acme"}"#)
-            let anyTeam = try await token(client, #"{"role":"publisher","team":"acme","any_team":true}"#)
-            let viewer = try await token(client, #"{"role":"viewer","team":"acme"}"#)
+            let teamAdmin = try await client.newToken(#"{"role":"team_admin","team":"acme"}"#)
+            let admin = try await client.newToken(#"{"role":"admin","team":"acme"}"#)
+            let anyTeam = try await client.newToken(#"{"role":"publisher","team":"acme","any_team":true}"#)
+            let viewer = try await client.newToken(#"{"role":"viewer","team":"acme"}"#)
             let listed = try await client.call(.get, "tokens", token: teamAdmin.token)
             let ids = Set((listed["tokens"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? [])
             #expect(ids == [teamAdmin.id, viewer.id], "\(listed.object)")

@@ -16,9 +16,7 @@ import Testing
 
     /// A new token of `role` in `team`, made through the API by the configured token.
     func token(_ client: some TestClientProtocol, _ role: String, _ team: String) async throws -> (token: String, id: String) {
-        let made = try await client.call(.post, "tokens", #"{"role":"\#(role)","team":"\#(team)"}"#)
-        #expect(made.status == .created, "\(made.object)")
-        return (try #require(made["token"] as? String), try #require(made["id"] as? String))
+        try await client.newToken(#"{"role":"\#(role)","team":"\#(team)"}"#)
     }
 
     /// The forms of a page other than logout's, by their action.
@@ -30,8 +28,7 @@ import Testing
     func aTeamAdminLogsInWithAStoredTokenAndReachesItsTeamOnly(_ backend: StoreBackend) async throws {
         let serve = try ServeHarness(on: backend)
         try await serve.run { client in
-            #expect(try await client.call(.post, "teams", #"{"id":"acme"}"#).status == .created)
-            #expect(try await client.call(.post, "teams", #"{"id":"beta"}"#).status == .created)
+            try await client.makeTeams("acme", "beta")
             let acme = try await token(client, "team_admin", "acme")
             let publisher = try await token(client, "publisher", "acme")
             let acmeHook = try #require(try await client.call(.post, "teams/acme/webhooks", #"{"url":"http://acme.test/hook"}"#)["id"] as? String)
