@@ -34,6 +34,9 @@ struct DispatchMachine {
         /// it never sees end (failed when their webhook is disabled, finished by another
         /// instance or an operator) would otherwise stay in the set for the life of the process.
         var countsRetrying = true
+        /// Slot grants (``SlotGrants``, PostgreSQL) renewed every this many ms: `maxPerEndpoint`
+        /// holds across processes by the grants (``GrantedSlots``); nil: by the store's claims.
+        var grantRenewal: Int64? = nil
     }
 
     /// Outcomes that make the store thread write a batch before workers run short of jobs.
@@ -74,8 +77,15 @@ struct DispatchMachine {
     /// Rounds in a row that failed for a transient store error: while any did, nothing is handed
     /// out (what was claimed waits in the buffer), and what the rounds could not write is kept.
     private(set) var storeFailures = 0
+    /// The slot grants, when the settings ask for them.
+    private(set) var slots: GrantedSlots?
+    /// The grants are due for renewal (as of the last event that told the time): chains end.
+    private var renewalDue = false
 
-    init(_ settings: Settings) { self.settings = settings }
+    init(_ settings: Settings) {
+        self.settings = settings
+        slots = settings.grantRenewal.map(GrantedSlots.init(renewal:))
+    }
 
     // MARK: Events from the reader and the operator
 
@@ -117,31 +127,73 @@ struct DispatchMachine {
     /// attempt could (``Settings/handOutWithin``) is given back instead, in the next round.
     mutating func workerAsks(now: Int64 = 0) -> Answer {
         if stopping { return .end }
-        while bufferStart < buffer.count, storeFailures == 0 {
-            let (job, at) = buffer[bufferStart]
-            bufferStart += 1
-            if let within = settings.handOutWithin, now - at > within {
-                releasing.append(job)
-                if settings.maxPerEndpoint != nil { perEndpoint[job.target, default: 1] -= 1 }
-                continue
-            }
-            inFlight += 1
-            return .job(job)
-        }
+        if storeFailures == 0, let job = takeJob(now: now) { return .job(job) }
         if finished { return .end }
         waiting += 1
         return .wait
     }
 
-    /// An attempt finished; returns whether the store thread should run a round now.
-    mutating func attemptFinished(_ outcome: DeliveryOutcome, targetGone: Bool) -> Bool {
-        inFlight -= 1
-        if settings.maxPerEndpoint != nil { perEndpoint[outcome.delivery.target, default: 1] -= 1 }
-        outcomes.append(outcome)
-        if targetGone, gone.insert(outcome.delivery.target).inserted {
-            newlyGone.append((outcome.delivery.target, outcome.attempt.error ?? "410 Gone"))
+    /// The first buffered job that may start now (under slot grants: on a free slot), counted in
+    /// flight; those buffered too long to be sent within their lease are moved to `releasing`.
+    private mutating func takeJob(now: Int64) -> ClaimedDelivery? {
+        var index = bufferStart
+        while index < buffer.count {
+            let (job, at) = buffer[index]
+            let stale = settings.handOutWithin.map { now - at > $0 } ?? false
+            guard stale || slots?.mayStart(job.target, now: now, limit: settings.maxPerEndpoint) ?? true else {
+                index += 1
+                continue
+            }
+            if index == bufferStart {
+                bufferStart += 1
+                index += 1
+            } else {
+                buffer.remove(at: index)
+            }
+            if stale {
+                releasing.append(job)
+                if settings.maxPerEndpoint != nil { perEndpoint[job.target, default: 1] -= 1 }
+                continue
+            }
+            inFlight += 1
+            slots?.started(job.target)
+            return job
         }
-        return settings.promptOutcomes || outcomes.count >= Self.outcomeBatch || inFlight == 0 || waiting > 0 || !newlyGone.isEmpty
+        return nil
+    }
+
+    /// Hands buffered jobs that may start to waiting workers, in the order they asked.
+    private mutating func serveWaiting(now: Int64) -> [ClaimedDelivery] {
+        var handOut: [ClaimedDelivery] = []
+        while waiting > 0, storeFailures == 0, let job = takeJob(now: now) {
+            waiting -= 1
+            handOut.append(job)
+        }
+        return handOut
+    }
+
+    /// An attempt finished at `now`; returns whether the store thread should run a round now,
+    /// and (under slot grants, where the slot it frees is taken again at once) the jobs for the
+    /// first waiting workers.
+    mutating func attemptFinished(
+        _ outcome: DeliveryOutcome, targetGone: Bool, now: Int64 = 0
+    ) -> (urgent: Bool, handOut: [ClaimedDelivery]) {
+        let target = outcome.delivery.target
+        inFlight -= 1
+        if settings.maxPerEndpoint != nil { perEndpoint[target, default: 1] -= 1 }
+        outcomes.append(outcome)
+        if targetGone, gone.insert(target).inserted {
+            newlyGone.append((target, outcome.attempt.error ?? "410 Gone"))
+        }
+        var handOut: [ClaimedDelivery] = []
+        if slots != nil {
+            slots?.ended(target)
+            renewalDue = grantsDue(now: now)
+            handOut = serveWaiting(now: now)
+        }
+        let urgent = settings.promptOutcomes || outcomes.count >= Self.outcomeBatch || inFlight == 0 || waiting > 0
+            || !newlyGone.isEmpty || !releasing.isEmpty
+        return (urgent, handOut)
     }
 
     func isGone(_ target: String) -> Bool { gone.contains(target) }
@@ -168,15 +220,30 @@ struct DispatchMachine {
     /// gone, the end of the input, a stop, a failing store) and outcomes need not gather. Such
     /// rounds follow each other on a ``ChainedRounds`` store's own thread.
     var chainable: Bool {
-        !outcomes.isEmpty && onlyOutcomesWait && !(inputDone && !ingestFinishedSeen) && !mayGather
+        !outcomes.isEmpty && onlyOutcomesWait && !(inputDone && !ingestFinishedSeen) && !mayGather && !renewalDue
     }
 
     /// Whether a chain of rounds may wait for the next outcome instead of ending: no outcome
     /// waits yet, attempts are in flight (their outcomes will come), and nothing else waits for
     /// the store thread (as for ``chainable``, and no new input to claim).
     var chainMayWait: Bool {
-        outcomes.isEmpty && inFlight > 0 && onlyOutcomesWait && !(inputDone && !ingestFinishedSeen) && !woken
+        outcomes.isEmpty && inFlight > 0 && onlyOutcomesWait && !(inputDone && !ingestFinishedSeen) && !woken && !renewalDue
     }
+
+    // MARK: Slot grants
+
+    /// Whether the store thread should renew the slot grants before its round at `now`.
+    func grantsDue(now: Int64) -> Bool { slots?.due(now: now) ?? false }
+
+    /// The grants as renewed at `now` (the time the store was given: each lasts until then plus
+    /// the lease); attempts may start on them for the lease less the longest attempt.
+    mutating func grantsRenewed(_ grants: [String: Int], at now: Int64) {
+        slots?.renewed(grants, at: now, usableFor: settings.handOutWithin)
+        renewalDue = false
+    }
+
+    /// This process's claims per endpoint (buffered or in flight), for a renewal.
+    var holding: Set<String> { Set(perEndpoint.filter { $0.value > 0 }.keys) }
 
     // MARK: The store thread's rounds
 
@@ -197,7 +264,8 @@ struct DispatchMachine {
     }
 
     /// Takes what waits for the store. `paused`: targets that get nothing for now.
-    mutating func beginRound(paused: Set<String>) -> Round {
+    mutating func beginRound(paused: Set<String>, ruled: Set<String> = []) -> Round {
+        slots?.ruled = ruled
         var round = Round(
             ingestJustFinished: inputDone && !ingestFinishedSeen, appends: appends, release: releasing, outcomes: outcomes,
             gone: newlyGone, wanted: max(0, settings.claimBatch - (buffer.count - bufferStart)), quota: nil, stopping: stopping)
@@ -214,7 +282,7 @@ struct DispatchMachine {
         }
         // Endpoints at their limit get nothing this round: a slow one cannot take every worker.
         if let limit = settings.maxPerEndpoint {
-            round.quota = TargetQuota(limit: limit, held: perEndpoint, paused: paused)
+            round.quota = TargetQuota(limit: limit, held: perEndpoint, paused: paused, granted: slots?.claims(held: perEndpoint, paused: paused))
         } else if !paused.isEmpty {
             round.quota = TargetQuota(limit: Int.max, held: perEndpoint, paused: paused)
         }
@@ -260,13 +328,8 @@ struct DispatchMachine {
             for job in claimed { perEndpoint[job.target, default: 0] += 1 }
         }
         buffer += claimed.map { ($0, now) }
-        var handOut: [ClaimedDelivery] = []
-        while waiting > 0, bufferStart < buffer.count {
-            inFlight += 1
-            bufferStart += 1
-            waiting -= 1
-            handOut.append(buffer[bufferStart - 1].job)
-        }
+        renewalDue = grantsDue(now: now)
+        let handOut = serveWaiting(now: now)
         let busy = !outcomes.isEmpty || !appends.isEmpty || !newlyGone.isEmpty || !releasing.isEmpty
         return (handOut, claimed.isEmpty && !round.hadWork && !busy)
     }
@@ -324,7 +387,10 @@ struct DispatchMachine {
             return .finish
         }
         if woken || !outcomes.isEmpty || !appends.isEmpty || !releasing.isEmpty || stopping { return .runAgain }
-        if !ingestDone, let idleWait = settings.idleWait {
+        // Grants held with nothing to do are given back at their next renewal.
+        var idleWait = settings.idleWait
+        if let slots, !slots.granted.isEmpty { idleWait = idleWait.map { min($0, slots.renewal) } }
+        if !ingestDone, let idleWait {
             // Nothing waits: sleep the longest (what another process changed is seen within it).
             guard let due else { return .sleep(idleWait) }
             // Due now but not claimed: its targets are at their limit (a finishing attempt wakes

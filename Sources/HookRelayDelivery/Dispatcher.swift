@@ -23,6 +23,8 @@ public final class Dispatcher: @unchecked Sendable {
     private let store: any DeliveryQueue
     /// The same store when its rounds can be chained (Dispatcher+Chain.swift), else nil.
     let chained: (any ChainedRounds)?
+    /// The same store when it grants slots (``SlotGrants``) and a per-endpoint limit is set.
+    private let grants: (any SlotGrants)?
     /// A chain of rounds: its state, the failure that ended it, and the states its rounds
     /// recorded for the store thread to report (guarded by `condition`); `chainEvents` is
     /// signalled when it ends and when many states wait.
@@ -63,12 +65,14 @@ public final class Dispatcher: @unchecked Sendable {
             // Outcomes arriving while a transaction runs are written together by the next one.
             promptOutcomes: store.inMemoryOutstanding == nil, gatherOutcomes: gatherOutcomes.map { max(1, $0.milliseconds) },
             storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1),
-            handOutWithin: longestAttempt.map { max(0, lease.milliseconds - $0.milliseconds) }, countsRetrying: progress != nil))
+            handOutWithin: longestAttempt.map { max(0, lease.milliseconds - $0.milliseconds) }, countsRetrying: progress != nil,
+            grantRenewal: store is any SlotGrants && maxPerEndpoint != nil ? Self.grantRenewal : nil))
         self.storeTrouble = storeTrouble
         self.heldEndpoints = heldEndpoints
         self.ruledEndpoints = ruledEndpoints
         self.progress = progress
         chained = store as? any ChainedRounds
+        grants = maxPerEndpoint == nil ? nil : store as? any SlotGrants
         self.store = store
         self.lease = lease.milliseconds
         self.now = now
@@ -148,8 +152,12 @@ public final class Dispatcher: @unchecked Sendable {
 
     /// Records an attempt. Deliveries to a target that answered 410 are failed at once.
     public func finish(_ outcome: DeliveryOutcome, targetGone: Bool = false) {
+        let time = now()
         let next: DispatchMachine.Round? = locked {
-            if machine.attemptFinished(outcome, targetGone: targetGone) { condition.broadcast() }
+            let (urgent, handOut) = machine.attemptFinished(outcome, targetGone: targetGone, now: time)
+            // Under slot grants the slot this attempt frees is taken again at once.
+            for job in handOut { waiters.removeFirst().resume(returning: job) }
+            if urgent { condition.broadcast() }
             return resumeChain()
         }
         if let next { startChained(next) }
@@ -176,6 +184,7 @@ public final class Dispatcher: @unchecked Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[DeliveryState], any Error>) in
             let thread = Thread { [self] in
                 do {
+                    defer { try? grants?.releaseGrants() }
                     try loop()
                     continuation.resume(returning: reportingPending ? try store.pendingStates(now: now()) : [])
                 } catch {
@@ -232,7 +241,8 @@ public final class Dispatcher: @unchecked Sendable {
         gather()
         let held = heldEndpoints?() ?? []
         let rules = ruledEndpoints?() ?? [:]
-        let round = locked { machine.beginRound(paused: held.union(rules.keys)) }
+        try renewGrants(excluded: held.union(rules.keys))
+        let round = locked { machine.beginRound(paused: held.union(rules.keys), ruled: Set(rules.keys)) }
         unwritten = round
         if round.ingestJustFinished {
             try store.ingestFinished()
@@ -322,6 +332,20 @@ public final class Dispatcher: @unchecked Sendable {
                 return false
             }
         }
+    }
+
+    /// How often slot grants are renewed (ms, ``DispatchMachine/Settings/grantRenewal``).
+    static let grantRenewal: Int64 = 100
+
+    /// Renews the slot grants when they are due (``SlotGrants``).
+    private func renewGrants(excluded: Set<String>) throws {
+        guard let grants, let limit = machine.settings.maxPerEndpoint else { return }
+        let time = now()
+        guard let (inFlight, holding) = locked({ machine.grantsDue(now: time) ? (machine.slots?.running ?? [:], machine.holding) : nil }) else {
+            return
+        }
+        let granted = try grants.renewGrants(limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, now: time, lease: lease)
+        locked { machine.grantsRenewed(granted, at: time) }
     }
 
     /// Lets outcomes gather for up to `gatherOutcomes` while the machine allows it

@@ -94,8 +94,16 @@ enum Completion {
     static func runWithClaim(
         _ outcomes: [DeliveryOutcome], claim: ClaimRequest, now: Int64, policy: HealthPolicy?, durable: Bool, in session: Session
     ) async throws -> (Result, [ClaimedDelivery])? {
-        guard !durable, !outcomes.isEmpty, outcomes.allSatisfy({ $0.next == .delivered }), let turns = claim.turns else { return nil }
-        let rows = try await session.retrying { try await session.rows(RoundStatement(record: Record(outcomes, now: now), turns: turns)) }
+        guard !durable, !outcomes.isEmpty, outcomes.allSatisfy({ $0.next == .delivered }) else { return nil }
+        let record = Record(outcomes, now: now)
+        let rows: [PostgresRow]
+        if let granted = claim.granted {
+            rows = try await session.retrying { try await session.rows(GrantedRoundStatement(record: record, claim: granted)) }
+        } else if let turns = claim.turns {
+            rows = try await session.retrying { try await session.rows(RoundStatement(record: record, claim: turns)) }
+        } else {
+            return nil
+        }
         let kinds = try rows.map { try $0.makeRandomAccess()[0].decode(Int32.self) }
         var (result, health) = try decode(rows.indices.filter { kinds[$0] == 0 }.map { rows[$0] }, count: outcomes.count, offset: 1)
         let claimed = try rows.indices.filter { kinds[$0] == 1 }.map { try RoundStatement.claimed(rows[$0]) }
@@ -111,7 +119,7 @@ enum Completion {
     /// The attempts logged and the deliveries updated, fenced on their claim, with each
     /// delivery's webhook's health as it was (read without a lock: ``recordHealth``).
     /// $1…$11 the outcomes' columns, $12 now, $13 their refs (-1: none).
-    struct Record: PreparedQuery {
+    struct Record: BindingsPart {
         static let sql = "WITH " + ctes + "\n" + """
             SELECT c.turn, c.id, m.webhook_id, c.endpoint, c.status, c.attempts, c.last_http_status, c.last_error,
                 c.last_latency_ms, c.next_attempt_at, w.state, w.consecutive_failures, w.failing_since, c.ref
@@ -152,8 +160,8 @@ enum Completion {
         var bodies: [ByteBuffer]
         var now: Int64
         var refs: [Int64]
-        func makeBindings() throws -> PostgresBindings {
-            try .of(ids, claims, statuses, next, http, errors, hasError, latency, counted, started, bodies, now, refs)
+        func bind(_ bindings: inout PostgresBindings) throws {
+            try bindings.append(all: ids, claims, statuses, next, http, errors, hasError, latency, counted, started, bodies, now, refs)
         }
 
         init(_ outcomes: [DeliveryOutcome], now: Int64) {

@@ -268,6 +268,18 @@ enum PostgresSchema {
         """
         ALTER TABLE attempts ADD COLUMN claim bigint;
         """,
+        // 16: slot grants (``SlotGrants``): each instance's share of a webhook's limit on
+        // attempts in flight, written under the webhook's `claim_turns` lock.
+        """
+        CREATE TABLE claim_grants (
+            endpoint text NOT NULL,
+            holder text NOT NULL,
+            slots integer NOT NULL,
+            until bigint NOT NULL,
+            PRIMARY KEY (endpoint, holder)
+        );
+        CREATE INDEX claim_grants_holder ON claim_grants (holder);
+        """,
     ]
 
     /// The triggers on `deliveries` that keep the counts (migration 8 makes them for the hourly

@@ -31,21 +31,32 @@ struct ClaimRequest: Sendable {
     let owner: String
     let quota: TargetQuota?
 
-    /// The claim under a quota as a ``Turns`` statement; nil without a quota or with nothing wanted.
+    /// The claim under a quota as a ``Turns`` statement; nil without a quota, under slot grants
+    /// or with nothing wanted.
     var turns: Turns? {
-        guard let quota, limit > 0 else { return nil }
+        guard let quota, quota.granted == nil, limit > 0 else { return nil }
         let held = quota.held.keys.sorted()
         return Turns(
             limit: Int64(limit), perEndpoint: Int64(quota.limit), now: now, leaseUntil: leaseUntil, owner: owner,
             held: held, heldCounts: held.map { Int64(quota.held[$0]!) }, paused: quota.paused.sorted())
     }
 
+    /// The claim under slot grants as a ``Granted`` statement; nil without grants or with
+    /// nothing wanted or granted.
+    var granted: Granted? {
+        guard let quota, let granted = quota.granted, limit > 0, !granted.isEmpty else { return nil }
+        return Granted(
+            limit: Int64(limit), now: now, leaseUntil: leaseUntil, owner: owner, endpoints: granted.map(\.target),
+            rooms: granted.map { Int64($0.claims) }, paused: quota.paused.sorted())
+    }
+
     func run(in session: Session) async throws -> [ClaimedDelivery] {
-        guard limit > 0 else { return [] }
+        guard limit > 0, quota?.granted.map({ !$0.isEmpty }) ?? true else { return [] }
         return try await session.retrying { try await claim(in: session) }
     }
 
     private func claim(in session: Session) async throws -> [ClaimedDelivery] {
+        if let granted { return try await Self.decode(session.rows(granted)) }
         guard let turns else {
             return try await Self.decode(session.rows(OldestDue(limit: Int64(limit), now: now, leaseUntil: leaseUntil, owner: owner)))
         }
@@ -96,7 +107,7 @@ struct ClaimRequest: Sendable {
     /// $6/$7 what this process holds per endpoint, $8 the endpoints held back (paused). The due
     /// delivery is looked for with `LIMIT 1` per endpoint: as `EXISTS` the planner made it a
     /// semi-join over every due delivery, a scan of the whole backlog each round.
-    struct Turns: PreparedQuery {
+    struct Turns: BindingsPart {
         static let sql = "WITH RECURSIVE " + ctes(base: 0, completing: false) + "\n" + claimedRows
 
         /// The claim's common table expressions, its parameters numbered from `base` + 1. When
@@ -154,6 +165,8 @@ struct ClaimRequest: Sendable {
         var held: [String]
         var heldCounts: [Int64]
         var paused: [String]
-        func makeBindings() throws -> PostgresBindings { try .of(limit, perEndpoint, now, leaseUntil, owner, held, heldCounts, paused) }
+        func bind(_ bindings: inout PostgresBindings) throws {
+            try bindings.append(all: limit, perEndpoint, now, leaseUntil, owner, held, heldCounts, paused)
+        }
     }
 }

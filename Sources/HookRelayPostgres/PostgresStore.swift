@@ -36,6 +36,9 @@ public final class PostgresStore: ServeStore, ChainedRounds {
     /// Who holds a claim: `pid:<pid>@<host>`; ``recoverOrphans(now:)`` releases the claims of
     /// this host's processes that no longer run.
     let owner: String
+    /// Who holds this store's slot grants (PostgresStore+Grants.swift): the owner and a name of
+    /// this store's own.
+    let grantHolder: String
 
     public var healthPolicy: HealthPolicy?
     public var onHealthChange: (@Sendable (_ webhook: String, _ from: WebhookHealth, _ to: WebhookHealth) -> Void)?
@@ -54,6 +57,7 @@ public final class PostgresStore: ServeStore, ChainedRounds {
         self.pool = pool
         logger = pool.logger
         owner = "pid:\(getpid())@\(Self.hostName())"
+        grantHolder = owner + "/" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
     }
 
     /// Warnings and errors only: postgres-nio reports each failed connection attempt at `info`.

@@ -10,29 +10,53 @@ import PostgresNIO
 /// their per-webhook limit (docs/benchmarks.md). Rows of kind 0 are the completions (columns 1–14
 /// as ``Completion/Record``'s: column 14, the claim of kind 1, is their ref), of kind 1 the
 /// claimed deliveries.
-struct RoundStatement: PreparedQuery {
-    static let sql = "WITH RECURSIVE " + Completion.Record.ctes + ",\n" + ClaimRequest.Turns.ctes(base: 13, completing: true) + "\n" + """
-        SELECT 0 AS kind, c.turn, c.id, m.webhook_id, c.endpoint, c.status, c.attempts, c.last_http_status, c.last_error,
-            c.last_latency_ms, c.next_attempt_at, w.state, w.consecutive_failures, w.failing_since,
-            c.ref AS claim, NULL::bytea AS body, NULL::bigint AS created_at, NULL::text AS traceparent
-        FROM changed c JOIN messages m ON m.id = c.message_id LEFT JOIN webhooks w ON w.id = c.endpoint
-        UNION ALL
-        SELECT 1, q.turn, q.id, m.webhook_id, q.endpoint, NULL, q.attempts, NULL, NULL, NULL, q.next_attempt_at, NULL, NULL, NULL,
-            q.claim, m.body, m.created_at, m.traceparent
-        FROM claimed q JOIN messages m ON m.id = q.message_id
-        ORDER BY 1, 2, 11, 3
-        """
-
+struct RoundStatement: RoundQuery {
+    static let sql = roundSQL(claim: ClaimRequest.Turns.ctes(base: 13, completing: true))
     var record: Completion.Record
-    var turns: ClaimRequest.Turns
+    var claim: ClaimRequest.Turns
+}
 
-    func makeBindings() throws -> PostgresBindings {
-        let (r, t) = (record, turns)
-        return try .of(
-            r.ids, r.claims, r.statuses, r.next, r.http, r.errors, r.hasError, r.latency, r.counted, r.started, r.bodies, r.now,
-            r.refs, t.limit, t.perEndpoint, t.now, t.leaseUntil, t.owner, t.held, t.heldCounts, t.paused)
+/// ``RoundStatement`` under slot grants: the claim is ``ClaimRequest/Granted``'s.
+struct GrantedRoundStatement: RoundQuery {
+    static let sql = roundSQL(claim: ClaimRequest.Granted.ctes(base: 13, completing: true))
+    var record: Completion.Record
+    var claim: ClaimRequest.Granted
+}
+
+/// A dispatcher round's statement: the completions and a claim.
+protocol RoundQuery: PreparedQuery {
+    associatedtype Claim: BindingsPart
+    var record: Completion.Record { get }
+    var claim: Claim { get }
+}
+
+extension RoundQuery {
+    /// The statement, with the claim's common table expressions (their parameters after the
+    /// completions' 13).
+    static func roundSQL(claim ctes: String) -> String {
+        "WITH RECURSIVE " + Completion.Record.ctes + ",\n" + ctes + "\n" + """
+            SELECT 0 AS kind, c.turn, c.id, m.webhook_id, c.endpoint, c.status, c.attempts, c.last_http_status, c.last_error,
+                c.last_latency_ms, c.next_attempt_at, w.state, w.consecutive_failures, w.failing_since,
+                c.ref AS claim, NULL::bytea AS body, NULL::bigint AS created_at, NULL::text AS traceparent
+            FROM changed c JOIN messages m ON m.id = c.message_id LEFT JOIN webhooks w ON w.id = c.endpoint
+            UNION ALL
+            SELECT 1, q.turn, q.id, m.webhook_id, q.endpoint, NULL, q.attempts, NULL, NULL, NULL, q.next_attempt_at, NULL, NULL, NULL,
+                q.claim, m.body, m.created_at, m.traceparent
+            FROM claimed q JOIN messages m ON m.id = q.message_id
+            ORDER BY 1, 2, 11, 3
+            """
     }
 
+    /// The completions' parameters, then the claim's.
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        try record.bind(&bindings)
+        try claim.bind(&bindings)
+        return bindings
+    }
+}
+
+extension RoundStatement {
     /// A claimed delivery from a row of kind 1.
     static func claimed(_ row: PostgresRow) throws -> ClaimedDelivery {
         let c = row.makeRandomAccess()

@@ -135,7 +135,25 @@ extension PostgresBindings {
     /// The parameters `$1`, `$2`, … in order.
     static func of<each Value: PostgresThrowingDynamicTypeEncodable>(_ value: repeat each Value) throws -> PostgresBindings {
         var bindings = PostgresBindings()
-        repeat try bindings.append(each value)
+        try bindings.append(all: repeat each value)
+        return bindings
+    }
+
+    /// The next parameters, in order.
+    mutating func append<each Value: PostgresThrowingDynamicTypeEncodable>(all value: repeat each Value) throws {
+        repeat try append(each value)
+    }
+}
+
+/// A prepared statement whose parameters can follow another's (``RoundQuery``).
+protocol BindingsPart: PreparedQuery {
+    func bind(_ bindings: inout PostgresBindings) throws
+}
+
+extension BindingsPart {
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        try bind(&bindings)
         return bindings
     }
 }

@@ -128,11 +128,18 @@ public struct TargetQuota: Sendable {
     public var held: [String: Int]
     /// Endpoints that get nothing (paused webhooks).
     public var paused: Set<String>
+    /// Under slot grants (``SlotGrants``): how many deliveries each endpoint may have claimed in
+    /// this process, buffered or in flight, in the order to serve them. Only these endpoints are
+    /// claimed from, and the leases of other processes are not counted: the grants keep the limit
+    /// on attempts across processes, and the process on those in flight. Nil: `limit` counts
+    /// every unexpired lease.
+    public var granted: [(target: String, claims: Int)]?
 
-    public init(limit: Int, held: [String: Int], paused: Set<String> = []) {
+    public init(limit: Int, held: [String: Int], paused: Set<String> = [], granted: [(target: String, claims: Int)]? = nil) {
         self.limit = limit
         self.held = held
         self.paused = paused
+        self.granted = granted
     }
 
     /// How many more deliveries `target` may have claimed.

@@ -36,7 +36,7 @@ import Testing
         #expect(next.quota?.held == ["a": 2, "b": 1])
         #expect(next.quota?.paused == ["c"])
         #expect(next.wanted == 3)
-        let prompt = machine.attemptFinished(outcome(second, .delivered), targetGone: false)
+        let prompt = machine.attemptFinished(outcome(second, .delivered), targetGone: false).urgent
         #expect(prompt, "a durable store records each outcome at once")
         let after = machine.beginRound(paused: [])
         #expect(after.quota?.held == ["a": 1, "b": 1])
@@ -132,7 +132,7 @@ import Testing
         let claimed = try jobs("a", "a")
         _ = machine.endRound(machine.beginRound(paused: []), claimed: claimed, memoryOutstanding: nil)
         for _ in claimed { _ = machine.workerAsks() }
-        let atOnce = machine.attemptFinished(outcome(claimed[0], .failed), targetGone: true)
+        let atOnce = machine.attemptFinished(outcome(claimed[0], .failed), targetGone: true).urgent
         #expect(atOnce, "a 410 is acted on at once")
         _ = machine.attemptFinished(outcome(claimed[1], .failed), targetGone: true)
         let round = machine.beginRound(paused: [])

@@ -1,0 +1,60 @@
+import HookRelayStore
+
+/// A ``DispatchMachine``'s slot grants (``SlotGrants``, PostgreSQL): what this process was
+/// granted per endpoint, and what it has in flight on them. An attempt starts only on a free
+/// slot of a grant that outlasts it; claims run ahead of the workers by ``claimsAhead`` grants'
+/// worth, and the grants are renewed every ``renewal`` ms.
+struct GrantedSlots {
+    /// How many grants' worth of deliveries an endpoint may have claimed (buffered or in flight).
+    static let claimsAhead = 2
+
+    /// How often the grants are renewed (ms): also how soon a process that asks for a share gets
+    /// it, and how soon grants no longer needed are given back.
+    let renewal: Int64
+    /// Attempts in flight per endpoint.
+    private(set) var running: [String: Int] = [:]
+    /// Slots granted per endpoint.
+    private(set) var granted: [String: Int] = [:]
+    /// Until when an attempt may start on the grants: their end less the longest attempt.
+    private var usableUntil = Int64.min
+    private var renewedAt: Int64?
+    /// Endpoints claimed under their own rules (``RuledClaims``): their claims are limited by the
+    /// store's count of leases, their attempts here by the per-endpoint limit alone.
+    var ruled: Set<String> = []
+
+    init(renewal: Int64) { self.renewal = renewal }
+
+    /// Whether an attempt to `target` may start at `now`.
+    func mayStart(_ target: String, now: Int64, limit: Int?) -> Bool {
+        let slots = ruled.contains(target) ? limit ?? Int.max : now <= usableUntil ? granted[target, default: 0] : 0
+        return running[target, default: 0] < slots
+    }
+
+    mutating func started(_ target: String) { running[target, default: 0] += 1 }
+
+    mutating func ended(_ target: String) {
+        let count = running[target, default: 1] - 1
+        running[target] = count > 0 ? count : nil
+    }
+
+    /// Whether the grants are due for renewal at `now`.
+    func due(now: Int64) -> Bool {
+        renewedAt.map { now - $0 >= renewal } ?? true
+    }
+
+    /// The grants as renewed at `now`; attempts may start on them for `usableFor` ms (nil: no end).
+    mutating func renewed(_ grants: [String: Int], at now: Int64, usableFor: Int64?) {
+        granted = grants
+        renewedAt = now
+        usableUntil = usableFor.map { now + $0 } ?? Int64.max
+    }
+
+    /// What the next claim may take: for each endpoint granted slots and not `paused`, up to
+    /// ``claimsAhead`` grants' worth less what this process holds (`held`); those holding least first.
+    func claims(held: [String: Int], paused: Set<String>) -> [(target: String, claims: Int)] {
+        granted.compactMap { target, slots in
+            let claims = Self.claimsAhead * slots - held[target, default: 0]
+            return claims > 0 && !paused.contains(target) ? (target, claims) : nil
+        }.sorted { (held[$0.target, default: 0], $0.target) < (held[$1.target, default: 0], $1.target) }
+    }
+}
