@@ -46,17 +46,17 @@ struct DispatchMachine {
 
     let settings: Settings
     /// Claimed and not yet handed out, each with the time of the round that claimed it.
-    private var buffer: [(job: ClaimedDelivery, at: Int64)] = []
-    private var bufferStart = 0
+    private(set) var buffer: [(job: ClaimedDelivery, at: Int64)] = []
+    private(set) var bufferStart = 0
     /// Workers waiting for a job, in the order they asked.
     private(set) var waiting = 0
-    private var outcomes: [DeliveryOutcome] = []
-    private var appends: [NewMessage] = []
+    private(set) var outcomes: [DeliveryOutcome] = []
+    private(set) var appends: [NewMessage] = []
     private var gone: Set<String> = []
     private var newlyGone: [(target: String, error: String)] = []
     /// Claimed but not handed out when stopping, or kept in the buffer too long to be sent
     /// within its lease, to hand back to the store.
-    private var releasing: [ClaimedDelivery] = []
+    private(set) var releasing: [ClaimedDelivery] = []
 
     /// Claims wait to be handed back (the store thread should run a round).
     var releasesWaiting: Bool { !releasing.isEmpty }
@@ -70,10 +70,10 @@ struct DispatchMachine {
     private var inputDone = false
     private(set) var stopping = false
     /// The store has been told that the input is done.
-    private var ingestFinishedSeen = false
+    private(set) var ingestFinishedSeen = false
     private(set) var finished = false
     /// Woken since the last round began: new input or a change to act on.
-    private var woken = false
+    private(set) var woken = false
     /// Rounds in a row that failed for a transient store error: while any did, nothing is handed
     /// out (what was claimed waits in the buffer), and what the rounds could not write is kept.
     private(set) var storeFailures = 0
@@ -162,6 +162,17 @@ struct DispatchMachine {
         return nil
     }
 
+    /// Moves the buffered jobs whose target `matches` to `releasing`.
+    private mutating func releaseBuffered(_ matches: (String) -> Bool) {
+        let kept = buffer[bufferStart...].filter { !matches($0.job.target) }
+        for (job, _) in buffer[bufferStart...] where matches(job.target) {
+            releasing.append(job)
+            perEndpoint[job.target, default: 1] -= 1
+        }
+        buffer = Array(kept)
+        bufferStart = 0
+    }
+
     /// Hands buffered jobs that may start to waiting workers, in the order they asked.
     private mutating func serveWaiting(now: Int64) -> [ClaimedDelivery] {
         var handOut: [ClaimedDelivery] = []
@@ -188,7 +199,8 @@ struct DispatchMachine {
         var handOut: [ClaimedDelivery] = []
         if slots != nil {
             slots?.ended(target)
-            renewalDue = grantsDue(now: now)
+            // Claimed ahead for a target that answered 410: given back before its queue is failed.
+            if targetGone { releaseBuffered { $0 == target } }
             handOut = serveWaiting(now: now)
         }
         let urgent = settings.promptOutcomes || outcomes.count >= Self.outcomeBatch || inFlight == 0 || waiting > 0
@@ -232,18 +244,28 @@ struct DispatchMachine {
 
     // MARK: Slot grants
 
-    /// Whether the store thread should renew the slot grants before its round at `now`.
-    func grantsDue(now: Int64) -> Bool { slots?.due(now: now) ?? false }
+    /// Whether the store thread should renew the slot grants before its round, at `uptime` (a
+    /// monotonic clock's ms: the renewals' pace is not the deliveries' time, which tests set).
+    func grantsDue(uptime: Int64) -> Bool { slots?.due(uptime: uptime) ?? false }
 
-    /// The grants as renewed at `now` (the time the store was given: each lasts until then plus
-    /// the lease); attempts may start on them for the lease less the longest attempt.
-    mutating func grantsRenewed(_ grants: [String: Int], at now: Int64) {
-        slots?.renewed(grants, at: now, usableFor: settings.handOutWithin)
-        renewalDue = false
+    /// Notes whether the grants are due for renewal at `uptime`: a chain of rounds then ends.
+    mutating func checkRenewal(uptime: Int64) { renewalDue = grantsDue(uptime: uptime) }
+
+    /// A renewal of the grants begins: what it reports (the attempts in flight per endpoint,
+    /// which cap each endpoint until it ends, and the endpoints this process holds claims for).
+    mutating func beginRenewal() -> (inFlight: [String: Int], holding: Set<String>) {
+        (slots?.beginRenewal() ?? [:], Set(perEndpoint.filter { $0.value > 0 }.keys))
     }
 
-    /// This process's claims per endpoint (buffered or in flight), for a renewal.
-    var holding: Set<String> { Set(perEndpoint.filter { $0.value > 0 }.keys) }
+    /// The grants as renewed at `now` and `uptime` (`now`: the time the store was given, each
+    /// lasts until then plus the lease), or nil when the renewal failed; attempts may start on
+    /// them for the lease less the longest attempt. Returns jobs for waiting workers that may
+    /// start now.
+    mutating func grantsRenewed(_ grants: [String: Int]?, at now: Int64, uptime: Int64) -> [ClaimedDelivery] {
+        slots?.renewed(grants, at: now, uptime: uptime, usableFor: settings.handOutWithin)
+        renewalDue = false
+        return serveWaiting(now: now)
+    }
 
     // MARK: The store thread's rounds
 
@@ -265,7 +287,14 @@ struct DispatchMachine {
 
     /// Takes what waits for the store. `paused`: targets that get nothing for now.
     mutating func beginRound(paused: Set<String>, ruled: Set<String> = []) -> Round {
-        slots?.ruled = ruled
+        if slots != nil {
+            slots?.ruled = ruled
+            // Claimed ahead for a webhook paused since: given back now, not when its lease runs short.
+            let held = paused.subtracting(ruled)
+            if !held.isEmpty, buffer[bufferStart...].contains(where: { held.contains($0.job.target) }) {
+                releaseBuffered { held.contains($0) }
+            }
+        }
         var round = Round(
             ingestJustFinished: inputDone && !ingestFinishedSeen, appends: appends, release: releasing, outcomes: outcomes,
             gone: newlyGone, wanted: max(0, settings.claimBatch - (buffer.count - bufferStart)), quota: nil, stopping: stopping)
@@ -328,7 +357,6 @@ struct DispatchMachine {
             for job in claimed { perEndpoint[job.target, default: 0] += 1 }
         }
         buffer += claimed.map { ($0, now) }
-        renewalDue = grantsDue(now: now)
         let handOut = serveWaiting(now: now)
         let busy = !outcomes.isEmpty || !appends.isEmpty || !newlyGone.isEmpty || !releasing.isEmpty
         return (handOut, claimed.isEmpty && !round.hadWork && !busy)
@@ -347,57 +375,5 @@ struct DispatchMachine {
         unfinished.formUnion(pending)
         unfinished.subtract(final.map(\.id))
         return (final, unfinished.count)
-    }
-
-    /// While stopping, after an idle round: whether the run is over (nothing in flight or left to
-    /// record); else the store thread looks again in ``idlePoll``.
-    mutating func stoppedIdle() -> Bool {
-        inFlight == 0 && outcomes.isEmpty && releasing.isEmpty
-    }
-
-    /// Which "next due" an idle store thread asks the store for.
-    enum DueQuery: Equatable {
-        /// Every pending delivery, other processes' leases included: the input is done, and the
-        /// run ends when nothing is left to wait for.
-        case nextDue
-        /// The next unclaimed one (`serve`: cheap, one index step).
-        case nextUnclaimedDue
-        /// None (`deliver` polls while it reads).
-        case none
-    }
-
-    var dueQuery: DueQuery {
-        ingestFinishedSeen ? .nextDue : settings.idleWait != nil ? .nextUnclaimedDue : .none
-    }
-
-    enum IdleAction: Equatable {
-        case finish
-        /// Sleep this many ms unless woken.
-        case sleep(Int64)
-        /// Something came in meanwhile: run a round now.
-        case runAgain
-    }
-
-    /// After an idle round: end the run, or sleep until `due` (the answer to ``dueQuery``; for
-    /// ``DueQuery/nextUnclaimedDue`` nil means nothing waits) or until woken.
-    func idle(due: Int64?, now: Int64) -> IdleAction {
-        let ingestDone = ingestFinishedSeen
-        if ingestDone, inFlight == 0, bufferStart == buffer.count, outcomes.isEmpty, appends.isEmpty,
-           due.map({ due in settings.waitUntil.map { due > $0 } ?? false }) ?? true {
-            return .finish
-        }
-        if woken || !outcomes.isEmpty || !appends.isEmpty || !releasing.isEmpty || stopping { return .runAgain }
-        // Grants held with nothing to do are given back at their next renewal.
-        var idleWait = settings.idleWait
-        if let slots, !slots.granted.isEmpty { idleWait = idleWait.map { min($0, slots.renewal) } }
-        if !ingestDone, let idleWait {
-            // Nothing waits: sleep the longest (what another process changed is seen within it).
-            guard let due else { return .sleep(idleWait) }
-            // Due now but not claimed: its targets are at their limit (a finishing attempt wakes
-            // the thread) or held; look again soon.
-            let wait = due - now
-            return .sleep(wait <= 0 ? Self.idlePoll : min(idleWait, wait))
-        }
-        return .sleep(min(Self.idlePoll, max(1, (due ?? Int64.max) - now)))
     }
 }

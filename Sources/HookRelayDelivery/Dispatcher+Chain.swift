@@ -111,6 +111,7 @@ extension Dispatcher {
         let (next, back): (DispatchMachine.Round?, Bool) = locked {
             let back = recovered()
             let (handOut, _) = machine.endRound(round, claimed: result.claimed, memoryOutstanding: nil, at: time)
+            machine.checkRenewal(uptime: Self.uptime())
             for job in handOut { waiters.removeFirst().resume(returning: job) }
             condition.broadcast()
             if !result.states.isEmpty {

@@ -155,6 +155,7 @@ public final class Dispatcher: @unchecked Sendable {
         let time = now()
         let next: DispatchMachine.Round? = locked {
             let (urgent, handOut) = machine.attemptFinished(outcome, targetGone: targetGone, now: time)
+            if grants != nil { machine.checkRenewal(uptime: Self.uptime()) }
             // Under slot grants the slot this attempt frees is taken again at once.
             for job in handOut { waiters.removeFirst().resume(returning: job) }
             if urgent { condition.broadcast() }
@@ -337,15 +338,21 @@ public final class Dispatcher: @unchecked Sendable {
     /// How often slot grants are renewed (ms, ``DispatchMachine/Settings/grantRenewal``).
     static let grantRenewal: Int64 = 100
 
+    /// A monotonic clock's ms: the pace of renewals.
+    static func uptime() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
+
     /// Renews the slot grants when they are due (``SlotGrants``).
     private func renewGrants(excluded: Set<String>) throws {
         guard let grants, let limit = machine.settings.maxPerEndpoint else { return }
-        let time = now()
-        guard let (inFlight, holding) = locked({ machine.grantsDue(now: time) ? (machine.slots?.running ?? [:], machine.holding) : nil }) else {
-            return
+        let (time, uptime) = (now(), Self.uptime())
+        guard let (inFlight, holding) = locked({ machine.grantsDue(uptime: uptime) ? machine.beginRenewal() : nil }) else { return }
+        var granted: [String: Int]?
+        defer {
+            locked {
+                for job in machine.grantsRenewed(granted, at: time, uptime: uptime) { waiters.removeFirst().resume(returning: job) }
+            }
         }
-        let granted = try grants.renewGrants(limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, now: time, lease: lease)
-        locked { machine.grantsRenewed(granted, at: time) }
+        granted = try grants.renewGrants(limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, now: time, lease: lease)
     }
 
     /// Lets outcomes gather for up to `gatherOutcomes` while the machine allows it

@@ -13,10 +13,14 @@ struct GrantedSlots {
     let renewal: Int64
     /// Attempts in flight per endpoint.
     private(set) var running: [String: Int] = [:]
-    /// Slots granted per endpoint.
+    /// Slots this process may use per endpoint (``SlotGrants/renewGrants(limit:inFlight:holding:excluded:now:lease:)``).
     private(set) var granted: [String: Int] = [:]
+    /// While a renewal runs: the attempts in flight it reported per endpoint, which no endpoint
+    /// may exceed until it ends (the new grant may be as small as that).
+    private var renewing: [String: Int]?
     /// Until when an attempt may start on the grants: their end less the longest attempt.
     private var usableUntil = Int64.min
+    /// When the grants were last renewed (a monotonic clock's ms).
     private var renewedAt: Int64?
     /// Endpoints claimed under their own rules (``RuledClaims``): their claims are limited by the
     /// store's count of leases, their attempts here by the per-endpoint limit alone.
@@ -26,7 +30,8 @@ struct GrantedSlots {
 
     /// Whether an attempt to `target` may start at `now`.
     func mayStart(_ target: String, now: Int64, limit: Int?) -> Bool {
-        let slots = ruled.contains(target) ? limit ?? Int.max : now <= usableUntil ? granted[target, default: 0] : 0
+        var slots = ruled.contains(target) ? limit ?? Int.max : now <= usableUntil ? granted[target, default: 0] : 0
+        if let renewing { slots = min(slots, renewing[target, default: 0]) }
         return running[target, default: 0] < slots
     }
 
@@ -37,15 +42,25 @@ struct GrantedSlots {
         running[target] = count > 0 ? count : nil
     }
 
-    /// Whether the grants are due for renewal at `now`.
-    func due(now: Int64) -> Bool {
-        renewedAt.map { now - $0 >= renewal } ?? true
+    /// Whether the grants are due for renewal at `uptime` (a monotonic clock's ms).
+    func due(uptime: Int64) -> Bool {
+        renewedAt.map { uptime - $0 >= renewal } ?? true
     }
 
-    /// The grants as renewed at `now`; attempts may start on them for `usableFor` ms (nil: no end).
-    mutating func renewed(_ grants: [String: Int], at now: Int64, usableFor: Int64?) {
+    /// A renewal begins: what it reports as in flight, which caps each endpoint until it ends.
+    mutating func beginRenewal() -> [String: Int] {
+        renewing = running
+        return running
+    }
+
+    /// The grants as renewed at `now` (the deliveries' time) and `uptime`, or nil when the
+    /// renewal failed (the grants held stand until they end); attempts may start on them for
+    /// `usableFor` ms (nil: no end).
+    mutating func renewed(_ grants: [String: Int]?, at now: Int64, uptime: Int64, usableFor: Int64?) {
+        renewing = nil
+        guard let grants else { return }
         granted = grants
-        renewedAt = now
+        renewedAt = uptime
         usableUntil = usableFor.map { now + $0 } ?? Int64.max
     }
 

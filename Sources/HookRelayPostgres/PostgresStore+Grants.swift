@@ -57,12 +57,13 @@ extension PostgresStore: SlotGrants {
                 let (endpoint, slots) = try row.decode((String, Int32).self)
                 others[endpoint, default: []].append(Int(slots))
             }
-            var endpoints: [String] = [], slots: [Int32] = []
+            var endpoints: [String] = [], slots: [Int32] = [], usable: [String: Int] = [:]
             for (endpoint, wanting) in wanted {
                 let share = SlotShare.slots(limit: limit, inFlight: inFlight[endpoint, default: 0], wanting: wanting, others: others[endpoint] ?? [])
-                guard wanting || share > 0 else { continue }
+                if share.usable > 0 { usable[endpoint] = share.usable }
+                guard wanting || share.grant > 0 else { continue }
                 endpoints.append(endpoint)
-                slots.append(Int32(share))
+                slots.append(Int32(share.grant))
             }
             try await session.execute("""
                 DELETE FROM claim_grants
@@ -76,7 +77,7 @@ extension PostgresStore: SlotGrants {
                     ON CONFLICT (endpoint, holder) DO UPDATE SET slots = excluded.slots, until = excluded.until
                     """)
             }
-            return Dictionary(uniqueKeysWithValues: zip(endpoints, slots).filter { $0.1 > 0 }.map { ($0.0, Int($0.1)) })
+            return usable
         }
     }
 

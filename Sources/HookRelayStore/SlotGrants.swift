@@ -13,7 +13,9 @@ public protocol SlotGrants: DeliveryQueue {
     /// a due delivery no lease holds, those in `holding` (this process holds claims for them) and
     /// those it had a grant for, except `excluded` ones (paused, or claimed under their own
     /// rules). `inFlight`: attempts this process has in flight per endpoint. Each grant lasts
-    /// until `now + lease`. Returns the endpoints granted at least one slot, with their slots.
+    /// until `now + lease`. Returns the slots this process may use per endpoint (its share, when
+    /// any): its grant may be larger while attempts beyond the share end. A grant is never less
+    /// than `inFlight`, so attempts may start during the renewal while no more are in flight.
     func renewGrants(
         limit: Int, inFlight: [String: Int], holding: Set<String>, excluded: Set<String>, now: Int64, lease: Int64
     ) throws -> [String: Int]
@@ -25,13 +27,13 @@ public protocol SlotGrants: DeliveryQueue {
 /// How many slots of an endpoint's `limit` a process gets, from the unexpired grants of the
 /// others (each a number of slots; a grant of none is a process asking for its share).
 public enum SlotShare {
-    /// A process that wants the endpoint gets its fair share (the limit split among the
-    /// processes that hold or ask), at least what it has in flight (attempts are not taken back:
-    /// it shrinks as they end), within what the others leave. One that does not want it keeps
-    /// only what it has in flight (none: its grant is given back).
-    public static func slots(limit: Int, inFlight: Int, wanting: Bool, others: [Int]) -> Int {
+    /// A process that wants the endpoint may use its fair share (the limit split among the
+    /// processes that hold or ask) within what the others leave; one that does not want it, none.
+    /// Its grant is that, or what it has in flight if more: attempts are not taken back, the grant
+    /// shrinks as they end (none at all: the grant is given back).
+    public static func slots(limit: Int, inFlight: Int, wanting: Bool, others: [Int]) -> (grant: Int, usable: Int) {
         let free = limit - others.reduce(0, +)
-        let share = (limit + others.count) / (others.count + 1)
-        return max(0, min(free, wanting ? max(inFlight, share) : inFlight))
+        let usable = wanting ? max(0, min(free, (limit + others.count) / (others.count + 1))) : 0
+        return (max(0, min(free, max(inFlight, usable))), usable)
     }
 }

@@ -7,29 +7,35 @@ import Testing
 
 /// How a process's share of a webhook's limit is worked out (``SlotShare``).
 @Suite struct SlotShareTests {
+    func share(_ limit: Int, inFlight: Int = 0, wanting: Bool = true, _ others: [Int] = []) -> [Int] {
+        let share = SlotShare.slots(limit: limit, inFlight: inFlight, wanting: wanting, others: others)
+        return [share.grant, share.usable]
+    }
+
     @Test func aLoneProcessGetsTheLimitAndGivesItBackWhenDone() {
-        #expect(SlotShare.slots(limit: 8, inFlight: 0, wanting: true, others: []) == 8)
-        #expect(SlotShare.slots(limit: 8, inFlight: 0, wanting: false, others: []) == 0)
-        #expect(SlotShare.slots(limit: 8, inFlight: 3, wanting: false, others: []) == 3, "attempts in flight keep their slots")
+        #expect(share(8) == [8, 8])
+        #expect(share(8, wanting: false) == [0, 0], "nothing wanted, nothing in flight: given back")
+        #expect(share(8, inFlight: 3, wanting: false) == [3, 0], "attempts in flight keep their slots, and no more start")
     }
 
     @Test func theLimitIsSharedAndNeverExceeded() {
-        // A second process asks (a grant of none): the first shrinks to its share, not below what it has in flight.
-        #expect(SlotShare.slots(limit: 8, inFlight: 2, wanting: true, others: [0]) == 4)
-        #expect(SlotShare.slots(limit: 8, inFlight: 7, wanting: true, others: [0]) == 7)
+        // A second process asks (a grant of none): the first may use its share, and its grant
+        // shrinks to it as the attempts beyond it end.
+        #expect(share(8, inFlight: 2, [0]) == [4, 4])
+        #expect(share(8, inFlight: 7, [0]) == [7, 4])
         // The one asking gets what the others leave, up to its share.
-        #expect(SlotShare.slots(limit: 8, inFlight: 0, wanting: true, others: [7]) == 1)
-        #expect(SlotShare.slots(limit: 8, inFlight: 0, wanting: true, others: [4]) == 4)
-        #expect(SlotShare.slots(limit: 8, inFlight: 0, wanting: true, others: [8]) == 0)
-        // Three processes: shares of 3, 3 and 2 at most, and never past the limit together.
-        #expect(SlotShare.slots(limit: 8, inFlight: 0, wanting: true, others: [3, 3]) == 2)
-        #expect(SlotShare.slots(limit: 8, inFlight: 0, wanting: true, others: [0, 0]) == 3)
+        #expect(share(8, [7]) == [1, 1])
+        #expect(share(8, [4]) == [4, 4])
+        #expect(share(8, [8]) == [0, 0])
+        // Three processes: shares of 3, 3 and 2 at most.
+        #expect(share(8, [3, 3]) == [2, 2])
+        #expect(share(8, [0, 0]) == [3, 3])
         for limit in 1...9 {
             for a in 0...limit {
                 for b in 0...(limit - a) {
-                    for inFlight in 0...limit {
+                    for inFlight in 0...(limit - a - b) {
                         let mine = SlotShare.slots(limit: limit, inFlight: inFlight, wanting: true, others: [a, b])
-                        #expect(a + b + mine <= limit)
+                        #expect(a + b + mine.grant <= limit && mine.usable <= mine.grant && mine.grant >= inFlight)
                     }
                 }
             }
@@ -47,6 +53,13 @@ struct PostgresSlotGrantTests {
         try store.renewGrants(limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, now: now, lease: lease)
     }
 
+    /// The grants in the table, by endpoint.
+    func grants(_ store: PostgresStore) throws -> [String: Int] {
+        try store.run("reading grants") { session in
+            try await session.rows("SELECT endpoint, sum(slots)::bigint FROM claim_grants GROUP BY endpoint").map { try $0.decode((String, Int64).self) }
+        }.reduce(into: [:]) { $0[$1.0] = Int($1.1) }
+    }
+
     @Test func instancesShareAWebhooksSlotsAsTheirAttemptsEnd() throws {
         let url = try PostgresTestServer.freshURL()
         let (a, b) = (try PostgresStore.open(url, role: .writer), try PostgresStore.open(url, role: .writer))
@@ -54,7 +67,7 @@ struct PostgresSlotGrantTests {
         #expect(try renew(a) == ["w": 8, "v": 8], "alone: every slot")
         #expect(try renew(b) == [:], "nothing is left; asked for a share")
         // The first shrinks to its share, but not below what it has in flight.
-        #expect(try renew(a, inFlight: ["w": 6, "v": 2], holding: ["w", "v"]) == ["w": 6, "v": 4])
+        #expect(try renew(a, inFlight: ["w": 6, "v": 2], holding: ["w", "v"]) == ["w": 4, "v": 4], "grants of 6 and 4")
         #expect(try renew(b) == ["w": 2, "v": 4])
         #expect(try renew(a, inFlight: ["w": 3], holding: ["w", "v"]) == ["w": 4, "v": 4])
         #expect(try renew(b, inFlight: ["w": 2, "v": 4], holding: ["w", "v"]) == ["w": 4, "v": 4])
@@ -86,7 +99,8 @@ struct PostgresSlotGrantTests {
         _ = try store.append((0..<5).map { message("m\($0)", ["w", "p", "r"]) }, now: 0)
         #expect(try renew(store, excluded: ["r"]) == ["w": 8])
         // An excluded (ruled) endpoint with attempts in flight keeps them counted, and no more.
-        #expect(try renew(store, inFlight: ["r": 2], excluded: ["r"]) == ["w": 8, "r": 2])
+        #expect(try renew(store, inFlight: ["r": 2], excluded: ["r"]) == ["w": 8])
+        #expect(try grants(store) == ["w": 8, "r": 2])
         // Nothing due (all in the future): no grant.
         _ = try store.claim(limit: 100, now: 10, lease: 60_000)
         #expect(try renew(store, excluded: ["r"]) == [:])
