@@ -257,12 +257,12 @@ struct DispatchMachine {
         (slots?.beginRenewal() ?? [:], Set(perEndpoint.filter { $0.value > 0 }.keys))
     }
 
-    /// The grants as renewed at `now` and `uptime` (`now`: the time the store was given, each
-    /// lasts until then plus the lease), or nil when the renewal failed; attempts may start on
-    /// them for the lease less the longest attempt. Returns jobs for waiting workers that may
-    /// start now.
-    mutating func grantsRenewed(_ grants: [String: Int]?, at now: Int64, uptime: Int64) -> [ClaimedDelivery] {
-        slots?.renewed(grants, at: now, uptime: uptime, usableFor: settings.handOutWithin)
+    /// The grants as renewed at `now` by a renewal that began at `uptime` and took `took` ms
+    /// (`now`: the time the store was given, each lasts until then plus the lease), or nil when
+    /// it failed; attempts may start on them for the lease less the longest attempt. Returns jobs
+    /// for waiting workers that may start now.
+    mutating func grantsRenewed(_ grants: [String: Int]?, at now: Int64, uptime: Int64, took: Int64 = 0) -> [ClaimedDelivery] {
+        slots?.renewed(grants, at: now, uptime: uptime, took: took, usableFor: settings.handOutWithin)
         renewalDue = false
         return serveWaiting(now: now)
     }

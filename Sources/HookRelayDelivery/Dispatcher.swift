@@ -335,7 +335,7 @@ public final class Dispatcher: @unchecked Sendable {
         }
     }
 
-    /// How often slot grants are renewed (ms, ``DispatchMachine/Settings/grantRenewal``).
+    /// How often slot grants are renewed at most (ms, ``DispatchMachine/Settings/grantRenewal``).
     static let grantRenewal: Int64 = 100
 
     /// A monotonic clock's ms: the pace of renewals.
@@ -349,7 +349,8 @@ public final class Dispatcher: @unchecked Sendable {
         var granted: [String: Int]?
         defer {
             locked {
-                for job in machine.grantsRenewed(granted, at: time, uptime: uptime) { waiters.removeFirst().resume(returning: job) }
+                let took = Self.uptime() - uptime
+                for job in machine.grantsRenewed(granted, at: time, uptime: uptime, took: took) { waiters.removeFirst().resume(returning: job) }
             }
         }
         granted = try grants.renewGrants(limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, now: time, lease: lease)

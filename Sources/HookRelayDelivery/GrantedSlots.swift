@@ -8,8 +8,9 @@ struct GrantedSlots {
     /// How many grants' worth of deliveries an endpoint may have claimed (buffered or in flight).
     static let claimsAhead = 2
 
-    /// How often the grants are renewed (ms): also how soon a process that asks for a share gets
-    /// it, and how soon grants no longer needed are given back.
+    /// How often the grants are renewed at most (ms): also how soon a process that asks for a
+    /// share gets it, and how soon grants no longer needed are given back. A renewal that took
+    /// long (many webhooks with work) spaces the next ones out to ten times its length.
     let renewal: Int64
     /// Attempts in flight per endpoint.
     private(set) var running: [String: Int] = [:]
@@ -20,8 +21,8 @@ struct GrantedSlots {
     private var renewing: [String: Int]?
     /// Until when an attempt may start on the grants: their end less the longest attempt.
     private var usableUntil = Int64.min
-    /// When the grants were last renewed (a monotonic clock's ms).
-    private var renewedAt: Int64?
+    /// When the grants are next due for renewal (a monotonic clock's ms); nil: now.
+    private var nextRenewal: Int64?
     /// Endpoints claimed under their own rules (``RuledClaims``): their claims are limited by the
     /// store's count of leases, their attempts here by the per-endpoint limit alone.
     var ruled: Set<String> = []
@@ -44,7 +45,7 @@ struct GrantedSlots {
 
     /// Whether the grants are due for renewal at `uptime` (a monotonic clock's ms).
     func due(uptime: Int64) -> Bool {
-        renewedAt.map { uptime - $0 >= renewal } ?? true
+        nextRenewal.map { uptime >= $0 } ?? true
     }
 
     /// A renewal begins: what it reports as in flight, which caps each endpoint until it ends.
@@ -53,14 +54,14 @@ struct GrantedSlots {
         return running
     }
 
-    /// The grants as renewed at `now` (the deliveries' time) and `uptime`, or nil when the
-    /// renewal failed (the grants held stand until they end); attempts may start on them for
-    /// `usableFor` ms (nil: no end).
-    mutating func renewed(_ grants: [String: Int]?, at now: Int64, uptime: Int64, usableFor: Int64?) {
+    /// The grants as renewed at `now` (the deliveries' time) by a renewal that began at `uptime`
+    /// and took `took` ms, or nil when it failed (the grants held stand until they end); attempts
+    /// may start on them for `usableFor` ms (nil: no end).
+    mutating func renewed(_ grants: [String: Int]?, at now: Int64, uptime: Int64, took: Int64, usableFor: Int64?) {
         renewing = nil
         guard let grants else { return }
         granted = grants
-        renewedAt = uptime
+        nextRenewal = uptime + max(renewal, 10 * took)
         usableUntil = usableFor.map { now + $0 } ?? Int64.max
     }
 

@@ -87,6 +87,10 @@ import Testing
         _ = machine.beginRenewal()
         #expect(machine.grantsRenewed(nil, at: 10_003, uptime: 200).isEmpty)
         #expect(machine.grantsDue(uptime: 200), "renewed again next round")
+        // A renewal that took 30 ms (many webhooks with work): the next is 300 ms later, not 100.
+        _ = machine.beginRenewal()
+        _ = machine.grantsRenewed(["a": 2, "b": 1], at: 10_004, uptime: 200, took: 30)
+        #expect(!machine.grantsDue(uptime: 499) && machine.grantsDue(uptime: 500))
     }
 
     @Test func aRuledEndpointIsLimitedByThePerEndpointLimitAlone() throws {
