@@ -253,18 +253,20 @@ struct DispatchMachine {
 
     /// A renewal of the grants begins: what it reports (the attempts in flight per endpoint,
     /// which cap each endpoint until it ends, and the endpoints this process holds claims for).
-    mutating func beginRenewal() -> (inFlight: [String: Int], holding: Set<String>) {
-        (slots?.beginRenewal() ?? [:], Set(perEndpoint.filter { $0.value > 0 }.keys))
+    mutating func beginRenewal() -> (inFlight: [String: Int], holding: Set<String>, asking: Bool) {
+        (slots?.beginRenewal() ?? [:], Set(perEndpoint.filter { $0.value > 0 }.keys), !stopping)
     }
 
     /// The grants as renewed at `now` by a renewal that began at `uptime` and took `took` ms
     /// (`now`: the time the store was given, each lasts until then plus the lease), or nil when
     /// it failed; attempts may start on them for the lease less the longest attempt. Returns jobs
-    /// for waiting workers that may start now.
-    mutating func grantsRenewed(_ grants: [String: Int]?, at now: Int64, uptime: Int64, took: Int64 = 0) -> [ClaimedDelivery] {
+    /// for waiting workers that may start at `current` (the time the renewal ended).
+    mutating func grantsRenewed(
+        _ grants: [String: Int]?, at now: Int64, uptime: Int64, took: Int64 = 0, current: Int64? = nil
+    ) -> [ClaimedDelivery] {
         slots?.renewed(grants, at: now, uptime: uptime, took: took, usableFor: settings.handOutWithin)
         renewalDue = false
-        return serveWaiting(now: now)
+        return serveWaiting(now: current ?? now)
     }
 
     // MARK: The store thread's rounds
@@ -287,10 +289,11 @@ struct DispatchMachine {
 
     /// Takes what waits for the store. `paused`: targets that get nothing for now.
     mutating func beginRound(paused: Set<String>, ruled: Set<String> = []) -> Round {
-        if slots != nil {
+        if let previous = slots?.ruled {
             slots?.ruled = ruled
-            // Claimed ahead for a webhook paused since: given back now, not when its lease runs short.
-            let held = paused.subtracting(ruled)
+            // Claimed ahead for a webhook paused since, or given rules (its claims are counted
+            // and ordered by them): given back now, not when the lease runs short.
+            let held = paused.subtracting(ruled).union(ruled.subtracting(previous))
             if !held.isEmpty, buffer[bufferStart...].contains(where: { held.contains($0.job.target) }) {
                 releaseBuffered { held.contains($0) }
             }
@@ -357,6 +360,7 @@ struct DispatchMachine {
             for job in claimed { perEndpoint[job.target, default: 0] += 1 }
         }
         buffer += claimed.map { ($0, now) }
+        if !claimed.isEmpty { slots?.claimed(claimed.map(\.target)) }
         let handOut = serveWaiting(now: now)
         let busy = !outcomes.isEmpty || !appends.isEmpty || !newlyGone.isEmpty || !releasing.isEmpty
         return (handOut, claimed.isEmpty && !round.hadWork && !busy)

@@ -23,8 +23,9 @@ public final class Dispatcher: @unchecked Sendable {
     private let store: any DeliveryQueue
     /// The same store when its rounds can be chained (Dispatcher+Chain.swift), else nil.
     let chained: (any ChainedRounds)?
-    /// The same store when it grants slots (``SlotGrants``) and a per-endpoint limit is set.
-    private let grants: (any SlotGrants)?
+    /// The same store when it grants slots (``SlotGrants``) and a per-endpoint limit is set,
+    /// with that limit.
+    private let grants: (store: any SlotGrants, limit: Int)?
     /// A chain of rounds: its state, the failure that ended it, and the states its rounds
     /// recorded for the store thread to report (guarded by `condition`); `chainEvents` is
     /// signalled when it ends and when many states wait.
@@ -72,7 +73,7 @@ public final class Dispatcher: @unchecked Sendable {
         self.ruledEndpoints = ruledEndpoints
         self.progress = progress
         chained = store as? any ChainedRounds
-        grants = maxPerEndpoint == nil ? nil : store as? any SlotGrants
+        grants = maxPerEndpoint.flatMap { limit in (store as? any SlotGrants).map { ($0, limit) } }
         self.store = store
         self.lease = lease.milliseconds
         self.now = now
@@ -185,9 +186,12 @@ public final class Dispatcher: @unchecked Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[DeliveryState], any Error>) in
             let thread = Thread { [self] in
                 do {
-                    defer { try? grants?.releaseGrants() }
                     try loop()
-                    continuation.resume(returning: reportingPending ? try store.pendingStates(now: now()) : [])
+                    let pending = reportingPending ? try store.pendingStates(now: now()) : []
+                    // Nothing is in flight any more: the slots are free for the other instances.
+                    // (After a failure attempts may still run: the grants then end with their lease.)
+                    try? grants?.store.releaseGrants()
+                    continuation.resume(returning: pending)
                 } catch {
                     locked {
                         endWaiters(machine.finish())
@@ -343,17 +347,20 @@ public final class Dispatcher: @unchecked Sendable {
 
     /// Renews the slot grants when they are due (``SlotGrants``).
     private func renewGrants(excluded: Set<String>) throws {
-        guard let grants, let limit = machine.settings.maxPerEndpoint else { return }
+        guard let (store, limit) = grants else { return }
         let (time, uptime) = (now(), Self.uptime())
-        guard let (inFlight, holding) = locked({ machine.grantsDue(uptime: uptime) ? machine.beginRenewal() : nil }) else { return }
+        guard let (inFlight, holding, asking) = locked({ machine.grantsDue(uptime: uptime) ? machine.beginRenewal() : nil }) else { return }
         var granted: [String: Int]?
         defer {
+            let (took, current) = (Self.uptime() - uptime, now())
             locked {
-                let took = Self.uptime() - uptime
-                for job in machine.grantsRenewed(granted, at: time, uptime: uptime, took: took) { waiters.removeFirst().resume(returning: job) }
+                for job in machine.grantsRenewed(granted, at: time, uptime: uptime, took: took, current: current) {
+                    waiters.removeFirst().resume(returning: job)
+                }
             }
         }
-        granted = try grants.renewGrants(limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, now: time, lease: lease)
+        granted = try store.renewGrants(
+            limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, asking: asking, now: time, lease: lease)
     }
 
     /// Lets outcomes gather for up to `gatherOutcomes` while the machine allows it

@@ -26,6 +26,10 @@ struct GrantedSlots {
     /// Endpoints claimed under their own rules (``RuledClaims``): their claims are limited by the
     /// store's count of leases, their attempts here by the per-endpoint limit alone.
     var ruled: Set<String> = []
+    /// When each endpoint's claims last came back (a count of rounds): of the endpoints holding
+    /// as little, the one served longest ago claims first, so none is left behind.
+    private var served: [String: Int] = [:]
+    private var rounds = 0
 
     init(renewal: Int64) { self.renewal = renewal }
 
@@ -55,22 +59,33 @@ struct GrantedSlots {
     }
 
     /// The grants as renewed at `now` (the deliveries' time) by a renewal that began at `uptime`
-    /// and took `took` ms, or nil when it failed (the grants held stand until they end); attempts
-    /// may start on them for `usableFor` ms (nil: no end).
+    /// and took `took` ms; attempts may start on them for `usableFor` ms (nil: no end). Nil: the
+    /// renewal failed, or may have committed without this process hearing it: the grants held
+    /// stand until they end, and each endpoint stays capped at what the renewal reported in flight
+    /// until one succeeds (the database may hold the smaller grant). A slow renewal spaces the next
+    /// ones out to ten times its length, but no further than a quarter of `usableFor`.
     mutating func renewed(_ grants: [String: Int]?, at now: Int64, uptime: Int64, took: Int64, usableFor: Int64?) {
-        renewing = nil
         guard let grants else { return }
+        renewing = nil
         granted = grants
-        nextRenewal = uptime + max(renewal, 10 * took)
+        nextRenewal = uptime + min(max(renewal, 10 * took), max(renewal, (usableFor ?? Int64.max / 4) / 4))
         usableUntil = usableFor.map { now + $0 } ?? Int64.max
     }
 
+    /// A round's claims came back for `targets`.
+    mutating func claimed(_ targets: some Sequence<String>) {
+        rounds += 1
+        for target in targets { served[target] = rounds }
+    }
+
     /// What the next claim may take: for each endpoint granted slots and not `paused`, up to
-    /// ``claimsAhead`` grants' worth less what this process holds (`held`); those holding least first.
+    /// ``claimsAhead`` grants' worth less what this process holds (`held`); those holding least
+    /// first, then those served longest ago.
     func claims(held: [String: Int], paused: Set<String>) -> [(target: String, claims: Int)] {
-        granted.compactMap { target, slots in
+        func order(_ target: String) -> (Int, Int, String) { (held[target, default: 0], served[target, default: 0], target) }
+        return granted.compactMap { target, slots in
             let claims = Self.claimsAhead * slots - held[target, default: 0]
             return claims > 0 && !paused.contains(target) ? (target, claims) : nil
-        }.sorted { (held[$0.target, default: 0], $0.target) < (held[$1.target, default: 0], $1.target) }
+        }.sorted { order($0.target) < order($1.target) }
     }
 }

@@ -192,11 +192,14 @@ public struct PostgresStoreError: TransientStoreError, Sendable, CustomStringCon
     /// The server could not be reached or went away, or did not answer in time
     /// (``PostgresStoreError/isTransient(_:)``).
     public let isTransient: Bool
+    /// The server's SQLSTATE, when the server refused.
+    public let sqlState: String?
 
     public init(message: String, location: String, isTransient: Bool = false) {
         self.message = message
         self.location = location
         self.isTransient = isTransient
+        sqlState = nil
     }
 
     public var description: String { "\(location): \(message)" }
@@ -206,6 +209,7 @@ public struct PostgresStoreError: TransientStoreError, Sendable, CustomStringCon
     init(_ error: any Error, doing what: String, location: String) {
         self.location = location
         isTransient = Self.isTransient(error)
+        sqlState = (error as? PostgresStoreError)?.sqlState ?? (error as? PSQLError)?.serverInfo?[.sqlState]
         if let error = error as? PostgresStoreError {
             message = error.message
         } else if let error = error as? PSQLError {

@@ -10,7 +10,11 @@ import PostgresNIO
 /// never wait for each other nor take the same row), leases them and gives each a fencing token
 /// from the `claim_tokens` sequence, and reads their messages.
 ///
-/// Under a quota the per-endpoint limit holds across every instance, in one statement too. It
+/// Under slot grants (``SlotGrants``: `serve`'s dispatcher) the claim is ``Granted``: the grants
+/// hold the limit across instances, and no lease is counted.
+///
+/// Under a quota without grants the per-endpoint limit holds across every instance by the count
+/// of unexpired leases, in one statement too. It
 /// finds the endpoints with pending deliveries (a loose scan of the pending-only
 /// `deliveries_endpoint_due` index), keeps those with a due unleased delivery and room left
 /// (neither paused nor deleted), and locks their `claim_turns` rows `FOR UPDATE SKIP LOCKED`,

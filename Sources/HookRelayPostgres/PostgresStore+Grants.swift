@@ -14,77 +14,109 @@ import PostgresNIO
 /// each is written under the endpoint's lock from all the others. A grant of no slots is a
 /// request: it counts the instance among those the limit is shared by, and the instances holding
 /// more than their share shrink to it at their next renewal, as their attempts end. Expired rows
-/// are removed as they are met. The commit is durable: a grant forgotten in a crash of the server
-/// could be given to another instance while attempts run on it.
+/// are removed as they are met. The commit is durable (whatever the store's setting): a grant
+/// forgotten in a crash of the server could be given to another instance while attempts run on
+/// it. A lock held for more than a second is not waited for (``renewGrants`` returns nil).
 extension PostgresStore: SlotGrants {
     public func renewGrants(
-        limit: Int, inFlight: [String: Int], holding: Set<String>, excluded: Set<String>, now: Int64, lease: Int64
-    ) throws -> [String: Int] {
+        limit: Int, inFlight: [String: Int], holding: Set<String>, excluded: Set<String>, asking: Bool, now: Int64, lease: Int64
+    ) throws -> [String: Int]? {
         let holder = grantHolder
         let busy = Array(holding.union(inFlight.keys))
         let excludedList = Array(excluded)
-        return try transaction("renewing slot grants") { session in
-            var wanted: [String: Bool] = [:]
-            for row in try await session.rows("""
-                WITH RECURSIVE e(endpoint) AS (
-                    SELECT min(endpoint) FROM deliveries WHERE status = 'pending'
-                    UNION ALL
-                    SELECT (SELECT min(endpoint) FROM deliveries WHERE status = 'pending' AND endpoint > e.endpoint)
-                    FROM e WHERE e.endpoint IS NOT NULL),
-                due AS (
-                    SELECT e.endpoint FROM e WHERE e.endpoint IS NOT NULL
-                        AND (SELECT true FROM deliveries d WHERE d.endpoint = e.endpoint AND d.status = 'pending'
-                            AND d.next_attempt_at <= \(now) AND (d.lease_until IS NULL OR d.lease_until <= \(now))
-                            ORDER BY d.next_attempt_at, d.id LIMIT 1))
-                SELECT c.endpoint, (c.endpoint IN (SELECT endpoint FROM due)
-                    AND c.endpoint NOT IN (SELECT endpoint FROM discarding) AND c.endpoint NOT IN (SELECT id FROM webhooks WHERE paused))
-                FROM claim_turns c
-                WHERE c.endpoint IN (SELECT endpoint FROM due) OR c.endpoint = ANY(\(busy)::text[])
-                    OR c.endpoint IN (SELECT endpoint FROM claim_grants WHERE holder = \(holder))
-                ORDER BY c.endpoint FOR UPDATE OF c
-                """)
-            {
-                let (endpoint, due) = try row.decode((String, Bool).self)
-                wanted[endpoint] = (due || holding.contains(endpoint)) && !excludedList.contains(endpoint)
+        do {
+            return try run("renewing slot grants") { session in
+                try await session.transaction(durable: true) { session in
+                    try await Self.renew(
+                        limit: limit, inFlight: inFlight, holding: holding, busy: busy, excluded: excludedList, asking: asking,
+                        now: now, until: now + lease, holder: holder, in: session)
+                }
             }
-            let locked = Array(wanted.keys)
-            var others: [String: [Int]] = [:]
-            for row in try await session.rows("""
-                SELECT endpoint, slots FROM claim_grants
-                WHERE endpoint = ANY(\(locked)::text[]) AND holder <> \(holder) AND until > \(now)
-                """)
-            {
-                let (endpoint, slots) = try row.decode((String, Int32).self)
-                others[endpoint, default: []].append(Int(slots))
-            }
-            var endpoints: [String] = [], slots: [Int32] = [], usable: [String: Int] = [:]
-            for (endpoint, wanting) in wanted {
-                let share = SlotShare.slots(limit: limit, inFlight: inFlight[endpoint, default: 0], wanting: wanting, others: others[endpoint] ?? [])
-                if share.usable > 0 { usable[endpoint] = share.usable }
-                guard wanting || share.grant > 0 else { continue }
-                endpoints.append(endpoint)
-                slots.append(Int32(share.grant))
-            }
-            try await session.execute("""
-                DELETE FROM claim_grants
-                WHERE (endpoint = ANY(\(locked)::text[]) AND until <= \(now) AND holder <> \(holder))
-                    OR (holder = \(holder) AND endpoint <> ALL(\(endpoints)::text[]))
-                """)
-            if !endpoints.isEmpty {
-                try await session.execute("""
-                    INSERT INTO claim_grants (endpoint, holder, slots, until)
-                    SELECT g.endpoint, \(holder), g.slots, \(now + lease) FROM unnest(\(endpoints)::text[], \(slots)::int[]) AS g(endpoint, slots)
-                    ON CONFLICT (endpoint, holder) DO UPDATE SET slots = excluded.slots, until = excluded.until
-                    """)
-            }
-            return usable
+        } catch let error as PostgresStoreError where error.sqlState == "55P03" {
+            // Another transaction held an endpoint's lock for a second: the grants stand, renewed next round.
+            return nil
         }
+    }
+
+    private static func renew(
+        limit: Int, inFlight: [String: Int], holding: Set<String>, busy: [String], excluded: [String], asking: Bool,
+        now: Int64, until: Int64, holder: String, in session: Session
+    ) async throws -> [String: Int] {
+        // A lock held long (a bulk change, a ruled claim waiting on its rows) is not waited for.
+        try await session.execute("SET LOCAL lock_timeout = '1s'")
+        var wanted: [String: Bool] = [:]
+        for row in try await session.rows("""
+            WITH RECURSIVE e(endpoint) AS (
+                SELECT min(endpoint) FROM deliveries WHERE status = 'pending'
+                UNION ALL
+                SELECT (SELECT min(endpoint) FROM deliveries WHERE status = 'pending' AND endpoint > e.endpoint)
+                FROM e WHERE e.endpoint IS NOT NULL AND \(asking)),
+            due AS (
+                SELECT e.endpoint FROM e WHERE e.endpoint IS NOT NULL AND e.endpoint <> ALL(\(excluded)::text[])
+                    AND e.endpoint NOT IN (SELECT endpoint FROM discarding) AND e.endpoint NOT IN (SELECT id FROM webhooks WHERE paused)
+                    AND (SELECT true FROM deliveries d WHERE d.endpoint = e.endpoint AND d.status = 'pending'
+                        AND d.next_attempt_at <= \(now) AND (d.lease_until IS NULL OR d.lease_until <= \(now))
+                        ORDER BY d.next_attempt_at, d.id LIMIT 1))
+            SELECT c.endpoint, c.endpoint IN (SELECT endpoint FROM due) FROM claim_turns c
+            WHERE c.endpoint IN (SELECT endpoint FROM due) OR c.endpoint = ANY(\(busy)::text[])
+                OR c.endpoint IN (SELECT endpoint FROM claim_grants WHERE holder = \(holder))
+            ORDER BY c.endpoint FOR UPDATE OF c
+            """)
+        {
+            let (endpoint, due) = try row.decode((String, Bool).self)
+            wanted[endpoint] = asking && (due || holding.contains(endpoint)) && !excluded.contains(endpoint)
+        }
+        let locked = Array(wanted.keys)
+        var others: [String: [Int]] = [:]
+        for row in try await session.rows("""
+            SELECT endpoint, slots FROM claim_grants
+            WHERE endpoint = ANY(\(locked)::text[]) AND holder <> \(holder) AND until > \(now)
+            """)
+        {
+            let (endpoint, slots) = try row.decode((String, Int32).self)
+            others[endpoint, default: []].append(Int(slots))
+        }
+        var endpoints: [String] = [], slots: [Int32] = [], usable: [String: Int] = [:]
+        for (endpoint, wanting) in wanted {
+            let share = SlotShare.slots(limit: limit, inFlight: inFlight[endpoint, default: 0], wanting: wanting, others: others[endpoint] ?? [])
+            guard wanting || share.grant > 0 else { continue }
+            usable[endpoint] = share.usable
+            endpoints.append(endpoint)
+            slots.append(Int32(share.grant))
+        }
+        // Expired grants count for nobody: removed wherever they are (a holder renewing one
+        // meanwhile writes it again under its lock). And this holder's that it no longer wants.
+        try await session.execute("""
+            DELETE FROM claim_grants
+            WHERE (until <= \(now) AND holder <> \(holder)) OR (holder = \(holder) AND endpoint <> ALL(\(endpoints)::text[]))
+            """)
+        if !endpoints.isEmpty {
+            try await session.execute("""
+                INSERT INTO claim_grants (endpoint, holder, slots, until)
+                SELECT g.endpoint, \(holder), g.slots, \(until) FROM unnest(\(endpoints)::text[], \(slots)::int[]) AS g(endpoint, slots)
+                ON CONFLICT (endpoint, holder) DO UPDATE SET slots = excluded.slots, until = excluded.until
+                """)
+        }
+        return usable
     }
 
     public func releaseGrants() throws {
         let holder = grantHolder
-        try transaction("giving back slot grants") { session in
+        try run("giving back slot grants") { session in
             try await session.execute("DELETE FROM claim_grants WHERE holder = \(holder)")
+        }
+    }
+
+    /// The grants of this host's processes that no longer run (``recoverOrphans(now:)``): their
+    /// attempts ended with them, and a restarted instance should not wait for their lease.
+    func releaseGrants(ofDeadOwners dead: (String) -> Bool) throws {
+        let holders = try run("reading the slot grants' holders") { session in
+            try await session.texts("SELECT DISTINCT holder FROM claim_grants")
+        }
+        let gone = holders.filter { holder in dead(String(holder.prefix { $0 != "/" })) }
+        guard !gone.isEmpty else { return }
+        try run("giving back the slot grants of stopped processes") { session in
+            try await session.execute("DELETE FROM claim_grants WHERE holder = ANY(\(gone)::text[])")
         }
     }
 }

@@ -162,7 +162,7 @@ extension PostgresStore {
         return progress
     }
 
-    /// Releases the claims of this host's processes that no longer run, and finishes the
+    /// Releases the claims and slot grants of this host's processes that no longer run, and finishes the
     /// discarding of deleted webhooks' deliveries that a stop interrupted. Claims of other hosts'
     /// processes are left to their leases. Returns how many deliveries were released.
     @discardableResult
@@ -174,11 +174,13 @@ extension PostgresStore {
                 SELECT DISTINCT lease_owner FROM deliveries WHERE lease_owner IS NOT NULL AND lease_until > \(now)
                 """)
         }
-        let dead = owners.filter { owner in
+        func isDead(_ owner: String) -> Bool {
             guard owner != self.owner, owner.hasPrefix("pid:"), owner.hasSuffix(host),
                   let pid = Int32(owner.dropFirst(4).dropLast(host.count)) else { return false }
             return kill(pid, 0) != 0 && errno == ESRCH
         }
+        try releaseGrants(ofDeadOwners: isDead)
+        let dead = owners.filter(isDead)
         guard !dead.isEmpty else { return 0 }
         return try transaction("releasing the claims of stopped processes") { session in
             try await session.notifying(try await session.count("""

@@ -5,9 +5,9 @@ import PostgresNIO
 /// The dispatcher's common round in one statement: the completions of deliveries that succeeded
 /// (``Completion/Record``'s expressions) and the next claim under the quota
 /// (``ClaimRequest/Turns``'s, `completing`: in the same snapshot the leases these completions end
-/// do not count, and their deliveries are not claimed again), committed by itself. One round
-/// trip a round instead of two: a round's latency is what bounds delivery to a few webhooks with
-/// their per-webhook limit (docs/benchmarks.md). Rows of kind 0 are the completions (columns 1–14
+/// do not count, and their deliveries are not claimed again), committed by itself: one round
+/// trip a round instead of two. Under slot grants (`serve`) ``GrantedRoundStatement`` is the
+/// same with ``ClaimRequest/Granted``'s claim. Rows of kind 0 are the completions (columns 1–14
 /// as ``Completion/Record``'s: column 14, the claim of kind 1, is their ref), of kind 1 the
 /// claimed deliveries.
 struct RoundStatement: RoundQuery {

@@ -12,13 +12,16 @@ public protocol SlotGrants: DeliveryQueue {
     /// Renews this process's grants under a per-endpoint limit of `limit`: for the endpoints with
     /// a due delivery no lease holds, those in `holding` (this process holds claims for them) and
     /// those it had a grant for, except `excluded` ones (paused, or claimed under their own
-    /// rules). `inFlight`: attempts this process has in flight per endpoint. Each grant lasts
-    /// until `now + lease`. Returns the slots this process may use per endpoint (its share, when
-    /// any): its grant may be larger while attempts beyond the share end. A grant is never less
-    /// than `inFlight`, so attempts may start during the renewal while no more are in flight.
+    /// rules); without `asking` (stopping) it wants none and keeps only what is in flight.
+    /// `inFlight`: attempts this process has in flight per endpoint. Each grant lasts until
+    /// `now + lease`. Returns the slots this process may use per endpoint for every grant it
+    /// holds (0: asked for, none free yet): its grant may be larger while attempts beyond its
+    /// share end. A grant it still held is never made less than `inFlight`, so attempts may start
+    /// during the renewal while no more are in flight. Nil: not renewed this time (an endpoint's
+    /// lock was held too long): the grants held stand.
     func renewGrants(
-        limit: Int, inFlight: [String: Int], holding: Set<String>, excluded: Set<String>, now: Int64, lease: Int64
-    ) throws -> [String: Int]
+        limit: Int, inFlight: [String: Int], holding: Set<String>, excluded: Set<String>, asking: Bool, now: Int64, lease: Int64
+    ) throws -> [String: Int]?
 
     /// Gives back every grant of this process (it stops).
     func releaseGrants() throws

@@ -70,8 +70,8 @@ import Testing
             Issue.record("no job")
             return
         }
-        let (inFlight, holding) = machine.beginRenewal()
-        #expect(inFlight == ["a": 1] && holding == ["a", "b"])
+        let (inFlight, holding, asking) = machine.beginRenewal()
+        #expect(inFlight == ["a": 1] && holding == ["a", "b"] && asking)
         #expect(machine.workerAsks(now: 10_000).isWait, "a reported one in flight; b none")
         let (_, handOut) = machine.attemptFinished(delivered(first), targetGone: false, now: 10_001)
         #expect(handOut.map(\.id) == [jobs[1].id], "back to one in flight, within what was reported")
@@ -83,14 +83,24 @@ import Testing
             return
         }
         #expect(last.id == jobs[3].id)
-        // A renewal that failed keeps the grants held.
+        // A renewal that failed (or committed unheard) keeps the grants held, capped at what it
+        // reported in flight until one succeeds.
         _ = machine.beginRenewal()
         #expect(machine.grantsRenewed(nil, at: 10_003, uptime: 200).isEmpty)
         #expect(machine.grantsDue(uptime: 200), "renewed again next round")
-        // A renewal that took 30 ms (many webhooks with work): the next is 300 ms later, not 100.
+        let (_, freed) = machine.attemptFinished(delivered(last), targetGone: false, now: 10_003)
+        #expect(freed.isEmpty)
+        _ = machine.endRound(machine.beginRound(paused: []), claimed: try tests.jobs("b", "b"), memoryOutstanding: nil, at: 10_003)
+        #expect(!machine.workerAsks(now: 10_003).isWait)
+        #expect(machine.workerAsks(now: 10_003).isWait, "b reported one in flight when the renewal began")
+        // A renewal that took 20 ms (many webhooks with work): the next is 200 ms later, not 100;
+        // one that took 90 ms, 250 ms later: a quarter of the time a grant may be used for.
         _ = machine.beginRenewal()
-        _ = machine.grantsRenewed(["a": 2, "b": 1], at: 10_004, uptime: 200, took: 30)
-        #expect(!machine.grantsDue(uptime: 499) && machine.grantsDue(uptime: 500))
+        _ = machine.grantsRenewed(["a": 2, "b": 1], at: 10_004, uptime: 200, took: 20)
+        #expect(!machine.grantsDue(uptime: 399) && machine.grantsDue(uptime: 400))
+        _ = machine.beginRenewal()
+        _ = machine.grantsRenewed(["a": 2, "b": 1], at: 10_005, uptime: 400, took: 90)
+        #expect(!machine.grantsDue(uptime: 649) && machine.grantsDue(uptime: 650))
     }
 
     @Test func aRuledEndpointIsLimitedByThePerEndpointLimitAlone() throws {
@@ -132,5 +142,23 @@ import Testing
         _ = machine.endRound(machine.beginRound(paused: ["r"], ruled: ["r"]), claimed: try tests.jobs("r"), memoryOutstanding: nil, at: 10_003)
         round = machine.beginRound(paused: ["r"], ruled: ["r"])
         #expect(round.release.isEmpty)
+    }
+
+    /// Of the endpoints holding as little, the one whose claims came back longest ago claims
+    /// first: a webhook whose id sorts late is not left behind.
+    @Test func claimsGoToTheEndpointServedLongestAgo() throws {
+        var machine = machine(["a": 1, "b": 1, "c": 1], claimed: [])
+        #expect(machine.beginRound(paused: []).quota?.granted?.map(\.target) == ["a", "b", "c"])
+        _ = machine.endRound(machine.beginRound(paused: []), claimed: [], memoryOutstanding: nil, at: 10_000)
+        for target in ["a", "b"] {
+            let job = try tests.jobs(target)
+            _ = machine.endRound(machine.beginRound(paused: []), claimed: job, memoryOutstanding: nil, at: 10_000)
+            guard case let .job(taken) = machine.workerAsks(now: 10_000) else {
+                Issue.record("no job")
+                return
+            }
+            _ = machine.attemptFinished(delivered(taken), targetGone: false, now: 10_000)
+        }
+        #expect(machine.beginRound(paused: []).quota?.granted?.map(\.target) == ["c", "a", "b"])
     }
 }
