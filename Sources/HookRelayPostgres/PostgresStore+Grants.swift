@@ -69,8 +69,8 @@ extension PostgresStore: SlotGrants {
         let locked = Array(wanted.keys)
         var others: [String: [Int]] = [:]
         for row in try await session.rows("""
-            SELECT endpoint, slots FROM claim_grants
-            WHERE endpoint = ANY(\(locked)::text[]) AND holder <> \(holder) AND until > \(now)
+            SELECT g.endpoint, g.slots FROM claim_grants g JOIN unnest(\(locked)::text[]) AS l(endpoint) ON l.endpoint = g.endpoint
+            WHERE g.holder <> \(holder) AND g.until > \(now)
             """)
         {
             let (endpoint, slots) = try row.decode((String, Int32).self)
@@ -88,7 +88,8 @@ extension PostgresStore: SlotGrants {
         // meanwhile writes it again under its lock). And this holder's that it no longer wants.
         try await session.execute("""
             DELETE FROM claim_grants
-            WHERE (until <= \(now) AND holder <> \(holder)) OR (holder = \(holder) AND endpoint <> ALL(\(endpoints)::text[]))
+            WHERE (until <= \(now) AND holder <> \(holder))
+                OR (holder = \(holder) AND endpoint NOT IN (SELECT unnest(\(endpoints)::text[])))
             """)
         if !endpoints.isEmpty {
             try await session.execute("""
