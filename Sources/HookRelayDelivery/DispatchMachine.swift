@@ -37,6 +37,9 @@ struct DispatchMachine {
         /// Slot grants (``SlotGrants``, PostgreSQL) renewed every this many ms: `maxPerEndpoint`
         /// holds across processes by the grants (``GrantedSlots``); nil: by the store's claims.
         var grantRenewal: Int64? = nil
+        /// How long (ms) after a renewal attempts may start on its grants: their length less the
+        /// longest attempt; nil: no end.
+        var grantUsable: Int64? = nil
     }
 
     /// Outcomes that make the store thread write a batch before workers run short of jobs.
@@ -258,13 +261,13 @@ struct DispatchMachine {
     }
 
     /// The grants as renewed at `now` by a renewal that began at `uptime` and took `took` ms
-    /// (`now`: the time the store was given, each lasts until then plus the lease), or nil when
-    /// it failed; attempts may start on them for the lease less the longest attempt. Returns jobs
+    /// (`now`: the time the store was given, each lasts until then plus its length), or nil when
+    /// it failed; attempts may start on them for ``Settings/grantUsable``. Returns jobs
     /// for waiting workers that may start at `current` (the time the renewal ended).
     mutating func grantsRenewed(
         _ grants: [String: Int]?, at now: Int64, uptime: Int64, took: Int64 = 0, current: Int64? = nil
     ) -> [ClaimedDelivery] {
-        slots?.renewed(grants, at: now, uptime: uptime, took: took, usableFor: settings.handOutWithin)
+        slots?.renewed(grants, at: now, uptime: uptime, took: took, usableFor: settings.grantUsable)
         renewalDue = false
         return serveWaiting(now: current ?? now)
     }

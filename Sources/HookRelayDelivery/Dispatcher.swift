@@ -26,6 +26,8 @@ public final class Dispatcher: @unchecked Sendable {
     /// The same store when it grants slots (``SlotGrants``) and a per-endpoint limit is set,
     /// with that limit.
     private let grants: (store: any SlotGrants, limit: Int)?
+    /// How long a grant lasts (ms): ``grantLength(lease:longestAttempt:)``.
+    private let grantLength: Int64
     /// A chain of rounds: its state, the failure that ended it, and the states its rounds
     /// recorded for the store thread to report (guarded by `condition`); `chainEvents` is
     /// signalled when it ends and when many states wait.
@@ -67,13 +69,15 @@ public final class Dispatcher: @unchecked Sendable {
             promptOutcomes: store.inMemoryOutstanding == nil, gatherOutcomes: gatherOutcomes.map { max(1, $0.milliseconds) },
             storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1),
             handOutWithin: longestAttempt.map { max(0, lease.milliseconds - $0.milliseconds) }, countsRetrying: progress != nil,
-            grantRenewal: store is any SlotGrants && maxPerEndpoint != nil ? Self.grantRenewal : nil))
+            grantRenewal: store is any SlotGrants && maxPerEndpoint != nil ? Self.grantRenewal : nil,
+            grantUsable: longestAttempt.map { Self.grantLength(lease: lease, longestAttempt: $0) - $0.milliseconds }))
         self.storeTrouble = storeTrouble
         self.heldEndpoints = heldEndpoints
         self.ruledEndpoints = ruledEndpoints
         self.progress = progress
         chained = store as? any ChainedRounds
         grants = maxPerEndpoint.flatMap { limit in (store as? any SlotGrants).map { ($0, limit) } }
+        grantLength = Self.grantLength(lease: lease, longestAttempt: longestAttempt ?? .zero)
         self.store = store
         self.lease = lease.milliseconds
         self.now = now
@@ -342,6 +346,13 @@ public final class Dispatcher: @unchecked Sendable {
     /// How often slot grants are renewed at most (ms, ``DispatchMachine/Settings/grantRenewal``).
     static let grantRenewal: Int64 = 100
 
+    /// How long a slot grant lasts (ms): the lease, but at least a second more than the longest
+    /// attempt, so that attempts may start on it for a while after each renewal (a lease may be
+    /// as short as an attempt).
+    static func grantLength(lease: Duration, longestAttempt: Duration) -> Int64 {
+        max(lease.milliseconds, longestAttempt.milliseconds + 1_000)
+    }
+
     /// A monotonic clock's ms: the pace of renewals.
     static func uptime() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
@@ -360,7 +371,7 @@ public final class Dispatcher: @unchecked Sendable {
             }
         }
         granted = try store.renewGrants(
-            limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, asking: asking, now: time, lease: lease)
+            limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, asking: asking, now: time, lease: grantLength)
     }
 
     /// Lets outcomes gather for up to `gatherOutcomes` while the machine allows it

@@ -11,6 +11,7 @@ import Testing
         settings.claimBatch = 8
         settings.maxPerEndpoint = 3
         settings.handOutWithin = 1_000
+        settings.grantUsable = 1_000
         settings.grantRenewal = 100
         return settings
     }()
@@ -53,7 +54,7 @@ import Testing
         var machine = machine(["a": 3], claimed: [])
         _ = machine.endRound(machine.beginRound(paused: []), claimed: jobs, memoryOutstanding: nil, at: 10_900)
         guard case .job = machine.workerAsks(now: 11_000) else {
-            Issue.record("the grant is usable for its lease less the longest attempt (1,000 ms)")
+            Issue.record("the grant is usable for its length less the longest attempt (1,000 ms)")
             return
         }
         #expect(machine.workerAsks(now: 11_001).isWait, "past it: renewed first")
@@ -160,5 +161,12 @@ import Testing
             _ = machine.attemptFinished(delivered(taken), targetGone: false, now: 10_000)
         }
         #expect(machine.beginRound(paused: []).quota?.granted?.map(\.target) == ["c", "a", "b"])
+    }
+
+    /// A grant lasts the lease, but at least a second more than the longest attempt: a lease as
+    /// short as an attempt (allowed) would leave no time to start one after a renewal.
+    @Test func aGrantOutlastsTheLongestAttemptByASecond() {
+        #expect(Dispatcher.grantLength(lease: .seconds(4), longestAttempt: .seconds(4)) == 5_000)
+        #expect(Dispatcher.grantLength(lease: .seconds(60), longestAttempt: .seconds(40)) == 60_000)
     }
 }
