@@ -278,7 +278,10 @@ extension TestClientProtocol {
 }
 
 /// The next value of `stream`, or a test failure after `limit` (a guard against a hang, not a
-/// time being measured: what is awaited comes within milliseconds).
+/// time being measured: what is awaited comes within milliseconds). The limit is counted in
+/// steps of 10 ms, not read off a clock: while the suite's blocking process tests hold every
+/// cooperative thread (ARCHITECTURE §7) the count stops too, and a value that came meanwhile is
+/// taken when the threads are free instead of racing an expired timer.
 func next<T: Sendable>(_ stream: AsyncStream<T>, within limit: Duration = .seconds(20)) async throws -> T {
     let value = await withTaskGroup(of: T?.self) { group in
         group.addTask {
@@ -286,7 +289,9 @@ func next<T: Sendable>(_ stream: AsyncStream<T>, within limit: Duration = .secon
             return await iterator.next()
         }
         group.addTask {
-            try? await Task.sleep(for: limit)
+            for _ in 0..<max(1, Int(limit / .milliseconds(10))) where !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
             return nil
         }
         let first = await group.next() ?? nil
