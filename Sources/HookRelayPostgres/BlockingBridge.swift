@@ -22,10 +22,13 @@ final class BlockingBridge: Sendable {
 
     let eventLoop: any EventLoop
     let executor: LoopTaskExecutor
+    /// How long past its limit a call waits for its cancelled task to end.
+    let cancellationGrace: Duration
 
-    init(eventLoop: any EventLoop = BlockingBridge.eventLoops.next()) {
+    init(eventLoop: any EventLoop = BlockingBridge.eventLoops.next(), cancellationGrace: Duration = .seconds(5)) {
         self.eventLoop = eventLoop
         executor = LoopTaskExecutor(eventLoop)
+        self.cancellationGrace = cancellationGrace
     }
 
     /// Runs `body` on the event loop and waits for its result on the calling thread; after
@@ -49,9 +52,15 @@ final class BlockingBridge: Sendable {
             outcome.withLock { $0 = result }
             done.signal()
         }
-        done.wait()
+        // The task ends when its limit cancels it; should something it awaits not heed the
+        // cancellation, the caller still goes on (once a suite run hung here for good in ingest,
+        // during an outage): the task is left to end by itself.
+        guard done.wait(timeout: .now() + .milliseconds(Int((timeout + cancellationGrace).milliseconds))) == .success else {
+            throw TimedOut(after: timeout)
+        }
         return try outcome.withLock { $0 }!.get()
     }
+
 
     /// Starts `body` on the event loop under the limits of ``run(timeout:connectWithin:_:)`` and
     /// returns at once; `then` gets the result on the event loop. What a caller uses that goes on
