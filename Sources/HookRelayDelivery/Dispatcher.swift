@@ -25,9 +25,9 @@ public final class Dispatcher: @unchecked Sendable {
     let chained: (any ChainedRounds)?
     /// The same store when it grants slots (``SlotGrants``) and a per-endpoint limit is set,
     /// with that limit.
-    private let grants: (store: any SlotGrants, limit: Int)?
+    let grants: (store: any SlotGrants, limit: Int)?
     /// How long a grant lasts (ms): ``grantLength(lease:longestAttempt:)``.
-    private let grantLength: Int64
+    let grantLength: Int64
     /// A chain of rounds: its state, the failure that ended it, and the states its rounds
     /// recorded for the store thread to report (guarded by `condition`); `chainEvents` is
     /// signalled when it ends and when many states wait.
@@ -63,21 +63,22 @@ public final class Dispatcher: @unchecked Sendable {
         storeRetry: (first: Duration, cap: Duration)? = nil, gatherOutcomes: Duration? = nil,
         longestAttempt: Duration? = nil, storeTrouble: @escaping @Sendable (StoreTrouble) -> Void = { _ in }
     ) {
+        let grants = maxPerEndpoint.flatMap { limit in (store as? any SlotGrants).map { ($0, limit) } }
+        let grantLength = Self.grantLength(lease: lease, longestAttempt: longestAttempt ?? .zero)
         machine = DispatchMachine(DispatchMachine.Settings(
             claimBatch: max(1, claimBatch), maxPerEndpoint: maxPerEndpoint, waitUntil: waitUntil, idleWait: idleWait?.milliseconds,
             // Outcomes arriving while a transaction runs are written together by the next one.
             promptOutcomes: store.inMemoryOutstanding == nil, gatherOutcomes: gatherOutcomes.map { max(1, $0.milliseconds) },
             storeRetryFirst: storeRetry.map { max(1, $0.first.milliseconds) }, storeRetryCap: max(1, storeRetry?.cap.milliseconds ?? 1),
             handOutWithin: longestAttempt.map { max(0, lease.milliseconds - $0.milliseconds) }, countsRetrying: progress != nil,
-            grantRenewal: store is any SlotGrants && maxPerEndpoint != nil ? Self.grantRenewal : nil,
-            grantUsable: longestAttempt.map { Self.grantLength(lease: lease, longestAttempt: $0) - $0.milliseconds }))
+            grantRenewal: grants == nil ? nil : Self.grantRenewal, grantUsable: longestAttempt.map { grantLength - $0.milliseconds }))
         self.storeTrouble = storeTrouble
         self.heldEndpoints = heldEndpoints
         self.ruledEndpoints = ruledEndpoints
         self.progress = progress
         chained = store as? any ChainedRounds
-        grants = maxPerEndpoint.flatMap { limit in (store as? any SlotGrants).map { ($0, limit) } }
-        grantLength = Self.grantLength(lease: lease, longestAttempt: longestAttempt ?? .zero)
+        self.grants = grants
+        self.grantLength = grantLength
         self.store = store
         self.lease = lease.milliseconds
         self.now = now
@@ -341,37 +342,6 @@ public final class Dispatcher: @unchecked Sendable {
                 return false
             }
         }
-    }
-
-    /// How often slot grants are renewed at most (ms, ``DispatchMachine/Settings/grantRenewal``).
-    static let grantRenewal: Int64 = 100
-
-    /// How long a slot grant lasts (ms): the lease, but at least a second more than the longest
-    /// attempt, so that attempts may start on it for a while after each renewal (a lease may be
-    /// as short as an attempt).
-    static func grantLength(lease: Duration, longestAttempt: Duration) -> Int64 {
-        max(lease.milliseconds, longestAttempt.milliseconds + 1_000)
-    }
-
-    /// A monotonic clock's ms: the pace of renewals.
-    static func uptime() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
-
-    /// Renews the slot grants when they are due (``SlotGrants``).
-    private func renewGrants(excluded: Set<String>) throws {
-        guard let (store, limit) = grants else { return }
-        let (time, uptime) = (now(), Self.uptime())
-        guard let (inFlight, holding, asking) = locked({ machine.grantsDue(uptime: uptime) ? machine.beginRenewal() : nil }) else { return }
-        var granted: [String: Int]?
-        defer {
-            let (took, current) = (Self.uptime() - uptime, now())
-            locked {
-                for job in machine.grantsRenewed(granted, at: time, uptime: uptime, took: took, current: current) {
-                    waiters.removeFirst().resume(returning: job)
-                }
-            }
-        }
-        granted = try store.renewGrants(
-            limit: limit, inFlight: inFlight, holding: holding, excluded: excluded, asking: asking, now: time, lease: grantLength)
     }
 
     /// Lets outcomes gather for up to `gatherOutcomes` while the machine allows it

@@ -13,7 +13,7 @@ struct GrantedSlots {
     /// long (many webhooks with work) spaces the next ones out to ten times its length.
     let renewal: Int64
     /// Attempts in flight per endpoint.
-    private(set) var running: [String: Int] = [:]
+    private var running: [String: Int] = [:]
     /// Slots this process may use per endpoint (``SlotGrants/renewGrants(limit:inFlight:holding:excluded:now:lease:)``).
     private(set) var granted: [String: Int] = [:]
     /// While a renewal runs: the attempts in flight it reported per endpoint, which no endpoint

@@ -23,12 +23,11 @@ extension PostgresStore: SlotGrants {
     ) throws -> [String: Int]? {
         let holder = grantHolder
         let busy = Array(holding.union(inFlight.keys))
-        let excludedList = Array(excluded)
         do {
             return try run("renewing slot grants") { session in
                 try await session.transaction(durable: true) { session in
                     try await Self.renew(
-                        limit: limit, inFlight: inFlight, holding: holding, busy: busy, excluded: excludedList, asking: asking,
+                        limit: limit, inFlight: inFlight, holding: holding, busy: busy, excluded: excluded, asking: asking,
                         now: now, until: now + lease, holder: holder, in: session)
                 }
             }
@@ -39,11 +38,12 @@ extension PostgresStore: SlotGrants {
     }
 
     private static func renew(
-        limit: Int, inFlight: [String: Int], holding: Set<String>, busy: [String], excluded: [String], asking: Bool,
+        limit: Int, inFlight: [String: Int], holding: Set<String>, busy: [String], excluded: Set<String>, asking: Bool,
         now: Int64, until: Int64, holder: String, in session: Session
     ) async throws -> [String: Int] {
         // A lock held long (a bulk change, a ruled claim waiting on its rows) is not waited for.
         try await session.execute("SET LOCAL lock_timeout = '1s'")
+        let excludedList = Array(excluded)
         var wanted: [String: Bool] = [:]
         for row in try await session.rows("""
             WITH RECURSIVE e(endpoint) AS (
@@ -52,7 +52,7 @@ extension PostgresStore: SlotGrants {
                 SELECT (SELECT min(endpoint) FROM deliveries WHERE status = 'pending' AND endpoint > e.endpoint)
                 FROM e WHERE e.endpoint IS NOT NULL AND \(asking)),
             due AS (
-                SELECT e.endpoint FROM e WHERE e.endpoint IS NOT NULL AND e.endpoint <> ALL(\(excluded)::text[])
+                SELECT e.endpoint FROM e WHERE e.endpoint IS NOT NULL AND e.endpoint <> ALL(\(excludedList)::text[])
                     AND e.endpoint NOT IN (SELECT endpoint FROM discarding) AND e.endpoint NOT IN (SELECT id FROM webhooks WHERE paused)
                     AND (SELECT true FROM deliveries d WHERE d.endpoint = e.endpoint AND d.status = 'pending'
                         AND d.next_attempt_at <= \(now) AND (d.lease_until IS NULL OR d.lease_until <= \(now))
